@@ -1,0 +1,68 @@
+import { checkInt, checkKnownOptions, checkNumber, checkOneOf, invalid } from './validate.js';
+
+/** DCT normalisation: `'ortho'` makes the transform orthonormal; `null` is scipy's unnormalised `2 · Σ …`. */
+export type DctNorm = 'ortho' | null;
+
+const cache = new Map<string, Float64Array>();
+
+/**
+ * The first `nOut` rows of the DCT-II matrix of size `n` (`nOut × n`, row-major), with liftering
+ * folded into each row. Cached by parameters; do not modify.
+ * @internal
+ */
+export function dctMatrix(n: number, nOut: number, norm: DctNorm, lifter: number): Float64Array {
+  const key = `${n}:${nOut}:${norm}:${lifter}`;
+  let m = cache.get(key);
+  if (m) return m;
+  m = new Float64Array(nOut * n);
+  for (let k = 0; k < nOut; k++) {
+    // scipy.fftpack.dct type 2: y[k] = 2 Σ x[j] cos(πk(2j+1)/(2n)); ortho scales by √(1/4n) (k=0) or √(1/2n).
+    const scale = norm === 'ortho' ? (k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n)) : 2;
+    // librosa: M *= 1 + (lifter/2) · sin(π (k+1) / lifter)
+    const lift = lifter > 0 ? 1 + (lifter / 2) * Math.sin((Math.PI * (k + 1)) / lifter) : 1;
+    for (let j = 0; j < n; j++) m[k * n + j] = scale * lift * Math.cos((Math.PI * k * (2 * j + 1)) / (2 * n));
+  }
+  cache.set(key, m);
+  return m;
+}
+
+/** Options of {@link dct}. */
+export interface DctOptions {
+  /** Number of output coefficients, ≤ the input length. Default: the input length. */
+  nOut?: number;
+  /** Normalisation. Default `'ortho'` (librosa's default for MFCC). */
+  dctNorm?: DctNorm;
+}
+
+/**
+ * Type-II discrete cosine transform of one vector, as `scipy.fftpack.dct(x, type=2, norm=…)`.
+ *
+ * With `dctNorm: 'ortho'` the transform matrix is orthonormal, so energy is preserved.
+ *
+ * @param x - Input vector.
+ * @param options - See {@link DctOptions}.
+ * @returns The first `nOut` DCT coefficients.
+ *
+ * @example
+ * ```ts
+ * dct(new Float64Array([1, 1, 1, 1]));  // [2, 0, 0, 0]
+ * ```
+ */
+export function dct(x: ArrayLike<number>, options: DctOptions = {}): Float64Array {
+  checkKnownOptions('dct', options, ['nOut', 'dctNorm']);
+  const n = x.length;
+  if (n === 0) throw invalid('dct', 'the input vector is empty.');
+  const nOut = checkInt('dct', 'nOut', options.nOut ?? n, 1);
+  if (nOut > n) throw invalid('dct', `'nOut' (${nOut}) must be ≤ the input length (${n}).`);
+  const norm = options.dctNorm === undefined ? 'ortho' : options.dctNorm;
+  checkOneOf('dct', 'dctNorm', norm, ['ortho', null]);
+  for (let j = 0; j < n; j++) checkNumber('dct', `x[${j}]`, x[j]);
+  const m = dctMatrix(n, nOut, norm, 0);
+  const out = new Float64Array(nOut);
+  for (let k = 0; k < nOut; k++) {
+    let acc = 0;
+    for (let j = 0; j < n; j++) acc += m[k * n + j] * x[j];
+    out[k] = acc;
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+import { SpeechEmotionError } from '../errors.js';
+import { type RealFftPlan, realFftPlan } from './fft.js';
+import type { SparseFilterbank } from './mel.js';
+import type { FeatureMatrix, PadMode, WindowName } from './types.js';
+import { checkInt, checkKnownOptions, checkNumber, checkOneOf, checkSignal, invalid } from './validate.js';
+import { windowCached, windowNames } from './window.js';
+
+/** Short-time Fourier transform options; names and defaults are librosa's (`librosa.stft`). */
+export interface StftOptions {
+  /** FFT size in samples; any integer ≥ 2 (not only powers of two). Default 2048. */
+  nFft?: number;
+  /** Samples between successive frames. Default `floor(winLength / 4)`. */
+  hopLength?: number;
+  /** Window length in samples, ≤ `nFft`; a shorter window is zero-padded to the centre of the frame. Default `nFft`. */
+  winLength?: number;
+  /** Analysis window (periodic). Default `'hann'`. */
+  window?: WindowName;
+  /** Centre frame `t` on sample `t · hopLength` by padding `nFft / 2` samples at each end. Default `true`. */
+  center?: boolean;
+  /** Padding used when `center` is true. Default `'constant'` (zeros), as librosa ≥ 0.9. */
+  padMode?: PadMode;
+}
+
+/** Options of {@link spectrogram}. */
+export interface SpectrogramOptions extends StftOptions {
+  /** Exponent of the magnitude: 2 (default) for power, 1 for magnitude. */
+  power?: number;
+}
+
+/** @internal */
+export const STFT_KEYS = ['nFft', 'hopLength', 'winLength', 'window', 'center', 'padMode'] as const;
+
+/** Validated STFT parameters. @internal */
+export interface ResolvedStft {
+  nFft: number;
+  hopLength: number;
+  winLength: number;
+  window: WindowName;
+  center: boolean;
+  padMode: PadMode;
+}
+
+/** @internal */
+export function resolveStftOptions(fn: string, o: StftOptions): ResolvedStft {
+  const nFft = checkInt(fn, 'nFft', o.nFft ?? 2048, 2);
+  const winLength = checkInt(fn, 'winLength', o.winLength ?? nFft, 1);
+  if (winLength > nFft) {
+    throw invalid(
+      fn,
+      `'winLength' (${winLength}) must be ≤ 'nFft' (${nFft}). Raise nFft or shorten the window.`,
+    );
+  }
+  const hopLength = o.hopLength ?? Math.floor(winLength / 4);
+  if (typeof hopLength !== 'number' || !Number.isInteger(hopLength) || hopLength <= 0) {
+    throw invalid(fn, `'hopLength' must be an integer > 0, got ${String(hopLength)}.`);
+  }
+  const window = checkOneOf(fn, 'window', o.window ?? 'hann', windowNames);
+  const center = checkOneOf(fn, 'center', o.center ?? true, [true, false]);
+  const padMode = checkOneOf(fn, 'padMode', o.padMode ?? 'constant', ['constant', 'reflect'] as const);
+  return { nFft, hopLength, winLength, window, center, padMode };
+}
+
+/** Validates a spectrum exponent. @internal */
+export function resolvePower(fn: string, power: number | undefined): number {
+  return checkNumber(fn, 'power', power ?? 2, 'positive');
+}
+
+/**
+ * Number of frames librosa produces for `n` samples. Throws `SIGNAL_TOO_SHORT` when a
+ * non-centred signal is shorter than one frame.
+ * @internal
+ */
+export function frameCount(fn: string, n: number, s: ResolvedStft): number {
+  const padded = s.center ? n + 2 * Math.floor(s.nFft / 2) : n;
+  if (padded < s.nFft) {
+    throw new SpeechEmotionError(
+      'SIGNAL_TOO_SHORT',
+      `${fn}: the signal has ${n} samples, fewer than one frame of nFft = ${s.nFft} with center = false. Use center: true, a smaller nFft, or a longer signal.`,
+    );
+  }
+  return 1 + Math.floor((padded - s.nFft) / s.hopLength);
+}
+
+/** Maps an index outside [0, n) to its mirror image without repeating the edge (numpy 'reflect'). */
+function reflectIndex(j: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  let r = j % period;
+  if (r < 0) r += period;
+  return r >= n ? period - r : r;
+}
+
+/**
+ * Windowed power spectra of frames of a (virtually padded) signal. One per parameter set; holds the
+ * frame buffer, so no allocation per frame.
+ * @internal
+ */
+export class FrameAnalyzer {
+  readonly stft: ResolvedStft;
+  readonly nBins: number;
+  /** Left padding of the virtual signal: frame t starts at t·hop − padLeft. */
+  readonly padLeft: number;
+  private readonly plan: RealFftPlan;
+  private readonly frame: Float64Array;
+  private readonly win: Float64Array;
+  private readonly winStart: number;
+
+  constructor(stft: ResolvedStft) {
+    this.stft = stft;
+    this.nBins = Math.floor(stft.nFft / 2) + 1;
+    this.padLeft = stft.center ? Math.floor(stft.nFft / 2) : 0;
+    this.plan = realFftPlan(stft.nFft);
+    this.frame = new Float64Array(stft.nFft);
+    this.win = windowCached(stft.window, stft.winLength, true);
+    // librosa.util.pad_center: the window sits in the middle of the nFft frame.
+    this.winStart = Math.floor((stft.nFft - stft.winLength) / 2);
+  }
+
+  /**
+   * Writes |FFT|^power of the frame starting at absolute sample `start` of a signal of `n` samples
+   * into `out[outOffset .. outOffset + nBins)`. `src[i]` holds absolute sample `srcOffset + i`.
+   */
+  powerFrame(
+    src: Float32Array | Float64Array,
+    srcOffset: number,
+    n: number,
+    start: number,
+    out: Float64Array,
+    outOffset: number,
+    power: number,
+  ): void {
+    const { frame, win, winStart } = this;
+    const wl = win.length;
+    const first = start + winStart;
+    if (first >= 0 && first + wl <= n) {
+      const base = first - srcOffset;
+      for (let i = 0; i < wl; i++) frame[winStart + i] = src[base + i] * win[i];
+    } else {
+      const reflect = this.stft.padMode === 'reflect';
+      for (let i = 0; i < wl; i++) {
+        let j = first + i;
+        if (j < 0 || j >= n) {
+          if (!reflect) {
+            frame[winStart + i] = 0;
+            continue;
+          }
+          j = reflectIndex(j, n);
+        }
+        frame[winStart + i] = src[j - srcOffset] * win[i];
+      }
+    }
+    const spec = this.plan.forward(frame);
+    const nb = this.nBins;
+    if (power === 2) {
+      for (let k = 0; k < nb; k++) {
+        const re = spec[2 * k];
+        const im = spec[2 * k + 1];
+        out[outOffset + k] = re * re + im * im;
+      }
+    } else if (power === 1) {
+      for (let k = 0; k < nb; k++) out[outOffset + k] = Math.hypot(spec[2 * k], spec[2 * k + 1]);
+    } else {
+      for (let k = 0; k < nb; k++) out[outOffset + k] = Math.hypot(spec[2 * k], spec[2 * k + 1]) ** power;
+    }
+  }
+}
+
+/** out[outOffset + i] = Σ_k fb[i,k] · spec[k]. @internal */
+export function applyFilterbank(
+  fb: SparseFilterbank,
+  spec: Float64Array,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const { start, length, offset, weights } = fb;
+  for (let i = 0; i < fb.nMels; i++) {
+    let acc = 0;
+    const s = start[i];
+    const o = offset[i];
+    const len = length[i];
+    for (let j = 0; j < len; j++) acc += weights[o + j] * spec[s + j];
+    out[outOffset + i] = acc;
+  }
+}
+
+/**
+ * Mel power of every frame of `signal`, float64, frame-major `frames × nMels`. Shared by
+ * melSpectrogram and extractMfcc. @internal
+ */
+export function melPowerFrames(
+  fn: string,
+  signal: Float32Array | Float64Array,
+  stft: ResolvedStft,
+  fb: SparseFilterbank,
+  power: number,
+): { data: Float64Array; frames: number } {
+  const frames = frameCount(fn, signal.length, stft);
+  const analyzer = new FrameAnalyzer(stft);
+  const spec = new Float64Array(analyzer.nBins);
+  const out = new Float64Array(frames * fb.nMels);
+  const n = signal.length;
+  for (let t = 0; t < frames; t++) {
+    analyzer.powerFrame(signal, 0, n, t * stft.hopLength - analyzer.padLeft, spec, 0, power);
+    applyFilterbank(fb, spec, out, t * fb.nMels);
+  }
+  return { data: out, frames };
+}
+
+/**
+ * Magnitude or power spectrogram, `|STFT|^power`, as `numpy.abs(librosa.stft(y, …)) ** power`.
+ *
+ * Frames are windowed with a periodic window; `nFft` may be any size ≥ 2 (sizes that are not powers
+ * of two are transformed exactly with Bluestein's algorithm, never zero-padded).
+ *
+ * @param signal - Mono samples.
+ * @param options - See {@link SpectrogramOptions}.
+ * @returns `frames × (nFft/2 + 1)` values, frame-major. Bin `k` is `k · sampleRate / nFft` Hz.
+ *
+ * @example
+ * ```ts
+ * const S = spectrogram(signal, { nFft: 512, hopLength: 160, winLength: 400 });
+ * S.features;  // 257
+ * ```
+ */
+export function spectrogram(
+  signal: Float32Array | Float64Array,
+  options: SpectrogramOptions = {},
+): FeatureMatrix {
+  checkKnownOptions('spectrogram', options, [...STFT_KEYS, 'power']);
+  checkSignal('spectrogram', signal);
+  const stft = resolveStftOptions('spectrogram', options);
+  const power = resolvePower('spectrogram', options.power);
+  const frames = frameCount('spectrogram', signal.length, stft);
+  const analyzer = new FrameAnalyzer(stft);
+  const out = new Float64Array(frames * analyzer.nBins);
+  for (let t = 0; t < frames; t++) {
+    analyzer.powerFrame(
+      signal,
+      0,
+      signal.length,
+      t * stft.hopLength - analyzer.padLeft,
+      out,
+      t * analyzer.nBins,
+      power,
+    );
+  }
+  return { data: Float32Array.from(out), frames, features: analyzer.nBins };
+}

@@ -1,0 +1,64 @@
+/**
+ * Node-only helpers (`speech-emotion/node`): file access on top of the browser-safe core.
+ *
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { toMono } from './audio/mono.js';
+import { type DecodedAudio, decodeWav } from './audio/wav.js';
+import { SpeechEmotionError } from './errors.js';
+
+export * from './index.js';
+
+/**
+ * Reads and decodes a WAV file from disk.
+ *
+ * @param path - File path.
+ * @returns The decoded channels and sample rate.
+ * @throws {@link SpeechEmotionError} `INVALID_AUDIO` when the file cannot be read or decoded; the
+ * message names the file.
+ *
+ * @example
+ * ```ts
+ * import { readWavFile } from 'speech-emotion/node';
+ * const { sampleRate, channels } = await readWavFile('speech.wav');
+ * ```
+ */
+export async function readWavFile(path: string): Promise<DecodedAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new SpeechEmotionError('INVALID_AUDIO', `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  try {
+    return decodeWav(bytes);
+  } catch (e) {
+    if (e instanceof SpeechEmotionError) {
+      throw new SpeechEmotionError(e.code, `${path}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Reads a WAV file and mixes it to mono, the way librosa loads audio for analysis
+ * (`librosa.load(path, sr=None)`).
+ *
+ * @param path - File path.
+ * @returns `{ signal, sampleRate }`.
+ *
+ * @example
+ * ```ts
+ * import { extractMfcc } from 'speech-emotion';
+ * import { readMono } from 'speech-emotion/node';
+ * const { signal, sampleRate } = await readMono('speech.wav');
+ * const mfcc = extractMfcc(signal, { sampleRate });
+ * ```
+ */
+export async function readMono(path: string): Promise<{ signal: Float32Array; sampleRate: number }> {
+  const { sampleRate, channels } = await readWavFile(path);
+  return { signal: toMono(channels), sampleRate };
+}
