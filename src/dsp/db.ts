@@ -30,26 +30,28 @@ export function resolveDbOptions(fn: string, o: PowerToDbOptions): ResolvedDb {
   return { ref, amin, topDb };
 }
 
+/** 10 / ln 10: 10·log10(x) = DB_PER_NEPER · ln(x). */
+const DB_PER_NEPER = 10 / Math.LN10;
+
 /**
- * Converts power values to decibels in place: `10·log10(max(amin, S)) − 10·log10(max(amin, ref))`,
- * then floors at `max − topDb`. Works on any float array. Returns the array.
+ * Converts power values to decibels in place, `10·log10(max(amin, S)) − 10·log10(max(amin, ref))`,
+ * and returns the `topDb` floor (`max − topDb`, or −∞ without one) for the caller to apply, so a
+ * following pass can fuse it.
  * @internal
  */
-export function powerToDbInPlace(values: Float32Array | Float64Array, o: ResolvedDb): typeof values {
+export function powerToDbUnfloored(values: Float32Array | Float64Array, o: ResolvedDb): number {
   let refValue = o.ref === 'max' ? 0 : o.ref;
   if (o.ref === 'max') for (let i = 0; i < values.length; i++) if (values[i] > refValue) refValue = values[i];
-  const offset = 10 * Math.log10(Math.max(o.amin, refValue));
+  const offset = DB_PER_NEPER * Math.log(Math.max(o.amin, refValue));
+  const amin = o.amin;
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < values.length; i++) {
-    const v = 10 * Math.log10(Math.max(o.amin, values[i])) - offset;
+    const x = values[i];
+    const v = DB_PER_NEPER * Math.log(x > amin ? x : amin) - offset;
     values[i] = v;
     if (v > max) max = v;
   }
-  if (o.topDb !== null) {
-    const floor = max - o.topDb;
-    for (let i = 0; i < values.length; i++) if (values[i] < floor) values[i] = floor;
-  }
-  return values;
+  return o.topDb === null ? Number.NEGATIVE_INFINITY : max - o.topDb;
 }
 
 /**
@@ -84,6 +86,7 @@ export function powerToDb(m: FeatureMatrix, options: PowerToDbOptions = {}): Fea
       throw invalid('powerToDb', `value ${i} is ${tmp[i]}; power values must be finite and ≥ 0.`);
     }
   }
-  powerToDbInPlace(tmp, o);
+  const floor = powerToDbUnfloored(tmp, o);
+  for (let i = 0; i < tmp.length; i++) if (tmp[i] < floor) tmp[i] = floor;
   return { data: Float32Array.from(tmp), frames: m.frames, features: m.features };
 }

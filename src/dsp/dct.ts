@@ -8,6 +8,9 @@ const cache = new Map<string, Float64Array>();
 /**
  * The first `nOut` rows of the DCT-II matrix of size `n` (`nOut × n`, row-major), with liftering
  * folded into each row. Cached by parameters; do not modify.
+ *
+ * Row k is symmetric (k even) or antisymmetric (k odd) about its centre, which
+ * {@link dctFolded} uses to halve the multiply-adds.
  * @internal
  */
 export function dctMatrix(n: number, nOut: number, norm: DctNorm, lifter: number): Float64Array {
@@ -24,6 +27,48 @@ export function dctMatrix(n: number, nOut: number, norm: DctNorm, lifter: number
   }
   cache.set(key, m);
   return m;
+}
+
+/**
+ * out[outOffset + k] = Σ_j m[k, j] · max(x[xOffset + j], floor) for the DCT matrix `m` of
+ * {@link dctMatrix}, folding the input first: row k only needs x[j] ± x[n−1−j] for j < n/2.
+ * `fold` is scratch of length ≥ n.
+ * @internal
+ */
+export function dctFolded(
+  x: Float64Array,
+  xOffset: number,
+  floor: number,
+  n: number,
+  m: Float64Array,
+  nOut: number,
+  fold: Float64Array,
+  out: Float32Array,
+  outOffset: number,
+): void {
+  const half = n >> 1;
+  // fold[j] = sum, fold[half + j] = difference of the mirrored pair; the middle sample of odd n
+  // only enters even rows.
+  for (let j = 0; j < half; j++) {
+    const a = x[xOffset + j];
+    const b = x[xOffset + n - 1 - j];
+    const fa = a > floor ? a : floor;
+    const fb = b > floor ? b : floor;
+    fold[j] = fa + fb;
+    fold[half + j] = fa - fb;
+  }
+  const mid = n & 1 ? Math.max(x[xOffset + half], floor) : 0;
+  for (let k = 0; k < nOut; k++) {
+    const row = k * n;
+    let acc = 0;
+    if (k & 1) {
+      for (let j = 0; j < half; j++) acc += m[row + j] * fold[half + j];
+    } else {
+      for (let j = 0; j < half; j++) acc += m[row + j] * fold[j];
+      if (n & 1) acc += m[row + half] * mid;
+    }
+    out[outOffset + k] = acc;
+  }
 }
 
 /** Options of {@link dct}. */

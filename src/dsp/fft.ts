@@ -13,6 +13,11 @@ import FFT from 'fft.js';
 export interface RealFftPlan {
   readonly size: number;
   forward(input: Float64Array): Float64Array;
+  /**
+   * Complex DFT of `input` (interleaved, length 2·size); returns all `size` bins interleaved in a
+   * buffer owned by the plan. Used to transform two real frames at once.
+   */
+  transform(input: Float64Array): Float64Array;
 }
 
 const plans = new Map<number, RealFftPlan>();
@@ -45,6 +50,10 @@ class Radix4Plan implements RealFftPlan {
     this.fft.realTransform(this.out, input);
     return this.out;
   }
+  transform(input: Float64Array): Float64Array {
+    this.fft.transform(this.out, input);
+    return this.out;
+  }
 }
 
 /** O(n²) DFT for tiny sizes, where fft.js does not apply or is not worth it. */
@@ -55,7 +64,7 @@ class DirectPlan implements RealFftPlan {
   private readonly sin: Float64Array;
   constructor(size: number) {
     this.size = size;
-    this.out = new Float64Array(2 * (Math.floor(size / 2) + 1));
+    this.out = new Float64Array(2 * size);
     this.cos = new Float64Array(size);
     this.sin = new Float64Array(size);
     for (let i = 0; i < size; i++) {
@@ -73,6 +82,26 @@ class DirectPlan implements RealFftPlan {
       for (let j = 0; j < n; j++) {
         re += input[j] * this.cos[idx];
         im -= input[j] * this.sin[idx];
+        idx += k;
+        if (idx >= n) idx -= n;
+      }
+      out[2 * k] = re;
+      out[2 * k + 1] = im;
+    }
+    return out;
+  }
+  transform(input: Float64Array): Float64Array {
+    const n = this.size;
+    const out = this.out;
+    for (let k = 0; k < n; k++) {
+      let re = 0;
+      let im = 0;
+      let idx = 0;
+      for (let j = 0; j < n; j++) {
+        const c = this.cos[idx];
+        const s = this.sin[idx];
+        re += input[2 * j] * c + input[2 * j + 1] * s;
+        im += input[2 * j + 1] * c - input[2 * j] * s;
         idx += k;
         if (idx >= n) idx -= n;
       }
@@ -130,16 +159,33 @@ class BluesteinPlan implements RealFftPlan {
     this.a = new Float64Array(2 * m);
     this.spec = new Float64Array(2 * m);
     this.conv = new Float64Array(2 * m);
-    this.out = new Float64Array(2 * (Math.floor(n / 2) + 1));
+    this.out = new Float64Array(2 * n);
   }
 
   forward(input: Float64Array): Float64Array {
-    const { size: n, m, a, spec, conv, kernel, out, chirpRe, chirpIm } = this;
+    const { size: n, a, chirpRe, chirpIm } = this;
     for (let j = 0; j < n; j++) {
       const x = input[j];
       a[2 * j] = x * chirpRe[j];
       a[2 * j + 1] = x * chirpIm[j];
     }
+    return this.convolve(Math.floor(n / 2) + 1);
+  }
+
+  transform(input: Float64Array): Float64Array {
+    const { size: n, a, chirpRe, chirpIm } = this;
+    for (let j = 0; j < n; j++) {
+      const xr = input[2 * j];
+      const xi = input[2 * j + 1];
+      a[2 * j] = xr * chirpRe[j] - xi * chirpIm[j];
+      a[2 * j + 1] = xr * chirpIm[j] + xi * chirpRe[j];
+    }
+    return this.convolve(n);
+  }
+
+  /** Finishes the transform of the chirped input in `a`, producing bins 0..bins−1. */
+  private convolve(bins: number): Float64Array {
+    const { size: n, m, a, spec, conv, kernel, out, chirpRe, chirpIm } = this;
     a.fill(0, 2 * n);
     this.fft.transform(spec, a);
     for (let i = 0; i < 2 * m; i += 2) {
@@ -151,8 +197,7 @@ class BluesteinPlan implements RealFftPlan {
       spec[i + 1] = sr * ki + si * kr;
     }
     this.fft.inverseTransform(conv, spec);
-    const half = n >> 1;
-    for (let k = 0; k <= half; k++) {
+    for (let k = 0; k < bins; k++) {
       const cr = conv[2 * k];
       const ci = conv[2 * k + 1];
       out[2 * k] = cr * chirpRe[k] - ci * chirpIm[k];

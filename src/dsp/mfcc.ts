@@ -1,5 +1,5 @@
-import { type PowerToDbOptions, type ResolvedDb, powerToDbInPlace, resolveDbOptions } from './db.js';
-import { type DctNorm, dctMatrix } from './dct.js';
+import { type PowerToDbOptions, type ResolvedDb, powerToDbUnfloored, resolveDbOptions } from './db.js';
+import { type DctNorm, dctFolded, dctMatrix } from './dct.js';
 import {
   type MelFilterbankOptions,
   type SparseFilterbank,
@@ -73,24 +73,6 @@ export function resolveMfccOptions(fn: string, o: MfccOptions & { sampleRate: nu
   return { stft, fb, power, db, nMfcc, dct: dctMatrix(fb.nMels, nMfcc, dctNorm, lifter) };
 }
 
-/** Cepstra of dB mel frames: out[t, k] = Σ_j dct[k, j] · mel[t, j]. @internal */
-export function cepstra(
-  mel: Float64Array,
-  melOffset: number,
-  nMels: number,
-  dct: Float64Array,
-  nMfcc: number,
-  out: Float32Array,
-  outOffset: number,
-): void {
-  for (let k = 0; k < nMfcc; k++) {
-    let acc = 0;
-    const row = k * nMels;
-    for (let j = 0; j < nMels; j++) acc += dct[row + j] * mel[melOffset + j];
-    out[outOffset + k] = acc;
-  }
-}
-
 /**
  * Mel-scaled spectrogram, as `librosa.feature.melspectrogram`: the `|STFT|^power` of each frame
  * projected onto a mel filterbank ({@link melFilterbank}).
@@ -151,9 +133,12 @@ export function extractMfcc(
   const r = resolveMfccOptions('extractMfcc', options);
   checkSignal('extractMfcc', signal);
   const mel = melPowerFrames('extractMfcc', signal, r.stft, r.fb, r.power);
-  powerToDbInPlace(mel.data, r.db);
+  const floor = powerToDbUnfloored(mel.data, r.db);
   const nMels = r.fb.nMels;
   const out = new Float32Array(mel.frames * r.nMfcc);
-  for (let t = 0; t < mel.frames; t++) cepstra(mel.data, t * nMels, nMels, r.dct, r.nMfcc, out, t * r.nMfcc);
+  const fold = new Float64Array(nMels);
+  for (let t = 0; t < mel.frames; t++) {
+    dctFolded(mel.data, t * nMels, floor, nMels, r.dct, r.nMfcc, fold, out, t * r.nMfcc);
+  }
   return { data: out, frames: mel.frames, features: r.nMfcc };
 }

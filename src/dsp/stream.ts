@@ -1,5 +1,6 @@
 import { SpeechEmotionError } from '../errors.js';
-import { type MfccOptions, type ResolvedMfcc, cepstra, resolveMfccOptions } from './mfcc.js';
+import { dctFolded } from './dct.js';
+import { type MfccOptions, type ResolvedMfcc, resolveMfccOptions } from './mfcc.js';
 import { FrameAnalyzer, applyFilterbank } from './spectral.js';
 import type { FeatureMatrix } from './types.js';
 import { checkSignal, invalid } from './validate.js';
@@ -29,6 +30,7 @@ export class MfccStream {
   private readonly analyzer: FrameAnalyzer;
   private readonly spec: Float64Array;
   private readonly mel: Float64Array;
+  private readonly fold: Float64Array;
   /** Samples from absolute index `bufStart`, `bufLen` of them. */
   private buf: Float64Array;
   private bufStart = 0;
@@ -53,6 +55,7 @@ export class MfccStream {
     this.analyzer = new FrameAnalyzer(this.r.stft);
     this.spec = new Float64Array(this.analyzer.nBins);
     this.mel = new Float64Array(this.r.fb.nMels);
+    this.fold = new Float64Array(this.r.fb.nMels);
     this.buf = new Float64Array(4 * this.r.stft.nFft);
   }
 
@@ -155,17 +158,14 @@ export class MfccStream {
         0,
         r.power,
       );
-      applyFilterbank(r.fb, spec, mel, 0);
+      applyFilterbank(r.fb, spec, 0, mel, 0);
       for (let j = 0; j < nMels; j++) {
         const v = 10 * Math.log10(Math.max(amin, mel[j])) - refDb;
         mel[j] = v;
         if (v > this.maxDb) this.maxDb = v;
       }
-      if (topDb !== null) {
-        const floor = this.maxDb - topDb;
-        for (let j = 0; j < nMels; j++) if (mel[j] < floor) mel[j] = floor;
-      }
-      cepstra(mel, 0, nMels, r.dct, r.nMfcc, out, i * r.nMfcc);
+      const floor = topDb === null ? Number.NEGATIVE_INFINITY : this.maxDb - topDb;
+      dctFolded(mel, 0, floor, nMels, r.dct, r.nMfcc, this.fold, out, i * r.nMfcc);
     }
     this.next += count;
     return { data: out, frames: count, features: r.nMfcc };
