@@ -69,17 +69,20 @@ export interface MelFilterbankOptions {
 const MEL_KEYS = ['sampleRate', 'nFft', 'nMels', 'fmin', 'fmax', 'htk', 'melNorm'] as const;
 
 /**
- * A mel filterbank held sparsely: band `i` covers FFT bins `start[i] .. start[i] + length[i] − 1`
- * with weights `weights[offset[i] ..]`. Cached by parameters and shared: do not modify.
+ * A triangular mel filterbank in interval form. The `nMels + 2` mel points split the spectrum into
+ * `nMels + 1` intervals; interval `j` holds bins `binStart[j] .. binStart[j + 1] − 1`, where bin `k`
+ * has rising weight `rise[k]` (0 at point j, 1 at point j + 1). With S_j = Σ p_k and
+ * T_j = Σ rise_k · p_k over interval j, band i = `scale[i]` · (T_i + S_(i+1) − T_(i+1)): one
+ * multiply-add per bin instead of one per (bin, band) pair. Cached by parameters; do not modify.
  * @internal
  */
 export interface SparseFilterbank {
   readonly nMels: number;
   readonly nBins: number;
-  readonly start: Int32Array;
-  readonly length: Int32Array;
-  readonly offset: Int32Array;
-  readonly weights: Float64Array;
+  /** Length nMels + 2: first bin of each interval, then the end of the last one. */
+  readonly binStart: Int32Array;
+  readonly rise: Float64Array;
+  readonly scale: Float64Array;
 }
 
 interface ResolvedMel {
@@ -114,50 +117,55 @@ export function resolveMelOptions(fn: string, o: MelFilterbankOptions & { nFft: 
 
 const cache = new Map<string, SparseFilterbank>();
 
-/** The cached sparse filterbank for resolved options. @internal */
+/** The cached interval-form filterbank for resolved options. @internal */
 export function sparseFilterbank(o: ResolvedMel): SparseFilterbank {
   const key = `${o.sampleRate}:${o.nFft}:${o.nMels}:${o.fmin}:${o.fmax}:${o.htk}:${o.melNorm}`;
   let fb = cache.get(key);
   if (fb) return fb;
   const nBins = Math.floor(o.nFft / 2) + 1;
-  const dense = denseWeights(o, nBins);
-  const start = new Int32Array(o.nMels);
-  const length = new Int32Array(o.nMels);
-  const offset = new Int32Array(o.nMels);
-  let total = 0;
-  for (let i = 0; i < o.nMels; i++) {
-    let lo = 0;
-    while (lo < nBins && dense[i * nBins + lo] === 0) lo++;
-    let hi = nBins - 1;
-    while (hi >= lo && dense[i * nBins + hi] === 0) hi--;
-    start[i] = lo;
-    length[i] = Math.max(0, hi - lo + 1);
-    offset[i] = total;
-    total += length[i];
+  const melF = melPoints(o);
+  const binStart = new Int32Array(o.nMels + 2);
+  const rise = new Float64Array(nBins);
+  // Bins are assigned to the interval [melF[j], melF[j + 1]) that holds their frequency; a bin
+  // exactly on a point has weight 0 in the band that ends there and rise 0 in the next.
+  let k = 0;
+  for (let j = 0; j <= o.nMels + 1; j++) {
+    while (k < nBins && k * (o.sampleRate / o.nFft) < melF[j]) k++;
+    binStart[j] = k;
   }
-  const weights = new Float64Array(total);
-  for (let i = 0; i < o.nMels; i++) {
-    for (let j = 0; j < length[i]; j++) weights[offset[i] + j] = dense[i * nBins + start[i] + j];
+  for (let j = 0; j <= o.nMels; j++) {
+    const width = melF[j + 1] - melF[j];
+    for (let b = binStart[j]; b < binStart[j + 1]; b++)
+      rise[b] = (b * (o.sampleRate / o.nFft) - melF[j]) / width;
   }
-  fb = { nMels: o.nMels, nBins, start, length, offset, weights };
+  const scale = new Float64Array(o.nMels);
+  for (let i = 0; i < o.nMels; i++) scale[i] = o.melNorm === 'slaney' ? 2 / (melF[i + 2] - melF[i]) : 1;
+  fb = { nMels: o.nMels, nBins, binStart, rise, scale };
   cache.set(key, fb);
   return fb;
 }
 
+/** The nMels + 2 band edges in Hz, evenly spaced in mels (librosa.mel_frequencies). */
+function melPoints(o: ResolvedMel): Float64Array {
+  const melMin = hzToMel(o.fmin, o.htk);
+  const melMax = hzToMel(o.fmax, o.htk);
+  const melF = new Float64Array(o.nMels + 2);
+  for (let i = 0; i < o.nMels + 2; i++)
+    melF[i] = melToHz(melMin + ((melMax - melMin) * i) / (o.nMels + 1), o.htk);
+  return melF;
+}
+
 /** librosa.filters.mel, computed in float64 and stored as float32 as librosa does. */
 function denseWeights(o: ResolvedMel, nBins: number): Float32Array {
-  const { nMels, sampleRate, nFft, htk } = o;
-  const melMin = hzToMel(o.fmin, htk);
-  const melMax = hzToMel(o.fmax, htk);
-  const melF = new Float64Array(nMels + 2);
-  for (let i = 0; i < nMels + 2; i++) melF[i] = melToHz(melMin + ((melMax - melMin) * i) / (nMels + 1), htk);
+  const { nMels, sampleRate, nFft } = o;
+  const melF = melPoints(o);
   const w = new Float32Array(nMels * nBins);
   for (let i = 0; i < nMels; i++) {
     const lowDiff = melF[i + 1] - melF[i];
     const highDiff = melF[i + 2] - melF[i + 1];
     const enorm = o.melNorm === 'slaney' ? 2 / (melF[i + 2] - melF[i]) : 1;
     for (let k = 0; k < nBins; k++) {
-      const f = (k * sampleRate) / nFft;
+      const f = k * (sampleRate / nFft); // numpy.fft.rfftfreq
       const lower = (f - melF[i]) / lowDiff;
       const upper = (melF[i + 2] - f) / highDiff;
       const v = Math.max(0, Math.min(lower, upper));

@@ -250,14 +250,20 @@ export function applyFilterbank(
   out: Float64Array,
   outOffset: number,
 ): void {
-  const { start, length, offset, weights } = fb;
-  for (let i = 0; i < fb.nMels; i++) {
-    let acc = 0;
-    const s = specOffset + start[i];
-    const o = offset[i];
-    const len = length[i];
-    for (let j = 0; j < len; j++) acc += weights[o + j] * spec[s + j];
-    out[outOffset + i] = acc;
+  const { binStart, rise, scale, nMels } = fb;
+  // Interval 0 only feeds band 0's rising edge.
+  let tPrev = 0;
+  for (let k = binStart[0], end = binStart[1]; k < end; k++) tPrev += rise[k] * spec[specOffset + k];
+  for (let i = 0; i < nMels; i++) {
+    let s = 0;
+    let t = 0;
+    for (let k = binStart[i + 1], end = binStart[i + 2]; k < end; k++) {
+      const p = spec[specOffset + k];
+      s += p;
+      t += rise[k] * p;
+    }
+    out[outOffset + i] = scale[i] * (tPrev + s - t);
+    tPrev = t;
   }
 }
 
