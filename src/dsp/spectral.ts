@@ -186,18 +186,17 @@ export class FrameAnalyzer {
     }
   }
 
-  /** {@link FrameAnalyzer.powerFrame} for two frames at once, through one complex FFT. */
-  powerFramePair(
+  /**
+   * Loads frames A and B as the real and imaginary parts of one complex frame and transforms it;
+   * returns the complex spectrum Z (plan-owned buffer, valid until the next call).
+   */
+  private transformPair(
     src: Float32Array | Float64Array,
     srcOffset: number,
     n: number,
     startA: number,
     startB: number,
-    out: Float64Array,
-    outA: number,
-    outB: number,
-    power: number,
-  ): void {
+  ): Float64Array {
     const { win, winStart, pair } = this;
     const wl = win.length;
     const firstA = startA + winStart;
@@ -214,30 +213,84 @@ export class FrameAnalyzer {
       this.load(src, srcOffset, n, startA, pair, 2, 0);
       this.load(src, srcOffset, n, startB, pair, 2, 1);
     }
-    const z = this.plan.transform(this.pair);
+    return this.plan.transform(pair);
+  }
+
+  /** {@link FrameAnalyzer.powerFrame} for two frames at once, through one complex FFT. */
+  powerFramePair(
+    src: Float32Array | Float64Array,
+    srcOffset: number,
+    n: number,
+    startA: number,
+    startB: number,
+    out: Float64Array,
+    outA: number,
+    outB: number,
+    power: number,
+  ): void {
+    const z = this.transformPair(src, srcOffset, n, startA, startB);
     const nFft = this.stft.nFft;
-    // Bin 0 pairs with itself: A = Re Z, B = Im Z.
-    out[outA] = powerOf(z[0] * z[0], power);
-    out[outB] = powerOf(z[1] * z[1], power);
-    const nb = this.nBins;
-    if (power === 2) {
-      for (let k = 1, m = 2 * (nFft - 1); k < nb; k++, m -= 2) {
-        const ar = z[2 * k] + z[m];
-        const ai = z[2 * k + 1] - z[m + 1];
-        const br = z[2 * k + 1] + z[m + 1];
-        const bi = z[2 * k] - z[m];
-        out[outA + k] = 0.25 * (ar * ar + ai * ai);
-        out[outB + k] = 0.25 * (br * br + bi * bi);
-      }
-      return;
-    }
-    for (let k = 1, m = 2 * (nFft - 1); k < nb; k++, m -= 2) {
+    for (let k = 0; k < this.nBins; k++) {
+      // Bin 0 pairs with itself (m = 0); bin k with bin nFft − k.
+      const m = k === 0 ? 0 : 2 * (nFft - k);
       const ar = z[2 * k] + z[m];
       const ai = z[2 * k + 1] - z[m + 1];
       const br = z[2 * k + 1] + z[m + 1];
       const bi = z[2 * k] - z[m];
       out[outA + k] = powerOf(0.25 * (ar * ar + ai * ai), power);
       out[outB + k] = powerOf(0.25 * (br * br + bi * bi), power);
+    }
+  }
+
+  /**
+   * Mel power of two frames at once: like {@link FrameAnalyzer.powerFramePair} followed by
+   * {@link applyFilterbank} on each, but the interval sums S and T of the filterbank are
+   * accumulated straight from Z, so the two power spectra are never stored, and bins outside
+   * fmin..fmax are never separated.
+   */
+  melPair(
+    src: Float32Array | Float64Array,
+    srcOffset: number,
+    n: number,
+    startA: number,
+    startB: number,
+    fb: SparseFilterbank,
+    power: number,
+    out: Float64Array,
+    outA: number,
+    outB: number,
+  ): void {
+    const z = this.transformPair(src, srcOffset, n, startA, startB);
+    const nFft = this.stft.nFft;
+    const { binStart, rise, scale, nMels } = fb;
+    let tPrevA = 0;
+    let tPrevB = 0;
+    for (let j = 0; j <= nMels; j++) {
+      let sA = 0;
+      let tA = 0;
+      let sB = 0;
+      let tB = 0;
+      for (let k = binStart[j], end = binStart[j + 1]; k < end; k++) {
+        const m = k === 0 ? 0 : 2 * (nFft - k);
+        const ar = z[2 * k] + z[m];
+        const ai = z[2 * k + 1] - z[m + 1];
+        const br = z[2 * k + 1] + z[m + 1];
+        const bi = z[2 * k] - z[m];
+        const pA = powerOf(0.25 * (ar * ar + ai * ai), power);
+        const pB = powerOf(0.25 * (br * br + bi * bi), power);
+        const r = rise[k];
+        sA += pA;
+        tA += r * pA;
+        sB += pB;
+        tB += r * pB;
+      }
+      // Interval j is the rising edge of band j and the falling edge of band j − 1.
+      if (j > 0) {
+        out[outA + j - 1] = scale[j - 1] * (tPrevA + sA - tA);
+        out[outB + j - 1] = scale[j - 1] * (tPrevB + sB - tB);
+      }
+      tPrevA = tA;
+      tPrevB = tB;
     }
   }
 }
@@ -281,16 +334,25 @@ export function melPowerFrames(
   const frames = frameCount(fn, signal.length, stft);
   const analyzer = new FrameAnalyzer(stft);
   const nb = analyzer.nBins;
-  const spec = new Float64Array(2 * nb);
+  const spec = new Float64Array(nb);
   const out = new Float64Array(frames * fb.nMels);
   const n = signal.length;
   const hop = stft.hopLength;
   const pad = analyzer.padLeft;
   let t = 0;
   for (; t + 1 < frames; t += 2) {
-    analyzer.powerFramePair(signal, 0, n, t * hop - pad, (t + 1) * hop - pad, spec, 0, nb, power);
-    applyFilterbank(fb, spec, 0, out, t * fb.nMels);
-    applyFilterbank(fb, spec, nb, out, (t + 1) * fb.nMels);
+    analyzer.melPair(
+      signal,
+      0,
+      n,
+      t * hop - pad,
+      (t + 1) * hop - pad,
+      fb,
+      power,
+      out,
+      t * fb.nMels,
+      (t + 1) * fb.nMels,
+    );
   }
   if (t < frames) {
     analyzer.powerFrame(signal, 0, n, t * hop - pad, spec, 0, power);
