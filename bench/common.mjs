@@ -1,5 +1,5 @@
 // Shared helpers for the benchmarks: locating the datasets and timing.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +9,9 @@ export const DATA_DIR = resolve(ROOT, process.env.SPEECH_EMOTION_DATA ?? '../sha
 /** Exits with a clear message when the datasets are not there. */
 export function requireData() {
   if (!existsSync(join(DATA_DIR, 'ravdess'))) {
-    console.error(`bench: no datasets at ${DATA_DIR}. Set SPEECH_EMOTION_DATA to the folder holding ravdess/ and savee/.`);
+    console.error(
+      `bench: no datasets at ${DATA_DIR}. Set SPEECH_EMOTION_DATA to the folder holding ravdess/ and savee/.`,
+    );
     process.exit(2);
   }
 }
@@ -37,7 +39,11 @@ export function args(defaults) {
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in defaults)) {
-      console.error(`unknown option ${argv[i]}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`);
+      console.error(
+        `unknown option ${argv[i]}; known: ${Object.keys(defaults)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      );
       process.exit(2);
     }
     if (typeof defaults[key] === 'boolean') out[key] = true;

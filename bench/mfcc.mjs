@@ -21,7 +21,16 @@ const seconds = (sigs) => sigs.reduce((a, s) => a + s.length, 0) / SR;
 const peerSignals = signals.slice(0, opt['peer-files']);
 
 const settings = {
-  a: { label: '(a) librosa defaults: nFft 2048, hop 512, 128 mels, 20 MFCC', opts: { sampleRate: SR }, nFft: 2048, hop: 512, winLength: 2048, nMels: 128, nMfcc: 20, window: 'hann' },
+  a: {
+    label: '(a) librosa defaults: nFft 2048, hop 512, 128 mels, 20 MFCC',
+    opts: { sampleRate: SR },
+    nFft: 2048,
+    hop: 512,
+    winLength: 2048,
+    nMels: 128,
+    nMfcc: 20,
+    window: 'hann',
+  },
   b: {
     label: '(b) speech: nFft 512, hop 160, winLength 400, 40 mels, 13 MFCC',
     opts: { sampleRate: SR, nFft: 512, hopLength: 160, winLength: 400, nMels: 40, nMfcc: 13 },
@@ -67,7 +76,8 @@ function fftBound(sigs, s) {
           frame[i] = j >= 0 && j < x.length ? x[j] : 0;
         }
         fft.realTransform(out, frame);
-        for (let k = 0; k <= s.nFft / 2; k++) power[k] = out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1];
+        for (let k = 0; k <= s.nFft / 2; k++)
+          power[k] = out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1];
       }
     }
   });
@@ -99,7 +109,22 @@ function essentiaJs(frameSets, s) {
         const v = essentia.arrayToVector(f);
         const w = essentia.Windowing(v, false, s.winLength, s.window, s.nFft - s.winLength, false).frame;
         const sp = essentia.Spectrum(w, s.nFft).spectrum;
-        const m = essentia.MFCC(sp, 2, SR / 2, bins, 0, 'dbamp', 0, 'unit_max', s.nMels, s.nMfcc, SR, 1e-10, 'power', 'slaneyMel');
+        const m = essentia.MFCC(
+          sp,
+          2,
+          SR / 2,
+          bins,
+          0,
+          'dbamp',
+          0,
+          'unit_max',
+          s.nMels,
+          s.nMfcc,
+          SR,
+          1e-10,
+          'power',
+          'slaneyMel',
+        );
         v.delete();
         w.delete();
         sp.delete();
@@ -112,7 +137,9 @@ function essentiaJs(frameSets, s) {
 
 const audio = seconds(signals);
 const peerAudio = seconds(peerSignals);
-console.log(`MFCC benchmark: ${signals.length} RAVDESS files, ${fmt(audio, 1)} s of 16 kHz audio (peers: ${peerSignals.length} files, ${fmt(peerAudio, 1)} s); best of ${opt.reps}; Node ${process.version}; single thread`);
+console.log(
+  `MFCC benchmark: ${signals.length} RAVDESS files, ${fmt(audio, 1)} s of 16 kHz audio (peers: ${peerSignals.length} files, ${fmt(peerAudio, 1)} s); best of ${opt.reps}; Node ${process.version}; single thread`,
+);
 const results = {};
 for (const [key, s] of Object.entries(settings)) {
   const ours = bestOf(opt.reps, () => {
@@ -134,9 +161,13 @@ for (const [key, s] of Object.entries(settings)) {
   results[key] = r;
   console.log(`\n${s.label}`);
   console.log(`  speech-emotion extractMfcc  ${fmt(r.ours)}× real time`);
-  console.log(`  fft.js FFT + power (bound)  ${fmt(r.fftBound)}× real time   ours takes ${fmt(r.vsBound, 2)}× its time`);
+  console.log(
+    `  fft.js FFT + power (bound)  ${fmt(r.fftBound)}× real time   ours takes ${fmt(r.vsBound, 2)}× its time`,
+  );
   console.log(`  Meyda 5.6                   ${fmt(r.meyda)}× real time   ours is ${fmt(r.vsMeyda)}× faster`);
-  console.log(`  essentia.js 0.1.3           ${fmt(r.essentia)}× real time   ours is ${fmt(r.vsEssentia)}× faster`);
+  console.log(
+    `  essentia.js 0.1.3           ${fmt(r.essentia)}× real time   ours is ${fmt(r.vsEssentia)}× faster`,
+  );
 }
 const targets = [
   ['(a) ≥ 1000× real time', results.a.ours >= 1000],

@@ -9,14 +9,14 @@
 export { SpeechEmotionError, type SpeechEmotionErrorCode } from './errors.js';
 export type { FeatureMatrix, PadMode, WindowName } from './dsp/types.js';
 export { getWindow, type WindowOptions } from './dsp/window.js';
-export { rfft } from './dsp/fft.js';
+export { rfft, type Spectrum } from './dsp/fft.js';
 export { spectrogram, type SpectrogramOptions, type StftOptions } from './dsp/spectral.js';
 export { hzToMel, melToHz, melFilterbank, type MelFilterbankOptions, type MelNorm } from './dsp/mel.js';
 export { powerToDb, type PowerToDbOptions } from './dsp/db.js';
 export { dct, type DctNorm, type DctOptions } from './dsp/dct.js';
 export { extractMfcc, melSpectrogram, type MelSpectrogramOptions, type MfccOptions } from './dsp/mfcc.js';
 export { delta, type DeltaOptions } from './dsp/delta.js';
-export { trimSilence, type TrimOptions } from './dsp/trim.js';
+export { trimSilence, type TrimInterval, type TrimOptions } from './dsp/trim.js';
 export { cmvn, type CmvnOptions } from './dsp/cmvn.js';
 export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';

@@ -43,6 +43,14 @@ export async function readWavFile(path: string): Promise<DecodedAudio> {
   }
 }
 
+/** A mono signal and its sample rate. */
+export interface MonoAudio {
+  /** Samples, mixed down to one channel. */
+  signal: Float32Array;
+  /** Sample rate in Hz. */
+  sampleRate: number;
+}
+
 /**
  * Reads a WAV file and mixes it to mono, the way librosa loads audio for analysis
  * (`librosa.load(path, sr=None)`).
@@ -58,7 +66,7 @@ export async function readWavFile(path: string): Promise<DecodedAudio> {
  * const mfcc = extractMfcc(signal, { sampleRate });
  * ```
  */
-export async function readMono(path: string): Promise<{ signal: Float32Array; sampleRate: number }> {
+export async function readMono(path: string): Promise<MonoAudio> {
   const { sampleRate, channels } = await readWavFile(path);
   return { signal: toMono(channels), sampleRate };
 }

@@ -207,6 +207,14 @@ class BluesteinPlan implements RealFftPlan {
   }
 }
 
+/** The non-negative-frequency half of a DFT, as separate real and imaginary parts. */
+export interface Spectrum {
+  /** Real parts of bins `0 .. floor(n/2)`. */
+  re: Float64Array;
+  /** Imaginary parts of bins `0 .. floor(n/2)`. */
+  im: Float64Array;
+}
+
 /**
  * Discrete Fourier transform of a real signal, for any length ≥ 1.
  *
@@ -222,7 +230,7 @@ class BluesteinPlan implements RealFftPlan {
  * const { re, im } = rfft(new Float32Array([1, 0, 0, 0]));  // re = [1, 1, 1], im = [0, 0, 0]
  * ```
  */
-export function rfft(signal: ArrayLike<number>): { re: Float64Array; im: Float64Array } {
+export function rfft(signal: ArrayLike<number>): Spectrum {
   const n = signal.length;
   const plan = realFftPlan(n);
   const input = Float64Array.from(signal);

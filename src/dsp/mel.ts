@@ -1,3 +1,4 @@
+import type { FeatureMatrix } from './types.js';
 import { checkInt, checkKnownOptions, checkNumber, checkOneOf, invalid } from './validate.js';
 
 const F_SP = 200 / 3;
@@ -183,8 +184,9 @@ function denseWeights(o: ResolvedMel, nBins: number): Float32Array {
  * Reference: Slaney, M. (1998). Auditory Toolbox, version 2. Interval Research Corporation.
  *
  * @param options - See {@link MelFilterbankOptions}.
- * @returns A {@link FeatureMatrix}-shaped object: `frames` = `nMels` rows, `features` = `nFft/2 + 1`
- * columns, row-major (the same layout as librosa's `[n_mels, 1 + n_fft/2]`).
+ * @returns The weights as a {@link FeatureMatrix} whose rows (`frames`) are the `nMels` bands and
+ * whose columns (`features`) are the `nFft/2 + 1` bins: the same layout as librosa's
+ * `[n_mels, 1 + n_fft/2]`.
  *
  * @example
  * ```ts
@@ -192,11 +194,7 @@ function denseWeights(o: ResolvedMel, nBins: number): Float32Array {
  * fb.data.length === 40 * 257;  // true
  * ```
  */
-export function melFilterbank(options: MelFilterbankOptions): {
-  data: Float32Array;
-  frames: number;
-  features: number;
-} {
+export function melFilterbank(options: MelFilterbankOptions): FeatureMatrix {
   checkKnownOptions('melFilterbank', options, MEL_KEYS);
   const nFft = checkInt('melFilterbank', 'nFft', options.nFft ?? 2048, 2);
   const o = resolveMelOptions('melFilterbank', { ...options, nFft });

@@ -1,5 +1,13 @@
 import { checkInt, checkKnownOptions, checkNumber, checkSignal } from './validate.js';
 
+/** The kept part of a signal, in samples: `signal.subarray(start, end)`. */
+export interface TrimInterval {
+  /** First kept sample. */
+  start: number;
+  /** One past the last kept sample. */
+  end: number;
+}
+
 /** Options of {@link trimSilence}; names and defaults are librosa's (`librosa.effects.trim`). */
 export interface TrimOptions {
   /** Frames more than this many dB below the reference are silence. Default 60. */
@@ -32,10 +40,7 @@ export interface TrimOptions {
  * const voiced = signal.subarray(start, end);
  * ```
  */
-export function trimSilence(
-  signal: Float32Array | Float64Array,
-  options: TrimOptions = {},
-): { start: number; end: number } {
+export function trimSilence(signal: Float32Array | Float64Array, options: TrimOptions = {}): TrimInterval {
   checkKnownOptions('trimSilence', options, ['topDb', 'ref', 'frameLength', 'hopLength']);
   checkSignal('trimSilence', signal);
   const topDb = checkNumber('trimSilence', 'topDb', options.topDb ?? 60, 'nonnegative');

@@ -1,0 +1,9 @@
+// `npm run bench`: lists the benchmarks.
+console.log(`speech-emotion benchmarks (each prints its figures and ratios against peers measured in the same run):
+
+  npm run bench:mfcc     MFCC speed vs Meyda, essentia.js and an fft.js FFT+power bound (300 RAVDESS files)
+  npm run bench:bundle   browser bundle size of \`import { extractMfcc }\`
+  npm run parity         librosa parity table (normalised error per reference case)
+
+They read the datasets from $SPEECH_EMOTION_DATA or ../shared/datasets. Figures and how they were
+measured: bench/README.md.`);

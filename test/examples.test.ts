@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/data.js';
+
+const wav = join(ROOT, 'test', 'fixtures', 'inputs', 'synthetic-chirp-16k-f32.wav');
+const built = existsSync(join(ROOT, 'dist', 'index.js'));
+const run = (script: string, ...args: string[]) =>
+  execFileSync(process.execPath, [join(ROOT, 'examples', 'node', script), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+// The examples import the package by name, which resolves to dist/ (npm test builds it first).
+describe.skipIf(!built)('examples run against the built package', () => {
+  it('examples/node/mfcc.mjs prints MFCC, delta and CMVN of a file', () => {
+    const out = run('mfcc.mjs', wav);
+    expect(out).toMatch(/MFCC: \d+ frames × 13 coefficients/);
+    expect(out).not.toMatch(/NaN/);
+  });
+
+  it('examples/node/mfcc.mjs reports a bad file as an error, not a crash', () => {
+    expect(() => run('mfcc.mjs', join(ROOT, 'package.json'))).toThrow(/not a WAV file/);
+  });
+
+  it('examples/node/stream.mjs streams and matches whole-clip extraction', () => {
+    expect(run('stream.mjs', wav)).toMatch(/streamed (\d+) frames .* whole clip: \1 frames/);
+  });
+});
