@@ -21,3 +21,4 @@ export { cmvn, type CmvnOptions } from './dsp/cmvn.js';
 export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
 export { toMono } from './audio/mono.js';
+export { resample, type ResampleOptions } from './audio/resample.js';

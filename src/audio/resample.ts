@@ -1,0 +1,168 @@
+import { checkKnownOptions, checkNumber, checkSignal, invalid } from '../dsp/validate.js';
+
+/** Options of {@link resample}. */
+export interface ResampleOptions {
+  /**
+   * Zero crossings of the sinc on each side of the centre, at the lower of the two rates: the
+   * filter's length, trading speed for a sharper transition band. Default 32.
+   */
+  zeroCrossings?: number;
+  /** Kaiser window β: stopband attenuation (β 9.5 ≈ 95 dB). Default 9.5. */
+  beta?: number;
+  /** Passband edge as a fraction of the lower Nyquist frequency. Default 0.95 (as sox's very-high-quality preset). */
+  rolloff?: number;
+}
+
+/** Zeroth-order modified Bessel function of the first kind (power series). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 200; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+interface Kernel {
+  /** Phases L; output m sits at input position m·M/L. */
+  up: number;
+  down: number;
+  /** Taps per phase, 2·half. */
+  taps: number;
+  half: number;
+  /** table[p·taps + i] weights x[n − half + 1 + i] for phase p. */
+  table: Float64Array;
+}
+
+const MAX_PHASES = 4096;
+const cache = new Map<string, Kernel>();
+
+/** Windowed-sinc weight for an input sample at distance d (in input samples) from the output time. */
+function weight(d: number, cutoff: number, halfWidth: number, beta: number, i0Beta: number): number {
+  if (Math.abs(d) >= halfWidth) return 0;
+  const x = d * cutoff;
+  const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+  const r = d / halfWidth;
+  return cutoff * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
+}
+
+function kernel(from: number, to: number, zeroCrossings: number, beta: number, rolloff: number): Kernel {
+  const key = `${from}:${to}:${zeroCrossings}:${beta}:${rolloff}`;
+  let k = cache.get(key);
+  if (k) return k;
+  const g = gcd(from, to);
+  const up = to / g;
+  const down = from / g;
+  // Cut-off in cycles per input sample (1 = input Nyquist × 2); below the lower Nyquist.
+  const cutoff = Math.min(1, to / from) * rolloff;
+  const halfWidth = zeroCrossings / Math.min(1, to / from);
+  const half = Math.ceil(halfWidth);
+  const taps = 2 * half;
+  const i0Beta = besselI0(beta);
+  const phases = Math.min(up, MAX_PHASES);
+  const table = new Float64Array(phases * taps);
+  for (let p = 0; p < phases; p++) {
+    const frac = p / phases; // output position within an input sample
+    for (let i = 0; i < taps; i++) {
+      const d = frac - (i - half + 1); // distance from input sample n − half + 1 + i
+      table[p * taps + i] = weight(d, cutoff, halfWidth, beta, i0Beta);
+    }
+  }
+  k = { up, down, taps, half, table };
+  cache.set(key, k);
+  return k;
+}
+
+/**
+ * Changes the sample rate of a signal with a band-limited (windowed-sinc, Kaiser) polyphase
+ * filter, anti-aliased when the rate goes down.
+ *
+ * Output sample `m` is the signal at input time `m · fromRate / toRate`, so the first samples are
+ * aligned; the output has exactly `ceil(n · toRate / fromRate)` samples. With the defaults the
+ * MFCCs of a 48 kHz or 44.1 kHz recording resampled to 16 kHz match those of sox's very-high-quality
+ * conversion to a normalised error of about 5e-3 (see the tests).
+ *
+ * Reference: Smith, J. O. Digital Audio Resampling Home Page, https://ccrma.stanford.edu/~jos/resample/.
+ *
+ * @param signal - Mono samples at `fromRate`.
+ * @param fromRate - Input sample rate in Hz (integer).
+ * @param toRate - Output sample rate in Hz (integer).
+ * @param options - See {@link ResampleOptions}.
+ * @returns A new Float32Array at `toRate` (a copy when the rates are equal).
+ *
+ * @example
+ * ```ts
+ * const { sampleRate, channels } = decodeWav(bytes);          // e.g. 48000 Hz
+ * const y = resample(toMono(channels), sampleRate, 16000);
+ * ```
+ */
+export function resample(
+  signal: Float32Array | Float64Array,
+  fromRate: number,
+  toRate: number,
+  options: ResampleOptions = {},
+): Float32Array {
+  checkKnownOptions('resample', options, ['zeroCrossings', 'beta', 'rolloff']);
+  checkSignal('resample', signal);
+  for (const [name, rate] of [
+    ['fromRate', fromRate],
+    ['toRate', toRate],
+  ] as const) {
+    if (!Number.isInteger(rate) || rate <= 0)
+      throw invalid('resample', `'${name}' must be a positive integer (Hz), got ${rate}.`);
+  }
+  const zeroCrossings = checkNumber('resample', 'zeroCrossings', options.zeroCrossings ?? 32, 'positive');
+  const beta = checkNumber('resample', 'beta', options.beta ?? 9.5, 'nonnegative');
+  const rolloff = checkNumber('resample', 'rolloff', options.rolloff ?? 0.95, 'positive');
+  if (rolloff > 1) throw invalid('resample', `'rolloff' must be ≤ 1, got ${rolloff}.`);
+  if (fromRate === toRate) return Float32Array.from(signal);
+
+  const k = kernel(fromRate, toRate, zeroCrossings, beta, rolloff);
+  const n = signal.length;
+  const outLength = Math.ceil((n * toRate) / fromRate);
+  const out = new Float32Array(outLength);
+  const { up, down, taps, half, table } = k;
+  const exact = up <= MAX_PHASES;
+  let tapsBuf: Float64Array | undefined;
+  const cutoff = Math.min(1, toRate / fromRate) * rolloff;
+  const halfWidth = zeroCrossings / Math.min(1, toRate / fromRate);
+  const i0Beta = besselI0(beta);
+  for (let m = 0; m < outLength; m++) {
+    // Input position m·down/up, split into an integer sample and a phase, in exact integers.
+    const num = m * down;
+    const base = Math.floor(num / up);
+    const phase = num - base * up;
+    let w: Float64Array;
+    let wOff: number;
+    if (exact) {
+      w = table;
+      wOff = phase * taps;
+    } else {
+      tapsBuf ??= new Float64Array(taps);
+      const frac = phase / up;
+      for (let i = 0; i < taps; i++)
+        tapsBuf[i] = weight(frac - (i - half + 1), cutoff, halfWidth, beta, i0Beta);
+      w = tapsBuf;
+      wOff = 0;
+    }
+    const first = base - half + 1;
+    let acc = 0;
+    if (first >= 0 && first + taps <= n) {
+      for (let i = 0; i < taps; i++) acc += w[wOff + i] * signal[first + i];
+    } else {
+      const lo = Math.max(0, -first);
+      const hi = Math.min(taps, n - first);
+      for (let i = lo; i < hi; i++) acc += w[wOff + i] * signal[first + i];
+    }
+    out[m] = acc;
+  }
+  return out;
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SpeechEmotionError, decodeWav, extractMfcc, resample, rfft, toMono } from '../src/index.js';
+import { DATA_DIR, HAS_DATA, NO_DATA_REASON } from './helpers/data.js';
+
+const tone = (freq: number, rate: number, seconds: number) =>
+  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
+    Math.sin((2 * Math.PI * freq * i) / rate),
+  );
+
+/** Peak DFT magnitude near `freq`, relative to the signal length. */
+function levelAt(x: Float32Array, rate: number, freq: number): number {
+  const { re, im } = rfft(x);
+  const k = Math.round((freq * x.length) / rate);
+  let peak = 0;
+  for (let j = Math.max(0, k - 3); j <= Math.min(re.length - 1, k + 3); j++)
+    peak = Math.max(peak, Math.hypot(re[j], im[j]));
+  return peak / (x.length / 2);
+}
+
+describe('resample', () => {
+  it.each([
+    [48000, 16000],
+    [44100, 16000],
+    [22050, 16000],
+    [8000, 16000],
+    [16000, 44100],
+    [16000, 16001],
+  ])('gives exactly ceil(n·to/from) samples, %i → %i Hz', (from, to) => {
+    for (const n of [1, 2, 999, 4410, 48001]) {
+      expect(resample(new Float32Array(n).fill(0.1), from, to).length).toBe(Math.ceil((n * to) / from));
+    }
+  });
+
+  it('keeps an in-band tone at its level and phase (48 kHz → 16 kHz, 1 kHz tone)', () => {
+    const y = resample(tone(1000, 48000, 1), 48000, 16000);
+    const ref = tone(1000, 16000, 1);
+    let maxErr = 0;
+    for (let i = 200; i < y.length - 200; i++) maxErr = Math.max(maxErr, Math.abs(y[i] - ref[i]));
+    expect(maxErr).toBeLessThan(1e-3);
+  });
+
+  it('rejects a tone above the new Nyquist frequency (anti-aliasing ≥ 60 dB)', () => {
+    // 11 kHz at 48 kHz would alias to 5 kHz at 16 kHz.
+    const y = resample(tone(11000, 48000, 1), 48000, 16000);
+    expect(levelAt(y, 16000, 5000)).toBeLessThan(1e-3);
+    const y44 = resample(tone(9000, 44100, 1), 44100, 16000);
+    expect(levelAt(y44, 16000, 7000)).toBeLessThan(1e-3);
+  });
+
+  it('up-sampling preserves a tone', () => {
+    const y = resample(tone(440, 16000, 0.5), 16000, 44100);
+    expect(levelAt(y, 44100, 440)).toBeGreaterThan(0.99);
+  });
+
+  it('rejects bad rates and options', () => {
+    expect(() => resample(new Float32Array(10), 0, 16000)).toThrow(SpeechEmotionError);
+    expect(() => resample(new Float32Array(10), 44100.5, 16000)).toThrow(/positive integer/);
+    expect(() => resample(new Float32Array(10), 44100, 16000, { roloff: 0.9 } as never)).toThrow(
+      /Did you mean 'rolloff'/,
+    );
+    expect(() => resample(new Float32Array(0), 44100, 16000)).toThrow(/empty/);
+  });
+});
+
+describe.skipIf(!HAS_DATA)('resample quality against sox on the real originals', () => {
+  const cases = [
+    ['ravdess-48k-stereo-03-01-02-01-01-02-01.wav', 'ravdess/Actor_01/03-01-02-01-01-02-01.wav'],
+    ['ravdess-48k-mono-03-01-05-02-01-01-02.wav', 'ravdess/Actor_02/03-01-05-02-01-01-02.wav'],
+    ['savee-44k-JE_sa01.wav', 'savee/JE_sa01.wav'],
+  ];
+  it.each(cases)(
+    `%s: MFCC of ours vs sox VHQ 16 kHz, normalised error ≤ 1e-2 [${HAS_DATA ? '' : NO_DATA_REASON}]`,
+    (orig, sox) => {
+      const o = decodeWav(readFileSync(join(DATA_DIR, 'originals', orig)));
+      const s = decodeWav(readFileSync(join(DATA_DIR, sox)));
+      expect(s.sampleRate).toBe(16000);
+      const ours = resample(toMono(o.channels), o.sampleRate, 16000);
+      const ref = toMono(s.channels);
+      expect(Math.abs(ours.length - ref.length)).toBeLessThanOrEqual(1);
+      const n = Math.min(ours.length, ref.length);
+      const a = extractMfcc(ours.subarray(0, n), { sampleRate: 16000 });
+      const b = extractMfcc(ref.subarray(0, n), { sampleRate: 16000 });
+      let maxDiff = 0;
+      let maxRef = 0;
+      for (let i = 0; i < a.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+        maxRef = Math.max(maxRef, Math.abs(b.data[i]));
+      }
+      console.log(`resample ${orig}: MFCC normalised error vs sox ${(maxDiff / maxRef).toExponential(1)}`);
+      expect(maxDiff / maxRef).toBeLessThanOrEqual(1e-2);
+    },
+  );
+});
