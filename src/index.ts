@@ -22,3 +22,28 @@ export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
 export { toMono } from './audio/mono.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
+export { EMOTIONS, type Emotion, normaliseLabel } from './datasets/labels.js';
+export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
+export {
+  ADAPTERS,
+  type DatasetAdapter,
+  type ParseResult,
+  cremaD,
+  emodb,
+  folders,
+  ravdess,
+  savee,
+  tess,
+} from './datasets/adapters.js';
+export {
+  type Fold,
+  type SpeakerSplitOptions,
+  type Split,
+  type SplitOptions,
+  groupKFold,
+  predefinedFolds,
+  speakerKey,
+  speakerSplit,
+  stratifiedSplit,
+} from './datasets/split.js';
+export { type DatasetSummary, formatSummary, summarize } from './datasets/summary.js';

@@ -9,6 +9,7 @@ import { type DecodedAudio, decodeWav } from './audio/wav.js';
 import { SpeechEmotionError } from './errors.js';
 
 export * from './index.js';
+export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
 
 /**
  * Reads and decodes a WAV file from disk.
