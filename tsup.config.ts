@@ -2,20 +2,22 @@ import { defineConfig } from 'tsup';
 
 const external = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
 
+// dist/ is emptied by the build script, not here: the two configs build side by side.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', node: 'src/node.ts' },
+    // The library. extract-worker is the worker_threads entry that node's extractItems starts.
+    entry: { index: 'src/index.ts', node: 'src/node.ts', 'extract-worker': 'src/node/extract-worker.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    dts: { entry: { index: 'src/index.ts', node: 'src/node.ts' } },
     sourcemap: true,
-    clean: true,
     target: 'es2022',
     treeshake: true,
     splitting: true,
+    shims: true,
     external,
   },
   {
-    entry: { cli: 'src/cli.ts' },
+    entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

@@ -8,6 +8,8 @@
  * - `SIGNAL_TOO_SHORT`: a signal shorter than one analysis frame where padding is off.
  * - `INVALID_AUDIO`: bytes that are not a readable audio file (truncated, corrupt, not audio).
  * - `UNSUPPORTED_AUDIO`: a valid audio file in an encoding this library does not decode.
+ * - `SILENT_AUDIO`: audio with nothing above the silence threshold, so no emotion can be read from it.
+ * - `SPEC_MISMATCH`: features or a model made with a different FeatureSpec than the one asked for.
  */
 export type SpeechEmotionErrorCode =
   | 'UNKNOWN_OPTION'
@@ -16,7 +18,9 @@ export type SpeechEmotionErrorCode =
   | 'NON_FINITE_SAMPLES'
   | 'SIGNAL_TOO_SHORT'
   | 'INVALID_AUDIO'
-  | 'UNSUPPORTED_AUDIO';
+  | 'UNSUPPORTED_AUDIO'
+  | 'SILENT_AUDIO'
+  | 'SPEC_MISMATCH';
 
 /**
  * The one error type thrown by speech-emotion for bad input.

@@ -47,3 +47,14 @@ export {
   stratifiedSplit,
 } from './datasets/split.js';
 export { type DatasetSummary, formatSummary, summarize } from './datasets/summary.js';
+export {
+  DEFAULT_FEATURE_SPEC,
+  FEATURE_SPEC_VERSION,
+  type FeatureSpec,
+  type FrameStatistic,
+  computeFeatures,
+  defineFeatureSpec,
+  featureNames,
+  featureSpecHash,
+} from './features/spec.js';
+export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } from './features/file.js';

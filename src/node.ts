@@ -10,6 +10,8 @@ import { SpeechEmotionError } from './errors.js';
 
 export * from './index.js';
 export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
+export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
+export type { FileResult } from './node/process-file.js';
 
 /**
  * Reads and decodes a WAV file from disk.

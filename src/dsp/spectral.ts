@@ -114,6 +114,8 @@ export class FrameAnalyzer {
   private readonly pair: Float64Array;
   private readonly win: Float64Array;
   private readonly winStart: number;
+  /** A spare spectrum-sized buffer for callers. */
+  readonly scratch: Float64Array;
 
   constructor(stft: ResolvedStft) {
     this.stft = stft;
@@ -122,6 +124,7 @@ export class FrameAnalyzer {
     this.plan = realFftPlan(stft.nFft);
     this.frame = new Float64Array(stft.nFft);
     this.pair = new Float64Array(2 * stft.nFft);
+    this.scratch = new Float64Array(this.nBins);
     this.win = windowCached(stft.window, stft.winLength, true);
     // librosa.util.pad_center: the window sits in the middle of the nFft frame.
     this.winStart = Math.floor((stft.nFft - stft.winLength) / 2);
@@ -320,6 +323,19 @@ export function applyFilterbank(
   }
 }
 
+const analyzers = new Map<string, FrameAnalyzer>();
+
+/** The cached analyzer for these STFT parameters: its buffers are reused from call to call. @internal */
+export function analyzerFor(stft: ResolvedStft): FrameAnalyzer {
+  const key = `${stft.nFft}:${stft.hopLength}:${stft.winLength}:${stft.window}:${stft.center}:${stft.padMode}`;
+  let a = analyzers.get(key);
+  if (!a) {
+    a = new FrameAnalyzer(stft);
+    analyzers.set(key, a);
+  }
+  return a;
+}
+
 /**
  * Mel power of every frame of `signal`, float64, frame-major `frames × nMels`. Shared by
  * melSpectrogram and extractMfcc. @internal
@@ -332,9 +348,9 @@ export function melPowerFrames(
   power: number,
 ): { data: Float64Array; frames: number } {
   const frames = frameCount(fn, signal.length, stft);
-  const analyzer = new FrameAnalyzer(stft);
+  const analyzer = analyzerFor(stft);
   const nb = analyzer.nBins;
-  const spec = new Float64Array(nb);
+  const spec = analyzer.scratch;
   const out = new Float64Array(frames * fb.nMels);
   const n = signal.length;
   const hop = stft.hopLength;

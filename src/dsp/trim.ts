@@ -51,15 +51,22 @@ export function trimSilence(signal: Float32Array | Float64Array, options: TrimOp
 
   const n = signal.length;
   const pad = Math.floor(frameLength / 2);
-  // Prefix sums of squares over the zero-padded signal give each frame's mean power in O(1).
-  const cum = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) cum[i + 1] = cum[i] + signal[i] * signal[i];
+  // Frames start and end on multiples of g = gcd(hop, pad, frameLength), so prefix sums of squares
+  // over blocks of g samples give each frame's energy exactly, in n/g entries rather than n.
+  const g = gcd(gcd(hop, pad || hop), frameLength);
+  const blocks = Math.ceil(n / g);
+  const cum = new Float64Array(blocks + 1);
+  for (let b = 0; b < blocks; b++) {
+    let acc = 0;
+    for (let i = b * g, end = Math.min(n, i + g); i < end; i++) acc += signal[i] * signal[i];
+    cum[b + 1] = cum[b] + acc;
+  }
   const frames = 1 + Math.floor((n + 2 * pad - frameLength) / hop);
   const power = new Float64Array(frames);
   let maxPower = 0;
   for (let t = 0; t < frames; t++) {
-    const a = Math.min(n, Math.max(0, t * hop - pad));
-    const b = Math.min(n, Math.max(0, t * hop - pad + frameLength));
+    const a = Math.min(blocks, Math.max(0, (t * hop - pad) / g));
+    const b = Math.min(blocks, Math.max(0, (t * hop - pad + frameLength) / g));
     power[t] = Math.max(0, cum[b] - cum[a]) / frameLength;
     if (power[t] > maxPower) maxPower = power[t];
   }
@@ -78,4 +85,9 @@ export function trimSilence(signal: Float32Array | Float64Array, options: TrimOp
   }
   if (first < 0) return { start: 0, end: 0 };
   return { start: first * hop, end: Math.min(n, (last + 1) * hop) };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }

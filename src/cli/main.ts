@@ -1,0 +1,90 @@
+/**
+ * The `speech-emotion` command.
+ * @internal
+ */
+import { readFileSync } from 'node:fs';
+import { SpeechEmotionError } from '../errors.js';
+import { UsageError } from './args.js';
+import { EXTRACT_HELP, MERGE_HELP, runExtract, runMerge } from './extract.js';
+import { removePendingTemps } from './io.js';
+import { SPLIT_HELP, runSplit } from './split.js';
+
+const PLANNED = ['predict', 'train', 'evaluate', 'inspect'];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const HELP = `speech-emotion — speech emotion recognition
+
+Usage:
+  speech-emotion extract <dirs…> --out <features.csv>   extract features from dataset folders
+  speech-emotion merge <parts…> --out <all.csv>          combine shards of extract --shard
+  speech-emotion split <dirs…> [--test-speakers a,b | --folds k]   speaker-independent splits
+  speech-emotion <command> --help                        help and examples for a command
+  speech-emotion --version
+
+Not in this version yet: ${PLANNED.join(', ')}.
+
+Exit codes: 0 success; 1 failure (or, with --strict, files that could not be used);
+2 usage error; 130 interrupted.`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  extract: { run: runExtract, help: EXTRACT_HELP },
+  merge: { run: runMerge, help: MERGE_HELP },
+  split: { run: runSplit, help: SPLIT_HELP },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(rest[0] && COMMANDS[rest[0]] ? COMMANDS[rest[0]].help : HELP);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    const why = PLANNED.includes(cmd)
+      ? `the '${cmd}' command is not available in speech-emotion ${version()} yet`
+      : `unknown command '${cmd}'`;
+    console.error(`speech-emotion: ${why}. Run 'speech-emotion --help'.`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`speech-emotion ${e.message} Run 'speech-emotion ${cmd} --help'.`);
+      return 2;
+    }
+    if (e instanceof SpeechEmotionError) {
+      console.error(`speech-emotion ${cmd}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.on('SIGINT', () => {
+  // Commands that handle Ctrl-C themselves install their own listener first.
+  if (process.listenerCount('SIGINT') > 1) return;
+  removePendingTemps();
+  process.exit(130);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    removePendingTemps();
+    console.error(`speech-emotion: internal error: ${(e as Error)?.stack ?? e}`);
+    process.exitCode = 1;
+  },
+);

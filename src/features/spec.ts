@@ -1,0 +1,316 @@
+import { resample } from '../audio/resample.js';
+import { cmvn } from '../dsp/cmvn.js';
+import { powerToDb } from '../dsp/db.js';
+import { delta } from '../dsp/delta.js';
+import {
+  MFCC_KEYS,
+  type MelSpectrogramOptions,
+  type MfccOptions,
+  extractMfcc,
+  melSpectrogram,
+} from '../dsp/mfcc.js';
+import { trimSilence } from '../dsp/trim.js';
+import type { FeatureMatrix } from '../dsp/types.js';
+import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
+
+/** The FeatureSpec format version this library reads and writes. */
+export const FEATURE_SPEC_VERSION = 1;
+
+/** Statistics over frames, for per-utterance output. */
+export type FrameStatistic = 'mean' | 'std' | 'min' | 'max';
+
+/**
+ * Exactly how a model's inputs are made from audio. It travels with every feature file and every
+ * saved model, so features are never silently computed differently from the way a model was trained.
+ * JSON-serialisable; {@link featureSpecHash} identifies it.
+ */
+export interface FeatureSpec {
+  /** Format version, {@link FEATURE_SPEC_VERSION}. */
+  version: number;
+  /** Audio is resampled to this rate (Hz) first. */
+  sampleRate: number;
+  /** Trim leading and trailing silence (librosa.effects.trim) before the fixed-duration step; `null` keeps it. */
+  trim: { topDb: number } | null;
+  /**
+   * Fixed duration: skip `offset` seconds, then keep `seconds` seconds, zero-padding at the end when
+   * shorter (the classic 0.5 s offset, 2.5 s window). `null` keeps the whole clip.
+   */
+  duration: { offset: number; seconds: number } | null;
+  /** Clips shorter than this (seconds, after trimming) are refused as too short. */
+  minSeconds: number;
+  /** MFCC or log-mel (dB) features and their options, librosa's names and defaults. */
+  features:
+    | { type: 'mfcc'; options: Omit<MfccOptions, 'sampleRate'> }
+    | { type: 'logmel'; options: Omit<MelSpectrogramOptions, 'sampleRate'> & { topDb?: number | null } };
+  /** Append Δ (1) or Δ and ΔΔ (2) features (librosa.feature.delta, width 9). */
+  deltas: 0 | 1 | 2;
+  /** Per-utterance normalisation: none, mean only, or mean and variance. */
+  cmvn: 'none' | 'mean' | 'meanvar';
+  /** A time series (frames × features), or per-utterance statistics (one row). */
+  output: { type: 'series' } | { type: 'stats'; stats: FrameStatistic[] };
+}
+
+const SPEC_KEYS = [
+  'version',
+  'sampleRate',
+  'trim',
+  'duration',
+  'minSeconds',
+  'features',
+  'deltas',
+  'cmvn',
+  'output',
+] as const;
+
+/** The classic speech-emotion pipeline: 16 kHz, trimmed, 40 MFCCs (librosa defaults otherwise), mean and std per coefficient. */
+export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
+  version: FEATURE_SPEC_VERSION,
+  sampleRate: 16000,
+  trim: { topDb: 60 },
+  duration: null,
+  minSeconds: 0.25,
+  features: { type: 'mfcc', options: { nMfcc: 40 } },
+  deltas: 0,
+  cmvn: 'none',
+  output: { type: 'stats', stats: ['mean', 'std'] },
+};
+
+/**
+ * Completes and validates a FeatureSpec: missing fields take {@link DEFAULT_FEATURE_SPEC}'s values.
+ *
+ * @throws {@link SpeechEmotionError} `INVALID_OPTION`/`UNKNOWN_OPTION` for bad or unknown fields,
+ * `SPEC_MISMATCH` for a spec of another format version.
+ *
+ * @example
+ * ```ts
+ * const spec = defineFeatureSpec({ duration: { offset: 0.5, seconds: 2.5 }, output: { type: 'series' } });
+ * ```
+ */
+export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSpec {
+  const fn = 'FeatureSpec';
+  checkKnownOptions(fn, partial, SPEC_KEYS);
+  const spec: FeatureSpec = { ...structuredClone(DEFAULT_FEATURE_SPEC), ...structuredClone(partial) };
+  if (spec.version !== FEATURE_SPEC_VERSION) {
+    throw new SpeechEmotionError(
+      'SPEC_MISMATCH',
+      `${fn}: version ${spec.version} is not supported by this library (it reads version ${FEATURE_SPEC_VERSION}). Upgrade speech-emotion or re-extract the features.`,
+    );
+  }
+  if (!Number.isInteger(spec.sampleRate) || spec.sampleRate < 1000)
+    throw invalid(fn, `'sampleRate' must be an integer ≥ 1000 Hz, got ${spec.sampleRate}.`);
+  if (spec.trim !== null && !(typeof spec.trim?.topDb === 'number' && spec.trim.topDb > 0))
+    throw invalid(fn, `'trim' must be null or { topDb: number > 0 }.`);
+  if (spec.duration !== null) {
+    const d = spec.duration;
+    if (!(d && d.offset >= 0 && d.seconds > 0))
+      throw invalid(fn, `'duration' must be null or { offset ≥ 0, seconds > 0 } in seconds.`);
+  }
+  if (!(spec.minSeconds >= 0)) throw invalid(fn, `'minSeconds' must be ≥ 0.`);
+  const f = spec.features;
+  if (f?.type === 'mfcc') checkKnownOptions(`${fn}.features.options`, f.options, MFCC_KEYS);
+  else if (f?.type === 'logmel') checkKnownOptions(`${fn}.features.options`, f.options, MFCC_KEYS);
+  else throw invalid(fn, `'features.type' must be 'mfcc' or 'logmel'.`);
+  if ('sampleRate' in (f.options ?? {}))
+    throw invalid(fn, `set the rate with the spec's 'sampleRate', not in 'features.options'.`);
+  if (![0, 1, 2].includes(spec.deltas)) throw invalid(fn, `'deltas' must be 0, 1 or 2.`);
+  if (!['none', 'mean', 'meanvar'].includes(spec.cmvn))
+    throw invalid(fn, `'cmvn' must be 'none', 'mean' or 'meanvar'.`);
+  const o = spec.output;
+  if (o?.type === 'stats') {
+    if (!o.stats?.length || o.stats.some((s) => !['mean', 'std', 'min', 'max'].includes(s))) {
+      throw invalid(fn, `'output.stats' must list some of 'mean', 'std', 'min', 'max'.`);
+    }
+  } else if (o?.type !== 'series') throw invalid(fn, `'output.type' must be 'series' or 'stats'.`);
+  // Validate the feature options once, on a short test signal.
+  computeFeatures(new Float32Array(spec.sampleRate).fill(0.1), spec.sampleRate, {
+    ...spec,
+    trim: null,
+    minSeconds: 0,
+  });
+  return spec;
+}
+
+/** JSON with sorted keys, so equal specs serialise identically. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * A short stable identifier of a FeatureSpec (16 hex digits of a 64-bit hash of its canonical
+ * JSON): equal specs, equal hashes.
+ */
+export function featureSpecHash(spec: FeatureSpec): string {
+  const s = canonical(spec);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Names of the base features per frame: `mfcc0…`, or `mel0…`. */
+function baseNames(spec: FeatureSpec): string[] {
+  const n =
+    spec.features.type === 'mfcc'
+      ? (spec.features.options.nMfcc ?? 20)
+      : (spec.features.options.nMels ?? 128);
+  const prefix = spec.features.type === 'mfcc' ? 'mfcc' : 'mel';
+  const names = Array.from({ length: n }, (_, k) => `${prefix}${k}`);
+  const out = [...names];
+  if (spec.deltas >= 1) out.push(...names.map((x) => `d_${x}`));
+  if (spec.deltas >= 2) out.push(...names.map((x) => `dd_${x}`));
+  return out;
+}
+
+/**
+ * Column names of one output row: per-frame names for a series, `mfcc0_mean, mfcc0_std, …` for
+ * statistics.
+ */
+export function featureNames(spec: FeatureSpec): string[] {
+  const names = baseNames(spec);
+  const o = spec.output;
+  return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
+}
+
+function concatFeatures(ms: FeatureMatrix[]): FeatureMatrix {
+  const frames = ms[0].frames;
+  const features = ms.reduce((a, m) => a + m.features, 0);
+  const data = new Float32Array(frames * features);
+  for (let t = 0; t < frames; t++) {
+    let at = t * features;
+    for (const m of ms) {
+      data.set(m.data.subarray(t * m.features, (t + 1) * m.features), at);
+      at += m.features;
+    }
+  }
+  return { data, frames, features };
+}
+
+function statistics(m: FeatureMatrix, stats: FrameStatistic[]): FeatureMatrix {
+  const out = new Float32Array(m.features * stats.length);
+  for (let k = 0; k < m.features; k++) {
+    let sum = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let t = 0; t < m.frames; t++) {
+      const v = m.data[t * m.features + k];
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const mean = sum / m.frames;
+    let sq = 0;
+    for (let t = 0; t < m.frames; t++) sq += (m.data[t * m.features + k] - mean) ** 2;
+    const values: Record<FrameStatistic, number> = { mean, std: Math.sqrt(sq / m.frames), min, max };
+    stats.forEach((s, j) => {
+      out[k * stats.length + j] = values[s];
+    });
+  }
+  return { data: out, frames: 1, features: out.length };
+}
+
+/**
+ * Turns audio into model inputs exactly as a {@link FeatureSpec} says: resample → trim → fixed
+ * duration → MFCC or log-mel → deltas → CMVN → series or statistics.
+ *
+ * @param signal - Mono samples at `sampleRate`.
+ * @param sampleRate - The signal's rate in Hz; resampled to the spec's rate when different.
+ * @param spec - A complete spec (see {@link defineFeatureSpec}).
+ * @returns `frames × features` for a series, `1 × features` for statistics; columns as {@link featureNames}.
+ * @throws {@link SpeechEmotionError} `SILENT_AUDIO` when nothing is above the trim threshold,
+ * `SIGNAL_TOO_SHORT` when the clip is shorter than `minSeconds`, and the DSP core's errors.
+ *
+ * @example
+ * ```ts
+ * const spec = defineFeatureSpec({ output: { type: 'stats', stats: ['mean'] } });
+ * const row = computeFeatures(signal, 48000, spec);   // 1 × 40
+ * ```
+ */
+export function computeFeatures(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+): FeatureMatrix {
+  checkSignal('computeFeatures', signal);
+  let x: Float32Array | Float64Array =
+    sampleRate === spec.sampleRate ? signal : resample(signal, sampleRate, spec.sampleRate);
+  const sr = spec.sampleRate;
+  if (spec.trim) {
+    const { start, end } = trimSilence(x, { topDb: spec.trim.topDb });
+    if (end <= start) {
+      throw new SpeechEmotionError(
+        'SILENT_AUDIO',
+        'computeFeatures: the audio is silent (nothing within the trim threshold of its peak, or all zeros).',
+      );
+    }
+    x = x.subarray(start, end);
+  }
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  if (peak === 0)
+    throw new SpeechEmotionError(
+      'SILENT_AUDIO',
+      'computeFeatures: the audio is digital silence (all samples are 0).',
+    );
+  if (x.length < spec.minSeconds * sr) {
+    throw new SpeechEmotionError(
+      'SIGNAL_TOO_SHORT',
+      `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
+    );
+  }
+  if (spec.duration) {
+    const fixed = new Float32Array(Math.round(spec.duration.seconds * sr));
+    const from = Math.min(x.length, Math.round(spec.duration.offset * sr));
+    fixed.set(x.subarray(from, from + fixed.length));
+    x = fixed;
+  }
+  const f = spec.features;
+  let m: FeatureMatrix;
+  if (f.type === 'mfcc') m = extractMfcc(x, { ...f.options, sampleRate: sr });
+  else {
+    const { topDb, ref, amin, ...mel } = f.options as MfccOptions;
+    m = powerToDb(melSpectrogram(x, { ...mel, sampleRate: sr }), { topDb, ref, amin });
+  }
+  if (spec.deltas > 0) {
+    const width = Math.min(9, m.frames % 2 === 1 ? m.frames : m.frames - 1);
+    if (width < 3)
+      throw new SpeechEmotionError(
+        'SIGNAL_TOO_SHORT',
+        'computeFeatures: too few frames for delta features (need 3).',
+      );
+    const parts = [m, delta(m, { width })];
+    if (spec.deltas === 2) parts.push(delta(m, { width, order: 2 }));
+    m = concatFeatures(parts);
+  }
+  if (spec.cmvn !== 'none') m = cmvn(m, { variance: spec.cmvn === 'meanvar' });
+  return spec.output.type === 'stats' ? statistics(m, spec.output.stats) : m;
+}
+
+/**
+ * Throws `SPEC_MISMATCH` unless two specs are identical, naming what differs.
+ * @internal
+ */
+export function assertSameSpec(expected: FeatureSpec, actual: FeatureSpec, what: string): void {
+  if (featureSpecHash(expected) === featureSpecHash(actual)) return;
+  const diff = (Object.keys(expected) as (keyof FeatureSpec)[]).filter(
+    (k) => canonical(expected[k]) !== canonical(actual[k]),
+  );
+  throw new SpeechEmotionError(
+    'SPEC_MISMATCH',
+    `${what} was made with a different FeatureSpec (differs in: ${diff.join(', ')}). Re-extract the features with the same spec.`,
+  );
+}

@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LabelledItem } from '../datasets/types.js';
+import type { FeatureSpec } from '../features/spec.js';
+import { type FileResult, processFile } from './process-file.js';
+
+/** Options of {@link extractItems}. */
+export interface ExtractOptions {
+  /** Worker threads; 1 runs in this thread. Default: the number of cores. */
+  jobs?: number;
+  /** Stops handing out work; results already running still arrive. */
+  signal?: AbortSignal;
+}
+
+/** One item's outcome, in item order. */
+export interface ExtractResult {
+  index: number;
+  item: LabelledItem;
+  result: FileResult;
+}
+
+function workerUrl(): URL | null {
+  const url = new URL('./extract-worker.js', import.meta.url);
+  // Running from the TypeScript sources (tests) there is no compiled worker: stay in-thread.
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/**
+ * Extracts features for every item, in parallel over `worker_threads`, yielding results **in item
+ * order** whatever the number of workers. Bad files become results with `ok: false`; they never stop
+ * the batch.
+ *
+ * @example
+ * ```ts
+ * for await (const { item, result } of extractItems(items, spec, { jobs: 2 })) {
+ *   if (result.ok) use(item, result.features); else console.warn(item.path, result.message);
+ * }
+ * ```
+ */
+export async function* extractItems(
+  items: readonly LabelledItem[],
+  spec: FeatureSpec,
+  options: ExtractOptions = {},
+): AsyncGenerator<ExtractResult> {
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), items.length || 1));
+  const url = jobs > 1 ? workerUrl() : null;
+  if (!url) {
+    for (let i = 0; i < items.length; i++) {
+      if (options.signal?.aborted) return;
+      yield { index: i, item: items[i], result: processFile(items[i].path, spec) };
+    }
+    return;
+  }
+  const done = new Map<number, FileResult>();
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  let finishedWorkers = 0;
+  const control = new Int32Array(new SharedArrayBuffer(8)); // [0] next index, [1] stop flag
+  const paths = items.map((it) => it.path);
+  const onAbort = () => Atomics.store(control, 1, 1);
+  options.signal?.addEventListener('abort', onAbort);
+  const workers = Array.from({ length: jobs }, () => {
+    const w = new Worker(url, { workerData: { spec, paths, shared: control.buffer } });
+    let finished = false;
+    w.on('message', (m: { index: number; result: FileResult }[] | 'done') => {
+      if (m === 'done') {
+        finished = true;
+        finishedWorkers++;
+      } else for (const r of m) done.set(r.index, r.result);
+      wake?.();
+    });
+    // A worker that dies without finishing (out of memory, a crash) must not leave us waiting.
+    w.on('exit', (code) => {
+      if (!finished) failure ??= new Error(`an extraction worker exited unexpectedly (code ${code})`);
+      wake?.();
+    });
+    w.on('error', (e) => {
+      failure = e;
+      wake?.();
+    });
+    return w;
+  });
+  try {
+    for (let i = 0; i < items.length; i++) {
+      while (!done.has(i)) {
+        if (failure) throw failure;
+        // Stopped early: every worker has finished and this item was never claimed.
+        if (finishedWorkers === jobs) return;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = null;
+      }
+      const result = done.get(i)!;
+      done.delete(i);
+      yield { index: i, item: items[i], result };
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    Atomics.store(control, 1, 1);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

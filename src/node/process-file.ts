@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { toMono } from '../audio/mono.js';
+import { decodeWav } from '../audio/wav.js';
+import type { FeatureMatrix } from '../dsp/types.js';
+import { SpeechEmotionError } from '../errors.js';
+import { type FeatureSpec, computeFeatures } from '../features/spec.js';
+
+/** What extracting one file gives: features, or the reason it was dropped. @internal */
+export type FileResult =
+  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string }
+  | { ok: false; code: string; message: string };
+
+/** FNV-1a over the decoded samples' bits: equal audio, equal hash (duplicates under other names). */
+function hashSamples(x: Float32Array): string {
+  const u = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ x.length;
+  for (let i = 0; i < u.length; i++) {
+    h1 = Math.imul(h1 ^ u[i], 16777619);
+    h2 = Math.imul(h2 ^ (u[i] >>> 7), 2246822519);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Reads, decodes and featurises one file; never throws for bad audio. Reads synchronously: it runs
+ * in a worker thread (or a batch loop) where blocking for one small file costs less than a
+ * thread-pool round trip. @internal
+ */
+export function processFile(path: string, spec: FeatureSpec): FileResult {
+  try {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      return { ok: false, code: 'INVALID_AUDIO', message: `cannot read the file: ${(e as Error).message}` };
+    }
+    const { sampleRate, channels } = decodeWav(bytes);
+    const mono = toMono(channels);
+    if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
+    const features = computeFeatures(mono, sampleRate, spec);
+    for (let i = 0; i < features.data.length; i++) {
+      if (!Number.isFinite(features.data[i]))
+        return { ok: false, code: 'NON_FINITE_SAMPLES', message: 'the features are not finite' };
+    }
+    return { ok: true, features, seconds: mono.length / sampleRate, audioHash: hashSamples(mono) };
+  } catch (e) {
+    if (e instanceof SpeechEmotionError)
+      return { ok: false, code: e.code, message: e.message.replace(/^\w+: /, '') };
+    return { ok: false, code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+  }
+}
