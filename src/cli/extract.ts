@@ -222,9 +222,7 @@ export async function runExtract(argv: string[]): Promise<number> {
     const head = ['path', 'dataset', 'speaker', 'gender', 'label', ...frameNames].map(csvField).join(',');
     const lines = rows.map(
       (r) =>
-        [r.path, r.dataset, r.speaker, r.gender ?? '', r.label].map(csvField).join(',') +
-        ',' +
-        Array.from(r.features.data).join(','),
+        `${[r.path, r.dataset, r.speaker, r.gender ?? '', r.label].map(csvField).join(',')},${Array.from(r.features.data).join(',')}`,
     );
     writeAtomic(out, `${[head, ...lines].join('\n')}\n`);
   }
