@@ -48,6 +48,9 @@ export async function* extractItems(
   const url = jobs > 1 ? workerUrl() : null;
   if (!url) {
     for (let i = 0; i < items.length; i++) {
+      // A macrotask turn per file lets signal handlers (Ctrl-C) and timers run: between yields an
+      // async generator only runs microtasks.
+      await new Promise<void>((r) => setImmediate(r));
       if (options.signal?.aborted) return;
       yield { index: i, item: items[i], result: processFile(items[i].path, spec) };
     }

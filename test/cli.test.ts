@@ -1,0 +1,176 @@
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeFeatureSet } from '../src/index.js';
+import { DATA_DIR, HAS_DATA, NO_DATA_REASON, ROOT } from './helpers/data.js';
+import { encodeWav } from './helpers/wav.js';
+
+const CLI = join(ROOT, 'dist', 'cli.js');
+const built = existsSync(CLI);
+
+function cli(args: string[], cwd: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+}
+
+/** Speech-like test audio: noise bursts shaped by a syllable-rate envelope, seeded. */
+function voice(seed: number, seconds: number, rate = 16000): Float32Array {
+  let s = seed * 7919 + 1;
+  const x = new Float32Array(Math.round(seconds * rate));
+  let lp = 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    lp = 0.7 * lp + 0.3 * (s / 1073741824 - 1);
+    const env = 0.5 + 0.5 * Math.sin((2 * Math.PI * (3 + (seed % 4)) * i) / rate);
+    x[i] = 0.3 * env * lp + 0.1 * Math.sin((2 * Math.PI * (120 + 10 * seed) * i) / rate);
+  }
+  return x;
+}
+
+/** A RAVDESS-named folder: `good` clean files plus one of each kind of bad file. */
+function makeDataset(good: number, opts: { seconds?: number; rate?: number; broken?: boolean } = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'se-cli-'));
+  const dir = join(root, 'ravdess');
+  const names = new Set<string>();
+  for (let i = 0, j = 0; i < good; j++) {
+    // Speakers 01–04 in turn, then through emotions, intensities, statements and repetitions.
+    const two = (n: number) => String(n).padStart(2, '0');
+    const actor = two((j % 4) + 1);
+    const emotion = two((Math.floor(j / 4) % 8) + 1);
+    const k = Math.floor(j / 32);
+    const intensity = emotion === '01' ? '01' : two((k % 2) + 1);
+    const name = `03-01-${emotion}-${intensity}-${two((Math.floor(k / 2) % 2) + 1)}-${two((Math.floor(k / 4) % 2) + 1)}-${actor}.wav`;
+    if (names.has(name)) continue;
+    names.add(name);
+    mkdirSync(join(dir, `Actor_${actor}`), { recursive: true });
+    const rate = opts.rate ?? 16000;
+    writeFileSync(join(dir, `Actor_${actor}`, name), encodeWav([voice(i, opts.seconds ?? 1.5, rate)], rate, 'pcm16'));
+    i++;
+  }
+  if (opts.broken !== false) {
+    mkdirSync(join(dir, 'Actor_09'), { recursive: true });
+    const ok = encodeWav([voice(99, 1.5)], 16000, 'pcm16');
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-01-09.wav'), ok.subarray(0, 3000)); // truncated
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-02-09.wav'), 'this is a text file, not audio\n'); // text as .wav
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-02-01-09.wav'), ''); // empty
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-02-02-09.wav'), encodeWav([new Float32Array(16000)], 16000, 'pcm16')); // silent
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-02-01-01-09.wav'), encodeWav([voice(98, 0.1)], 16000, 'pcm16')); // too short
+  }
+  return root;
+}
+
+describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
+  it('extract: bad files are named with the reason, every good file is extracted, exit 0 (1 with --strict)', () => {
+    const root = makeDataset(16);
+    const r = cli(['extract', 'ravdess', '--out', 'f.csv', '--quiet', '--jobs', '2'], root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/extracted 16 of 21 files/);
+    expect(r.stdout).toMatch(/03-01-05-01-01-01-09\.wav: INVALID_AUDIO: .*truncated/);
+    expect(r.stdout).toMatch(/03-01-05-01-01-02-09\.wav: INVALID_AUDIO: .*not a WAV/);
+    expect(r.stdout).toMatch(/03-01-05-01-02-01-09\.wav: INVALID_AUDIO: .*empty/);
+    expect(r.stdout).toMatch(/03-01-05-01-02-02-09\.wav: SILENT_AUDIO/);
+    expect(r.stdout).toMatch(/03-01-05-02-01-01-09\.wav: SIGNAL_TOO_SHORT/);
+    const csv = readFileSync(join(root, 'f.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(17);
+    expect(csv[0]).toMatch(/^path,dataset,speaker,gender,label,mfcc0_mean,mfcc0_std,/);
+    expect(csv[0].split(',')).toHaveLength(5 + 80);
+    expect(csv[1].split(',').slice(1, 5)).toEqual(['ravdess', '01', 'male', 'neutral']);
+    expect(csv.slice(1).every((l) => !/NaN|Infinity/.test(l))).toBe(true);
+    const side = JSON.parse(readFileSync(join(root, 'f.csv.json'), 'utf8'));
+    expect(side.featureSpec.version).toBe(1);
+    expect(side.dropped.map((d: { code: string }) => d.code).sort()).toEqual(['INVALID_AUDIO', 'INVALID_AUDIO', 'INVALID_AUDIO', 'SIGNAL_TOO_SHORT', 'SILENT_AUDIO']);
+    expect(existsSync(join(root, 'f.csv.partial'))).toBe(false);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(cli(['extract', 'ravdess', '--out', 'g.csv', '--quiet', '--strict'], root).status).toBe(1);
+  });
+
+  it('extract: rows are in the same order whatever the number of workers; shards merge back to the whole', () => {
+    const root = makeDataset(24, { broken: false });
+    expect(cli(['extract', 'ravdess', '--out', 'one.csv', '--quiet', '--jobs', '1'], root).status).toBe(0);
+    expect(cli(['extract', 'ravdess', '--out', 'two.csv', '--quiet', '--jobs', '2'], root).status).toBe(0);
+    const one = readFileSync(join(root, 'one.csv'), 'utf8');
+    expect(readFileSync(join(root, 'two.csv'), 'utf8')).toBe(one);
+    for (const i of [0, 1, 2]) expect(cli(['extract', 'ravdess', '--out', `p${i}.csv`, '--shard', `${i}/3`, '--quiet'], root).status).toBe(0);
+    const m = cli(['merge', 'p2.csv', 'p0.csv', 'p1.csv', '--out', 'all.csv'], root);
+    expect(m.status).toBe(0);
+    expect(readFileSync(join(root, 'all.csv'), 'utf8')).toBe(one);
+    expect(JSON.parse(readFileSync(join(root, 'all.csv.json'), 'utf8')).count).toBe(24);
+  });
+
+  it('extract: binary .sef output and per-file CSVs hold the same features as the CSV', () => {
+    const root = makeDataset(6, { broken: false, rate: 44100 });
+    writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' }, features: { type: 'mfcc', options: { nMfcc: 13 } }, deltas: 1 }));
+    const r = cli(['extract', 'ravdess', '--out', 'f.sef', '--spec', 'spec.json', '--per-file-dir', 'per', '--quiet'], root);
+    expect(r.status).toBe(0);
+    const set = decodeFeatureSet(readFileSync(join(root, 'f.sef')));
+    expect(set.rows).toHaveLength(6);
+    expect(set.columns).toHaveLength(26);
+    expect(set.spec.features).toEqual({ type: 'mfcc', options: { nMfcc: 13 } });
+    const first = set.rows[0];
+    const per = readFileSync(join(root, 'per', `ravdess-${first.path.split('/').pop()!.replace('.wav', '')}.csv`), 'utf8').trim().split('\n');
+    expect(per).toHaveLength(first.features.frames + 1);
+    expect(Number(per[1].split(',')[0])).toBeCloseTo(first.features.data[0], 3);
+    // A series in CSV needs a fixed duration.
+    const bad = cli(['extract', 'ravdess', '--out', 'f.csv', '--spec', 'spec.json'], root);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/duration/);
+  });
+
+  it('extract: Ctrl-C leaves no output file, and a rerun resumes and gives the same result', async () => {
+    const root = makeDataset(120, { broken: false, seconds: 2, rate: 48000 });
+    const args = [CLI, 'extract', 'ravdess', '--out', 'f.csv', '--jobs', '1'];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const journal = join(root, 'f.csv.partial');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > 12) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: \d+ of 120 files done; no output written/);
+    expect(existsSync(join(root, 'f.csv'))).toBe(false);
+    expect(existsSync(journal)).toBe(true);
+    const again = cli(['extract', 'ravdess', '--out', 'f.csv', '--jobs', '2'], root);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/resuming: \d+ of 120 files already done/);
+    expect(cli(['extract', 'ravdess', '--out', 'fresh.csv', '--quiet'], root).status).toBe(0);
+    expect(readFileSync(join(root, 'f.csv'), 'utf8')).toBe(readFileSync(join(root, 'fresh.csv'), 'utf8'));
+  });
+
+  it('usage errors exit 2 with a one-line message; --help shows examples', () => {
+    const root = makeDataset(2, { broken: false });
+    const unknown = cli(['extract', 'ravdess', '--out', 'f.csv', '--nope'], root);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option --nope/);
+    expect(cli(['extract', 'ravdess', '--out', 'f.csv', '--shard', '3/3'], root).stderr).toMatch(/--shard must be i\/n/);
+    expect(cli(['extract', 'missing', '--out', 'f.csv'], root).stderr).toMatch(/does not exist/);
+    expect(cli(['extract', '--help'], root).stdout).toMatch(/Examples:/);
+    expect(cli(['predict', 'x.wav'], root).status).toBe(2);
+  });
+
+  it('split prints which speakers went where', () => {
+    const root = makeDataset(16, { broken: false });
+    const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/test: 4 files, speakers ravdess:04/);
+    expect(r.stdout).toMatch(/validation: 4 files, speakers ravdess:03/);
+    expect(r.stdout).toMatch(/train: 8 files, speakers ravdess:01 ravdess:02/);
+  });
+});
+
+describe.skipIf(!built || !HAS_DATA)(`speech-emotion CLI on the real datasets [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`, () => {
+  it('extracts all of SAVEE with 2 workers', () => {
+    const out = mkdtempSync(join(tmpdir(), 'se-real-'));
+    const r = cli(['extract', join(DATA_DIR, 'savee'), '--out', join(out, 'savee.csv'), '--jobs', '2', '--quiet'], out);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/extracted 360 of 360 files/);
+    expect(readFileSync(join(out, 'savee.csv'), 'utf8').trim().split('\n')).toHaveLength(361);
+  });
+});
