@@ -5,10 +5,9 @@ const external = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
 // dist/ is emptied by the build script, not here: the two configs build side by side.
 export default defineConfig([
   {
-    // The library. extract-worker is the worker_threads entry that node's extractItems starts.
-    entry: { index: 'src/index.ts', node: 'src/node.ts', 'extract-worker': 'src/node/extract-worker.ts' },
+    entry: { index: 'src/index.ts', node: 'src/node.ts' },
     format: ['esm', 'cjs'],
-    dts: { entry: { index: 'src/index.ts', node: 'src/node.ts' } },
+    dts: true,
     sourcemap: true,
     target: 'es2022',
     treeshake: true,
@@ -17,12 +16,14 @@ export default defineConfig([
     external,
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
+    // The CLI, and the worker_threads entry that extractItems starts (ESM only: it awaits at top
+    // level; the CJS build of the library starts this same file).
+    entry: { cli: 'src/cli/main.ts', 'extract-worker': 'src/node/extract-worker.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: ({ format }) => ({ js: format === 'esm' ? '#!/usr/bin/env node' : '' }),
     external,
   },
 ]);

@@ -21,6 +21,12 @@ export { cmvn, type CmvnOptions } from './dsp/cmvn.js';
 export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
 export { toMono } from './audio/mono.js';
+export {
+  type AudioBufferLike,
+  type AudioContextLike,
+  decodeAudio,
+  fromAudioBuffer,
+} from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
 export { EMOTIONS, type Emotion, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
@@ -39,6 +45,7 @@ export {
   type Fold,
   type SpeakerSplitOptions,
   type Split,
+  type SplitSpeakers,
   type SplitOptions,
   groupKFold,
   predefinedFolds,
@@ -46,12 +53,16 @@ export {
   speakerSplit,
   stratifiedSplit,
 } from './datasets/split.js';
-export { type DatasetSummary, formatSummary, summarize } from './datasets/summary.js';
+export { type DatasetSummary, type SpeakerSummary, formatSummary, summarize } from './datasets/summary.js';
 export {
   DEFAULT_FEATURE_SPEC,
   FEATURE_SPEC_VERSION,
   type FeatureSpec,
   type FrameStatistic,
+  type LogMelFeatures,
+  type MfccFeatures,
+  type SeriesOutput,
+  type StatsOutput,
   computeFeatures,
   defineFeatureSpec,
   featureNames,

@@ -10,6 +10,8 @@ import { SpeechEmotionError } from './errors.js';
 
 export * from './index.js';
 export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
+export { decodeAudioBytes, readAudioFile } from './node/audio-file.js';
+import { readAudioFile } from './node/audio-file.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
 
@@ -55,8 +57,8 @@ export interface MonoAudio {
 }
 
 /**
- * Reads a WAV file and mixes it to mono, the way librosa loads audio for analysis
- * (`librosa.load(path, sr=None)`).
+ * Reads an audio file (see {@link readAudioFile}) and mixes it to mono, the way librosa loads audio
+ * for analysis (`librosa.load(path, sr=None)`).
  *
  * @param path - File path.
  * @returns `{ signal, sampleRate }`.
@@ -70,6 +72,6 @@ export interface MonoAudio {
  * ```
  */
 export async function readMono(path: string): Promise<MonoAudio> {
-  const { sampleRate, channels } = await readWavFile(path);
+  const { sampleRate, channels } = await readAudioFile(path);
   return { signal: toMono(channels), sampleRate };
 }

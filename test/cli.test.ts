@@ -45,7 +45,10 @@ function makeDataset(good: number, opts: { seconds?: number; rate?: number; brok
     names.add(name);
     mkdirSync(join(dir, `Actor_${actor}`), { recursive: true });
     const rate = opts.rate ?? 16000;
-    writeFileSync(join(dir, `Actor_${actor}`, name), encodeWav([voice(i, opts.seconds ?? 1.5, rate)], rate, 'pcm16'));
+    writeFileSync(
+      join(dir, `Actor_${actor}`, name),
+      encodeWav([voice(i, opts.seconds ?? 1.5, rate)], rate, 'pcm16'),
+    );
     i++;
   }
   if (opts.broken !== false) {
@@ -54,8 +57,14 @@ function makeDataset(good: number, opts: { seconds?: number; rate?: number; brok
     writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-01-09.wav'), ok.subarray(0, 3000)); // truncated
     writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-02-09.wav'), 'this is a text file, not audio\n'); // text as .wav
     writeFileSync(join(dir, 'Actor_09', '03-01-05-01-02-01-09.wav'), ''); // empty
-    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-02-02-09.wav'), encodeWav([new Float32Array(16000)], 16000, 'pcm16')); // silent
-    writeFileSync(join(dir, 'Actor_09', '03-01-05-02-01-01-09.wav'), encodeWav([voice(98, 0.1)], 16000, 'pcm16')); // too short
+    writeFileSync(
+      join(dir, 'Actor_09', '03-01-05-01-02-02-09.wav'),
+      encodeWav([new Float32Array(16000)], 16000, 'pcm16'),
+    ); // silent
+    writeFileSync(
+      join(dir, 'Actor_09', '03-01-05-02-01-01-09.wav'),
+      encodeWav([voice(98, 0.1)], 16000, 'pcm16'),
+    ); // too short
   }
   return root;
 }
@@ -79,7 +88,13 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
     expect(csv.slice(1).every((l) => !/NaN|Infinity/.test(l))).toBe(true);
     const side = JSON.parse(readFileSync(join(root, 'f.csv.json'), 'utf8'));
     expect(side.featureSpec.version).toBe(1);
-    expect(side.dropped.map((d: { code: string }) => d.code).sort()).toEqual(['INVALID_AUDIO', 'INVALID_AUDIO', 'INVALID_AUDIO', 'SIGNAL_TOO_SHORT', 'SILENT_AUDIO']);
+    expect(side.dropped.map((d: { code: string }) => d.code).sort()).toEqual([
+      'INVALID_AUDIO',
+      'INVALID_AUDIO',
+      'INVALID_AUDIO',
+      'SIGNAL_TOO_SHORT',
+      'SILENT_AUDIO',
+    ]);
     expect(existsSync(join(root, 'f.csv.partial'))).toBe(false);
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(cli(['extract', 'ravdess', '--out', 'g.csv', '--quiet', '--strict'], root).status).toBe(1);
@@ -91,7 +106,10 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
     expect(cli(['extract', 'ravdess', '--out', 'two.csv', '--quiet', '--jobs', '2'], root).status).toBe(0);
     const one = readFileSync(join(root, 'one.csv'), 'utf8');
     expect(readFileSync(join(root, 'two.csv'), 'utf8')).toBe(one);
-    for (const i of [0, 1, 2]) expect(cli(['extract', 'ravdess', '--out', `p${i}.csv`, '--shard', `${i}/3`, '--quiet'], root).status).toBe(0);
+    for (const i of [0, 1, 2])
+      expect(
+        cli(['extract', 'ravdess', '--out', `p${i}.csv`, '--shard', `${i}/3`, '--quiet'], root).status,
+      ).toBe(0);
     const m = cli(['merge', 'p2.csv', 'p0.csv', 'p1.csv', '--out', 'all.csv'], root);
     expect(m.status).toBe(0);
     expect(readFileSync(join(root, 'all.csv'), 'utf8')).toBe(one);
@@ -100,15 +118,30 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
 
   it('extract: binary .sef output and per-file CSVs hold the same features as the CSV', () => {
     const root = makeDataset(6, { broken: false, rate: 44100 });
-    writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' }, features: { type: 'mfcc', options: { nMfcc: 13 } }, deltas: 1 }));
-    const r = cli(['extract', 'ravdess', '--out', 'f.sef', '--spec', 'spec.json', '--per-file-dir', 'per', '--quiet'], root);
+    writeFileSync(
+      join(root, 'spec.json'),
+      JSON.stringify({
+        output: { type: 'series' },
+        features: { type: 'mfcc', options: { nMfcc: 13 } },
+        deltas: 1,
+      }),
+    );
+    const r = cli(
+      ['extract', 'ravdess', '--out', 'f.sef', '--spec', 'spec.json', '--per-file-dir', 'per', '--quiet'],
+      root,
+    );
     expect(r.status).toBe(0);
     const set = decodeFeatureSet(readFileSync(join(root, 'f.sef')));
     expect(set.rows).toHaveLength(6);
     expect(set.columns).toHaveLength(26);
     expect(set.spec.features).toEqual({ type: 'mfcc', options: { nMfcc: 13 } });
     const first = set.rows[0];
-    const per = readFileSync(join(root, 'per', `ravdess-${first.path.split('/').pop()!.replace('.wav', '')}.csv`), 'utf8').trim().split('\n');
+    const per = readFileSync(
+      join(root, 'per', `ravdess-${first.path.split('/').pop()!.replace('.wav', '')}.csv`),
+      'utf8',
+    )
+      .trim()
+      .split('\n');
     expect(per).toHaveLength(first.features.frames + 1);
     expect(Number(per[1].split(',')[0])).toBeCloseTo(first.features.data[0], 3);
     // A series in CSV needs a fixed duration.
@@ -149,7 +182,9 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
     const unknown = cli(['extract', 'ravdess', '--out', 'f.csv', '--nope'], root);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option --nope/);
-    expect(cli(['extract', 'ravdess', '--out', 'f.csv', '--shard', '3/3'], root).stderr).toMatch(/--shard must be i\/n/);
+    expect(cli(['extract', 'ravdess', '--out', 'f.csv', '--shard', '3/3'], root).stderr).toMatch(
+      /--shard must be i\/n/,
+    );
     expect(cli(['extract', 'missing', '--out', 'f.csv'], root).stderr).toMatch(/does not exist/);
     expect(cli(['extract', '--help'], root).stdout).toMatch(/Examples:/);
     expect(cli(['predict', 'x.wav'], root).status).toBe(2);
@@ -165,12 +200,18 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
   });
 });
 
-describe.skipIf(!built || !HAS_DATA)(`speech-emotion CLI on the real datasets [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`, () => {
-  it('extracts all of SAVEE with 2 workers', () => {
-    const out = mkdtempSync(join(tmpdir(), 'se-real-'));
-    const r = cli(['extract', join(DATA_DIR, 'savee'), '--out', join(out, 'savee.csv'), '--jobs', '2', '--quiet'], out);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/extracted 360 of 360 files/);
-    expect(readFileSync(join(out, 'savee.csv'), 'utf8').trim().split('\n')).toHaveLength(361);
-  });
-});
+describe.skipIf(!built || !HAS_DATA)(
+  `speech-emotion CLI on the real datasets [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`,
+  () => {
+    it('extracts all of SAVEE with 2 workers', () => {
+      const out = mkdtempSync(join(tmpdir(), 'se-real-'));
+      const r = cli(
+        ['extract', join(DATA_DIR, 'savee'), '--out', join(out, 'savee.csv'), '--jobs', '2', '--quiet'],
+        out,
+      );
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/extracted 360 of 360 files/);
+      expect(readFileSync(join(out, 'savee.csv'), 'utf8').trim().split('\n')).toHaveLength(361);
+    });
+  },
+);

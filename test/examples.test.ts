@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/data.js';
@@ -22,7 +23,9 @@ describe.skipIf(!built)('examples run against the built package', () => {
   });
 
   it('examples/node/mfcc.mjs reports a bad file as an error, not a crash', () => {
-    expect(() => run('mfcc.mjs', join(ROOT, 'package.json'))).toThrow(/not a WAV file/);
+    const bad = join(mkdtempSync(join(tmpdir(), 'se-ex-')), 'notes.wav');
+    writeFileSync(bad, 'a text file renamed to .wav\n');
+    expect(() => run('mfcc.mjs', bad)).toThrow(/notes\.wav: decodeWav: this is not a WAV file/);
   });
 
   it('examples/node/stream.mjs streams and matches whole-clip extraction', () => {

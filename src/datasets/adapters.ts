@@ -3,16 +3,26 @@ import { normaliseLabel } from './labels.js';
 import type { DatasetName, LabelledItem } from './types.js';
 
 /** Result of parsing one path: an item, or the reason it cannot be one. */
-export type ParseResult = { item: LabelledItem } | { skip: string };
+export type ParseResult =
+  | {
+      /** The labelled item (its `path` is the relative path given). */
+      item: LabelledItem;
+    }
+  | {
+      /** Why the path is not an item of this dataset. */
+      skip: string;
+    };
 
 /**
  * A filename convention. `parse` receives the path relative to the dataset root, with `/`
  * separators.
  */
 export interface DatasetAdapter {
+  /** The dataset's name. */
   name: DatasetName;
   /** One line on the naming it reads. */
   describe: string;
+  /** Labels one path (relative to the dataset root, `/`-separated) from its name alone. */
   parse(relPath: string, options?: { includeSong?: boolean }): ParseResult;
 }
 

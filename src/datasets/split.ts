@@ -28,11 +28,24 @@ export const speakerKey = (item: Pick<LabelledItem, 'dataset' | 'speaker'>) =>
 
 /** Train/validation/test parts, plus which speakers went where. */
 export interface Split {
+  /** Items to train on. */
   train: LabelledItem[];
+  /** Items for model selection (early stopping, hyper-parameters). */
   validation: LabelledItem[];
+  /** Items for the final figures only. */
   test: LabelledItem[];
   /** Speaker keys (`dataset:speaker`) in each part. In a random split a speaker can be in several. */
-  speakers: { train: string[]; validation: string[]; test: string[] };
+  speakers: SplitSpeakers;
+}
+
+/** Which speakers (`dataset:speaker`) are in each part of a {@link Split}. */
+export interface SplitSpeakers {
+  /** Speakers of the training part. */
+  train: string[];
+  /** Speakers of the validation part. */
+  validation: string[];
+  /** Speakers of the test part. */
+  test: string[];
 }
 
 /** Options of {@link stratifiedSplit} and {@link speakerSplit}. */
@@ -173,8 +186,11 @@ export function speakerSplit(items: readonly LabelledItem[], options: SpeakerSpl
 
 /** One cross-validation fold. */
 export interface Fold {
+  /** `fold1`…, or `dataset/foldN` for predefined folds. */
   name: string;
+  /** Items of every other speaker. */
   train: LabelledItem[];
+  /** Items of this fold's speakers. */
   test: LabelledItem[];
   /** Speaker keys held out in this fold. */
   testSpeakers: string[];

@@ -4,10 +4,22 @@ import type { LabelledItem } from './types.js';
 
 /** Counts per label and per speaker. */
 export interface DatasetSummary {
+  /** Number of items. */
   total: number;
+  /** Items per label. */
   byLabel: Record<string, number>;
-  /** Per speaker key (`dataset:speaker`): count per label and gender. */
-  bySpeaker: Record<string, { count: number; gender?: string; byLabel: Record<string, number> }>;
+  /** Per speaker key (`dataset:speaker`). */
+  bySpeaker: Record<string, SpeakerSummary>;
+}
+
+/** One speaker's counts in a {@link DatasetSummary}. */
+export interface SpeakerSummary {
+  /** Items of this speaker. */
+  count: number;
+  /** The speaker's gender, when known. */
+  gender?: string;
+  /** This speaker's items per label. */
+  byLabel: Record<string, number>;
 }
 
 /** Counts items per label and per speaker. */

@@ -21,6 +21,8 @@ export interface LabelledItem {
 
 /** A file an adapter could not label, and why. */
 export interface SkippedFile {
+  /** The file. */
   path: string;
+  /** Why it was not labelled. */
   reason: string;
 }

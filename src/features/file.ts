@@ -7,15 +7,19 @@ const MAGIC = 'SEFEAT01';
 
 /** One row of a feature file: the labelled item and its features. */
 export interface FeatureRow extends Omit<LabelledItem, 'meta'> {
+  /** The item's features: frames × columns (one frame for statistics). */
   features: FeatureMatrix;
 }
 
 /** A whole feature set, as written by `speech-emotion extract` to a `.sef` file. */
 export interface FeatureSet {
+  /** How the features were made. */
   spec: FeatureSpec;
+  /** {@link featureSpecHash} of `spec`. */
   specHash: string;
   /** Names of the features of one frame. */
   columns: string[];
+  /** One row per recording, in extraction order. */
   rows: FeatureRow[];
 }
 

@@ -1,6 +1,6 @@
 import { resample } from '../audio/resample.js';
 import { cmvn } from '../dsp/cmvn.js';
-import { powerToDb } from '../dsp/db.js';
+import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
 import { delta } from '../dsp/delta.js';
 import {
   MFCC_KEYS,
@@ -31,25 +31,64 @@ export interface FeatureSpec {
   /** Audio is resampled to this rate (Hz) first. */
   sampleRate: number;
   /** Trim leading and trailing silence (librosa.effects.trim) before the fixed-duration step; `null` keeps it. */
-  trim: { topDb: number } | null;
+  trim: {
+    /** Frames this many dB below the loudest are silence. */
+    topDb: number;
+  } | null;
   /**
    * Fixed duration: skip `offset` seconds, then keep `seconds` seconds, zero-padding at the end when
    * shorter (the classic 0.5 s offset, 2.5 s window). `null` keeps the whole clip.
    */
-  duration: { offset: number; seconds: number } | null;
+  duration: {
+    /** Seconds skipped at the start (after trimming). */
+    offset: number;
+    /** Seconds kept. */
+    seconds: number;
+  } | null;
   /** Clips shorter than this (seconds, after trimming) are refused as too short. */
   minSeconds: number;
   /** MFCC or log-mel (dB) features and their options, librosa's names and defaults. */
-  features:
-    | { type: 'mfcc'; options: Omit<MfccOptions, 'sampleRate'> }
-    | { type: 'logmel'; options: Omit<MelSpectrogramOptions, 'sampleRate'> & { topDb?: number | null } };
+  features: MfccFeatures | LogMelFeatures;
   /** Append Δ (1) or Δ and ΔΔ (2) features (librosa.feature.delta, width 9). */
   deltas: 0 | 1 | 2;
   /** Per-utterance normalisation: none, mean only, or mean and variance. */
   cmvn: 'none' | 'mean' | 'meanvar';
   /** A time series (frames × features), or per-utterance statistics (one row). */
-  output: { type: 'series' } | { type: 'stats'; stats: FrameStatistic[] };
+  output: SeriesOutput | StatsOutput;
 }
+
+/** MFCC features ({@link extractMfcc}). */
+export interface MfccFeatures {
+  /** Discriminant. */
+  type: 'mfcc';
+  /** Options of {@link extractMfcc}, without the sample rate (the spec's). */
+  options: Omit<MfccOptions, 'sampleRate'>;
+}
+
+/** Log-mel features: {@link melSpectrogram} then {@link powerToDb}. */
+export interface LogMelFeatures {
+  /** Discriminant. */
+  type: 'logmel';
+  /** Options of {@link melSpectrogram} and of {@link powerToDb} (`ref`, `amin`, `topDb`). */
+  options: Omit<MelSpectrogramOptions, 'sampleRate'> & PowerToDbOptions;
+}
+
+/** Output every frame. */
+export interface SeriesOutput {
+  /** Discriminant. */
+  type: 'series';
+}
+
+/** Output one row of statistics over the frames, per feature. */
+export interface StatsOutput {
+  /** Discriminant. */
+  type: 'stats';
+  /** Which statistics, in this order per feature. */
+  stats: FrameStatistic[];
+}
+
+/** Log-mel takes every MFCC option but the cepstral ones. */
+const LOGMEL_KEYS = MFCC_KEYS.filter((k) => k !== 'nMfcc' && k !== 'dctNorm' && k !== 'lifter');
 
 const SPEC_KEYS = [
   'version',
@@ -109,7 +148,7 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
   if (!(spec.minSeconds >= 0)) throw invalid(fn, `'minSeconds' must be ≥ 0.`);
   const f = spec.features;
   if (f?.type === 'mfcc') checkKnownOptions(`${fn}.features.options`, f.options, MFCC_KEYS);
-  else if (f?.type === 'logmel') checkKnownOptions(`${fn}.features.options`, f.options, MFCC_KEYS);
+  else if (f?.type === 'logmel') checkKnownOptions(`${fn}.features.options`, f.options, LOGMEL_KEYS);
   else throw invalid(fn, `'features.type' must be 'mfcc' or 'logmel'.`);
   if ('sampleRate' in (f.options ?? {}))
     throw invalid(fn, `set the rate with the spec's 'sampleRate', not in 'features.options'.`);

@@ -12,14 +12,17 @@ export interface ScanOptions {
   dataset?: DatasetName | 'auto';
   /** RAVDESS: include sung files (vocal channel 02). Default false. */
   includeSong?: boolean;
-  /** File extensions to scan, lower case. Default `['.wav']`. */
+  /** File extensions to scan, lower case. Default `['.wav', '.mp3', '.flac', '.ogg']` (all but WAV need the optional `audio-decode` package). */
   extensions?: string[];
 }
 
 /** The labelled items of a folder or manifest, and the files that could not be labelled. */
 export interface ScanResult {
+  /** The naming that was used (detected or given). */
   dataset: DatasetName;
+  /** Labelled recordings, in sorted path order. */
   items: LabelledItem[];
+  /** Audio files the naming could not label, with the reason. */
   skipped: SkippedFile[];
 }
 
@@ -65,7 +68,7 @@ export async function scanDataset(path: string, options: ScanOptions = {}): Prom
     }
     return readManifest(path);
   }
-  const exts = options.extensions ?? ['.wav'];
+  const exts = options.extensions ?? ['.wav', '.mp3', '.flac', '.ogg'];
   const files: string[] = [];
   await walk(path, exts, files);
   if (files.length === 0) {

@@ -29,7 +29,8 @@ for (;;) {
   if (Atomics.load(control, 1) !== 0) break;
   const index = Atomics.add(control, 0, 1);
   if (index >= paths.length) break;
-  batch.push({ index, result: processFile(paths[index], spec) });
+  const result = processFile(paths[index], spec);
+  batch.push({ index, result: result instanceof Promise ? await result : result });
   // Small batches near the end, so the last results are not held back.
   if (batch.length >= BATCH || paths.length - index < 4 * BATCH) flush();
 }

@@ -16,8 +16,11 @@ export interface ExtractOptions {
 
 /** One item's outcome, in item order. */
 export interface ExtractResult {
+  /** Position of the item in the input. */
   index: number;
+  /** The item. */
   item: LabelledItem;
+  /** Its features, or why it was dropped. */
   result: FileResult;
 }
 
@@ -52,7 +55,7 @@ export async function* extractItems(
       // async generator only runs microtasks.
       await new Promise<void>((r) => setImmediate(r));
       if (options.signal?.aborted) return;
-      yield { index: i, item: items[i], result: processFile(items[i].path, spec) };
+      yield { index: i, item: items[i], result: await processFile(items[i].path, spec) };
     }
     return;
   }

@@ -4,6 +4,7 @@ import { decodeWav } from '../audio/wav.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureSpec, computeFeatures } from '../features/spec.js';
+import { decodeAudioBytes, isWav } from './audio-file.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
 export type FileResult =
@@ -27,7 +28,7 @@ function hashSamples(x: Float32Array): string {
  * in a worker thread (or a batch loop) where blocking for one small file costs less than a
  * thread-pool round trip. @internal
  */
-export function processFile(path: string, spec: FeatureSpec): FileResult {
+export function processFile(path: string, spec: FeatureSpec): FileResult | Promise<FileResult> {
   try {
     let bytes: Uint8Array;
     try {
@@ -35,8 +36,28 @@ export function processFile(path: string, spec: FeatureSpec): FileResult {
     } catch (e) {
       return { ok: false, code: 'INVALID_AUDIO', message: `cannot read the file: ${(e as Error).message}` };
     }
+    // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
+    if (!isWav(bytes, path)) {
+      return decodeAudioBytes(bytes, path).then(
+        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec),
+        (e: unknown) => failure(e),
+      );
+    }
     const { sampleRate, channels } = decodeWav(bytes);
-    const mono = toMono(channels);
+    return featurise(toMono(channels), sampleRate, spec);
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+function failure(e: unknown): FileResult {
+  if (e instanceof SpeechEmotionError)
+    return { ok: false, code: e.code, message: e.message.replace(/^\w+: /, '') };
+  return { ok: false, code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+}
+
+function featurise(mono: Float32Array, sampleRate: number, spec: FeatureSpec): FileResult {
+  try {
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
     const features = computeFeatures(mono, sampleRate, spec);
     for (let i = 0; i < features.data.length; i++) {

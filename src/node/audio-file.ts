@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { type DecodedAudio, decodeWav } from '../audio/wav.js';
+import { SpeechEmotionError } from '../errors.js';
+
+type Decoder = (bytes: Uint8Array) => Promise<{ channelData: Float32Array[]; sampleRate: number }>;
+let decoder: Promise<Decoder> | undefined;
+
+/** Loads the optional `audio-decode` package on first use. */
+function loadDecoder(): Promise<Decoder> {
+  decoder ??= import('audio-decode').then(
+    (m) => m.default as Decoder,
+    () => {
+      decoder = undefined;
+      throw new SpeechEmotionError(
+        'UNSUPPORTED_AUDIO',
+        "mp3, flac and ogg need the optional package 'audio-decode': run `npm install audio-decode`, or convert the files to WAV.",
+      );
+    },
+  );
+  return decoder;
+}
+
+/**
+ * WAV goes to the built-in decoder: bytes that start with RIFF, and anything named `.wav` (so text
+ * renamed to .wav is reported as "not a WAV file"), and empty files. @internal
+ */
+export function isWav(bytes: Uint8Array, name: string): boolean {
+  const riff =
+    bytes.length >= 4 && bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46;
+  return riff || bytes.length === 0 || name.toLowerCase().endsWith('.wav');
+}
+
+/**
+ * Decodes audio bytes in Node: WAV with the built-in {@link decodeWav}; mp3, flac and ogg (Vorbis or
+ * Opus) with the optional `audio-decode` package, loaded only when such a file comes along.
+ * @throws {@link SpeechEmotionError} `UNSUPPORTED_AUDIO` when `audio-decode` is needed but not
+ * installed, `INVALID_AUDIO` when the bytes are not audio.
+ */
+export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Promise<DecodedAudio> {
+  if (isWav(bytes, name)) return decodeWav(bytes);
+  const decode = await loadDecoder();
+  let out: Awaited<ReturnType<Decoder>>;
+  try {
+    out = await decode(bytes);
+  } catch (e) {
+    throw new SpeechEmotionError(
+      'INVALID_AUDIO',
+      `${name} is not audio that can be decoded (${(e as Error)?.message ?? e}).`,
+      { cause: e },
+    );
+  }
+  if (!out?.channelData?.length || !(out.sampleRate > 0))
+    throw new SpeechEmotionError('INVALID_AUDIO', `${name} decoded to no audio.`);
+  return { sampleRate: out.sampleRate, channels: out.channelData };
+}
+
+/**
+ * Reads and decodes an audio file: WAV always; mp3, flac and ogg when the optional `audio-decode`
+ * package is installed.
+ *
+ * @example
+ * ```ts
+ * import { readAudioFile } from 'speech-emotion/node';
+ * const { sampleRate, channels } = await readAudioFile('speech.mp3');
+ * ```
+ */
+export async function readAudioFile(path: string): Promise<DecodedAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new SpeechEmotionError('INVALID_AUDIO', `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  try {
+    return await decodeAudioBytes(bytes, path);
+  } catch (e) {
+    if (e instanceof SpeechEmotionError && !e.message.includes(path))
+      throw new SpeechEmotionError(e.code, `${path}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_FEATURE_SPEC,
+  SpeechEmotionError,
+  computeFeatures,
+  decodeAudio,
+  decodeFeatureSet,
+  defineFeatureSpec,
+  encodeFeatureSet,
+  featureNames,
+  featureSpecHash,
+  fromAudioBuffer,
+} from '../src/index.js';
+import { readAudioFile, readMono } from '../src/node.js';
+import { ROOT } from './helpers/data.js';
+import { encodeWav } from './helpers/wav.js';
+
+const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
+
+describe('other containers in Node (optional audio-decode)', () => {
+  it.each(['tone.mp3', 'tone.flac', 'tone.ogg'])(
+    'reads %s: 22.05 kHz stereo 440 + 660 Hz, about 1 s',
+    async (f) => {
+      const { sampleRate, channels } = await readAudioFile(join(inputs, f));
+      expect(sampleRate).toBe(22050);
+      expect(channels).toHaveLength(2);
+      expect(channels[0].length / sampleRate).toBeGreaterThan(0.95);
+      expect(channels[0].length / sampleRate).toBeLessThan(1.1);
+      let peak = 0;
+      for (const v of channels[0]) peak = Math.max(peak, Math.abs(v));
+      expect(peak).toBeGreaterThan(0.3);
+      const mono = await readMono(join(inputs, f));
+      expect(mono.signal.length).toBe(channels[0].length);
+    },
+  );
+
+  it('names the file and the problem for text renamed to .mp3 and for missing files', async () => {
+    await expect(readAudioFile(join(ROOT, 'package.json'))).rejects.toThrow(/package\.json.*not audio/);
+    await expect(readAudioFile(join(ROOT, 'nope.wav'))).rejects.toThrow(SpeechEmotionError);
+  });
+});
+
+describe('browser adapters', () => {
+  const fake = (channels: Float32Array[], sampleRate: number) => ({
+    sampleRate,
+    numberOfChannels: channels.length,
+    getChannelData: (c: number) => channels[c],
+  });
+
+  it('fromAudioBuffer copies every channel', () => {
+    const left = new Float32Array([0.1, 0.2]);
+    const out = fromAudioBuffer(fake([left, new Float32Array([0.3, 0.4])], 48000));
+    expect(out.sampleRate).toBe(48000);
+    expect(out.channels.map((c) => Array.from(c))).toEqual([
+      [Math.fround(0.1), Math.fround(0.2)],
+      [Math.fround(0.3), Math.fround(0.4)],
+    ]);
+    left[0] = 9;
+    expect(out.channels[0][0]).toBeCloseTo(0.1);
+    expect(() => fromAudioBuffer({} as never)).toThrow(/AudioBuffer/);
+  });
+
+  it('decodeAudio reads WAV itself and hands other bytes to the Web Audio context', async () => {
+    const wav = encodeWav([new Float32Array([0.5, -0.5])], 16000, 'pcm16');
+    expect((await decodeAudio(wav)).channels[0][0]).toBe(0.5);
+    const ctx = { decodeAudioData: async () => fake([new Float32Array(8).fill(0.25)], 44100) };
+    expect((await decodeAudio(new Uint8Array([1, 2, 3, 4]), ctx)).sampleRate).toBe(44100);
+    const broken = { decodeAudioData: async () => Promise.reject(new Error('EncodingError')) };
+    await expect(decodeAudio(new Uint8Array([1, 2, 3, 4]), broken)).rejects.toThrow(
+      /cannot decode.*EncodingError/,
+    );
+    // Node has no OfflineAudioContext: a clear message, not a crash.
+    await expect(decodeAudio(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(/readAudioFile/);
+  });
+});
+
+const voice = (seconds: number, rate: number) =>
+  Float32Array.from(
+    { length: Math.round(seconds * rate) },
+    (_, i) => 0.3 * Math.sin(i / 7) * (0.6 + 0.4 * Math.sin(i / 900)),
+  );
+
+describe('FeatureSpec', () => {
+  it('fills defaults, validates, and refuses unknown fields and other versions', () => {
+    expect(defineFeatureSpec()).toEqual(DEFAULT_FEATURE_SPEC);
+    expect(() => defineFeatureSpec({ sampleRat: 16000 } as never)).toThrow(/Did you mean 'sampleRate'/);
+    expect(() => defineFeatureSpec({ deltas: 3 as never })).toThrow(/deltas/);
+    expect(() => defineFeatureSpec({ features: { type: 'mfcc', options: { nfft: 512 } as never } })).toThrow(
+      /nFft/,
+    );
+    expect(() => defineFeatureSpec({ features: { type: 'mfcc', options: { nMfcc: 200 } } })).toThrow(/nMfcc/);
+    expect(() =>
+      defineFeatureSpec({ features: { type: 'logmel', options: { nMfcc: 13 } as never } }),
+    ).toThrow(/unknown option 'nMfcc'/);
+    try {
+      defineFeatureSpec({ version: 2 });
+      throw new Error('accepted version 2');
+    } catch (e) {
+      expect((e as SpeechEmotionError).code).toBe('SPEC_MISMATCH');
+    }
+  });
+
+  it('hashes equal specs equally whatever the key order, and different specs differently', () => {
+    const a = defineFeatureSpec({ deltas: 1, cmvn: 'meanvar' });
+    const b = defineFeatureSpec(JSON.parse(JSON.stringify({ cmvn: 'meanvar', deltas: 1 })));
+    expect(featureSpecHash(a)).toBe(featureSpecHash(b));
+    expect(featureSpecHash(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(featureSpecHash(defineFeatureSpec({ deltas: 2, cmvn: 'meanvar' }))).not.toBe(featureSpecHash(a));
+  });
+
+  it('computes series and statistics with the advertised shapes, at any input rate', () => {
+    const series = defineFeatureSpec({
+      duration: { offset: 0.5, seconds: 2.5 },
+      deltas: 2,
+      cmvn: 'meanvar',
+      output: { type: 'series' },
+      features: { type: 'mfcc', options: { nMfcc: 13, hopLength: 160, nFft: 512 } },
+    });
+    const m16 = computeFeatures(voice(3.2, 16000), 16000, series);
+    expect(m16.features).toBe(39);
+    expect(m16.frames).toBe(1 + Math.floor((2.5 * 16000) / 160));
+    expect(featureNames(series)).toHaveLength(39);
+    const m48 = computeFeatures(voice(3.2, 48000), 48000, series);
+    expect(m48.frames).toBe(m16.frames);
+    const stats = defineFeatureSpec({ output: { type: 'stats', stats: ['mean', 'std', 'min', 'max'] } });
+    const s = computeFeatures(voice(1, 22050), 22050, stats);
+    expect(s.frames).toBe(1);
+    expect(s.features).toBe(40 * 4);
+    expect(featureNames(stats)[0]).toBe('mfcc0_mean');
+    const logmel = defineFeatureSpec({
+      features: { type: 'logmel', options: { nMels: 64, topDb: 80 } },
+      output: { type: 'series' },
+    });
+    expect(computeFeatures(voice(1, 16000), 16000, logmel).features).toBe(64);
+  });
+
+  it('refuses silence and clips that are too short, with their codes', () => {
+    const spec = defineFeatureSpec();
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as SpeechEmotionError).code;
+      }
+      return 'none';
+    };
+    expect(code(() => computeFeatures(new Float32Array(16000), 16000, spec))).toBe('SILENT_AUDIO');
+    expect(code(() => computeFeatures(voice(0.1, 16000), 16000, spec))).toBe('SIGNAL_TOO_SHORT');
+  });
+
+  it('feature sets round-trip through the .sef format, and truncation is detected', () => {
+    const spec = defineFeatureSpec({
+      output: { type: 'series' },
+      features: { type: 'mfcc', options: { nMfcc: 13 } },
+    });
+    const rows = [1, 2].map((n) => ({
+      path: `a${n}.wav`,
+      dataset: 'ravdess' as const,
+      label: 'sad' as const,
+      speaker: '01',
+      features: computeFeatures(voice(n, 16000), 16000, spec),
+    }));
+    const bytes = encodeFeatureSet({
+      spec,
+      specHash: featureSpecHash(spec),
+      columns: featureNames(spec),
+      rows,
+    });
+    const back = decodeFeatureSet(bytes);
+    expect(back.rows.map((r) => r.features.frames)).toEqual(rows.map((r) => r.features.frames));
+    expect(Array.from(back.rows[1].features.data)).toEqual(Array.from(rows[1].features.data));
+    expect(() => decodeFeatureSet(bytes.subarray(0, bytes.length - 10))).toThrow(/truncated/);
+    expect(() => decodeFeatureSet(new Uint8Array(20))).toThrow(/not a speech-emotion feature file/);
+  });
+});
+
+describe('fixtures are what the tests assume', () => {
+  it('tone fixtures are small synthetic files made with sox', () => {
+    for (const f of ['tone.mp3', 'tone.flac', 'tone.ogg'])
+      expect(readFileSync(join(inputs, f)).length).toBeLessThan(60_000);
+  });
+});
