@@ -3,6 +3,8 @@ console.log(`speech-emotion benchmarks (each prints its figures and ratios again
 
   npm run bench:mfcc     MFCC speed vs Meyda, essentia.js and an fft.js FFT+power bound (300 RAVDESS files)
   npm run bench:bundle   browser bundle size of \`import { extractMfcc }\`
+  npm run bench:extract  feature extraction over all 1560 files with 1 and 2 workers
+  npm run bench:resample resampling throughput of the 48 kHz and 44.1 kHz originals
   npm run parity         librosa parity table (normalised error per reference case)
 
 They read the datasets from $SPEECH_EMOTION_DATA or ../shared/datasets. Figures and how they were
