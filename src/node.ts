@@ -15,39 +15,6 @@ import { readAudioFile } from './node/audio-file.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
 
-/**
- * Reads and decodes a WAV file from disk.
- *
- * @param path - File path.
- * @returns The decoded channels and sample rate.
- * @throws {@link SpeechEmotionError} `INVALID_AUDIO` when the file cannot be read or decoded; the
- * message names the file.
- *
- * @example
- * ```ts
- * import { readWavFile } from 'speech-emotion/node';
- * const { sampleRate, channels } = await readWavFile('speech.wav');
- * ```
- */
-export async function readWavFile(path: string): Promise<DecodedAudio> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new SpeechEmotionError('INVALID_AUDIO', `cannot read ${path}: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
-  try {
-    return decodeWav(bytes);
-  } catch (e) {
-    if (e instanceof SpeechEmotionError) {
-      throw new SpeechEmotionError(e.code, `${path}: ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
-}
-
 /** A mono signal and its sample rate. */
 export interface MonoAudio {
   /** Samples, mixed down to one channel. */

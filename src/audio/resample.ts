@@ -1,4 +1,5 @@
 import { checkKnownOptions, checkNumber, checkSignal, invalid } from '../dsp/validate.js';
+import { gcd } from '../util/math.js';
 
 /** Options of {@link resample}. */
 export interface ResampleOptions {
@@ -24,11 +25,6 @@ function besselI0(x: number): number {
     if (term < sum * 1e-17) break;
   }
   return sum;
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
 }
 
 interface Kernel {

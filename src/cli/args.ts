@@ -1,4 +1,6 @@
+import type { LabelledItem, SkippedFile } from '../datasets/types.js';
 import { SpeechEmotionError } from '../errors.js';
+import { scanDataset } from '../node/datasets.js';
 
 /** A command's flags: name → 'string' | 'number' | 'boolean'. */
 export type FlagSpec = Record<string, 'string' | 'number' | 'boolean'>;
@@ -61,4 +63,24 @@ export function rethrowAsUsage(e: unknown): never {
   if (e instanceof SpeechEmotionError && (e.code === 'INVALID_OPTION' || e.code === 'UNKNOWN_OPTION'))
     throw new UsageError(e.message);
   throw e;
+}
+
+/** Scans every folder (or manifest) a command was given, naming each folder's dataset on stderr. */
+export async function scanAll(
+  dirs: string[],
+  dataset: string | undefined,
+  quiet: boolean,
+): Promise<{ items: LabelledItem[]; skipped: SkippedFile[] }> {
+  const items: LabelledItem[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const dir of dirs) {
+    const r = await scanDataset(dir, { dataset: (dataset as never) ?? 'auto' }).catch(rethrowAsUsage);
+    if (!quiet)
+      console.error(
+        `${dir}: ${r.dataset}, ${r.items.length} labelled files${r.skipped.length ? `, ${r.skipped.length} not labelled` : ''}`,
+      );
+    items.push(...r.items);
+    skipped.push(...r.skipped);
+  }
+  return { items, skipped };
 }

@@ -1,15 +1,13 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EMOTIONS } from '../datasets/labels.js';
-import type { LabelledItem, SkippedFile } from '../datasets/types.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureRow, encodeFeatureSet } from '../features/file.js';
 import { type FeatureSpec, defineFeatureSpec, featureNames, featureSpecHash } from '../features/spec.js';
-import { scanDataset } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import { csvField } from '../util/csv.js';
-import { UsageError, parseArgs, parseShard, rethrowAsUsage } from './args.js';
+import { UsageError, parseArgs, parseShard, rethrowAsUsage, scanAll } from './args.js';
 import { Progress, writeAtomic } from './io.js';
 
 export const EXTRACT_HELP = `speech-emotion extract <dirs…> --out <features.csv|features.sef> [options]
@@ -38,7 +36,6 @@ Examples:
 
 /** The journal of a run in progress: one JSON line per finished file, after a header line. */
 interface JournalEntry {
-  i: number;
   path: string;
   ok: boolean;
   code?: string;
@@ -126,17 +123,11 @@ export async function runExtract(argv: string[]): Promise<number> {
   const shard = flags.shard ? parseShard(flags.shard as string) : undefined;
   const quiet = Boolean(flags.quiet);
 
-  const all: LabelledItem[] = [];
-  const unlabelled: SkippedFile[] = [];
-  for (const dir of positionals) {
-    const r = await scanDataset(dir, { dataset: (flags.dataset as never) ?? 'auto' }).catch(rethrowAsUsage);
-    if (!quiet)
-      console.error(
-        `${dir}: ${r.dataset}, ${r.items.length} labelled files${r.skipped.length ? `, ${r.skipped.length} not labelled` : ''}`,
-      );
-    all.push(...r.items);
-    unlabelled.push(...r.skipped);
-  }
+  const { items: all, skipped: unlabelled } = await scanAll(
+    positionals,
+    flags.dataset as string | undefined,
+    quiet,
+  );
   const items = sliceShard(all, shard);
   const hash = featureSpecHash(spec);
   const journalPath = `${out}.partial`;
@@ -158,7 +149,6 @@ export async function runExtract(argv: string[]): Promise<number> {
     for await (const { item, result } of extractItems(todo, spec, { jobs, signal: abort.signal })) {
       const e: JournalEntry = result.ok
         ? {
-            i: 0,
             path: item.path,
             ok: true,
             frames: result.features.frames,
@@ -167,7 +157,7 @@ export async function runExtract(argv: string[]): Promise<number> {
             seconds: result.seconds,
             hash: result.audioHash,
           }
-        : { i: 0, path: item.path, ok: false, code: result.code, message: result.message };
+        : { path: item.path, ok: false, code: result.code, message: result.message };
       appendFileSync(journalPath, `${JSON.stringify(e)}\n`);
       done.set(item.path, e);
       progress.update(++finished);

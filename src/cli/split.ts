@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { groupKFold, speakerSplit } from '../datasets/split.js';
 import { formatSummary, summarize } from '../datasets/summary.js';
-import type { LabelledItem } from '../datasets/types.js';
-import { scanDataset } from '../node/datasets.js';
-import { UsageError, parseArgs, rethrowAsUsage } from './args.js';
+import { UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
 
 export const SPLIT_HELP = `speech-emotion split <dirs…> [options]
 
@@ -44,12 +42,7 @@ export async function runSplit(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('split: give at least one dataset folder.');
-  const items: LabelledItem[] = [];
-  for (const dir of positionals)
-    items.push(
-      ...(await scanDataset(dir, { dataset: (flags.dataset as never) ?? 'auto' }).catch(rethrowAsUsage))
-        .items,
-    );
+  const { items } = await scanAll(positionals, flags.dataset as string | undefined, true);
   const list = (s: unknown) =>
     typeof s === 'string'
       ? s

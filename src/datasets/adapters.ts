@@ -1,5 +1,5 @@
 import type { Emotion } from './labels.js';
-import { normaliseLabel } from './labels.js';
+import { EMOTIONS, normaliseLabel } from './labels.js';
 import type { DatasetName, LabelledItem } from './types.js';
 
 /** Result of parsing one path: an item, or the reason it cannot be one. */
@@ -30,16 +30,6 @@ const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const stem = (p: string) => base(p).replace(/\.[^.]+$/, '');
 const parts = (p: string) => p.split('/').filter(Boolean);
 
-const RAVDESS_EMOTIONS: Emotion[] = [
-  'neutral',
-  'calm',
-  'happy',
-  'sad',
-  'angry',
-  'fearful',
-  'disgust',
-  'surprised',
-];
 const RAVDESS_STATEMENTS = ['Kids are talking by the door', 'Dogs are sitting by the door'];
 
 /** RAVDESS `MM-VV-EE-II-SS-RR-AA.wav` (Livingstone & Russo, 2018). Speech only unless `includeSong`. */
@@ -51,7 +41,8 @@ export const ravdess: DatasetAdapter = {
     const m = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$/.exec(stem(relPath));
     if (!m) return { skip: 'not a RAVDESS file name (MM-VV-EE-II-SS-RR-AA.wav)' };
     const [modality, channel, emotion, intensity, statement, repetition, actor] = m.slice(1).map(Number);
-    const label = RAVDESS_EMOTIONS[emotion - 1];
+    // RAVDESS codes 01–08 are the shared vocabulary, in order.
+    const label = EMOTIONS[emotion - 1];
     if (!label) return { skip: `unknown RAVDESS emotion code ${m[3]}` };
     if (channel !== 1 && channel !== 2) return { skip: `unknown RAVDESS vocal channel ${m[2]}` };
     if (channel === 2 && !options.includeSong)

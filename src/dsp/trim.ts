@@ -1,3 +1,4 @@
+import { gcd } from '../util/math.js';
 import { checkInt, checkKnownOptions, checkNumber, checkSignal } from './validate.js';
 
 /** The kept part of a signal, in samples: `signal.subarray(start, end)`. */
@@ -85,9 +86,4 @@ export function trimSilence(signal: Float32Array | Float64Array, options: TrimOp
   }
   if (first < 0) return { start: 0, end: 0 };
   return { start: first * hop, end: Math.min(n, (last + 1) * hop) };
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
 }
