@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const external = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
+const external = [/^@tensorflow\//, 'audio-decode'];
 
 // dist/ is emptied by the build script, not here: the two configs build side by side.
 export default defineConfig([

@@ -69,3 +69,5 @@ export {
   featureSpecHash,
 } from './features/spec.js';
 export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } from './features/file.js';
+export { BACKEND_PACKAGES, type BackendName, useBackend } from './model/backend.js';
+export { registerWasmTrainingKernels } from './model/wasm-kernels.js';

@@ -9,6 +9,7 @@ import { type DecodedAudio, decodeWav } from './audio/wav.js';
 import { SpeechEmotionError } from './errors.js';
 
 export * from './index.js';
+export { pickBackend, useBackend } from './node/backend.js';
 export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
 export { decodeAudioBytes, readAudioFile } from './node/audio-file.js';
 import { readAudioFile } from './node/audio-file.js';

@@ -1,0 +1,87 @@
+// Training speed of the reference CNN in Node without native binaries: one epoch of 1560 clips of
+// 300 frames × 40 MFCC, batch 32, Adam; Conv1D 64 k5 → MaxPool 2 → Conv1D 128 k5 → MaxPool 2 →
+// Conv1D 128 k5 → GlobalAveragePooling → Dense 8 softmax. Seconds per epoch are extrapolated from
+// timed batches (after warm-up) in the same run, for ours (wasm + this library's kernels) and for
+// stock tfjs on the cpu backend. Inputs are random: speed does not depend on the values.
+//   --batches N         timed batches for ours (default 10)
+//   --stock-batches N   timed batches for stock cpu, about 76 s each (default 1; 0 skips it)
+//   --json              end with one JSON line { oursSecondsPerEpoch, stockCpuSecondsPerEpoch, backend }
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend } from '../dist/node.js';
+import { args, fmt } from './common.mjs';
+
+const opt = args({ batches: 10, 'stock-batches': 1, json: false });
+tf.env().set('PROD', true);
+const CLIPS = 1560;
+const BATCH = 32;
+const STEPS = Math.ceil(CLIPS / BATCH);
+
+function referenceCnn() {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv1d({ inputShape: [300, 40], filters: 64, kernelSize: 5, activation: 'relu' }));
+  m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+  m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+  m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+  m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+  m.add(tfl.layers.globalAveragePooling1d());
+  m.add(tfl.layers.dense({ units: 8, activation: 'softmax' }));
+  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  return m;
+}
+
+async function secondsPerEpoch(backend, batches, warmup) {
+  await tf.setBackend(backend);
+  const m = referenceCnn();
+  const x = tf.randomNormal([BATCH, 300, 40]);
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 8, 'int32'), 8);
+  for (let i = 0; i < warmup; i++) await m.trainOnBatch(x, y);
+  const t = performance.now();
+  for (let i = 0; i < batches; i++) await m.trainOnBatch(x, y);
+  const perBatch = (performance.now() - t) / 1000 / batches;
+  tf.dispose([x, y]);
+  m.dispose();
+  return perBatch * STEPS;
+}
+
+console.log(
+  `train benchmark: reference CNN, ${CLIPS} clips (${STEPS} batches of ${BATCH}) per epoch; Node ${process.version}`,
+);
+// Stock wasm first, for the record (it has no Conv2DBackpropFilter); then ours.
+const require = createRequire(import.meta.url);
+setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
+await tf.setBackend('wasm');
+let stockWasm = 'trains';
+try {
+  await referenceCnn().trainOnBatch(
+    tf.randomNormal([2, 300, 40]),
+    tf.oneHot(tf.tensor1d([0, 1], 'int32'), 8),
+  );
+} catch (e) {
+  stockWasm = `cannot train: ${e.message}`;
+}
+await useBackend('wasm'); // registers this library's training kernels
+const ours = await secondsPerEpoch('wasm', opt.batches, 2);
+console.log(`  ours (wasm + speech-emotion kernels): ${fmt(ours, 1)} s per epoch`);
+console.log(`  stock wasm: ${stockWasm}`);
+let stock = Number.NaN;
+if (opt['stock-batches'] > 0) {
+  stock = await secondsPerEpoch('cpu', opt['stock-batches'], 0);
+  console.log(`  stock cpu: ${fmt(stock, 0)} s per epoch (${fmt(stock / STEPS, 1)} s per batch)`);
+  console.log(`  speed-up: ${fmt(stock / ours, 0)}×`);
+}
+console.log('\nTargets:');
+console.log(`  ${ours <= 15 ? 'met    ' : 'MISSED '} ≤ 15 s per epoch`);
+console.log(`  ${ours <= 5 ? 'met    ' : 'not yet'} ≤ 5 s per epoch (near PyTorch's 2.4 s)`);
+if (opt.json)
+  console.log(
+    JSON.stringify({
+      oursSecondsPerEpoch: ours,
+      stockCpuSecondsPerEpoch: Number.isFinite(stock) ? stock : null,
+      backend: 'wasm',
+    }),
+  );

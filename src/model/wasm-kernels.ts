@@ -1,0 +1,202 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { loadTf } from './tf.js';
+
+/**
+ * Training kernels for the wasm backend, which TensorFlow.js 4.x lacks or runs slowly:
+ *
+ * - `Conv2DBackpropFilter` (missing: stock wasm cannot train any convolution). Built as an im2colᵀ
+ *   matrix written in JS straight into wasm memory, then one **non-transposed** `BatchMatMul`
+ *   (XNNPACK; the transposed paths are about 8× slower): dW[(kh,kw,cin), cout] = colsᵀ · dy.
+ * - `Conv2DBackpropInput` (present, but a naive loop: 300 ms of a 440 ms training step of the
+ *   reference CNN). For stride 1 the input gradient is itself a convolution: dy, padded, convolved
+ *   with the filter flipped in space and with its channel axes swapped, which runs on the fast
+ *   XNNPACK `Conv2D`. Other strides keep the stock kernel.
+ *
+ * Conv1D layers reach these through tfjs's conv1d → conv2d lowering. Both are checked against the
+ * cpu backend on random shapes in `test/kernels.test.ts`.
+ */
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap };
+
+/** The part of the wasm backend these kernels use. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(dataId: object): void;
+}
+
+type KernelFn = (args: KernelArgs) => tf.TensorInfo;
+
+let registered = false;
+
+function pair(v: number | number[]): [number, number] {
+  return Array.isArray(v) ? [v[0], v[v.length === 1 ? 0 : 1]] : [v, v];
+}
+
+/** Top and left padding of a forward convolution, as tfjs computes it. */
+function padTopLeft(
+  pad: unknown,
+  inH: number,
+  inW: number,
+  outH: number,
+  outW: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+): [number, number] {
+  if (pad === 'same') {
+    return [
+      Math.floor(Math.max((outH - 1) * sh + kh - inH, 0) / 2),
+      Math.floor(Math.max((outW - 1) * sw + kw - inW, 0) / 2),
+    ];
+  }
+  if (typeof pad === 'number') return [pad, pad];
+  if (Array.isArray(pad)) return [pad[1][0], pad[2][0]];
+  return [0, 0]; // 'valid'
+}
+
+/**
+ * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
+ * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
+ * @throws when the wasm backend is not registered with TensorFlow.js.
+ */
+export async function registerWasmTrainingKernels(): Promise<void> {
+  if (registered) return;
+  const tf = await loadTf();
+  const get = (name: string) => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`wasm kernel ${name} is missing; is @tensorflow/tfjs-backend-wasm loaded?`);
+    return k.kernelFunc as unknown as KernelFn;
+  };
+  const matMul = get('BatchMatMul');
+  const conv2d = get('Conv2D');
+  const stockInput = get('Conv2DBackpropInput');
+
+  const backpropFilter: KernelFn = ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as {
+      strides: number | number[];
+      pad: unknown;
+      dataFormat?: string;
+      dilations?: number | number[];
+      filterShape: number[];
+    };
+    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+    const [n, h, w, c] = x.shape;
+    const [, oh, ow, co] = dy.shape;
+    const [kh, kw] = a.filterShape;
+    const [sh, sw] = pair(a.strides);
+    const [dh, dw] = pair(a.dilations ?? 1);
+    const [pt, pl] = padTopLeft(a.pad, h, w, oh, ow, (kh - 1) * dh + 1, (kw - 1) * dw + 1, sh, sw);
+    const p = n * oh * ow;
+    const k = kh * kw * c;
+    const colsInfo = backend.makeOutput([1, k, p], 'float32');
+    const cols = backend.typedArrayFromHeap(colsInfo);
+    const xs = backend.typedArrayFromHeap(x);
+    // colsᵀ[(i, j, ch), (b, y, x)] = input sample under filter tap (i, j) for output (b, y, x).
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        for (let ch = 0; ch < c; ch++) {
+          let at = ((i * kw + j) * c + ch) * p;
+          for (let b = 0; b < n; b++) {
+            for (let y = 0; y < oh; y++) {
+              const iy = y * sh - pt + i * dh;
+              if (iy < 0 || iy >= h) {
+                cols.fill(0, at, at + ow);
+                at += ow;
+                continue;
+              }
+              const rowBase = (b * h + iy) * w;
+              for (let xo = 0; xo < ow; xo++, at++) {
+                const ix = xo * sw - pl + j * dw;
+                cols[at] = ix >= 0 && ix < w ? xs[(rowBase + ix) * c + ch] : 0;
+              }
+            }
+          }
+        }
+      }
+    }
+    const dy3: tf.TensorInfo = { dataId: dy.dataId, shape: [1, p, co], dtype: 'float32' };
+    const out = matMul({
+      inputs: { a: colsInfo, b: dy3 },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    });
+    backend.disposeData(colsInfo.dataId);
+    return { dataId: out.dataId, shape: [kh, kw, c, co], dtype: 'float32' };
+  };
+
+  const backpropInput: KernelFn = (args) => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as {
+      strides: number | number[];
+      pad: unknown;
+      dataFormat?: string;
+      dimRoundingMode?: string;
+      inputShape: number[];
+      dilations?: number | number[];
+    };
+    const [sh, sw] = pair(a.strides);
+    const [dh, dw] = pair(a.dilations ?? 1);
+    if (sh !== 1 || sw !== 1 || dh !== 1 || dw !== 1 || a.dataFormat === 'NCHW') return stockInput(args);
+    const [, h, w, c] = a.inputShape;
+    const [, oh, ow, co] = dy.shape;
+    const [kh, kw] = filter.shape;
+    const [pt, pl] = padTopLeft(a.pad, h, w, oh, ow, kh, kw, 1, 1);
+    const top = kh - 1 - pt;
+    const left = kw - 1 - pl;
+    const bottom = h - oh - top + kh - 1;
+    const right = w - ow - left + kw - 1;
+    // Forward padding wider than the kernel would need negative padding (a crop) here, which
+    // XNNPACK does not take: keep the stock kernel for that rare case.
+    if (top < 0 || left < 0 || bottom < 0 || right < 0) return stockInput(args);
+    const pad = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
+    // wT[i, j, o, ch] = W[kh−1−i, kw−1−j, ch, o]
+    const wInfo = backend.makeOutput([kh, kw, co, c], 'float32');
+    const dst = backend.typedArrayFromHeap(wInfo);
+    const src = backend.typedArrayFromHeap(filter);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const s0 = ((kh - 1 - i) * kw + (kw - 1 - j)) * c * co;
+        const d0 = (i * kw + j) * co * c;
+        for (let ch = 0; ch < c; ch++)
+          for (let o = 0; o < co; o++) dst[d0 + o * c + ch] = src[s0 + ch * co + o];
+      }
+    }
+    const out = conv2d({
+      inputs: { x: dy, filter: wInfo },
+      backend,
+      attrs: {
+        strides: [1, 1],
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: a.dimRoundingMode,
+      } as unknown as tf.NamedAttrMap,
+    });
+    backend.disposeData(wInfo.dataId);
+    return out;
+  };
+
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: backpropFilter as unknown as tf.KernelFunc,
+    });
+  }
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: backpropInput as unknown as tf.KernelFunc,
+  });
+  registered = true;
+}
