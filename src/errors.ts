@@ -9,6 +9,7 @@
  * - `INVALID_AUDIO`: bytes that are not a readable audio file (truncated, corrupt, not audio).
  * - `UNSUPPORTED_AUDIO`: a valid audio file in an encoding this library does not decode.
  * - `SILENT_AUDIO`: audio with nothing above the silence threshold, so no emotion can be read from it.
+ * - `INVALID_MODEL`: a saved model that is malformed, incomplete or does not fit its weights.
  * - `SPEC_MISMATCH`: features or a model made with a different FeatureSpec than the one asked for.
  */
 export type SpeechEmotionErrorCode =
@@ -20,7 +21,8 @@ export type SpeechEmotionErrorCode =
   | 'INVALID_AUDIO'
   | 'UNSUPPORTED_AUDIO'
   | 'SILENT_AUDIO'
-  | 'SPEC_MISMATCH';
+  | 'SPEC_MISMATCH'
+  | 'INVALID_MODEL';
 
 /**
  * The one error type thrown by speech-emotion for bad input.

@@ -71,3 +71,19 @@ export {
 export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } from './features/file.js';
 export { BACKEND_PACKAGES, type BackendName, useBackend } from './model/backend.js';
 export { registerWasmTrainingKernels } from './model/wasm-kernels.js';
+export {
+  type CreateOptions,
+  EmotionModel,
+  type EpochLog,
+  type FitOptions,
+  MODEL_FORMAT_VERSION,
+  type Prediction,
+  type TrainingSummary,
+} from './model/emotion-model.js';
+export type { ArchitectureName, ModelBuilder } from './model/architectures.js';
+export {
+  type ClassMetrics,
+  type ConfusionMatrix,
+  type Evaluation,
+  evaluatePredictions,
+} from './model/metrics.js';

@@ -1,4 +1,5 @@
 import type * as TF from '@tensorflow/tfjs-core';
+import type * as TFL from '@tensorflow/tfjs-layers';
 import { SpeechEmotionError } from '../errors.js';
 
 let tfPromise: Promise<typeof TF> | undefined;
@@ -26,4 +27,27 @@ export function loadTf(): Promise<typeof TF> {
     },
   );
   return tfPromise;
+}
+
+let tflPromise: Promise<typeof TFL> | undefined;
+
+/** Loads `@tensorflow/tfjs-layers` (which also registers tfjs's gradients) on first use. @internal */
+export function loadLayers(): Promise<typeof TFL> {
+  tflPromise ??= loadTf().then(() =>
+    import('@tensorflow/tfjs-layers').then(
+      (m) =>
+        (m as { default?: typeof TFL }).default?.sequential
+          ? (m as { default: typeof TFL }).default
+          : (m as typeof TFL),
+      (e: unknown) => {
+        tflPromise = undefined;
+        throw new SpeechEmotionError(
+          'INVALID_OPTION',
+          'The model API needs @tensorflow/tfjs-layers: run `npm install @tensorflow/tfjs-layers`.',
+          { cause: e },
+        );
+      },
+    ),
+  );
+  return tflPromise;
 }

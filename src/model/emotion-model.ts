@@ -1,0 +1,622 @@
+import type * as TF from '@tensorflow/tfjs-core';
+import type * as TFL from '@tensorflow/tfjs-layers';
+import type { FeatureMatrix } from '../dsp/types.js';
+import { checkKnownOptions } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
+import type { FeatureRow, FeatureSet } from '../features/file.js';
+import {
+  type FeatureSpec,
+  assertSameSpec,
+  computeFeatures,
+  defineFeatureSpec,
+  featureSpecHash,
+} from '../features/spec.js';
+import { isNode, nodeModule } from '../util/node-only.js';
+import { type ArchitectureName, type ModelBuilder, buildArchitecture } from './architectures.js';
+import { type Evaluation, evaluatePredictions } from './metrics.js';
+import { loadLayers, loadTf } from './tf.js';
+
+/** Format version of the metadata a saved model carries. */
+export const MODEL_FORMAT_VERSION = 1;
+
+/** Options of {@link EmotionModel.create}. */
+export interface CreateOptions {
+  /** The classes, in output order, e.g. `EMOTIONS` or a subset. */
+  labels: string[];
+  /** How inputs are made; the model refuses features made otherwise. */
+  featureSpec: FeatureSpec;
+  /** A built-in design or a builder. Default `'cnn1d'` for a series, `'mlp'` for statistics. */
+  architecture?: ArchitectureName | ModelBuilder;
+  /** Input shape: `[frames, features]` for a series (frames fixed by the spec's duration), `[features]` for statistics. */
+  inputShape: number[];
+  /** Seed of the initial weights. Default 0. */
+  seed?: number;
+}
+
+/** Options of {@link EmotionModel.fit}. */
+export interface FitOptions {
+  /** Held-out data for early stopping and the per-epoch validation UA. */
+  validation?: FeatureSet | FeatureRow[];
+  /** Default 30. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Stop when validation UA has not improved for `patience` epochs, keeping the best weights. Default `{ patience: 8 }` with validation data. */
+  earlyStopping?:
+    | {
+        /** Epochs without improvement before stopping. */
+        patience: number;
+      }
+    | false;
+  /** `'balanced'` weighs each class by N / (K · count), so rare classes count as much. Default `'balanced'`. */
+  classWeights?: 'balanced' | 'none';
+  /** Label smoothing ε of the cross-entropy. Default 0. */
+  labelSmoothing?: number;
+  /** Seed of the batch order. Default 0. (Dropout masks come from tfjs's own generator.) */
+  seed?: number;
+  /** Called after every epoch. */
+  onEpochEnd?: (epoch: number, logs: EpochLog) => void | Promise<void>;
+  /** Aborts training after the current batch; the best weights so far are kept. */
+  signal?: AbortSignal;
+}
+
+/** One epoch of training. */
+export interface EpochLog {
+  /** 0-based epoch. */
+  epoch: number;
+  /** Mean training loss. */
+  loss: number;
+  /** Validation unweighted accuracy, when validation data was given. */
+  validationUA?: number;
+  /** Seconds the epoch took. */
+  seconds: number;
+}
+
+/** What {@link EmotionModel.fit} returns. */
+export interface TrainingSummary {
+  /** Every epoch run. */
+  epochs: EpochLog[];
+  /** The epoch whose weights were kept. */
+  bestEpoch: number;
+  /** Why training ended. */
+  stopped: 'epochs' | 'early-stopping' | 'aborted';
+  /** Training items. */
+  trainCount: number;
+}
+
+/** A prediction: the most likely label and every label's probability. */
+export interface Prediction {
+  /** The most likely label, or `null` when the audio has nothing to judge (see `warning`). */
+  label: string | null;
+  /** Probability per label, summing to 1; empty when `label` is null. */
+  scores: Record<string, number>;
+  /** Why no label was given: `'silent'` or `'too-short'`. */
+  warning?: 'silent' | 'too-short';
+}
+
+interface Metadata {
+  format: number;
+  library: string;
+  labels: string[];
+  featureSpec: FeatureSpec;
+  specHash: string;
+  inputShape: number[];
+  normalization: { mean: number[]; std: number[] };
+  training?: TrainingSummary;
+}
+
+function rowsOf(data: FeatureSet | FeatureRow[], spec: FeatureSpec, what: string): FeatureRow[] {
+  if (Array.isArray(data)) return data;
+  assertSameSpec(spec, data.spec, what);
+  return data.rows;
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A speech emotion classifier: a tfjs-layers network plus everything needed to use it correctly —
+ * its labels, the {@link FeatureSpec} its inputs are made with, and the feature normalisation learnt
+ * from its training set. Saved and loaded as one unit.
+ *
+ * Needs `@tensorflow/tfjs-core`, `@tensorflow/tfjs-layers` and a backend ({@link useBackend}).
+ *
+ * @example
+ * ```ts
+ * const spec = defineFeatureSpec({ duration: { offset: 0.5, seconds: 2.5 }, output: { type: 'series' } });
+ * const model = await EmotionModel.create({ labels: [...EMOTIONS], featureSpec: spec, inputShape: [79, 40] });
+ * await model.fit(trainSet, { validation: valSet, epochs: 30 });
+ * console.log((await model.evaluate(testSet)).unweightedAccuracy);
+ * await model.save('models/mine');
+ * ```
+ */
+export class EmotionModel {
+  private constructor(
+    private readonly net: TFL.LayersModel,
+    private readonly meta: Metadata,
+  ) {}
+
+  /** The labels, in output order. */
+  get labels(): string[] {
+    return [...this.meta.labels];
+  }
+
+  /** The FeatureSpec inputs must be made with. */
+  get featureSpec(): FeatureSpec {
+    return structuredClone(this.meta.featureSpec);
+  }
+
+  /** The summary of the last {@link EmotionModel.fit}, if any. */
+  get training(): TrainingSummary | undefined {
+    return this.meta.training;
+  }
+
+  /** The underlying tfjs-layers model. */
+  get layersModel(): TFL.LayersModel {
+    return this.net;
+  }
+
+  /** Builds an untrained model. */
+  static async create(options: CreateOptions): Promise<EmotionModel> {
+    checkKnownOptions('EmotionModel.create', options, [
+      'labels',
+      'featureSpec',
+      'architecture',
+      'inputShape',
+      'seed',
+    ]);
+    const { labels, inputShape } = options;
+    if (!Array.isArray(labels) || labels.length < 2 || new Set(labels).size !== labels.length) {
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        'EmotionModel.create: labels must list at least two distinct classes.',
+      );
+    }
+    if (
+      !Array.isArray(inputShape) ||
+      inputShape.length < 1 ||
+      inputShape.some((d) => !Number.isInteger(d) || d < 1)
+    ) {
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        'EmotionModel.create: inputShape must be [frames, features] or [features], positive integers.',
+      );
+    }
+    const spec = defineFeatureSpec(options.featureSpec);
+    const tfl = await loadLayers();
+    const arch = options.architecture ?? (inputShape.length === 1 ? 'mlp' : 'cnn1d');
+    let net: TFL.LayersModel;
+    try {
+      net =
+        typeof arch === 'function'
+          ? arch(inputShape, labels.length)
+          : buildArchitecture(tfl, arch, inputShape, labels.length, options.seed ?? 0);
+    } catch (e) {
+      throw new SpeechEmotionError('INVALID_OPTION', `EmotionModel.create: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const features = inputShape[inputShape.length - 1];
+    return new EmotionModel(net, {
+      format: MODEL_FORMAT_VERSION,
+      library: 'speech-emotion',
+      labels: [...labels],
+      featureSpec: spec,
+      specHash: featureSpecHash(spec),
+      inputShape: [...inputShape],
+      normalization: { mean: new Array(features).fill(0), std: new Array(features).fill(1) },
+    });
+  }
+
+  /** Stacks rows into one normalised input tensor. */
+  private inputs(tf: typeof TF, matrices: FeatureMatrix[]): TF.Tensor {
+    const shape = this.meta.inputShape;
+    const per = shape.reduce((a, b) => a * b, 1);
+    const features = shape[shape.length - 1];
+    const data = new Float32Array(matrices.length * per);
+    const { mean, std } = this.meta.normalization;
+    matrices.forEach((m, i) => {
+      if (m.data.length !== per) {
+        throw new SpeechEmotionError(
+          'SPEC_MISMATCH',
+          `the features are ${m.frames} × ${m.features}, the model takes ${shape.join(' × ')}. Make them with the model's FeatureSpec.`,
+        );
+      }
+      for (let j = 0; j < per; j++) {
+        const k = j % features;
+        data[i * per + j] = (m.data[j] - mean[k]) / std[k];
+      }
+    });
+    return tf.tensor(data, [matrices.length, ...shape]);
+  }
+
+  private labelIndex(rows: FeatureRow[]): Int32Array {
+    const index = new Map(this.meta.labels.map((l, i) => [l, i]));
+    return Int32Array.from(rows, (r) => {
+      const i = index.get(r.label);
+      if (i === undefined)
+        throw new SpeechEmotionError(
+          'INVALID_OPTION',
+          `label '${r.label}' of ${r.path} is not one of the model's labels (${this.meta.labels.join(', ')}).`,
+        );
+      return i;
+    });
+  }
+
+  /**
+   * Trains the model. Feature normalisation (mean and standard deviation per feature) is learnt from
+   * the training rows only and stored in the model.
+   */
+  async fit(train: FeatureSet | FeatureRow[], options: FitOptions = {}): Promise<TrainingSummary> {
+    checkKnownOptions('EmotionModel.fit', options, [
+      'validation',
+      'epochs',
+      'batchSize',
+      'learningRate',
+      'earlyStopping',
+      'classWeights',
+      'labelSmoothing',
+      'seed',
+      'onEpochEnd',
+      'signal',
+    ]);
+    const tf = await loadTf();
+    const rows = rowsOf(train, this.meta.featureSpec, 'the training data');
+    if (rows.length === 0)
+      throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.fit: no training rows.');
+    const val = options.validation
+      ? rowsOf(options.validation, this.meta.featureSpec, 'the validation data')
+      : undefined;
+    const epochs = options.epochs ?? 30;
+    const batchSize = options.batchSize ?? 32;
+    const patience =
+      options.earlyStopping === false || !val
+        ? Number.POSITIVE_INFINITY
+        : (options.earlyStopping?.patience ?? 8);
+    const k = this.meta.labels.length;
+    const y = this.labelIndex(rows);
+
+    // Normalisation from the training set only.
+    const features = this.meta.inputShape[this.meta.inputShape.length - 1];
+    const sum = new Float64Array(features);
+    const sq = new Float64Array(features);
+    let n = 0;
+    for (const r of rows) {
+      for (let j = 0; j < r.features.data.length; j++) sum[j % features] += r.features.data[j];
+      n += r.features.data.length / features;
+    }
+    for (const r of rows)
+      for (let j = 0; j < r.features.data.length; j++)
+        sq[j % features] += (r.features.data[j] - sum[j % features] / n) ** 2;
+    this.meta.normalization = {
+      mean: Array.from(sum, (s) => s / n),
+      std: Array.from(sq, (s) => Math.sqrt(s / n) || 1),
+    };
+
+    // Class weights and a weighted, optionally smoothed cross-entropy.
+    const counts = new Array<number>(k).fill(0);
+    for (const i of y) counts[i]++;
+    const weights = counts.map((c) =>
+      options.classWeights === 'none' || c === 0 ? 1 : rows.length / (k * c),
+    );
+    const eps = options.labelSmoothing ?? 0;
+    const wTensor = tf.tensor1d(weights);
+    const loss = (yTrue: TF.Tensor, yPred: TF.Tensor) =>
+      tf.tidy(() => {
+        const target = eps ? tf.add(tf.mul(yTrue, 1 - eps), eps / k) : yTrue;
+        const perItem = tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
+        return tf.mean(tf.mul(perItem, tf.sum(tf.mul(yTrue, wTensor), -1)));
+      });
+    this.net.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss });
+
+    const x = this.inputs(
+      tf,
+      rows.map((r) => r.features),
+    );
+    const yOne = tf.oneHot(tf.tensor1d(y, 'int32'), k);
+    const random = seeded(options.seed ?? 0);
+    const log: EpochLog[] = [];
+    let best = { ua: Number.NEGATIVE_INFINITY, epoch: -1, weights: null as TF.Tensor[] | null };
+    let stopped: TrainingSummary['stopped'] = 'epochs';
+    try {
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        const t0 = performance.now();
+        const order = Array.from({ length: rows.length }, (_, i) => i);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        let lossSum = 0;
+        let batches = 0;
+        for (let b = 0; b < order.length; b += batchSize) {
+          if (options.signal?.aborted) break;
+          const idx = tf.tensor1d(order.slice(b, b + batchSize), 'int32');
+          const xb = tf.gather(x, idx);
+          const yb = tf.gather(yOne, idx);
+          const l = (await this.net.trainOnBatch(xb, yb)) as number;
+          tf.dispose([idx, xb, yb]);
+          lossSum += l;
+          batches++;
+        }
+        if (options.signal?.aborted) {
+          stopped = 'aborted';
+          break;
+        }
+        const entry: EpochLog = {
+          epoch,
+          loss: lossSum / Math.max(1, batches),
+          seconds: (performance.now() - t0) / 1000,
+        };
+        if (val) entry.validationUA = (await this.evaluate(val)).unweightedAccuracy;
+        log.push(entry);
+        const score = entry.validationUA ?? -entry.loss;
+        if (score > best.ua) {
+          tf.dispose(best.weights ?? []);
+          best = { ua: score, epoch, weights: this.net.getWeights().map((w) => w.clone()) };
+        }
+        await options.onEpochEnd?.(epoch, entry);
+        if (epoch - best.epoch >= patience) {
+          stopped = 'early-stopping';
+          break;
+        }
+      }
+      if (best.weights) this.net.setWeights(best.weights);
+    } finally {
+      tf.dispose([x, yOne, wTensor, ...(best.weights ?? [])]);
+    }
+    this.meta.training = { epochs: log, bestEpoch: best.epoch, stopped, trainCount: rows.length };
+    return this.meta.training;
+  }
+
+  /** Class probabilities for feature matrices made with the model's spec, one row per item. */
+  async predictFeatures(matrices: FeatureMatrix[]): Promise<Float32Array[]> {
+    const tf = await loadTf();
+    const out: Float32Array[] = [];
+    for (let b = 0; b < matrices.length; b += 64) {
+      const x = this.inputs(tf, matrices.slice(b, b + 64));
+      const p = this.net.predict(x) as TF.Tensor;
+      const data = (await p.data()) as Float32Array;
+      tf.dispose([x, p]);
+      const k = this.meta.labels.length;
+      for (let i = 0; i < data.length / k; i++) out.push(data.slice(i * k, (i + 1) * k));
+    }
+    return out;
+  }
+
+  /** Scores the model on labelled rows (see {@link Evaluation}). */
+  async evaluate(data: FeatureSet | FeatureRow[]): Promise<Evaluation> {
+    const rows = rowsOf(data, this.meta.featureSpec, 'the evaluation data');
+    this.labelIndex(rows);
+    const probs = await this.predictFeatures(rows.map((r) => r.features));
+    const predicted = probs.map((p) => this.meta.labels[argmax(p)]);
+    return evaluatePredictions(
+      rows.map((r) => r.label),
+      predicted,
+      this.meta.labels,
+    );
+  }
+
+  /**
+   * Predicts the emotion of a recording at any sample rate (resampled to the model's). Silent or too
+   * short audio gets `label: null` and a `warning` instead of a confident guess.
+   */
+  async predict(signal: Float32Array | Float64Array, options: { sampleRate: number }): Promise<Prediction> {
+    return (await this.predictBatch([{ signal, sampleRate: options?.sampleRate }]))[0];
+  }
+
+  /** {@link EmotionModel.predict} for several recordings, batched. */
+  async predictBatch(
+    inputs: { signal: Float32Array | Float64Array; sampleRate: number }[],
+  ): Promise<Prediction[]> {
+    const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
+      try {
+        return computeFeatures(signal, sampleRate, this.meta.featureSpec);
+      } catch (e) {
+        if (e instanceof SpeechEmotionError && e.code === 'SILENT_AUDIO')
+          return { label: null, scores: {}, warning: 'silent' } as Prediction;
+        if (e instanceof SpeechEmotionError && e.code === 'SIGNAL_TOO_SHORT')
+          return { label: null, scores: {}, warning: 'too-short' } as Prediction;
+        throw e;
+      }
+    });
+    const matrices = results.filter((r): r is FeatureMatrix => 'data' in r);
+    const probs = await this.predictFeatures(matrices);
+    let at = 0;
+    return results.map((r) => {
+      if (!('data' in r)) return r;
+      const p = probs[at++];
+      const scores: Record<string, number> = {};
+      this.meta.labels.forEach((l, i) => {
+        scores[l] = p[i];
+      });
+      return { label: this.meta.labels[argmax(p)], scores };
+    });
+  }
+
+  /**
+   * Saves the model: a tfjs-layers `model.json` (with the labels, FeatureSpec, normalisation and
+   * training summary in its `userDefinedMetadata`) and `weights.bin`. In Node, give a folder path;
+   * anywhere, a tfjs IOHandler or URL scheme (`indexeddb://…`, `downloads://…`).
+   */
+  async save(destination: string | TF.io.IOHandler): Promise<void> {
+    const tf = await loadTf();
+    this.net.setUserDefinedMetadata({ speechEmotion: this.meta } as unknown as object);
+    if (typeof destination !== 'string' || /^[a-z]+:\/\//.test(destination)) {
+      await this.net.save(destination as TF.io.IOHandler);
+      return;
+    }
+    if (!isNode())
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        'EmotionModel.save: a folder path works in Node only; in browsers give an IOHandler or a URL scheme.',
+      );
+    const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
+    const path = await nodeModule<typeof import('node:path')>('node:path');
+    await this.net.save(
+      tf.io.withSaveHandler(async (a) => {
+        await fs.mkdir(destination, { recursive: true });
+        const weights = new Uint8Array(a.weightData as ArrayBuffer);
+        const json = {
+          format: a.format ?? 'layers-model',
+          generatedBy: a.generatedBy,
+          convertedBy: a.convertedBy ?? null,
+          modelTopology: a.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+          userDefinedMetadata: a.userDefinedMetadata,
+        };
+        // Weights first, then model.json, each written whole and renamed into place.
+        for (const [name, data] of [
+          ['weights.bin', weights],
+          ['model.json', JSON.stringify(json)],
+        ] as const) {
+          const tmp = path.join(destination, `.${name}.tmp-${Date.now()}`);
+          await fs.writeFile(tmp, data);
+          await fs.rename(tmp, path.join(destination, name));
+        }
+        return {
+          modelArtifactsInfo: {
+            dateSaved: new Date(),
+            modelTopologyType: 'JSON',
+            weightDataBytes: weights.length,
+          },
+        };
+      }),
+    );
+  }
+
+  /**
+   * Loads a saved model: a folder (or its `model.json`) in Node, a URL of `model.json` in browsers,
+   * or any tfjs IOHandler. Refuses files that are not speech-emotion models, a FeatureSpec of
+   * another format version, missing labels, and weights that do not fit the network.
+   */
+  static async load(source?: string | TF.io.IOHandler): Promise<EmotionModel> {
+    if (source === undefined) {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        'EmotionModel.load: this version has no bundled default model yet; give the path or URL of a saved model.',
+      );
+    }
+    const tf = await loadTf();
+    const tfl = await loadLayers();
+    let handler: TF.io.IOHandler | string = source;
+    if (typeof source === 'string' && !/^[a-z]+:\/\//.test(source)) {
+      if (!isNode())
+        throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.load: give a URL in browsers.');
+      const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
+      const path = await nodeModule<typeof import('node:path')>('node:path');
+      const jsonPath = source.endsWith('.json') ? source : path.join(source, 'model.json');
+      let json: {
+        modelTopology?: object;
+        weightsManifest?: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
+        userDefinedMetadata?: object;
+        format?: string;
+      };
+      try {
+        json = JSON.parse(await fs.readFile(jsonPath, 'utf8'));
+      } catch (e) {
+        throw new SpeechEmotionError(
+          'INVALID_MODEL',
+          `EmotionModel.load: cannot read ${jsonPath}: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+        throw new SpeechEmotionError(
+          'INVALID_MODEL',
+          `EmotionModel.load: ${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest).`,
+        );
+      }
+      const parts: Uint8Array[] = [];
+      for (const group of json.weightsManifest) {
+        for (const p of group.paths)
+          parts.push(
+            await fs.readFile(path.join(path.dirname(jsonPath), p)).catch((e: Error) => {
+              throw new SpeechEmotionError(
+                'INVALID_MODEL',
+                `EmotionModel.load: weights file ${p} is missing: ${e.message}`,
+              );
+            }),
+          );
+      }
+      const total = parts.reduce((a, p) => a + p.length, 0);
+      const weightData = new Uint8Array(total);
+      let at = 0;
+      for (const p of parts) {
+        weightData.set(p, at);
+        at += p.length;
+      }
+      handler = tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData: weightData.buffer,
+        userDefinedMetadata: json.userDefinedMetadata,
+        format: json.format,
+      });
+    }
+    let net: TFL.LayersModel;
+    try {
+      net = await tfl.loadLayersModel(handler as TF.io.IOHandler);
+    } catch (e) {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        `EmotionModel.load: the network cannot be restored: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    const meta = (net.getUserDefinedMetadata() as { speechEmotion?: Metadata } | undefined)?.speechEmotion;
+    if (!meta || meta.library !== 'speech-emotion') {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        'EmotionModel.load: this tfjs model has no speech-emotion metadata (labels, FeatureSpec, normalisation).',
+      );
+    }
+    if (meta.format !== MODEL_FORMAT_VERSION) {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        `EmotionModel.load: model format ${meta.format} is not supported (this version reads ${MODEL_FORMAT_VERSION}).`,
+      );
+    }
+    if (!Array.isArray(meta.labels) || meta.labels.length < 2)
+      throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.load: the model lists no labels.');
+    const spec = defineFeatureSpec(meta.featureSpec); // SPEC_MISMATCH for another spec version
+    const outUnits = (net.outputs[0].shape as number[]).at(-1);
+    if (outUnits !== meta.labels.length) {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        `EmotionModel.load: the network has ${outUnits} outputs but the metadata lists ${meta.labels.length} labels.`,
+      );
+    }
+    const features = meta.inputShape?.at(-1);
+    if (
+      !features ||
+      meta.normalization?.mean?.length !== features ||
+      meta.normalization?.std?.length !== features
+    ) {
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        'EmotionModel.load: the normalisation does not match the input shape.',
+      );
+    }
+    return new EmotionModel(net, { ...meta, featureSpec: spec });
+  }
+
+  /** Frees the model's tensors. */
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  return best;
+}

@@ -1,0 +1,229 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  EmotionModel,
+  type FeatureRow,
+  type FeatureSet,
+  type FeatureSpec,
+  SpeechEmotionError,
+  computeFeatures,
+  defineFeatureSpec,
+  evaluatePredictions,
+  featureSpecHash,
+} from '../src/index.js';
+import { extractItems, scanDataset, useBackend } from '../src/node.js';
+import { DATA_DIR, HAS_DATA, NO_DATA_REASON } from './helpers/data.js';
+
+tf.env().set('PROD', true);
+
+describe('evaluatePredictions', () => {
+  it('computes accuracy, unweighted accuracy, macro F1 and the confusion matrix', () => {
+    const e = evaluatePredictions(['a', 'a', 'a', 'b'], ['a', 'a', 'b', 'b'], ['a', 'b', 'c']);
+    expect(e.accuracy).toBe(0.75);
+    expect(e.unweightedAccuracy).toBeCloseTo((2 / 3 + 1) / 2, 10); // 'c' absent from the truth
+    expect(e.perClass.b).toEqual({ precision: 0.5, recall: 1, f1: 2 / 3, support: 1 });
+    expect(e.macroF1).toBeCloseTo((0.8 + 2 / 3) / 2, 10);
+    expect(e.confusion.matrix).toEqual([
+      [2, 1, 0],
+      [0, 1, 0],
+      [0, 0, 0],
+    ]);
+    expect(e.count).toBe(4);
+  });
+});
+
+/** Two synthetic "emotions": low hum vs bright noise, at random levels and lengths. */
+function synthetic(n: number, seed: number): { signal: Float32Array; label: string }[] {
+  let s = seed;
+  const r = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const label = i % 2 ? 'angry' : 'calm';
+    const x = new Float32Array(Math.round(16000 * (0.8 + 0.6 * r())));
+    const level = 0.05 + 0.3 * r();
+    for (let t = 0; t < x.length; t++)
+      x[t] =
+        level * (label === 'calm' ? Math.sin((2 * Math.PI * (150 + 50 * r()) * t) / 16000) : 2 * r() - 1);
+    return { signal: x, label };
+  });
+}
+
+function rows(data: { signal: Float32Array; label: string }[], spec: FeatureSpec): FeatureRow[] {
+  return data.map((d, i) => ({
+    path: `s${i}`,
+    dataset: 'manifest',
+    speaker: 'x',
+    label: d.label as never,
+    features: computeFeatures(d.signal, 16000, spec),
+  }));
+}
+
+describe('EmotionModel (synthetic data, any checkout)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+  const spec = defineFeatureSpec({
+    features: { type: 'mfcc', options: { nMfcc: 13 } },
+    output: { type: 'stats', stats: ['mean', 'std'] },
+  });
+
+  it('learns a separable problem, predicts at any rate, and flags silence', async () => {
+    const model = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: spec,
+      inputShape: [26],
+      seed: 1,
+    });
+    const train = rows(synthetic(60, 1), spec);
+    const summary = await model.fit(train, {
+      epochs: 25,
+      batchSize: 16,
+      validation: rows(synthetic(20, 2), spec),
+    });
+    expect(summary.epochs.length).toBeGreaterThan(0);
+    const e = await model.evaluate(rows(synthetic(40, 3), spec));
+    expect(e.unweightedAccuracy).toBeGreaterThan(0.9);
+    const hum = synthetic(1, 5)[0].signal;
+    const at48 = Float32Array.from(
+      { length: hum.length * 3 },
+      (_, t) => 0.2 * Math.sin((2 * Math.PI * 170 * t) / 48000),
+    );
+    const p = await model.predict(at48, { sampleRate: 48000 });
+    expect(p.label).toBe('calm');
+    expect(Object.values(p.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(await model.predict(new Float32Array(16000), { sampleRate: 16000 })).toEqual({
+      label: null,
+      scores: {},
+      warning: 'silent',
+    });
+    model.dispose();
+  });
+
+  it('saves and loads to identical scores; refuses malformed and mismatched models and features', async () => {
+    const model = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: spec,
+      inputShape: [26],
+      seed: 2,
+    });
+    await model.fit(rows(synthetic(30, 7), spec), { epochs: 3 });
+    const dir = mkdtempSync(join(tmpdir(), 'se-model-'));
+    await model.save(dir);
+    const again = await EmotionModel.load(dir);
+    const test = rows(synthetic(10, 8), spec).map((r) => r.features);
+    const [a, b] = [await model.predictFeatures(test), await again.predictFeatures(test)];
+    expect(b.map((p) => Array.from(p))).toEqual(a.map((p) => Array.from(p)));
+    expect(again.labels).toEqual(['calm', 'angry']);
+    expect(featureSpecHash(again.featureSpec)).toBe(featureSpecHash(spec));
+
+    const code = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(SpeechEmotionError);
+        return (e as SpeechEmotionError).code;
+      }
+      return 'no error';
+    };
+    // Features made with another spec.
+    const other = defineFeatureSpec({ features: { type: 'mfcc', options: { nMfcc: 20 } } });
+    const set: FeatureSet = {
+      spec: other,
+      specHash: featureSpecHash(other),
+      columns: [],
+      rows: rows(synthetic(4, 9), other),
+    };
+    expect(await code(() => again.evaluate(set))).toBe('SPEC_MISMATCH');
+    expect(await code(() => again.predictFeatures(set.rows.map((r) => r.features)))).toBe('SPEC_MISMATCH');
+    // Truncated weights, missing metadata, a spec of a future version, a wrong label count.
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const weights = readFileSync(join(dir, 'weights.bin'));
+    const variant = (mutate: (j: typeof json) => void, w = weights) => {
+      const d = mkdtempSync(join(tmpdir(), 'se-bad-'));
+      const j = structuredClone(json);
+      mutate(j);
+      writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+      writeFileSync(join(d, 'weights.bin'), w);
+      return d;
+    };
+    expect(await code(() => EmotionModel.load(variant(() => {}, weights.subarray(0, 100))))).toBe(
+      'INVALID_MODEL',
+    );
+    expect(await code(() => EmotionModel.load(variant((j) => delete j.userDefinedMetadata)))).toBe(
+      'INVALID_MODEL',
+    );
+    expect(
+      await code(() =>
+        EmotionModel.load(variant((j) => (j.userDefinedMetadata.speechEmotion.featureSpec.version = 99))),
+      ),
+    ).toBe('SPEC_MISMATCH');
+    expect(
+      await code(() =>
+        EmotionModel.load(variant((j) => j.userDefinedMetadata.speechEmotion.labels.push('sad'))),
+      ),
+    ).toBe('INVALID_MODEL');
+    expect(await code(() => EmotionModel.load(join(dir, 'nope')))).toBe('INVALID_MODEL');
+    expect(await code(() => EmotionModel.load())).toBe('INVALID_MODEL');
+    expect(
+      await code(() => EmotionModel.create({ labels: ['a'], featureSpec: spec, inputShape: [26] })),
+    ).toBe('INVALID_OPTION');
+    expect(
+      await code(() =>
+        EmotionModel.create({
+          labels: ['a', 'b'],
+          featureSpec: spec,
+          inputShape: [26],
+          architecture: 'cnn1d',
+        }),
+      ),
+    ).toBe('INVALID_OPTION');
+    rmSync(dir, { recursive: true, force: true });
+    model.dispose();
+    again.dispose();
+  });
+});
+
+describe.skipIf(!HAS_DATA)(`EmotionModel on real speech [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`, () => {
+  it('cnn1d trained on RAVDESS actors 01–04 is clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', async () => {
+    await useBackend('wasm');
+    const spec = defineFeatureSpec({
+      duration: { offset: 0, seconds: 2.5 },
+      features: { type: 'mfcc', options: { nMfcc: 40, nFft: 512, hopLength: 256 } },
+      deltas: 1,
+      cmvn: 'meanvar',
+      output: { type: 'series' },
+    });
+    const { items } = await scanDataset(join(DATA_DIR, 'ravdess'));
+    const pick = (actors: string[]) => items.filter((i) => actors.includes(i.speaker));
+    const featurise = async (list: typeof items) => {
+      const out: FeatureRow[] = [];
+      for await (const { item, result } of extractItems(list, spec, { jobs: 1 }))
+        if (result.ok) out.push({ ...item, features: result.features });
+      return out;
+    };
+    const train = await featurise(pick(['01', '02', '03', '04']));
+    const test = await featurise(pick(['05', '06']));
+    expect(train).toHaveLength(240);
+    const labels = [...new Set(items.map((i) => i.label))];
+    const model = await EmotionModel.create({
+      labels,
+      featureSpec: spec,
+      inputShape: [train[0].features.frames, train[0].features.features],
+      seed: 3,
+    });
+    await model.fit(train, { epochs: 40, batchSize: 32, learningRate: 2e-3, seed: 3, earlyStopping: false });
+    const e = await model.evaluate(test);
+    console.log(
+      `cnn1d, RAVDESS 01–04 → 05–06: UA ${e.unweightedAccuracy.toFixed(3)}, accuracy ${e.accuracy.toFixed(3)}, macro F1 ${e.macroF1.toFixed(3)}`,
+    );
+    expect(e.count).toBe(120);
+    expect(e.unweightedAccuracy).toBeGreaterThanOrEqual(0.25);
+    model.dispose();
+    // About 60 s on the 2-core CI machine (features in-thread, then 40 epochs on wasm).
+  }, 120_000);
+});
