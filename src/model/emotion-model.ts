@@ -43,7 +43,11 @@ export interface FitOptions {
   batchSize?: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate?: number;
-  /** Stop when validation UA has not improved for `patience` epochs, keeping the best weights. Default `{ patience: 8 }` with validation data. */
+  /**
+   * Stop when validation UA has not improved for `patience` epochs, keeping the best weights. Default
+   * `{ patience: 8 }` with validation data. Without validation data, the weights of the epoch with
+   * the lowest training loss are kept.
+   */
   earlyStopping?:
     | {
         /** Epochs without improvement before stopping. */
