@@ -11,8 +11,8 @@ export type ArchitectureName = 'cnn1d' | 'cnn2d' | 'mlp';
 export type ModelBuilder = (inputShape: number[], numClasses: number) => TFL.LayersModel;
 
 /**
- * Builds a built-in design. `seed` fixes the initial weights; dropout layers stay unseeded, because
- * a seeded tfjs dropout draws the same mask at every step.
+ * Builds a built-in design. `seed` fixes the initial weights; dropout masks are seeded per step by
+ * `EmotionModel.fit` (a fixed tfjs dropout seed would draw the same mask at every step).
  * @internal
  */
 export function buildArchitecture(

@@ -58,7 +58,7 @@ export interface FitOptions {
   classWeights?: 'balanced' | 'none';
   /** Label smoothing ε of the cross-entropy. Default 0. */
   labelSmoothing?: number;
-  /** Seed of the batch order. Default 0. (Dropout masks come from tfjs's own generator.) */
+  /** Seed of the batch order and of the dropout masks, so a run can be repeated. Default 0. */
   seed?: number;
   /** Called after every epoch. */
   onEpochEnd?: (epoch: number, logs: EpochLog) => void | Promise<void>;
@@ -328,6 +328,12 @@ export class EmotionModel {
     );
     const yOne = tf.oneHot(tf.tensor1d(y, 'int32'), k);
     const random = seeded(options.seed ?? 0);
+    // A seeded tfjs Dropout layer draws the same mask at every call; giving each dropout layer a
+    // fresh seed from our generator before every batch makes the masks differ per step and the run
+    // repeatable.
+    const dropouts = this.net.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as {
+      seed?: number;
+    }[];
     const log: EpochLog[] = [];
     let best = { ua: Number.NEGATIVE_INFINITY, epoch: -1, weights: null as TF.Tensor[] | null };
     let stopped: TrainingSummary['stopped'] = 'epochs';
@@ -343,6 +349,7 @@ export class EmotionModel {
         let batches = 0;
         for (let b = 0; b < order.length; b += batchSize) {
           if (options.signal?.aborted) break;
+          for (const d of dropouts) d.seed = Math.floor(random() * 2147483647);
           const idx = tf.tensor1d(order.slice(b, b + batchSize), 'int32');
           const xb = tf.gather(x, idx);
           const yb = tf.gather(yOne, idx);
