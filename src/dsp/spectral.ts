@@ -402,7 +402,7 @@ export function spectrogram(
   const stft = resolveStftOptions('spectrogram', options);
   const power = resolvePower('spectrogram', options.power);
   const frames = frameCount('spectrogram', signal.length, stft);
-  const analyzer = new FrameAnalyzer(stft);
+  const analyzer = analyzerFor(stft);
   const out = new Float64Array(frames * analyzer.nBins);
   for (let t = 0; t < frames; t++) {
     analyzer.powerFrame(
