@@ -187,7 +187,7 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
     );
     expect(cli(['extract', 'missing', '--out', 'f.csv'], root).stderr).toMatch(/does not exist/);
     expect(cli(['extract', '--help'], root).stdout).toMatch(/Examples:/);
-    expect(cli(['predict', 'x.wav'], root).status).toBe(2);
+    expect(cli(['inspect', 'x.wav'], root).status).toBe(2);
   });
 
   it('split prints which speakers went where', () => {
@@ -198,6 +198,56 @@ describe.skipIf(!built)('speech-emotion CLI (built dist/cli.js)', () => {
     expect(r.stdout).toMatch(/validation: 4 files, speakers ravdess:03/);
     expect(r.stdout).toMatch(/train: 8 files, speakers ravdess:01 ravdess:02/);
   });
+});
+
+describe.skipIf(!built)('speech-emotion train, evaluate and predict (built dist/cli.js)', () => {
+  it('train writes a model and reports; evaluate --json ends with the metrics; predict labels files and reports bad ones', () => {
+    const root = makeDataset(32, { broken: false });
+    const t = cli(
+      [
+        'train',
+        'ravdess',
+        '--out',
+        'model',
+        '--epochs',
+        '3',
+        '--batch-size',
+        '8',
+        '--val-speakers',
+        '04',
+        '--backend',
+        'wasm',
+      ],
+      root,
+    );
+    expect(t.status).toBe(0);
+    expect(t.stderr).toMatch(/validation speakers: ravdess:04/);
+    expect(t.stderr).toMatch(/epoch 3\/3 .*val UA/);
+    expect(t.stderr).not.toMatch(/TensorFlow\.js in Node/);
+    for (const f of ['model.json', 'weights.bin', 'report.json', 'report.md'])
+      expect(existsSync(join(root, 'model', f))).toBe(true);
+    const e = cli(['evaluate', 'model', 'ravdess', '--json'], root);
+    expect(e.status).toBe(0);
+    const metrics = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
+    expect(Object.keys(metrics)).toEqual(
+      expect.arrayContaining(['accuracy', 'unweightedAccuracy', 'macroF1', 'confusion', 'count']),
+    );
+    expect(metrics.count).toBe(32);
+    writeFileSync(join(root, 'notes.wav'), 'not audio');
+    const wav = join(
+      readdirSync(join(root, 'ravdess', 'Actor_01')).map((f) => join(root, 'ravdess', 'Actor_01', f))[0],
+    );
+    const p = cli(['predict', wav, 'notes.wav', '--model', 'model', '--json'], root);
+    expect(p.status).toBe(1);
+    const [ok, bad] = p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(Object.values(ok.scores as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(Object.keys(ok.scores)).toContain(ok.label);
+    expect(bad.error).toMatch(/not a WAV file/);
+    expect(cli(['predict', wav], root).stderr).toMatch(/no bundled default model yet; pass --model/);
+  }, 120_000);
 });
 
 describe.skipIf(!built || !HAS_DATA)(

@@ -7,9 +7,10 @@ import { SpeechEmotionError } from '../errors.js';
 import { UsageError } from './args.js';
 import { EXTRACT_HELP, MERGE_HELP, runExtract, runMerge } from './extract.js';
 import { removePendingTemps } from './io.js';
+import { EVALUATE_HELP, PREDICT_HELP, TRAIN_HELP, runEvaluate, runPredict, runTrain } from './model.js';
 import { SPLIT_HELP, runSplit } from './split.js';
 
-const PLANNED = ['predict', 'train', 'evaluate', 'inspect'];
+const PLANNED = ['inspect'];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -24,6 +25,9 @@ Usage:
   speech-emotion extract <dirs…> --out <features.csv>   extract features from dataset folders
   speech-emotion merge <parts…> --out <all.csv>          combine shards of extract --shard
   speech-emotion split <dirs…> [--test-speakers a,b | --folds k]   speaker-independent splits
+  speech-emotion train <dirs…> --out <modelDir>          train a model (report in the folder)
+  speech-emotion evaluate <modelDir> <dirs…> [--json]    score a model on held-out speakers
+  speech-emotion predict <files…> --model <modelDir>     the emotion of recordings
   speech-emotion <command> --help                        help and examples for a command
   speech-emotion --version
 
@@ -36,6 +40,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   extract: { run: runExtract, help: EXTRACT_HELP },
   merge: { run: runMerge, help: MERGE_HELP },
   split: { run: runSplit, help: SPLIT_HELP },
+  train: { run: runTrain, help: TRAIN_HELP },
+  evaluate: { run: runEvaluate, help: EVALUATE_HELP },
+  predict: { run: runPredict, help: PREDICT_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {
