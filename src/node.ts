@@ -3,16 +3,13 @@
  *
  * @packageDocumentation
  */
-import { readFile } from 'node:fs/promises';
 import { toMono } from './audio/mono.js';
-import { type DecodedAudio, decodeWav } from './audio/wav.js';
-import { SpeechEmotionError } from './errors.js';
+import { readAudioFile } from './node/audio-file.js';
 
 export * from './index.js';
 export { pickBackend, useBackend } from './node/backend.js';
 export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
 export { decodeAudioBytes, readAudioFile } from './node/audio-file.js';
-import { readAudioFile } from './node/audio-file.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
 

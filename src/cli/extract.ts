@@ -67,7 +67,7 @@ function readJournal(path: string, hash: string): Map<string, JournalEntry> {
   return done;
 }
 
-export function sliceShard<T>(items: readonly T[], shard: { index: number; count: number } | undefined): T[] {
+function sliceShard<T>(items: readonly T[], shard: { index: number; count: number } | undefined): T[] {
   if (!shard) return items.slice();
   const from = Math.floor((shard.index * items.length) / shard.count);
   const to = Math.floor(((shard.index + 1) * items.length) / shard.count);

@@ -132,15 +132,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     typeof flags['val-speakers'] === 'string'
       ? (flags['val-speakers'] as string).split(',').map((s) => s.trim())
       : undefined;
-  const split = valSpeakers
-    ? (() => {
-        try {
-          return speakerSplit(items, { validationSpeakers: valSpeakers, test: 0 });
-        } catch (e) {
-          return rethrowAsUsage(e);
-        }
-      })()
-    : undefined;
+  let split: ReturnType<typeof speakerSplit> | undefined;
+  try {
+    if (valSpeakers) split = speakerSplit(items, { validationSpeakers: valSpeakers, test: 0 });
+  } catch (e) {
+    rethrowAsUsage(e);
+  }
   const trainItems = split ? split.train : items;
   if (split)
     console.error(

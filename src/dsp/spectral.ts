@@ -349,7 +349,6 @@ export function melPowerFrames(
 ): { data: Float64Array; frames: number } {
   const frames = frameCount(fn, signal.length, stft);
   const analyzer = analyzerFor(stft);
-  const nb = analyzer.nBins;
   const spec = analyzer.scratch;
   const out = new Float64Array(frames * fb.nMels);
   const n = signal.length;
