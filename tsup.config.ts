@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const external = [/^@tensorflow\//, 'audio-decode'];
+const external = [/^@tensorflow\//, 'audio-decode', '@napi-rs/canvas'];
 
 // dist/ is emptied by the build script, not here: the two configs build side by side.
 export default defineConfig([

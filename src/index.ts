@@ -28,6 +28,7 @@ export {
   fromAudioBuffer,
 } from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
+export { perturbAudio, type PerturbOptions, type Range } from './audio/augment.js';
 export { EMOTIONS, type Emotion, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
 export {
@@ -72,12 +73,15 @@ export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } 
 export { BACKEND_PACKAGES, type BackendName, useBackend } from './model/backend.js';
 export { registerWasmTrainingKernels } from './model/wasm-kernels.js';
 export {
+  type AugmentOptions,
   type CreateOptions,
   EmotionModel,
   type EpochLog,
   type FitOptions,
   MODEL_FORMAT_VERSION,
   type Prediction,
+  type TimelineOptions,
+  type TimelineSegment,
   type TrainingSummary,
 } from './model/emotion-model.js';
 export type { ArchitectureName, ModelBuilder } from './model/architectures.js';

@@ -14,8 +14,7 @@ import {
   evaluatePredictions,
   featureSpecHash,
 } from '../src/index.js';
-import { extractItems, scanDataset, useBackend } from '../src/node.js';
-import { DATA_DIR, HAS_DATA, NO_DATA_REASON } from './helpers/data.js';
+import { useBackend } from '../src/node.js';
 
 tf.env().set('PROD', true);
 
@@ -212,45 +211,4 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
     model.dispose();
     again.dispose();
   });
-});
-
-describe.skipIf(!HAS_DATA)(`EmotionModel on real speech [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`, () => {
-  it('cnn1d trained on RAVDESS actors 01–04 is clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', async () => {
-    await useBackend('wasm');
-    const spec = defineFeatureSpec({
-      duration: { offset: 0, seconds: 2.5 },
-      features: { type: 'mfcc', options: { nMfcc: 40, nFft: 512, hopLength: 256 } },
-      deltas: 1,
-      cmvn: 'meanvar',
-      output: { type: 'series' },
-    });
-    const { items } = await scanDataset(join(DATA_DIR, 'ravdess'));
-    const pick = (actors: string[]) => items.filter((i) => actors.includes(i.speaker));
-    const featurise = async (list: typeof items) => {
-      const out: FeatureRow[] = [];
-      for await (const { item, result } of extractItems(list, spec, { jobs: 1 }))
-        if (result.ok) out.push({ ...item, features: result.features });
-      return out;
-    };
-    const train = await featurise(pick(['01', '02', '03', '04']));
-    const test = await featurise(pick(['05', '06']));
-    expect(train).toHaveLength(240);
-    const labels = [...new Set(items.map((i) => i.label))];
-    const model = await EmotionModel.create({
-      labels,
-      featureSpec: spec,
-      inputShape: [train[0].features.frames, train[0].features.features],
-      seed: 3,
-    });
-    await model.fit(train, { epochs: 40, batchSize: 32, learningRate: 2e-3, seed: 3, earlyStopping: false });
-    const e = await model.evaluate(test);
-    console.log(
-      `cnn1d, RAVDESS 01–04 → 05–06: UA ${e.unweightedAccuracy.toFixed(3)}, accuracy ${e.accuracy.toFixed(3)}, macro F1 ${e.macroF1.toFixed(3)}`,
-    );
-    expect(e.count).toBe(120);
-    expect(e.unweightedAccuracy).toBeGreaterThanOrEqual(0.25);
-    model.dispose();
-    // Deterministic for a given seed (fit seeds dropout per step). Seeds 1, 2, 3 gave UA 0.273,
-    // 0.375, 0.297 here; about 60 s on the 2-core CI machine (features in-thread, 40 epochs on wasm).
-  }, 120_000);
 });

@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { SpeechEmotionError } from '../errors.js';
 import { UsageError } from './args.js';
 import { EXTRACT_HELP, MERGE_HELP, runExtract, runMerge } from './extract.js';
+import { INSPECT_HELP, runInspect } from './inspect.js';
 import { removePendingTemps } from './io.js';
 import { EVALUATE_HELP, PREDICT_HELP, TRAIN_HELP, runEvaluate, runPredict, runTrain } from './model.js';
 import { SPLIT_HELP, runSplit } from './split.js';
-
-const PLANNED = ['inspect'];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -22,21 +21,23 @@ function version(): string {
 const HELP = `speech-emotion — speech emotion recognition
 
 Usage:
+  speech-emotion inspect <file|dir> [--plot out.png]     levels, trimmed interval and plots of a
+                                                        recording, or a dataset's labels and speakers
   speech-emotion extract <dirs…> --out <features.csv>   extract features from dataset folders
   speech-emotion merge <parts…> --out <all.csv>          combine shards of extract --shard
   speech-emotion split <dirs…> [--test-speakers a,b | --folds k]   speaker-independent splits
   speech-emotion train <dirs…> --out <modelDir>          train a model (report in the folder)
   speech-emotion evaluate <modelDir> <dirs…> [--json]    score a model on held-out speakers
-  speech-emotion predict <files…> --model <modelDir>     the emotion of recordings
+  speech-emotion predict <files…> [--timeline]           the emotion of recordings (bundled model,
+                                                        or --model <modelDir>)
   speech-emotion <command> --help                        help and examples for a command
   speech-emotion --version
-
-Not in this version yet: ${PLANNED.join(', ')}.
 
 Exit codes: 0 success; 1 failure (or, with --strict, files that could not be used);
 2 usage error; 130 interrupted.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  inspect: { run: runInspect, help: INSPECT_HELP },
   extract: { run: runExtract, help: EXTRACT_HELP },
   merge: { run: runMerge, help: MERGE_HELP },
   split: { run: runSplit, help: SPLIT_HELP },
@@ -57,10 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    const why = PLANNED.includes(cmd)
-      ? `the '${cmd}' command is not available in speech-emotion ${version()} yet`
-      : `unknown command '${cmd}'`;
-    console.error(`speech-emotion: ${why}. Run 'speech-emotion --help'.`);
+    console.error(`speech-emotion: unknown command '${cmd}'. Run 'speech-emotion --help'.`);
     return 2;
   }
   try {

@@ -1,17 +1,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { speakerSplit } from '../datasets/split.js';
+import { type Fold, groupKFold, speakerSplit } from '../datasets/split.js';
 import type { LabelledItem } from '../datasets/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import type { BackendName } from '../model/backend.js';
-import { EmotionModel } from '../model/emotion-model.js';
+import { EmotionModel, type TrainingSummary } from '../model/emotion-model.js';
 import type { Evaluation } from '../model/metrics.js';
 import { loadTf } from '../model/tf.js';
 import { readMono } from '../node.js';
 import { pickBackend, useBackend } from '../node/backend.js';
 import { extractItems } from '../node/extract.js';
+import { savePlot } from '../node/plot.js';
+import type { Figure } from '../plot/charts.js';
+import { plotConfusion, plotLearningCurves } from '../plot/figures.js';
 import { UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
 
 /** The spec `train` uses unless --spec says otherwise: 2.5 s series of 40 MFCC + Δ, normalised per utterance. */
@@ -75,23 +78,89 @@ function formatEvaluation(e: Evaluation): string {
 
 export const TRAIN_HELP = `speech-emotion train <dirs…> --out <modelDir> [options]
 
-Trains an emotion model on dataset folders (or CSV manifests) and saves it with a report.
+Trains an emotion model on dataset folders (or CSV manifests) and saves it with a report
+(report.json, report.md, confusion-matrix and learning-curve images).
 
 Options:
-  --out DIR              where the model (model.json, weights.bin) and report.json/report.md go
-  --arch NAME            cnn1d (default), cnn2d or mlp
+  --out DIR              where the model (model.json, weights.bin) and the report go
+  --arch NAME            cnn1d (default), cnn2d, crnn (attention pooling) or mlp
   --epochs N             default 40
   --batch-size N         default 32
   --learning-rate X      default 0.002
   --val-speakers a,b     hold these speakers out for validation (early stopping on their UA)
-  --seed N               seed of weights, batch order and dropout (default 3): runs repeat exactly
+  --folds K              first cross-validate over K speaker folds (UA per fold, mean ± std in the
+                         report), then train the saved model on every speaker
+  --augment              SpecAugment masks and time shift while training (series features)
+  --seed N               seed of weights, batch order, dropout and augmentation (default 3)
   --spec FILE            FeatureSpec JSON (default: 2.5 s, 40 MFCC + deltas, per-utterance CMVN)
   --backend NAME         tensorflow, wasm or cpu (default: the fastest installed)
   --jobs N               feature-extraction threads
   --quiet                no per-epoch lines
 
-Example:
-  speech-emotion train data/RAVDESS --val-speakers 19,20 --out models/ravdess`;
+Images are PNG when the optional @napi-rs/canvas is installed, and always SVG.
+Exit codes: 0 trained, 1 failure, 2 usage error.
+
+Examples:
+  speech-emotion train data/RAVDESS --val-speakers 19,20 --out models/ravdess
+  speech-emotion train data/RAVDESS data/SAVEE --folds 5 --augment --out models/both`;
+
+interface TrainSettings {
+  arch: string;
+  spec: FeatureSpec;
+  labels: string[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  augment: boolean;
+  quiet: boolean;
+}
+
+async function trainOne(
+  s: TrainSettings,
+  train: FeatureRow[],
+  val: FeatureRow[] | undefined,
+  tag: string,
+): Promise<{ model: EmotionModel; summary: TrainingSummary }> {
+  const first = train[0].features;
+  const inputShape = s.spec.output.type === 'series' ? [first.frames, first.features] : [first.features];
+  const model = await EmotionModel.create({
+    labels: s.labels,
+    featureSpec: s.spec,
+    inputShape,
+    architecture: s.arch as never,
+    seed: s.seed,
+  });
+  const t0 = performance.now();
+  const summary = await model.fit(train, {
+    validation: val,
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    learningRate: s.learningRate,
+    seed: s.seed,
+    earlyStopping: val ? { patience: 10 } : false,
+    ...(s.augment ? { augment: { specAugment: {}, shift: 0.1 } } : {}),
+    onEpochEnd: (epoch, log) => {
+      if (s.quiet) return;
+      const eta = ((performance.now() - t0) / 1000 / (epoch + 1)) * (s.epochs - epoch - 1);
+      console.error(
+        `${tag}epoch ${epoch + 1}/${s.epochs}  loss ${log.loss.toFixed(4)}${log.validationUA === undefined ? '' : `  val UA ${(100 * log.validationUA).toFixed(1)}%`}  ${log.seconds.toFixed(1)} s  ETA ${eta.toFixed(0)} s`,
+      );
+    },
+  });
+  return { model, summary };
+}
+
+/** Writes a figure as SVG, and as PNG when @napi-rs/canvas is installed; returns the files written. */
+async function saveFigure(figure: Figure, base: string): Promise<string[]> {
+  await savePlot(figure, `${base}.svg`);
+  try {
+    await savePlot(figure, `${base}.png`);
+    return [`${base}.svg`, `${base}.png`];
+  } catch {
+    return [`${base}.svg`];
+  }
+}
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
@@ -103,6 +172,8 @@ export async function runTrain(argv: string[]): Promise<number> {
       'batch-size': 'number',
       'learning-rate': 'number',
       'val-speakers': 'string',
+      folds: 'number',
+      augment: 'boolean',
       seed: 'number',
       spec: 'string',
       backend: 'string',
@@ -120,11 +191,17 @@ export async function runTrain(argv: string[]): Promise<number> {
   const out = flags.out as string | undefined;
   if (!positionals.length || !out) throw new UsageError('train: give dataset folders and --out <modelDir>.');
   const arch = (flags.arch as string | undefined) ?? 'cnn1d';
-  if (!['cnn1d', 'cnn2d', 'mlp'].includes(arch))
-    throw new UsageError(`train: --arch must be cnn1d, cnn2d or mlp, got ${arch}.`);
+  if (!['cnn1d', 'cnn2d', 'crnn', 'mlp'].includes(arch))
+    throw new UsageError(`train: --arch must be cnn1d, cnn2d, crnn or mlp, got ${arch}.`);
+  if (flags.folds !== undefined && flags['val-speakers'] !== undefined)
+    throw new UsageError('train: use --folds or --val-speakers, not both.');
   const spec = defineFeatureSpec(
     flags.spec ? JSON.parse(readFileSync(flags.spec as string, 'utf8')) : TRAIN_SPEC,
   );
+  if (flags.augment && spec.output.type !== 'series')
+    throw new UsageError(
+      "train: --augment needs series features (the spec's output is per-utterance statistics).",
+    );
   const quiet = Boolean(flags.quiet);
   const backend = await startBackend(flags.backend);
   const { items } = await scanAll(positionals, flags.dataset as string | undefined, quiet);
@@ -133,78 +210,143 @@ export async function runTrain(argv: string[]): Promise<number> {
       ? (flags['val-speakers'] as string).split(',').map((s) => s.trim())
       : undefined;
   let split: ReturnType<typeof speakerSplit> | undefined;
+  let folds: Fold[] | undefined;
   try {
     if (valSpeakers) split = speakerSplit(items, { validationSpeakers: valSpeakers, test: 0 });
+    if (flags.folds !== undefined) folds = groupKFold(items, { k: flags.folds as number, seed: 0 });
   } catch (e) {
     rethrowAsUsage(e);
   }
-  const trainItems = split ? split.train : items;
   if (split)
     console.error(
       `train speakers: ${split.speakers.train.join(' ')}\nvalidation speakers: ${split.speakers.validation.join(' ')}`,
     );
-  const jobs = flags.jobs as number | undefined;
-  const train = await featurise(trainItems, spec, jobs);
-  const val = split ? await featurise(split.validation, spec, jobs) : undefined;
-  for (const d of [...train.dropped, ...(val?.dropped ?? [])]) console.error(`dropped ${d}`);
-  if (train.rows.length === 0) throw new UsageError('train: no usable training recordings.');
-  const labels = [...new Set(train.rows.map((r) => r.label))].sort((a, b) => a.localeCompare(b));
-  const first = train.rows[0].features;
-  const inputShape = spec.output.type === 'series' ? [first.frames, first.features] : [first.features];
-  const seed = (flags.seed as number | undefined) ?? 3;
-  const model = await EmotionModel.create({
-    labels,
-    featureSpec: spec,
-    inputShape,
-    architecture: arch as never,
-    seed,
-  });
-  const epochs = (flags.epochs as number | undefined) ?? 40;
-  const t0 = performance.now();
-  console.error(`training ${arch} on ${train.rows.length} recordings (${backend} backend), ${epochs} epochs`);
-  const summary = await model.fit(train.rows, {
-    validation: val?.rows,
-    epochs,
+  // Features once for every item; folds pick rows by path.
+  const all = await featurise(items, spec, flags.jobs as number | undefined);
+  for (const d of all.dropped) console.error(`dropped ${d}`);
+  if (all.rows.length === 0) throw new UsageError('train: no usable training recordings.');
+  const byPath = new Map(all.rows.map((r) => [r.path, r]));
+  const rowsOf = (list: LabelledItem[]) => list.flatMap((i) => byPath.get(i.path) ?? []);
+  const settings: TrainSettings = {
+    arch,
+    spec,
+    labels: [...new Set(all.rows.map((r) => r.label))].sort((a, b) => a.localeCompare(b)),
+    epochs: (flags.epochs as number | undefined) ?? 40,
     batchSize: (flags['batch-size'] as number | undefined) ?? 32,
     learningRate: (flags['learning-rate'] as number | undefined) ?? 2e-3,
-    seed,
-    earlyStopping: val ? { patience: 10 } : false,
-    onEpochEnd: (epoch, log) => {
-      if (quiet) return;
-      const eta = ((performance.now() - t0) / 1000 / (epoch + 1)) * (epochs - epoch - 1);
-      console.error(
-        `epoch ${epoch + 1}/${epochs}  loss ${log.loss.toFixed(4)}${log.validationUA === undefined ? '' : `  val UA ${(100 * log.validationUA).toFixed(1)}%`}  ${log.seconds.toFixed(1)} s  ETA ${eta.toFixed(0)} s`,
-      );
-    },
-  });
+    seed: (flags.seed as number | undefined) ?? 3,
+    augment: Boolean(flags.augment),
+    quiet,
+  };
+  const t0 = performance.now();
+  const cv: { name: string; speakers: string[]; evaluation: Evaluation }[] = [];
+  for (const [i, fold] of (folds ?? []).entries()) {
+    const tag = `fold ${i + 1}/${folds?.length}: `;
+    const { model } = await trainOne(settings, rowsOf(fold.train), undefined, tag);
+    const evaluation = await model.evaluate(rowsOf(fold.test));
+    model.dispose();
+    cv.push({ name: fold.name, speakers: fold.testSpeakers, evaluation });
+    console.error(
+      `${tag}UA ${(100 * evaluation.unweightedAccuracy).toFixed(1)}% on ${fold.testSpeakers.join(' ')}`,
+    );
+  }
+  const trainRows = rowsOf(split ? split.train : items);
+  const valRows = split ? rowsOf(split.validation) : undefined;
+  if (!quiet)
+    console.error(
+      `training ${arch} on ${trainRows.length} recordings (${backend} backend), ${settings.epochs} epochs`,
+    );
+  const { model, summary } = await trainOne(settings, trainRows, valRows, '');
   await model.save(out);
+  const validation = valRows ? await model.evaluate(valRows) : null;
+  const uas = cv.map((c) => c.evaluation.unweightedAccuracy);
+  const mean = uas.reduce((a, b) => a + b, 0) / Math.max(1, uas.length);
+  const std = Math.sqrt(uas.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, uas.length));
   const report = {
     architecture: arch,
     backend,
-    labels,
+    labels: settings.labels,
     featureSpec: spec,
-    trainCount: train.rows.length,
+    seed: settings.seed,
+    augment: settings.augment,
+    trainCount: trainRows.length,
+    minutes: (performance.now() - t0) / 60000,
     training: summary,
-    validation: val ? await model.evaluate(val.rows) : null,
+    validation,
+    crossValidation: cv.length ? { folds: cv, meanUA: mean, stdUA: std } : null,
   };
   writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const images = await saveFigure(
+    plotLearningCurves(summary.epochs, `learning curves (${arch})`),
+    join(out, 'learning-curves'),
+  );
+  const shown =
+    validation ??
+    (cv.length
+      ? pooled(
+          cv.map((c) => c.evaluation),
+          settings.labels,
+        )
+      : null);
+  if (shown)
+    images.push(
+      ...(await saveFigure(
+        plotConfusion(
+          shown,
+          validation ? 'validation speakers' : `cross-validation, ${cv.length} folds pooled`,
+        ),
+        join(out, 'confusion'),
+      )),
+    );
   const md = [
     '# Training report',
     '',
-    `- architecture: ${arch}, backend: ${backend}, seed ${seed}`,
-    `- training recordings: ${train.rows.length}`,
+    `- architecture: ${arch}, backend: ${backend}, seed ${settings.seed}${settings.augment ? ', SpecAugment + time shift' : ''}`,
+    `- training recordings: ${trainRows.length}`,
     `- epochs run: ${summary.epochs.length} (kept epoch ${summary.bestEpoch + 1}, stopped by ${summary.stopped})`,
+    `- time: ${report.minutes.toFixed(1)} min`,
+    '',
+    '![learning curves](learning-curves.svg)',
   ];
-  if (report.validation) md.push('', '## Validation', '', '```', formatEvaluation(report.validation), '```');
+  if (cv.length) {
+    md.push(
+      '',
+      `## Cross-validation (${cv.length} speaker folds)`,
+      '',
+      '| fold | speakers | UA |',
+      '| --- | --- | --- |',
+    );
+    for (const c of cv)
+      md.push(
+        `| ${c.name} | ${c.speakers.join(' ')} | ${(100 * c.evaluation.unweightedAccuracy).toFixed(1)}% |`,
+      );
+    md.push('', `Mean UA ${(100 * mean).toFixed(1)}% ± ${(100 * std).toFixed(1)} (std over folds).`);
+  }
+  if (validation) md.push('', '## Validation', '', '```', formatEvaluation(validation), '```');
+  if (shown) md.push('', '![confusion matrix](confusion.svg)');
   writeFileSync(join(out, 'report.md'), `${md.join('\n')}\n`);
   console.log(
-    `saved ${out} (${summary.epochs.length} epochs${report.validation ? `, validation UA ${(100 * report.validation.unweightedAccuracy).toFixed(1)}%` : ''})`,
+    `saved ${out} (${summary.epochs.length} epochs${validation ? `, validation UA ${(100 * validation.unweightedAccuracy).toFixed(1)}%` : ''}${cv.length ? `, cross-validated UA ${(100 * mean).toFixed(1)}% ± ${(100 * std).toFixed(1)}` : ''}; report: ${[join(out, 'report.md'), ...images].join(', ')})`,
   );
   model.dispose();
   return 0;
 }
 
-export const EVALUATE_HELP = `speech-emotion evaluate <modelDir> <dirs…> [--json]
+/** Sums confusion matrices of several evaluations over the same labels. */
+function pooled(evaluations: Evaluation[], labels: string[]): Pick<Evaluation, 'confusion'> {
+  const matrix = labels.map(() => labels.map(() => 0));
+  for (const e of evaluations)
+    e.confusion.labels.forEach((l, i) => {
+      const r = labels.indexOf(l);
+      e.confusion.labels.forEach((m, j) => {
+        const c = labels.indexOf(m);
+        if (r >= 0 && c >= 0) matrix[r][c] += e.confusion.matrix[i][j];
+      });
+    });
+  return { confusion: { labels, matrix } };
+}
+
+export const EVALUATE_HELP = `speech-emotion evaluate <modelDir|default> <dirs…> [--json]
 
 Scores a saved model on labelled dataset folders (use speakers the model never heard). With --json,
 the last line is one JSON object: accuracy, unweightedAccuracy, macroF1, perClass, confusion, count.
@@ -227,13 +369,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const [modelDir, ...dirs] = positionals;
   if (!modelDir || dirs.length === 0)
     throw new UsageError('evaluate: give a model folder and at least one dataset folder.');
-  if (modelDir === 'default')
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      'evaluate: this version has no bundled default model yet; give a model folder.',
-    );
   await startBackend(flags.backend);
-  const model = await EmotionModel.load(modelDir);
+  const model = await EmotionModel.load(modelDir === 'default' ? undefined : modelDir);
   const { items } = await scanAll(dirs, flags.dataset as string | undefined, Boolean(flags.json));
   const known = new Set(model.labels);
   const usable = items.filter((i) => known.has(i.label));
@@ -247,21 +384,42 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const PREDICT_HELP = `speech-emotion predict <files…> --model <modelDir> [--json]
+export const PREDICT_HELP = `speech-emotion predict <files…> [--model <modelDir>] [--json] [--timeline]
 
 Predicts the emotion of each recording (WAV; mp3/flac/ogg with the optional audio-decode package),
-at any sample rate. Silent or too-short audio gets no label. Files that cannot be read are reported
-and the others still predicted (exit code 1 if any failed).
+at any sample rate and channel count, with the default model shipped in the package unless --model
+names another. Silent or too-short audio gets no label. Files that cannot be read are reported and
+the others still predicted.
 
-Options: --model DIR (required in this version), --json (one JSON object per line), --backend NAME
+Options:
+  --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
+  --json            one JSON object per file and line: { file, label, scores[, warning] }
+  --timeline        the emotion over time: one prediction per window (long recordings)
+  --window S        timeline window, seconds (default: the model's clip length)
+  --hop S           timeline step, seconds (default: half the window)
+  --backend NAME    tensorflow, wasm or cpu (default: the fastest installed)
 
-Example:
-  speech-emotion predict my.wav --model models/ravdess`;
+Exit codes: 0 all predicted, 1 some files failed, 2 usage error.
+
+Examples:
+  speech-emotion predict my.wav
+  speech-emotion predict interview.wav --timeline --hop 1
+  speech-emotion predict a.wav b.mp3 --model models/mine --json`;
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
 export async function runPredict(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
-    { model: 'string', json: 'boolean', backend: 'string', help: 'boolean' },
+    {
+      model: 'string',
+      json: 'boolean',
+      timeline: 'boolean',
+      window: 'number',
+      hop: 'number',
+      backend: 'string',
+      help: 'boolean',
+    },
     'predict',
   );
   if (flags.help) {
@@ -269,21 +427,32 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
-  if (!flags.model)
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      'predict: this version has no bundled default model yet; pass --model <modelDir>.',
-    );
   await startBackend(flags.backend);
-  const model = await EmotionModel.load(flags.model as string);
+  const model = await EmotionModel.load(flags.model as string | undefined);
   let failed = 0;
   for (const file of positionals) {
     try {
       const { signal, sampleRate } = await readMono(file);
+      if (flags.timeline) {
+        const segments = await model.predictTimeline(signal, {
+          sampleRate,
+          window: flags.window as number | undefined,
+          hop: flags.hop as number | undefined,
+        });
+        if (flags.json) console.log(JSON.stringify({ file, segments }));
+        else {
+          console.log(`${file}:`);
+          for (const g of segments)
+            console.log(
+              `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
+            );
+        }
+        continue;
+      }
       const p = await model.predict(signal, { sampleRate });
       if (flags.json) console.log(JSON.stringify({ file, ...p }));
       else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-      else console.log(`${file}: ${p.label} (${(100 * p.scores[p.label]).toFixed(0)}%)`);
+      else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
     } catch (e) {
       failed++;
       const msg = e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e);

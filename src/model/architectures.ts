@@ -1,7 +1,9 @@
+import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
+import { customLayers } from './layers.js';
 
 /** Built-in model designs. */
-export type ArchitectureName = 'cnn1d' | 'cnn2d' | 'mlp';
+export type ArchitectureName = 'cnn1d' | 'cnn2d' | 'crnn' | 'mlp';
 
 /**
  * A custom design: receives the input shape (`[frames, features]` for a series, `[features]` for
@@ -16,6 +18,7 @@ export type ModelBuilder = (inputShape: number[], numClasses: number) => TFL.Lay
  * @internal
  */
 export function buildArchitecture(
+  tf: typeof TF,
   tfl: typeof TFL,
   name: ArchitectureName,
   inputShape: number[],
@@ -39,7 +42,7 @@ export function buildArchitecture(
         `the '${name}' architecture needs a time series (FeatureSpec output 'series' with a duration), not per-utterance statistics; use 'mlp'`,
       );
     }
-    if (name === 'cnn1d') {
+    if (name === 'cnn1d' || name === 'crnn') {
       m.add(tfl.layers.inputLayer({ inputShape }));
       for (const [filters, pool] of [
         [64, true],
@@ -52,7 +55,8 @@ export function buildArchitecture(
         if (pool) m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
         m.add(tfl.layers.dropout({ rate: 0.2 }));
       }
-      m.add(tfl.layers.globalAveragePooling1d());
+      if (name === 'cnn1d') m.add(tfl.layers.globalAveragePooling1d());
+      else m.add(new (customLayers(tf, tfl).AttentionPooling)({ units: 64, seed: ++s }));
     } else {
       m.add(tfl.layers.reshape({ inputShape, targetShape: [inputShape[0], inputShape[1], 1] }));
       for (const filters of [16, 32, 64]) {

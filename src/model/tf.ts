@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { SpeechEmotionError } from '../errors.js';
+import { customLayers } from './layers.js';
 
 /*
  * TensorFlow.js is imported on first use, never statically: it is an optional peer dependency with
@@ -42,7 +43,13 @@ export function loadTf(): Promise<typeof TF> {
 export function loadLayers(): Promise<typeof TFL> {
   tflPromise ??= loadTf().then(() =>
     import('@tensorflow/tfjs-layers').then(
-      (m) => interop<typeof TFL>(m, 'sequential'),
+      (m) => {
+        const tfl = interop<typeof TFL>(m, 'sequential');
+        return loadTf().then((tf) => {
+          customLayers(tf, tfl); // so saved models with this library's layers load
+          return tfl;
+        });
+      },
       (e: unknown) => {
         tflPromise = undefined;
         throw missing('@tensorflow/tfjs-layers', e);

@@ -1,0 +1,252 @@
+// A training recipe (features, architecture, fit options) and what the default-model scripts do
+// with it: extract features once (cached under .cache/), cross-validate on the standard folds, train
+// the final model. Uses the built package (run `npm run build` first).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  EMOTIONS,
+  EmotionModel,
+  computeFeatures,
+  decodeFeatureSet,
+  defineFeatureSpec,
+  encodeFeatureSet,
+  featureNames,
+  featureSpecHash,
+  perturbAudio,
+  readMono,
+  scanDataset,
+  useBackend,
+} from '../dist/node.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DATA_DIR = resolve(ROOT, process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets');
+export const FOLDS_FILE = resolve(
+  ROOT,
+  process.env.SPEECH_EMOTION_FOLDS ?? '../shared/splits/dev-folds.json',
+);
+const CACHE = join(ROOT, '.cache');
+
+export function loadRecipe(file) {
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  r.spec = defineFeatureSpec(r.spec ?? {});
+  return r;
+}
+
+/** RAVDESS (speech only) and SAVEE items of the development set. */
+export async function developmentItems() {
+  if (!existsSync(join(DATA_DIR, 'ravdess'))) {
+    throw new Error(
+      `no datasets at ${DATA_DIR}; set SPEECH_EMOTION_DATA to the folder holding ravdess/ and savee/`,
+    );
+  }
+  const r = await scanDataset(join(DATA_DIR, 'ravdess'), { dataset: 'ravdess' });
+  const s = await scanDataset(join(DATA_DIR, 'savee'), { dataset: 'savee' });
+  return [...r.items, ...s.items];
+}
+
+let audioCache = null;
+async function audioOf(items) {
+  audioCache ??= new Map();
+  for (const it of items) if (!audioCache.has(it.path)) audioCache.set(it.path, await readMono(it.path));
+  return items.map((it) => audioCache.get(it.path));
+}
+
+/**
+ * Feature rows for the items: copy 0 is the clean audio, copies 1… are perturbed with the recipe's
+ * audio augmentation (seeded per copy and item). Cached on disk by spec, augmentation and copy.
+ */
+export async function featureRows(recipe, items, copy = 0, log = () => {}) {
+  const aug = copy === 0 ? null : recipe.audioAugment;
+  const key = `${featureSpecHash(recipe.spec)}-${copy === 0 ? 'clean' : `${hashText(JSON.stringify(aug))}-${copy}`}`;
+  const file = join(CACHE, 'features', `${key}.sef`);
+  const byPath = new Map();
+  if (existsSync(file)) for (const r of decodeFeatureSet(readFileSync(file)).rows) byPath.set(r.path, r);
+  const missing = items.filter((it) => !byPath.has(it.path));
+  if (missing.length) {
+    const t0 = performance.now();
+    const audio = await audioOf(missing);
+    missing.forEach((it, i) => {
+      let { signal, sampleRate } = audio[i];
+      const seed = copy * 100003 + hashNumber(it.path);
+      if (aug) {
+        const { copies, ...perturb } = aug;
+        ({ signal, sampleRate } = perturbAudio(signal, sampleRate, { ...perturb, seed }));
+      }
+      const features = computeFeatures(signal, sampleRate, recipe.spec);
+      byPath.set(it.path, {
+        path: it.path,
+        dataset: it.dataset,
+        label: it.label,
+        speaker: it.speaker,
+        gender: it.gender,
+        features,
+      });
+    });
+    mkdirSync(dirname(file), { recursive: true });
+    const rows = [...byPath.values()];
+    writeFileSync(
+      `${file}.tmp`,
+      encodeFeatureSet({
+        spec: recipe.spec,
+        specHash: featureSpecHash(recipe.spec),
+        columns: featureNames(recipe.spec),
+        rows,
+      }),
+    );
+    renameSync(`${file}.tmp`, file);
+    log(`features ${key}: ${missing.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return items.map((it) => byPath.get(it.path));
+}
+
+const hashNumber = (s) => Number.parseInt(hashText(s), 16);
+
+function hashText(s) {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(16);
+}
+
+/** Training rows: clean rows plus the recipe's augmented copies. */
+async function trainingRows(recipe, items, log) {
+  const rows = [...(await featureRows(recipe, items, 0, log))];
+  for (let c = 1; c <= (recipe.audioAugment?.copies ?? 0); c++)
+    rows.push(...(await featureRows(recipe, items, c, log)));
+  return rows;
+}
+
+export async function startBackend() {
+  tf.env().set('PROD', true);
+  await useBackend(process.env.SPEECH_EMOTION_BACKEND ?? 'wasm');
+}
+
+/** Builds and fits one model of the recipe on rows; `seed` varies the members of an ensemble. */
+export async function trainModel(recipe, rows, { seed = recipe.seed ?? 1, log = () => {}, tag = '' } = {}) {
+  const labels = [...EMOTIONS];
+  const f = rows[0].features;
+  const inputShape = recipe.spec.output.type === 'series' ? [f.frames, f.features] : [f.features];
+  const model = await EmotionModel.create({
+    labels,
+    featureSpec: recipe.spec,
+    inputShape,
+    architecture: recipe.arch ?? 'cnn1d',
+    seed,
+  });
+  const epochs = recipe.epochs ?? 30;
+  await model.fit(rows, {
+    epochs,
+    batchSize: recipe.batchSize ?? 32,
+    learningRate: recipe.learningRate ?? 1e-3,
+    labelSmoothing: recipe.labelSmoothing ?? 0,
+    ...(recipe.augment ? { augment: recipe.augment } : {}),
+    ...(recipe.schedule ? { schedule: recipe.schedule } : {}),
+    earlyStopping: false,
+    seed,
+    onEpochEnd: (e, l) => {
+      if ((e + 1) % 5 === 0 || e === epochs - 1)
+        log(`${tag}epoch ${e + 1}/${epochs} loss ${l.loss.toFixed(3)} ${l.seconds.toFixed(1)} s`);
+    },
+  });
+  return model;
+}
+
+/** Mean class probabilities of several models (an ensemble) for feature rows. */
+export async function ensembleProbs(models, rows) {
+  const sum = rows.map(() => new Float64Array(EMOTIONS.length));
+  for (const m of models) {
+    const p = await m.predictFeatures(rows.map((r) => r.features));
+    p.forEach((q, i) => {
+      for (let k = 0; k < q.length; k++) sum[i][k] += q[k] / models.length;
+    });
+  }
+  return sum;
+}
+
+export function unweightedAccuracy(truth, predicted, labels = EMOTIONS) {
+  const recalls = [];
+  for (const l of labels) {
+    const idx = truth.map((t, i) => (t === l ? i : -1)).filter((i) => i >= 0);
+    if (idx.length) recalls.push(idx.filter((i) => predicted[i] === l).length / idx.length);
+  }
+  return recalls.reduce((a, b) => a + b, 0) / recalls.length;
+}
+
+const argmax = (p) => p.reduce((b, v, i) => (v > p[b] ? i : b), 0);
+const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+const std = (a) => Math.sqrt(mean(a.map((x) => (x - mean(a)) ** 2)));
+
+/** The combined folds: fold i = RAVDESS fold i + SAVEE fold i (when there is one). */
+export function combinedFolds(folds) {
+  const r = Object.entries(folds.ravdess);
+  const s = Object.entries(folds.savee);
+  return r.map(([name, actors], i) => ({
+    name,
+    ravdess: new Set(actors),
+    savee: new Set(s[i]?.[1] ?? []),
+    saveeName: s[i]?.[0] ?? null,
+  }));
+}
+
+export async function crossValidate(recipe, { folds: only, log = () => {} } = {}) {
+  await startBackend();
+  const items = await developmentItems();
+  const folds = combinedFolds(JSON.parse(readFileSync(FOLDS_FILE, 'utf8')));
+  const t0 = performance.now();
+  const results = [];
+  const allTruth = [];
+  const allPred = [];
+  for (const [i, fold] of folds.entries()) {
+    if (only && !only.includes(i + 1)) continue;
+    const held = (it) =>
+      (it.dataset === 'ravdess' && fold.ravdess.has(it.speaker)) ||
+      (it.dataset === 'savee' && fold.savee.has(it.speaker));
+    const trainItems = items.filter((it) => !held(it));
+    const testItems = items.filter(held);
+    const rows = await trainingRows(recipe, trainItems, log);
+    const test = await featureRows(recipe, testItems, 0, log);
+    const members = recipe.ensemble ?? 1;
+    const models = [];
+    for (let m = 0; m < members; m++)
+      models.push(
+        await trainModel(recipe, rows, {
+          seed: (recipe.seed ?? 1) + 1000 * m,
+          log,
+          tag: `fold ${i + 1} model ${m + 1}: `,
+        }),
+      );
+    const probs = await ensembleProbs(models, test);
+    for (const m of models) m.dispose();
+    const pred = probs.map((p) => EMOTIONS[argmax(p)]);
+    const entry = { fold: fold.name, savee: fold.saveeName };
+    for (const ds of ['ravdess', 'savee']) {
+      const idx = test.map((r, j) => (r.dataset === ds ? j : -1)).filter((j) => j >= 0);
+      if (!idx.length) continue;
+      const truth = idx.map((j) => test[j].label);
+      const p = idx.map((j) => pred[j]);
+      entry[ds] = unweightedAccuracy(
+        truth,
+        p,
+        ds === 'savee' ? EMOTIONS.filter((l) => l !== 'calm') : EMOTIONS,
+      );
+      allTruth.push(...truth.map((t) => `${ds}:${t}`));
+      allPred.push(...p.map((t) => `${ds}:${t}`));
+    }
+    results.push(entry);
+    log(
+      `fold ${i + 1}: RAVDESS UA ${(100 * entry.ravdess).toFixed(1)}%${entry.savee === undefined ? '' : `, SAVEE ${fold.saveeName} UA ${(100 * entry.savee).toFixed(1)}%`} (${((performance.now() - t0) / 60000).toFixed(1)} min so far)`,
+    );
+  }
+  const rav = results.map((r) => r.ravdess);
+  const sav = results.filter((r) => r.savee !== undefined).map((r) => r.savee);
+  const summary = {
+    recipe: recipe.name,
+    ravdessUA: mean(rav),
+    ravdessStd: std(rav),
+    saveeUA: sav.length ? mean(sav) : null,
+    saveeStd: sav.length ? std(sav) : null,
+    minutes: (performance.now() - t0) / 60000,
+  };
+  return { summary, folds: results, recipe, predictions: { truth: allTruth, predicted: allPred } };
+}

@@ -1,0 +1,404 @@
+import type { DatasetSummary } from '../datasets/summary.js';
+import { powerToDb } from '../dsp/db.js';
+import { hzToMel } from '../dsp/mel.js';
+import { extractMfcc, melSpectrogram } from '../dsp/mfcc.js';
+import { spectrogram } from '../dsp/spectral.js';
+import { trimSilence } from '../dsp/trim.js';
+import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
+import type { EpochLog } from '../model/emotion-model.js';
+import type { Evaluation } from '../model/metrics.js';
+import { type Axis, type Box, type Figure, SERIES, axes, heatmap, range } from './charts.js';
+import { CanvasPainter, type Painter, SvgPainter, loadCanvas } from './painter.js';
+
+/** Levels and extent of a recording, as printed by `speech-emotion inspect`. */
+export interface AudioSummary {
+  /** Seconds. */
+  duration: number;
+  /** Hz. */
+  sampleRate: number;
+  /** Channels of the file (the analysis uses their mean). */
+  channels: number;
+  /** Peak level, dBFS. */
+  peakDb: number;
+  /** RMS level, dBFS. */
+  rmsDb: number;
+  /** The non-silent part (60 dB below the peak frame), seconds, or `null` when all silent. */
+  trimmed: { start: number; end: number } | null;
+}
+
+/** Levels, duration and the trimmed interval of a mono signal. */
+export function summarizeAudio(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  channels = 1,
+): AudioSummary {
+  checkSignal('summarizeAudio', signal);
+  let peak = 0;
+  let sq = 0;
+  for (let i = 0; i < signal.length; i++) {
+    const a = Math.abs(signal[i]);
+    if (a > peak) peak = a;
+    sq += a * a;
+  }
+  const db = (v: number) => (v > 0 ? 20 * Math.log10(v) : Number.NEGATIVE_INFINITY);
+  let trimmed: AudioSummary['trimmed'] = null;
+  if (peak > 0) {
+    const t = trimSilence(signal, { topDb: 60 });
+    if (t.end > t.start) trimmed = { start: t.start / sampleRate, end: t.end / sampleRate };
+  }
+  return {
+    duration: signal.length / sampleRate,
+    sampleRate,
+    channels,
+    peakDb: db(peak),
+    rmsDb: db(Math.sqrt(sq / signal.length)),
+    trimmed,
+  };
+}
+
+/** One line per field of an {@link AudioSummary}. */
+export function formatAudioSummary(s: AudioSummary): string {
+  const f = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} dBFS` : 'silent');
+  return [
+    `duration ${s.duration.toFixed(3)} s, ${s.sampleRate} Hz, ${s.channels} channel${s.channels === 1 ? '' : 's'}`,
+    `peak ${f(s.peakDb)}, RMS ${f(s.rmsDb)}`,
+    s.trimmed
+      ? `speech (trimmed at 60 dB) ${s.trimmed.start.toFixed(3)}–${s.trimmed.end.toFixed(3)} s`
+      : 'no sound above the trim threshold',
+  ].join('\n');
+}
+
+/** Options of {@link plotAudio}. */
+export interface PlotAudioOptions {
+  /** Shown in the title. */
+  title?: string;
+  /** Channels of the original file, for the summary line. Default 1. */
+  channels?: number;
+  /** FFT size of the spectrograms. Default 1024 (64 ms at 16 kHz). */
+  nFft?: number;
+  /** Hop, samples. Default nFft / 4. */
+  hopLength?: number;
+  /** Mel bands. Default 64. */
+  nMels?: number;
+  /** MFCC coefficients. Default 20. */
+  nMfcc?: number;
+  /** Width in pixels. Default 1000. */
+  width?: number;
+}
+
+const MARGIN = { left: 80, right: 90 };
+
+/**
+ * The classic first look at a recording: waveform, spectrogram (dB), mel spectrogram (dB) and MFCC,
+ * over time in seconds, frequency axes in Hz, each heatmap with a colour bar, under a summary line
+ * (duration, rate, channels, peak and RMS levels, trimmed interval).
+ *
+ * @example
+ * ```ts
+ * import { plotAudio, readMono, savePlot } from 'speech-emotion/node';
+ * const { signal, sampleRate } = await readMono('clip.wav');
+ * await savePlot(plotAudio(signal, sampleRate), 'clip.png');
+ * ```
+ */
+export function plotAudio(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  options: PlotAudioOptions = {},
+): Figure {
+  const fn = 'plotAudio';
+  checkKnownOptions(fn, options, ['title', 'channels', 'nFft', 'hopLength', 'nMels', 'nMfcc', 'width']);
+  checkSignal(fn, signal);
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0)
+    throw invalid(fn, `'sampleRate' must be a positive integer (Hz).`);
+  const nFft = options.nFft ?? 1024;
+  const hopLength = options.hopLength ?? nFft / 4;
+  const summary = summarizeAudio(signal, sampleRate, options.channels ?? 1);
+  const stft = { nFft, hopLength };
+  const spec = powerToDb(spectrogram(signal, stft), { ref: 'max', topDb: 80 });
+  const mel = powerToDb(melSpectrogram(signal, { sampleRate, ...stft, nMels: options.nMels ?? 64 }), {
+    ref: 'max',
+    topDb: 80,
+  });
+  const mfcc = extractMfcc(signal, { sampleRate, ...stft, nMfcc: options.nMfcc ?? 20 });
+  const duration = signal.length / sampleRate;
+  const width = options.width ?? 1000;
+  const panel = 190;
+  const gap = 62;
+  const top = 64;
+  const height = top + 4 * (panel + gap);
+  const plotW = width - MARGIN.left - MARGIN.right;
+  const time: Axis = { min: 0, max: duration, title: 'time (s)' };
+  const nyq = sampleRate / 2;
+  const melTop = hzToMel(nyq);
+  const melTicks = [0, 250, 500, 1000, 2000, 4000, 8000, 16000]
+    .filter((hz) => hz <= nyq)
+    .map(
+      (hz) =>
+        [(hzToMel(hz) / melTop) * mel.features, hz >= 1000 ? `${hz / 1000}k` : String(hz)] as [
+          number,
+          string,
+        ],
+    );
+  return {
+    width,
+    height,
+    draw(p: Painter) {
+      p.fillRect(0, 0, width, height, '#fff');
+      p.text(MARGIN.left, 18, options.title ?? 'recording', { size: 15, bold: true });
+      p.text(MARGIN.left, 42, formatAudioSummary(summary).replace(/\n/g, '  ·  '), { size: 12 });
+      const box = (i: number): Box => ({ x: MARGIN.left, y: top + i * (panel + gap), w: plotW, h: panel });
+      // Waveform: min/max envelope per pixel column.
+      const b0 = box(0);
+      const cols = Math.max(1, Math.floor(b0.w));
+      const [lo, hi] = range(signal);
+      const amp = Math.max(Math.abs(lo), Math.abs(hi), 1e-9);
+      const { px, py } = axes(p, b0, time, { min: -amp, max: amp, title: 'amplitude' });
+      const env: [number, number][] = [];
+      for (let c = 0; c < cols; c++) {
+        const s0 = Math.floor((c * signal.length) / cols);
+        const s1 = Math.max(s0 + 1, Math.floor(((c + 1) * signal.length) / cols));
+        let mn = signal[s0];
+        let mx = signal[s0];
+        for (let s = s0; s < s1 && s < signal.length; s++) {
+          if (signal[s] < mn) mn = signal[s];
+          if (signal[s] > mx) mx = signal[s];
+        }
+        const x = px((s0 + s1) / 2 / sampleRate);
+        env.push([x, py(mx)], [x, py(mn)]);
+      }
+      p.polyline(env, SERIES[0], 1);
+      if (summary.trimmed) {
+        for (const t of [summary.trimmed.start, summary.trimmed.end])
+          p.polyline(
+            [
+              [px(t), b0.y],
+              [px(t), b0.y + b0.h],
+            ],
+            SERIES[1],
+            1,
+          );
+        p.text(b0.x + b0.w, b0.y - 8, 'trimmed interval (red)', { align: 'end', size: 10, color: SERIES[1] });
+      }
+      const max = { cols: Math.floor(plotW), rows: panel };
+      heatmap(
+        p,
+        box(1),
+        spec,
+        time,
+        { min: 0, max: nyq, title: 'frequency (Hz)', ticks: undefined },
+        { title: 'dB', lo: range(spec.data)[0], hi: range(spec.data)[1] },
+        max,
+      );
+      p.text(MARGIN.left, box(1).y - 10, 'spectrogram', { size: 12, bold: true });
+      heatmap(
+        p,
+        box(2),
+        mel,
+        time,
+        { min: 0, max: mel.features, title: 'frequency (Hz, mel scale)', ticks: melTicks },
+        { title: 'dB', lo: range(mel.data)[0], hi: range(mel.data)[1] },
+        max,
+      );
+      p.text(MARGIN.left, box(2).y - 10, `mel spectrogram (${mel.features} bands)`, { size: 12, bold: true });
+      // c0 (log energy) dwarfs the other coefficients: the colour range is set by c1 and up.
+      const rest = mfcc.features > 1 ? mfcc.data.filter((_, i) => i % mfcc.features !== 0) : mfcc.data;
+      const [mlo, mhi] = range(rest);
+      heatmap(
+        p,
+        box(3),
+        mfcc,
+        time,
+        { min: 0, max: mfcc.features, title: 'coefficient' },
+        { title: 'value', lo: mlo, hi: mhi },
+        max,
+      );
+      p.text(MARGIN.left, box(3).y - 10, `MFCC (${mfcc.features})`, { size: 12, bold: true });
+    },
+  };
+}
+
+/** A confusion matrix (rows: truth, columns: predicted), cells shaded by row share, with counts. */
+export function plotConfusion(
+  evaluation: Pick<Evaluation, 'confusion'> & Partial<Evaluation>,
+  title = 'confusion matrix',
+): Figure {
+  const { labels, matrix } = evaluation.confusion;
+  const k = labels.length;
+  const cell = Math.max(34, Math.min(64, Math.floor(520 / Math.max(1, k))));
+  const left = 110;
+  const topY = 70;
+  const width = left + k * cell + 40;
+  const height = topY + k * cell + 90;
+  return {
+    width,
+    height,
+    draw(p: Painter) {
+      p.fillRect(0, 0, width, height, '#fff');
+      p.text(left, 20, title, { size: 15, bold: true });
+      if (evaluation.unweightedAccuracy !== undefined)
+        p.text(
+          left,
+          44,
+          `unweighted accuracy ${(100 * evaluation.unweightedAccuracy).toFixed(1)}%, accuracy ${(100 * (evaluation.accuracy ?? 0)).toFixed(1)}%, ${evaluation.count ?? ''} items`,
+          { size: 12 },
+        );
+      for (let i = 0; i < k; i++) {
+        const total = matrix[i].reduce((a, b) => a + b, 0);
+        for (let j = 0; j < k; j++) {
+          const share = total ? matrix[i][j] / total : 0;
+          const shade = Math.round(255 - 200 * share);
+          const color =
+            i === j
+              ? `rgb(${shade},${Math.round(255 - 120 * share)},${shade})`
+              : `rgb(255,${shade},${shade})`;
+          p.fillRect(left + j * cell, topY + i * cell, cell, cell, color);
+          p.strokeRect(left + j * cell, topY + i * cell, cell, cell, '#ccc');
+          p.text(left + (j + 0.5) * cell, topY + (i + 0.5) * cell, String(matrix[i][j]), {
+            align: 'middle',
+            size: 12,
+            color: share > 0.6 ? '#fff' : '#222',
+          });
+        }
+        p.text(left - 8, topY + (i + 0.5) * cell, labels[i], { align: 'end', size: 12 });
+        p.text(left + (i + 0.5) * cell, topY + k * cell + 8, labels[i].slice(0, 8), {
+          align: 'middle',
+          baseline: 'top',
+          size: 11,
+        });
+      }
+      p.text(left + (k * cell) / 2, topY + k * cell + 32, 'predicted', {
+        align: 'middle',
+        baseline: 'top',
+        size: 12,
+      });
+      p.text(24, topY + (k * cell) / 2, 'true', { align: 'middle', size: 12, vertical: true });
+    },
+  };
+}
+
+/** Training loss and validation UA per epoch, side by side. */
+export function plotLearningCurves(
+  epochs: Pick<EpochLog, 'epoch' | 'loss' | 'validationUA'>[],
+  title = 'learning curves',
+): Figure {
+  const width = 900;
+  const height = 340;
+  return {
+    width,
+    height,
+    draw(p: Painter) {
+      p.fillRect(0, 0, width, height, '#fff');
+      p.text(70, 18, title, { size: 15, bold: true });
+      const n = Math.max(1, epochs.length);
+      const x: Axis = { min: 1, max: Math.max(2, n), title: 'epoch' };
+      const losses = epochs.map((e) => e.loss);
+      const [lo, hi] = range(losses);
+      const l = axes(p, { x: 70, y: 50, w: 330, h: 230 }, x, {
+        min: Math.min(0, lo),
+        max: hi * 1.05 || 1,
+        title: 'training loss',
+      });
+      p.polyline(
+        epochs.map((e, i) => [l.px(i + 1), l.py(e.loss)]),
+        SERIES[0],
+        2,
+      );
+      const ua = epochs.filter((e) => e.validationUA !== undefined);
+      const v = axes(p, { x: 530, y: 50, w: 330, h: 230 }, x, { min: 0, max: 1, title: 'validation UA' });
+      if (ua.length)
+        p.polyline(
+          epochs.flatMap((e, i) =>
+            e.validationUA === undefined ? [] : [[v.px(i + 1), v.py(e.validationUA)] as [number, number]],
+          ),
+          SERIES[1],
+          2,
+        );
+      else p.text(695, 165, 'no validation data', { align: 'middle', color: '#888' });
+    },
+  };
+}
+
+/** Recordings per label, one bar group per dataset speaker group (`inspect <dataset>`). */
+export function plotDatasetSummary(summary: DatasetSummary, title = 'dataset'): Figure {
+  const labels = Object.keys(summary.byLabel);
+  const speakers = Object.keys(summary.bySpeaker).sort();
+  const width = Math.max(700, 90 + speakers.length * 22 + 40);
+  const height = 620;
+  return {
+    width,
+    height,
+    draw(p: Painter) {
+      p.fillRect(0, 0, width, height, '#fff');
+      p.text(70, 18, `${title}: ${summary.total} recordings, ${speakers.length} speakers`, {
+        size: 15,
+        bold: true,
+      });
+      const maxLabel = Math.max(1, ...labels.map((l) => summary.byLabel[l]));
+      const b1: Box = { x: 70, y: 50, w: width - 110, h: 220 };
+      const step = b1.w / Math.max(1, labels.length);
+      const a = axes(
+        p,
+        b1,
+        { min: 0, max: labels.length, title: 'label', ticks: labels.map((l, i) => [i + 0.5, l]) },
+        { min: 0, max: maxLabel * 1.1, title: 'recordings' },
+      );
+      labels.forEach((l, i) => {
+        const y = a.py(summary.byLabel[l]);
+        p.fillRect(b1.x + i * step + step * 0.15, y, step * 0.7, b1.y + b1.h - y, SERIES[0]);
+      });
+      const maxSp = Math.max(1, ...speakers.map((s) => summary.bySpeaker[s].count));
+      const b2: Box = { x: 70, y: 340, w: width - 110, h: 200 };
+      const st = b2.w / Math.max(1, speakers.length);
+      const c = axes(
+        p,
+        b2,
+        { min: 0, max: speakers.length, title: '', ticks: [] },
+        { min: 0, max: maxSp * 1.1, title: 'recordings' },
+      );
+      speakers.forEach((s, i) => {
+        const sp = summary.bySpeaker[s];
+        const y = c.py(sp.count);
+        const color = sp.gender === 'female' ? SERIES[1] : sp.gender === 'male' ? SERIES[0] : SERIES[2];
+        p.fillRect(b2.x + i * st + st * 0.1, y, st * 0.8, b2.y + b2.h - y, color);
+        p.text(b2.x + (i + 0.5) * st, b2.y + b2.h + 6, s.split(':').pop() ?? s, {
+          align: 'end',
+          size: 9,
+          vertical: true,
+        });
+      });
+      p.text(b2.x + b2.w, b2.y - 12, 'blue: male · orange: female · green: unknown', {
+        align: 'end',
+        size: 11,
+      });
+    },
+  };
+}
+
+/** Renders a figure: PNG bytes (needs the optional `@napi-rs/canvas`) or an SVG document. */
+export async function renderPlot(figure: Figure, format: 'png' | 'svg'): Promise<Uint8Array | string> {
+  if (format === 'svg') {
+    // Heatmaps are averaged down harder in SVG, where each cell is an element.
+    const p = new SvgPainter(figure.width, figure.height);
+    const image = p.image.bind(p);
+    p.image = (x, y, w, h, rgba, cols, rows) => {
+      const fc = Math.max(1, Math.ceil(cols / 240));
+      const fr = Math.max(1, Math.ceil(rows / 96));
+      if (fc === 1 && fr === 1) return image(x, y, w, h, rgba, cols, rows);
+      const c2 = Math.ceil(cols / fc);
+      const r2 = Math.ceil(rows / fr);
+      const out = new Uint8ClampedArray(c2 * r2 * 4);
+      for (let r = 0; r < r2; r++)
+        for (let c = 0; c < c2; c++) {
+          const i = 4 * (Math.min(rows - 1, r * fr) * cols + Math.min(cols - 1, c * fc));
+          out.set(rgba.subarray(i, i + 4), 4 * (r * c2 + c));
+        }
+      image(x, y, w, h, out, c2, r2);
+    };
+    figure.draw(p);
+    return p.toString();
+  }
+  if (format !== 'png') throw invalid('renderPlot', `format must be 'png' or 'svg', got ${String(format)}.`);
+  const p = new CanvasPainter(await loadCanvas(), figure.width, figure.height);
+  figure.draw(p);
+  return p.toPng();
+}

@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  EmotionModel,
+  type FeatureRow,
+  SpeechEmotionError,
+  computeFeatures,
+  defineFeatureSpec,
+  perturbAudio,
+} from '../src/index.js';
+import { useBackend } from '../src/node.js';
+
+tf.env().set('PROD', true);
+
+const SR = 16000;
+const tone = (seconds: number, hz: number, level = 0.3) =>
+  Float32Array.from(
+    { length: Math.round(seconds * SR) },
+    (_, t) => level * Math.sin((2 * Math.PI * hz * t) / SR),
+  );
+function noise(seconds: number, level: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: Math.round(seconds * SR) }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return level * (2 * (s / 2147483648) - 1);
+  });
+}
+
+const series = defineFeatureSpec({
+  trim: null,
+  duration: { offset: 0, seconds: 1 },
+  features: { type: 'mfcc', options: { nMfcc: 13, nFft: 512, hopLength: 256 } },
+  deltas: 1,
+  output: { type: 'series' },
+});
+
+function rows(n: number): FeatureRow[] {
+  return Array.from({ length: n }, (_, i) => {
+    const calm = i % 2 === 0;
+    const signal = calm
+      ? tone(1, 120 + 10 * (i % 7), 0.1 + 0.02 * (i % 5))
+      : noise(1, 0.2 + 0.02 * (i % 5), i + 1);
+    return {
+      path: `s${i}`,
+      dataset: 'manifest',
+      speaker: 'x',
+      label: calm ? 'calm' : 'angry',
+      features: computeFeatures(signal, SR, series),
+    };
+  });
+}
+
+async function code(f: () => unknown): Promise<string> {
+  try {
+    await f();
+    return 'no error';
+  } catch (e) {
+    return e instanceof SpeechEmotionError ? e.code : `not a SpeechEmotionError: ${e}`;
+  }
+}
+
+describe('perturbAudio', () => {
+  const x = tone(1, 220);
+  it('is repeatable per seed and changes length with speed', () => {
+    const a = perturbAudio(x, SR, { speed: [0.9, 1.1], noiseSnrDb: 20, seed: 5 });
+    const b = perturbAudio(x, SR, { speed: [0.9, 1.1], noiseSnrDb: 20, seed: 5 });
+    expect(a.signal).toEqual(b.signal);
+    const fast = perturbAudio(x, SR, { speed: 1.25 });
+    expect(fast.sampleRate).toBe(SR);
+    expect(Math.abs(fast.signal.length - x.length / 1.25)).toBeLessThanOrEqual(2);
+  });
+  it('adds noise at the requested SNR and applies gain', () => {
+    const y = perturbAudio(x, SR, { noiseSnrDb: 10, seed: 1 }).signal;
+    let ps = 0;
+    let pn = 0;
+    for (let i = 0; i < x.length; i++) {
+      ps += x[i] ** 2;
+      pn += (y[i] - x[i]) ** 2;
+    }
+    expect(10 * Math.log10(ps / pn)).toBeCloseTo(10, 0);
+    const g = perturbAudio(x, SR, { gainDb: 6 }).signal;
+    expect(g[100] / x[100]).toBeCloseTo(10 ** (6 / 20), 5);
+  });
+  it('refuses unknown options, bad ranges and bad input', async () => {
+    expect(await code(() => perturbAudio(x, SR, { sped: 1.1 } as never))).toBe('UNKNOWN_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { gainDb: [3, 1] }))).toBe('INVALID_OPTION');
+    expect(await code(() => perturbAudio(new Float32Array([0, Number.NaN]), SR, {}))).toBe(
+      'NON_FINITE_SAMPLES',
+    );
+  });
+});
+
+describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('fits with SpecAugment, time shift and a cosine schedule, repeatably; refuses bad augment options', async () => {
+    const data = rows(24);
+    const weights = async () => {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        inputShape: [data[0].features.frames, data[0].features.features],
+        seed: 2,
+      });
+      await m.fit(data, {
+        epochs: 2,
+        batchSize: 8,
+        seed: 4,
+        schedule: 'cosine',
+        augment: { specAugment: { timeMasks: 2, featureMasks: 1 }, shift: 0.2 },
+      });
+      const w = await m.layersModel.getWeights()[0].data();
+      m.dispose();
+      return w;
+    };
+    const [a, b] = [await weights(), await weights()];
+    expect(a).toEqual(b);
+    expect(Array.from(a).every(Number.isFinite)).toBe(true);
+    const m = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+    });
+    expect(await code(() => m.fit(data, { augment: { specAugmnt: {} } as never }))).toBe('UNKNOWN_OPTION');
+    expect(await code(() => m.fit(data, { augment: { shift: 2 } }))).toBe('INVALID_OPTION');
+    expect(await code(() => m.fit(data, { augment: { specAugment: { timeMasks: -1 } } }))).toBe(
+      'INVALID_OPTION',
+    );
+    expect(await code(() => m.fit(data, { schedule: 'step' as never }))).toBe('INVALID_OPTION');
+    m.dispose();
+  });
+
+  it('crnn (attention pooling) learns, saves and loads to identical scores', async () => {
+    const data = rows(32);
+    const model = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+      architecture: 'crnn',
+      seed: 1,
+    });
+    await model.fit(data, { epochs: 12, batchSize: 8, learningRate: 3e-3, seed: 1 });
+    const e = await model.evaluate(data);
+    expect(e.accuracy).toBeGreaterThanOrEqual(0.9);
+    const dir = mkdtempSync(join(tmpdir(), 'se-crnn-'));
+    await model.save(dir);
+    const again = await EmotionModel.load(dir);
+    const m = data.slice(0, 4).map((r) => r.features);
+    expect(await again.predictFeatures(m)).toEqual(await model.predictFeatures(m));
+    rmSync(dir, { recursive: true, force: true });
+    model.dispose();
+    again.dispose();
+  });
+
+  it('predictTimeline follows a recording whose content changes, window by window', async () => {
+    const data = rows(32);
+    const model = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+      seed: 1,
+    });
+    await model.fit(data, { epochs: 15, batchSize: 8, learningRate: 3e-3, seed: 1 });
+    // 4 s of tone (calm), 2 s of silence, 4 s of noise (angry), at 48 kHz (resampled per window).
+    const parts = [tone(4, 130, 0.12), new Float32Array(2 * SR), noise(4, 0.25, 99)];
+    const long16 = new Float32Array(10 * SR);
+    let at = 0;
+    for (const p of parts) {
+      long16.set(p, at);
+      at += p.length;
+    }
+    const long48 = Float32Array.from({ length: long16.length * 3 }, (_, i) => long16[Math.floor(i / 3)]);
+    const seen: number[] = [];
+    const segments = await model.predictTimeline(long48, {
+      sampleRate: 48000,
+      window: 1,
+      hop: 0.5,
+      onSegment: (s) => {
+        seen.push(s.start);
+      },
+    });
+    expect(segments).toHaveLength(19);
+    expect(seen).toEqual(segments.map((s) => s.start));
+    expect(segments[0]).toMatchObject({ start: 0, end: 1 });
+    expect(segments.at(-1)).toMatchObject({ start: 9, end: 10 });
+    const at_ = (t: number) => segments.find((s) => s.start === t);
+    expect(at_(1)?.label).toBe('calm');
+    expect(at_(4.5)).toMatchObject({ label: null, warning: 'silent' });
+    expect(at_(8)?.label).toBe('angry');
+    for (const s of segments.filter((g) => g.label))
+      expect(Object.values(s.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(await code(() => model.predictTimeline(long48, { sampleRate: 48000, hop: 0 }))).toBe(
+      'INVALID_OPTION',
+    );
+    expect(await code(() => model.predictTimeline(long48, { sampleRate: 48000, windw: 1 } as never))).toBe(
+      'UNKNOWN_OPTION',
+    );
+    model.dispose();
+  });
+});
