@@ -219,7 +219,7 @@ export async function crossValidate(recipe, { folds: only, log = () => {} } = {}
     const probs = await ensembleProbs(models, test);
     for (const m of models) m.dispose();
     const pred = probs.map((p) => EMOTIONS[argmax(p)]);
-    const entry = { fold: fold.name, savee: fold.saveeName };
+    const entry = { fold: fold.name, saveeSpeaker: fold.saveeName };
     for (const ds of ['ravdess', 'savee']) {
       const idx = test.map((r, j) => (r.dataset === ds ? j : -1)).filter((j) => j >= 0);
       if (!idx.length) continue;

@@ -91,3 +91,17 @@ export {
   type Evaluation,
   evaluatePredictions,
 } from './model/metrics.js';
+export type { Figure } from './plot/charts.js';
+export type { CanvasLike } from './plot/painter.js';
+export {
+  type AudioSummary,
+  type PlotAudioOptions,
+  drawFigure,
+  formatAudioSummary,
+  plotAudio,
+  plotConfusion,
+  plotDatasetSummary,
+  plotLearningCurves,
+  renderPlot,
+  summarizeAudio,
+} from './plot/figures.js';

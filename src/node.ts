@@ -11,18 +11,6 @@ export { pickBackend, useBackend } from './node/backend.js';
 export { type ScanOptions, type ScanResult, scanDataset } from './node/datasets.js';
 export { decodeAudioBytes, readAudioFile } from './node/audio-file.js';
 export { savePlot } from './node/plot.js';
-export type { Figure } from './plot/charts.js';
-export {
-  type AudioSummary,
-  type PlotAudioOptions,
-  formatAudioSummary,
-  plotAudio,
-  plotConfusion,
-  plotDatasetSummary,
-  plotLearningCurves,
-  renderPlot,
-  summarizeAudio,
-} from './plot/figures.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
 

@@ -157,6 +157,73 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     again.dispose();
   });
 
+  it('ensemble averages its members, round-trips through save/load, and refuses mismatched members', async () => {
+    const data = rows(24);
+    const shape = [data[0].features.frames, data[0].features.features];
+    const members: EmotionModel[] = [];
+    for (const seed of [1, 2]) {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        inputShape: shape,
+        seed,
+      });
+      await m.fit(data, { epochs: 2, batchSize: 8, seed });
+      members.push(m);
+    }
+    const ens = await EmotionModel.ensemble(members);
+    const x = data.slice(0, 5).map((r) => r.features);
+    const [pa, pb, pe] = [
+      await members[0].predictFeatures(x),
+      await members[1].predictFeatures(x),
+      await ens.predictFeatures(x),
+    ];
+    pe.forEach((p, i) => p.forEach((v, k) => expect(v).toBeCloseTo((pa[i][k] + pb[i][k]) / 2, 6)));
+    expect(ens.training?.members).toBe(2);
+    const dir = mkdtempSync(join(tmpdir(), 'se-ens-'));
+    await ens.save(dir);
+    const again = await EmotionModel.load(dir);
+    expect(await again.predictFeatures(x)).toEqual(pe);
+    const other = await EmotionModel.create({
+      labels: ['calm', 'sad'],
+      featureSpec: series,
+      inputShape: shape,
+    });
+    expect(await code(() => EmotionModel.ensemble([members[0], other]))).toBe('INVALID_OPTION');
+    expect(await code(() => EmotionModel.ensemble([members[0]]))).toBe('INVALID_OPTION');
+    rmSync(dir, { recursive: true, force: true });
+    for (const m of [...members, other, again]) m.dispose();
+  });
+
+  it('flags broadband noise as no-speech, but not a voiced sound, with or without noise added', async () => {
+    const model = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [63, 26],
+    });
+    let a = 12345;
+    const white = Float32Array.from({ length: 2 * SR }, () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return 0.3 * ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1);
+    });
+    expect(await model.predict(white, { sampleRate: SR })).toMatchObject({
+      label: null,
+      warning: 'no-speech',
+    });
+    // A buzzy vowel-like sound: harmonics of 140 Hz, alone and with the noise 10 dB below it.
+    const voiced = Float32Array.from({ length: 2 * SR }, (_, t) => {
+      let v = 0;
+      for (let h = 1; h <= 20; h++) v += Math.sin((2 * Math.PI * 140 * h * t) / SR) / h;
+      return 0.2 * v;
+    });
+    expect((await model.predict(voiced, { sampleRate: SR })).label).not.toBeNull();
+    const mixed = perturbAudio(voiced, SR, { noiseSnrDb: 10, seed: 3 }).signal;
+    expect((await model.predict(mixed, { sampleRate: SR })).label).not.toBeNull();
+    model.dispose();
+  });
+
   it('predictTimeline follows a recording whose content changes, window by window', async () => {
     const data = rows(32);
     const model = await EmotionModel.create({

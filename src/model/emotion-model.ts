@@ -1,5 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
+import { NOISE_LIKENESS_THRESHOLD, noiseLikeness } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -118,6 +119,8 @@ export interface TrainingSummary {
   stopped: 'epochs' | 'early-stopping' | 'aborted';
   /** Training items. */
   trainCount: number;
+  /** Members averaged, for a model made by {@link EmotionModel.ensemble}. */
+  members?: number;
 }
 
 /** A prediction: the most likely label and every label's probability. */
@@ -126,8 +129,11 @@ export interface Prediction {
   label: string | null;
   /** Probability per label, summing to 1; empty when `label` is null. */
   scores: Record<string, number>;
-  /** Why no label was given: `'silent'` or `'too-short'`. */
-  warning?: 'silent' | 'too-short';
+  /**
+   * Why no label was given: `'silent'`, `'too-short'` (under the FeatureSpec's `minSeconds` after
+   * trimming), or `'no-speech'` (broadband noise: see the model card's known limits).
+   */
+  warning?: 'silent' | 'too-short' | 'no-speech';
 }
 
 /** Options of {@link EmotionModel.predictTimeline}. */
@@ -259,6 +265,40 @@ export class EmotionModel {
       inputShape: [...inputShape],
       normalization: { mean: new Array(features).fill(0), std: new Array(features).fill(1) },
     });
+  }
+
+  /**
+   * Combines models into one that averages their class probabilities (an ensemble), saved and loaded
+   * as a single model. The members must share labels, FeatureSpec, input shape and normalisation —
+   * typically the same recipe trained on the same rows with different seeds. The members stay
+   * usable; dispose of the ensemble or the members, not both.
+   */
+  static async ensemble(members: EmotionModel[]): Promise<EmotionModel> {
+    const fn = 'EmotionModel.ensemble';
+    if (!Array.isArray(members) || members.length < 2 || !members.every((m) => m instanceof EmotionModel))
+      throw new SpeechEmotionError('INVALID_OPTION', `${fn}: give at least two EmotionModels.`);
+    const [first] = members;
+    const same = (m: EmotionModel) =>
+      JSON.stringify([m.meta.labels, m.meta.specHash, m.meta.inputShape, m.meta.normalization]) ===
+      JSON.stringify([
+        first.meta.labels,
+        first.meta.specHash,
+        first.meta.inputShape,
+        first.meta.normalization,
+      ]);
+    if (!members.every(same))
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `${fn}: the members differ in labels, FeatureSpec, input shape or normalisation; train them on the same rows with the same spec.`,
+      );
+    const tfl = await loadLayers();
+    const input = tfl.input({ shape: first.meta.inputShape });
+    const outputs = members.map((m) => m.net.apply(input) as TFL.SymbolicTensor);
+    const average = tfl.layers.average().apply(outputs) as TFL.SymbolicTensor;
+    const net = tfl.model({ inputs: input, outputs: average });
+    const meta: Metadata = structuredClone(first.meta);
+    if (first.meta.training) meta.training = { ...first.meta.training, members: members.length };
+    return new EmotionModel(net, meta);
   }
 
   /** Stacks rows into one normalised input tensor. */
@@ -485,8 +525,8 @@ export class EmotionModel {
   }
 
   /**
-   * Predicts the emotion of a recording at any sample rate (resampled to the model's). Silent or too
-   * short audio gets `label: null` and a `warning` instead of a confident guess.
+   * Predicts the emotion of a recording at any sample rate (resampled to the model's). Silent, too
+   * short or noise-like audio gets `label: null` and a `warning` instead of a confident guess.
    */
   async predict(signal: Float32Array | Float64Array, options: { sampleRate: number }): Promise<Prediction> {
     return (await this.predictBatch([{ signal, sampleRate: options?.sampleRate }]))[0];
@@ -498,7 +538,10 @@ export class EmotionModel {
   ): Promise<Prediction[]> {
     const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
       try {
-        return computeFeatures(signal, sampleRate, this.meta.featureSpec);
+        const features = computeFeatures(signal, sampleRate, this.meta.featureSpec);
+        if (noiseLikeness(signal, sampleRate) > NOISE_LIKENESS_THRESHOLD)
+          return { label: null, scores: {}, warning: 'no-speech' } as Prediction;
+        return features;
       } catch (e) {
         if (e instanceof SpeechEmotionError && e.code === 'SILENT_AUDIO')
           return { label: null, scores: {}, warning: 'silent' } as Prediction;

@@ -8,7 +8,7 @@ import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
 import type { EpochLog } from '../model/emotion-model.js';
 import type { Evaluation } from '../model/metrics.js';
 import { type Axis, type Box, type Figure, SERIES, axes, heatmap, range } from './charts.js';
-import { CanvasPainter, type Painter, SvgPainter, loadCanvas } from './painter.js';
+import { type CanvasLike, CanvasPainter, type Painter, SvgPainter, loadCanvas } from './painter.js';
 
 /** Levels and extent of a recording, as printed by `speech-emotion inspect`. */
 export interface AudioSummary {
@@ -398,7 +398,27 @@ export async function renderPlot(figure: Figure, format: 'png' | 'svg'): Promise
     return p.toString();
   }
   if (format !== 'png') throw invalid('renderPlot', `format must be 'png' or 'svg', got ${String(format)}.`);
-  const p = new CanvasPainter(await loadCanvas(), figure.width, figure.height);
-  figure.draw(p);
-  return p.toPng();
+  const mod = await loadCanvas();
+  const canvas = mod.createCanvas(figure.width, figure.height);
+  figure.draw(new CanvasPainter(canvas as CanvasLike, (w, h) => mod.createCanvas(w, h) as CanvasLike));
+  return new Uint8Array(canvas.toBuffer('image/png'));
+}
+
+/**
+ * Draws a figure on a canvas in the browser (an `HTMLCanvasElement`, or an `OffscreenCanvas` in a
+ * Web Worker), resizing the canvas to the figure.
+ *
+ * @example
+ * ```ts
+ * drawFigure(plotAudio(signal, sampleRate), document.querySelector('canvas'));
+ * ```
+ */
+export function drawFigure(figure: Figure, canvas: CanvasLike): void {
+  const Offscreen = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => CanvasLike })
+    .OffscreenCanvas;
+  if (!Offscreen)
+    throw invalid('drawFigure', 'needs OffscreenCanvas (a browser or Web Worker); in Node use renderPlot.');
+  canvas.width = figure.width;
+  canvas.height = figure.height;
+  figure.draw(new CanvasPainter(canvas, (w, h) => new Offscreen(w, h)));
 }

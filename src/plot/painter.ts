@@ -118,14 +118,46 @@ export class SvgPainter implements Painter {
   }
 }
 
+/** The part of a 2-D canvas context the painter uses (browser, OffscreenCanvas or @napi-rs/canvas). */
+export interface Context2DLike {
+  fillStyle: unknown;
+  strokeStyle: unknown;
+  lineWidth: number;
+  font: string;
+  textAlign: string;
+  textBaseline: string;
+  imageSmoothingEnabled: boolean;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  strokeRect(x: number, y: number, w: number, h: number): void;
+  beginPath(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  stroke(): void;
+  save(): void;
+  restore(): void;
+  translate(x: number, y: number): void;
+  rotate(a: number): void;
+  fillText(s: string, x: number, y: number): void;
+  createImageData(w: number, h: number): { data: Uint8ClampedArray };
+  putImageData(img: never, x: number, y: number): void;
+  drawImage(src: never, x: number, y: number, w: number, h: number): void;
+}
+
+/** A canvas: an `HTMLCanvasElement`, an `OffscreenCanvas`, or an `@napi-rs/canvas` canvas. */
+export interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(type: '2d'): unknown;
+}
+
 type CanvasModule = typeof import('@napi-rs/canvas');
-type Canvas = import('@napi-rs/canvas').Canvas;
-type Ctx = import('@napi-rs/canvas').SKRSContext2D;
 
 /** Loads `@napi-rs/canvas`, or says how to install it. @internal */
 export async function loadCanvas(): Promise<CanvasModule> {
   try {
-    const m = (await import('@napi-rs/canvas')) as CanvasModule & { default?: CanvasModule };
+    // A computed specifier: bundlers must not try to include this native Node package.
+    const id = '@napi-rs/canvas';
+    const m = (await import(/* @vite-ignore */ id)) as CanvasModule & { default?: CanvasModule };
     return 'createCanvas' in m && typeof m.createCanvas === 'function' ? m : (m.default as CanvasModule);
   } catch (e) {
     throw new SpeechEmotionError(
@@ -136,17 +168,22 @@ export async function loadCanvas(): Promise<CanvasModule> {
   }
 }
 
-/** Draws on an `@napi-rs/canvas` canvas and encodes PNG. @internal */
+/** Draws on any 2-D canvas; `makeCanvas` makes the scratch canvases that rasters are scaled from. @internal */
 export class CanvasPainter implements Painter {
-  private readonly canvas: Canvas;
-  private readonly ctx: Ctx;
+  private readonly ctx: Context2DLike;
   constructor(
-    private readonly mod: CanvasModule,
-    readonly width: number,
-    readonly height: number,
+    readonly canvas: CanvasLike,
+    private readonly makeCanvas: (w: number, h: number) => CanvasLike,
   ) {
-    this.canvas = mod.createCanvas(width, height);
-    this.ctx = this.canvas.getContext('2d');
+    this.ctx = canvas.getContext('2d') as Context2DLike;
+  }
+
+  get width(): number {
+    return this.canvas.width;
+  }
+
+  get height(): number {
+    return this.canvas.height;
   }
 
   fillRect(x: number, y: number, w: number, h: number, color: string): void {
@@ -193,17 +230,12 @@ export class CanvasPainter implements Painter {
     cols: number,
     rows: number,
   ): void {
-    const src = this.mod.createCanvas(cols, rows);
-    const sctx = src.getContext('2d');
+    const src = this.makeCanvas(cols, rows);
+    const sctx = src.getContext('2d') as Context2DLike;
     const img = sctx.createImageData(cols, rows);
     img.data.set(rgba);
-    sctx.putImageData(img, 0, 0);
+    sctx.putImageData(img as never, 0, 0);
     this.ctx.imageSmoothingEnabled = cols < w / 2 || rows < h / 2;
-    this.ctx.drawImage(src, x, y, w, h);
-  }
-
-  /** PNG bytes. */
-  toPng(): Uint8Array {
-    return new Uint8Array(this.canvas.toBuffer('image/png'));
+    this.ctx.drawImage(src as never, x, y, w, h);
   }
 }

@@ -1,0 +1,132 @@
+// Trains the default model shipped in models/default, reproducibly (`npm run train:default`):
+//   1. speaker-independent cross-validation of the recipe on ../shared/splits/dev-folds.json;
+//   2. the final model on every development speaker (an ensemble of seeded members);
+//   3. models/default: model.json, weights.bin, metrics.json, confusion.png/.svg, README.md (model card).
+//
+//   node scripts/train-default.mjs [--recipe scripts/recipes/default.json] [--out models/default] [--skip-cv]
+//
+// Needs the built package (npm run build) and the datasets (SPEECH_EMOTION_DATA or ../shared/datasets).
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EMOTIONS, EmotionModel, evaluatePredictions, plotConfusion, savePlot } from '../dist/node.js';
+import {
+  FOLDS_FILE,
+  ROOT,
+  crossValidate,
+  developmentItems,
+  featureRows,
+  loadRecipe,
+  startBackend,
+  trainModel,
+} from './recipe.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    recipe: { type: 'string', default: join(ROOT, 'scripts/recipes/default.json') },
+    out: { type: 'string', default: join(ROOT, 'models/default') },
+    'skip-cv': { type: 'boolean', default: false },
+  },
+});
+const recipe = loadRecipe(opt.recipe);
+const log = (s) => console.error(`[${((performance.now() - T0) / 60000).toFixed(1)} min] ${s}`);
+const T0 = performance.now();
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const folds = JSON.parse(readFileSync(FOLDS_FILE, 'utf8'));
+
+await startBackend();
+log(`recipe ${recipe.name} (${relative(ROOT, opt.recipe)})`);
+
+// 1. Cross-validation.
+let cv = null;
+const previous = join(opt.out, 'metrics.json');
+if (opt['skip-cv'] && existsSync(previous)) {
+  cv = JSON.parse(readFileSync(previous, 'utf8')).crossValidation;
+  log('cross-validation skipped: figures kept from the previous metrics.json');
+} else {
+  const r = await crossValidate(recipe, { log });
+  const perClass = {};
+  const datasets = {};
+  for (const ds of ['ravdess', 'savee']) {
+    const idx = r.predictions.truth.map((t, i) => (t.startsWith(`${ds}:`) ? i : -1)).filter((i) => i >= 0);
+    const truth = idx.map((i) => r.predictions.truth[i].slice(ds.length + 1));
+    const pred = idx.map((i) => r.predictions.predicted[i].slice(ds.length + 1));
+    const labels = ds === 'savee' ? EMOTIONS.filter((l) => l !== 'calm') : [...EMOTIONS];
+    const e = evaluatePredictions(truth, pred, labels);
+    perClass[ds] = Object.fromEntries(Object.entries(e.perClass).map(([l, m]) => [l, m.recall]));
+    datasets[ds] = e;
+  }
+  cv = { ...r.summary, folds: r.folds, perClassRecall: perClass, pooled: datasets };
+}
+log(
+  `cross-validated UA: RAVDESS ${pct(cv.ravdessUA)} ± ${pct(cv.ravdessStd)}, SAVEE ${pct(cv.saveeUA)} ± ${pct(cv.saveeStd)}`,
+);
+
+// 2. Final model on every development speaker.
+const items = await developmentItems();
+const rows = [...(await featureRows(recipe, items, 0, log))];
+for (let c = 1; c <= (recipe.audioAugment?.copies ?? 0); c++) rows.push(...(await featureRows(recipe, items, c, log)));
+const members = [];
+for (let m = 0; m < (recipe.ensemble ?? 1); m++) {
+  const seed = (recipe.seed ?? 1) + 1000 * m;
+  members.push(await trainModel(recipe, rows, { seed, log, tag: `final model ${m + 1}/${recipe.ensemble ?? 1}: ` }));
+}
+const model = members.length > 1 ? await EmotionModel.ensemble(members) : members[0];
+
+// The regression split: a fixed part of the development data (seen in training). CI checks that the
+// shipped model still scores what it scored here, so a change to the feature code cannot silently
+// degrade it. It says nothing about unseen speakers; the cross-validation does.
+const regressionSpeakers = { ravdess: folds.ravdess.fold5, savee: folds.savee.fold3 };
+const regItems = items.filter((it) => regressionSpeakers[it.dataset]?.includes(it.speaker));
+const regRows = await featureRows(recipe, regItems, 0, log);
+const regression = await model.evaluate(regRows);
+
+// 3. Write models/default atomically: a sibling folder, renamed into place.
+const tmp = `${opt.out}.tmp-${process.pid}`;
+rmSync(tmp, { recursive: true, force: true });
+await model.save(tmp);
+const minutes = (performance.now() - T0) / 60000;
+const metrics = {
+  recipe,
+  crossValidation: cv,
+  regression: {
+    speakers: regressionSpeakers,
+    unweightedAccuracy: regression.unweightedAccuracy,
+    accuracy: regression.accuracy,
+    count: regression.count,
+    note: 'seen in training; a regression guard, not a generalisation estimate',
+  },
+  trainingRows: rows.length,
+  minutes,
+  command: 'npm run train:default',
+  node: process.version,
+};
+writeFileSync(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+if (cv.pooled) {
+  for (const ds of ['ravdess', 'savee'])
+    for (const ext of ['png', 'svg'])
+      await savePlot(
+        plotConfusion(cv.pooled[ds], `${ds === 'ravdess' ? 'RAVDESS' : 'SAVEE'}: cross-validation, folds pooled`),
+        join(tmp, `confusion-${ds}.${ext}`),
+      );
+} else if (existsSync(opt.out)) {
+  for (const f of ['confusion-ravdess.png', 'confusion-ravdess.svg', 'confusion-savee.png', 'confusion-savee.svg'])
+    if (existsSync(join(opt.out, f))) cpSync(join(opt.out, f), join(tmp, f));
+}
+if (existsSync(join(opt.out, 'README.md'))) cpSync(join(opt.out, 'README.md'), join(tmp, 'README.md'));
+mkdirSync(join(opt.out, '..'), { recursive: true });
+rmSync(opt.out, { recursive: true, force: true });
+renameSync(tmp, opt.out);
+log(
+  `saved ${relative(ROOT, opt.out)}: ${pct(regression.unweightedAccuracy)} UA on the regression split; ${minutes.toFixed(1)} min in all`,
+);
+console.log(
+  JSON.stringify({
+    ravdessUA: cv.ravdessUA,
+    ravdessStd: cv.ravdessStd,
+    saveeUA: cv.saveeUA,
+    saveeStd: cv.saveeStd,
+    regressionUA: regression.unweightedAccuracy,
+    minutes,
+  }),
+);

@@ -1,0 +1,41 @@
+import { spectrogram } from './spectral.js';
+import { trimSilence } from './trim.js';
+
+/**
+ * How noise-like a recording is: the 10th percentile, over its non-silent frames (within 30 dB of the
+ * loudest), of the spectral flatness (geometric over arithmetic mean of the power spectrum, 0 for a
+ * pure tone, about 0.56 for white noise). Speech always has strongly harmonic frames, so its value is
+ * low (≤ 0.004 on every RAVDESS and SAVEE clip, ≤ 0.18 with white noise added at 5 dB SNR), while
+ * white noise scores about 0.5.
+ * @internal
+ */
+export function noiseLikeness(signal: Float32Array | Float64Array, sampleRate: number): number {
+  const t = trimSilence(signal, { topDb: 60 });
+  const x = signal.subarray(t.start, t.end);
+  let nFft = 256;
+  while (nFft < 0.032 * sampleRate) nFft *= 2;
+  if (x.length < nFft) return 0;
+  const s = spectrogram(x, { nFft, hopLength: nFft / 2, center: false });
+  const k = s.features;
+  const energy = new Float64Array(s.frames);
+  let max = 0;
+  for (let f = 0; f < s.frames; f++) {
+    let e = 0;
+    for (let b = 1; b < k; b++) e += s.data[f * k + b];
+    energy[f] = e;
+    if (e > max) max = e;
+  }
+  const flat: number[] = [];
+  for (let f = 0; f < s.frames; f++) {
+    if (!(energy[f] > max * 1e-3)) continue;
+    let logSum = 0;
+    for (let b = 1; b < k; b++) logSum += Math.log(s.data[f * k + b] + 1e-20);
+    flat.push(Math.exp(logSum / (k - 1)) / (energy[f] / (k - 1)));
+  }
+  if (!flat.length) return 0;
+  flat.sort((a, b) => a - b);
+  return flat[Math.floor(flat.length * 0.1)];
+}
+
+/** Above this {@link noiseLikeness}, a recording is treated as non-speech noise. @internal */
+export const NOISE_LIKENESS_THRESHOLD = 0.25;
