@@ -26,7 +26,11 @@ let clip;
 for (const f of ravdessFiles()) {
   const a = await readMono(f);
   if (a.signal.length >= 3.5 * a.sampleRate) {
-    clip = { signal: a.signal.subarray(0, Math.round(3.5 * a.sampleRate)), sampleRate: a.sampleRate, file: f };
+    clip = {
+      signal: a.signal.subarray(0, Math.round(3.5 * a.sampleRate)),
+      sampleRate: a.sampleRate,
+      file: f,
+    };
     break;
   }
 }

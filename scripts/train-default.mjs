@@ -65,11 +65,14 @@ log(
 // 2. Final model on every development speaker.
 const items = await developmentItems();
 const rows = [...(await featureRows(recipe, items, 0, log))];
-for (let c = 1; c <= (recipe.audioAugment?.copies ?? 0); c++) rows.push(...(await featureRows(recipe, items, c, log)));
+for (let c = 1; c <= (recipe.audioAugment?.copies ?? 0); c++)
+  rows.push(...(await featureRows(recipe, items, c, log)));
 const members = [];
 for (let m = 0; m < (recipe.ensemble ?? 1); m++) {
   const seed = (recipe.seed ?? 1) + 1000 * m;
-  members.push(await trainModel(recipe, rows, { seed, log, tag: `final model ${m + 1}/${recipe.ensemble ?? 1}: ` }));
+  members.push(
+    await trainModel(recipe, rows, { seed, log, tag: `final model ${m + 1}/${recipe.ensemble ?? 1}: ` }),
+  );
 }
 const model = members.length > 1 ? await EmotionModel.ensemble(members) : members[0];
 
@@ -106,11 +109,19 @@ if (cv.pooled) {
   for (const ds of ['ravdess', 'savee'])
     for (const ext of ['png', 'svg'])
       await savePlot(
-        plotConfusion(cv.pooled[ds], `${ds === 'ravdess' ? 'RAVDESS' : 'SAVEE'}: cross-validation, folds pooled`),
+        plotConfusion(
+          cv.pooled[ds],
+          `${ds === 'ravdess' ? 'RAVDESS' : 'SAVEE'}: cross-validation, folds pooled`,
+        ),
         join(tmp, `confusion-${ds}.${ext}`),
       );
 } else if (existsSync(opt.out)) {
-  for (const f of ['confusion-ravdess.png', 'confusion-ravdess.svg', 'confusion-savee.png', 'confusion-savee.svg'])
+  for (const f of [
+    'confusion-ravdess.png',
+    'confusion-ravdess.svg',
+    'confusion-savee.png',
+    'confusion-savee.svg',
+  ])
     if (existsSync(join(opt.out, f))) cpSync(join(opt.out, f), join(tmp, f));
 }
 if (existsSync(join(opt.out, 'README.md'))) cpSync(join(opt.out, 'README.md'), join(tmp, 'README.md'));
