@@ -1,0 +1,193 @@
+// The page: takes audio (file, drop or microphone), hands it to the worker, shows the results.
+// Everything heavy (features, plots, the model) runs in worker.js, off the main thread.
+import { decodeAudio, toMono } from 'speech-emotion';
+
+const $ = (id) => document.getElementById(id);
+const COLOURS = {
+  neutral: '#999999',
+  calm: '#56b4e9',
+  happy: '#e69f00',
+  sad: '#0072b2',
+  angry: '#d55e00',
+  fearful: '#cc79a7',
+  disgust: '#009e73',
+  surprised: '#f0e442',
+};
+
+// A heartbeat that only advances while the main thread is free: the page stays responsive.
+let beats = 0;
+setInterval(() => {
+  $('heartbeat').textContent = String(++beats);
+}, 100);
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const offscreen = $('plots').transferControlToOffscreen();
+worker.postMessage({ type: 'init', canvas: offscreen }, [offscreen]);
+
+let busy = false;
+function message(text, isError = false) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : '';
+}
+
+worker.onmessage = ({ data }) => {
+  if (data.type === 'ready') {
+    $('backend').textContent = `default model on ${data.backend}`;
+    document.body.dataset.ready = 'true';
+    message('Ready: pick, drop or record some speech.');
+  } else if (data.type === 'progress') {
+    message(data.text);
+  } else if (data.type === 'error') {
+    busy = false;
+    document.body.dataset.state = 'error';
+    message(data.message, true);
+  } else if (data.type === 'result') {
+    busy = false;
+    show(data);
+  }
+};
+
+function show({ prediction, timeline, summary }) {
+  $('result').hidden = false;
+  $('summary').textContent = summary;
+  const scores = $('scores');
+  scores.replaceChildren();
+  if (prediction.label === null) {
+    const why = {
+      silent: 'The recording is silent.',
+      'too-short': 'The recording is too short to judge.',
+      'no-speech': 'This does not sound like speech (noise).',
+    }[prediction.warning];
+    $('label').textContent = 'none';
+    message(why ?? 'No emotion could be judged.', true);
+  } else {
+    $('label').textContent = prediction.label;
+    message('Done.');
+    const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
+    for (const [label, p] of entries) {
+      const name = document.createElement('span');
+      name.textContent = label;
+      const bar = document.createElement('div');
+      bar.className = label === prediction.label ? 'bar top' : 'bar';
+      bar.style.width = `${(100 * p).toFixed(1)}%`;
+      const value = document.createElement('span');
+      value.textContent = `${(100 * p).toFixed(0)}%`;
+      scores.append(name, bar, value);
+    }
+  }
+  $('timeline-block').hidden = !timeline;
+  if (timeline) {
+    const row = $('timeline');
+    row.replaceChildren();
+    for (const s of timeline) {
+      const cell = document.createElement('div');
+      cell.style.background = s.label ? COLOURS[s.label] : '#eee';
+      cell.title = `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: ${s.label ?? s.warning}`;
+      cell.textContent = s.label ? s.label.slice(0, 3) : '';
+      row.append(cell);
+    }
+  }
+  document.body.dataset.state = 'done';
+}
+
+/** Decodes on the main thread (Web Audio is not available in workers), then analyses in the worker. */
+async function analyse(bytes, name) {
+  if (busy) return;
+  busy = true;
+  document.body.dataset.state = 'busy';
+  $('result').hidden = true;
+  message(`Decoding ${name}…`);
+  try {
+    const { sampleRate, channels } = await decodeAudio(bytes);
+    const signal = toMono(channels);
+    worker.postMessage({ type: 'analyse', signal, sampleRate, channels: channels.length, name }, [
+      signal.buffer,
+    ]);
+  } catch (e) {
+    busy = false;
+    document.body.dataset.state = 'error';
+    message(
+      `Cannot read ${name}: ${e.code === 'INVALID_AUDIO' || e.code === 'UNSUPPORTED_AUDIO' ? 'it is not an audio file this browser can decode.' : e.message}`,
+      true,
+    );
+  }
+}
+
+$('file').addEventListener('change', async (e) => {
+  const file = e.target.files?.[0];
+  if (file) await analyse(new Uint8Array(await file.arrayBuffer()), file.name);
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const file = e.dataTransfer?.files?.[0];
+  if (file) await analyse(new Uint8Array(await file.arrayBuffer()), file.name);
+});
+
+// Microphone: MediaRecorder for the audio, an AnalyserNode for the level meter.
+let recording = null;
+$('record').addEventListener('click', async () => {
+  if (recording || busy) return;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    const denied = e.name === 'NotAllowedError' || e.name === 'SecurityError';
+    message(
+      denied
+        ? 'Microphone permission was denied. Allow the microphone for this page in the browser settings, or pick a file instead.'
+        : `No microphone could be opened (${e.name}). Pick a file instead.`,
+      true,
+    );
+    document.body.dataset.state = 'error';
+    return;
+  }
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 1024;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  const chunks = [];
+  const recorder = new MediaRecorder(stream);
+  recorder.ondataavailable = (e) => chunks.push(e.data);
+  const started = performance.now();
+  let frame = 0;
+  const meter = () => {
+    analyser.getFloatTimeDomainData(buf);
+    let sq = 0;
+    for (const v of buf) sq += v * v;
+    const db = 10 * Math.log10(sq / buf.length + 1e-12);
+    $('level').style.width = `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100)).toFixed(0)}%`;
+    $('clock').textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    frame = requestAnimationFrame(meter);
+  };
+  meter();
+  recorder.onstop = async () => {
+    cancelAnimationFrame(frame);
+    for (const t of stream.getTracks()) t.stop();
+    await context.close();
+    $('level').style.width = '0';
+    const blob = new Blob(chunks, { type: recorder.mimeType });
+    await analyse(new Uint8Array(await blob.arrayBuffer()), 'the recording');
+  };
+  recorder.start(250);
+  recording = { recorder, timer: setTimeout(() => $('stop').click(), 60_000) };
+  $('record').disabled = true;
+  $('stop').disabled = false;
+  document.body.dataset.state = 'recording';
+  message('Recording… press Stop when done (60 s at most).');
+});
+$('stop').addEventListener('click', () => {
+  if (!recording) return;
+  clearTimeout(recording.timer);
+  recording.recorder.stop();
+  recording = null;
+  $('record').disabled = false;
+  $('stop').disabled = true;
+});

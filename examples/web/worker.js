@@ -1,0 +1,88 @@
+// The analysis worker: features and plots with speech-emotion, the bundled default model on the
+// best backend this browser has (WebGPU, then WebGL, then wasm, then cpu).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import {
+  EmotionModel,
+  drawFigure,
+  formatAudioSummary,
+  plotAudio,
+  summarizeAudio,
+  useBackend,
+} from 'speech-emotion';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+tf.env().set('PROD', true);
+
+let canvas = null;
+let model = null;
+const post = (m) => self.postMessage(m);
+
+async function start() {
+  let backend = null;
+  for (const name of ['webgpu', 'webgl', 'wasm', 'cpu']) {
+    if (name === 'webgpu' && !self.navigator.gpu) continue;
+    try {
+      backend = await useBackend(name);
+      break;
+    } catch {
+      // not available here: try the next one
+    }
+  }
+  model = await EmotionModel.load();
+  // One warm-up prediction compiles the backend's kernels before the user's first file.
+  await model.predict(
+    new Float32Array(16000).map((_, i) => 0.1 * Math.sin(i / 5) * Math.sin(i / 900)),
+    {
+      sampleRate: 16000,
+    },
+  );
+  post({ type: 'ready', backend });
+}
+
+async function analyse({ signal, sampleRate, channels, name }) {
+  const seconds = signal.length / sampleRate;
+  post({ type: 'progress', text: `Analysing ${name} (${seconds.toFixed(1)} s)…` });
+  const summary = summarizeAudio(signal, sampleRate, channels);
+  if (canvas && seconds > 0)
+    drawFigure(plotAudio(signal, sampleRate, { title: name, channels, width: 900 }), canvas);
+  let prediction;
+  let timeline = null;
+  if (seconds > 5) {
+    // Longer recordings: the emotion over time, and overall the mean of the windows with speech.
+    timeline = await model.predictTimeline(signal, { sampleRate, window: 3, hop: 1.5 });
+    const speech = timeline.filter((s) => s.label);
+    if (speech.length) {
+      const scores = {};
+      for (const l of model.labels) scores[l] = speech.reduce((a, s) => a + s.scores[l], 0) / speech.length;
+      const label = model.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
+      prediction = { label, scores };
+    } else prediction = { label: null, scores: {}, warning: timeline[0]?.warning ?? 'silent' };
+  } else {
+    prediction = await model.predict(signal, { sampleRate });
+  }
+  post({ type: 'result', prediction, timeline, summary: formatAudioSummary(summary).replace(/\n/g, ' · ') });
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    if (data.type === 'init') {
+      canvas = data.canvas;
+      await start();
+    } else if (data.type === 'analyse') {
+      await analyse(data);
+    }
+  } catch (e) {
+    post({ type: 'error', message: e?.message ?? String(e) });
+  }
+};
