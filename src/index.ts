@@ -28,7 +28,7 @@ export {
   fromAudioBuffer,
 } from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
-export { perturbAudio, type PerturbOptions, type Range } from './audio/augment.js';
+export { perturbAudio, type PerturbOptions, type PerturbedAudio, type Range } from './audio/augment.js';
 export { EMOTIONS, type Emotion, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
 export {

@@ -2,6 +2,14 @@ import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
 import { normalFrom, seededRandom } from '../util/math.js';
 import { resample } from './resample.js';
 
+/** What {@link perturbAudio} returns. */
+export interface PerturbedAudio {
+  /** The perturbed samples. */
+  signal: Float32Array;
+  /** Their rate, Hz (the input's). */
+  sampleRate: number;
+}
+
 /** A fixed value, or a `[min, max]` range drawn from uniformly. */
 export type Range = number | [number, number];
 
@@ -41,7 +49,7 @@ export function perturbAudio(
   signal: Float32Array | Float64Array,
   sampleRate: number,
   options: PerturbOptions,
-): { signal: Float32Array; sampleRate: number } {
+): PerturbedAudio {
   const fn = 'perturbAudio';
   checkKnownOptions(fn, options, ['speed', 'gainDb', 'noiseSnrDb', 'seed']);
   checkSignal(fn, signal);

@@ -40,7 +40,17 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
   const tf = await loadTf();
   if (!tf.findBackendFactory(name)) {
     if (name === 'tensorflow') {
-      const native = (await load('@tensorflow/tfjs-node-gpu')) ?? (await load('@tensorflow/tfjs-node'));
+      let native: Record<string, unknown> | null;
+      try {
+        native = (await load('@tensorflow/tfjs-node-gpu')) ?? (await load('@tensorflow/tfjs-node'));
+      } catch (e) {
+        // Installed but not loadable: typically CUDA or cuDNN libraries missing for the -gpu build.
+        throw new SpeechEmotionError(
+          'INVALID_OPTION',
+          `useBackend: TensorFlow.js for Node is installed but failed to load (${(e as Error)?.message ?? e}). For @tensorflow/tfjs-node-gpu, install CUDA 11.2 and cuDNN 8.1, or use 'wasm'.`,
+          { cause: e },
+        );
+      }
       if (!native) throw missing(name);
     } else if (name === 'wasm') {
       const wasm = await load('@tensorflow/tfjs-backend-wasm');

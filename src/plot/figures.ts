@@ -23,7 +23,12 @@ export interface AudioSummary {
   /** RMS level, dBFS. */
   rmsDb: number;
   /** The non-silent part (60 dB below the peak frame), seconds, or `null` when all silent. */
-  trimmed: { start: number; end: number } | null;
+  trimmed: {
+    /** Seconds from the start. */
+    start: number;
+    /** Seconds from the start. */
+    end: number;
+  } | null;
 }
 
 /** Levels, duration and the trimmed interval of a mono signal. */

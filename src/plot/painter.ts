@@ -145,8 +145,11 @@ export interface Context2DLike {
 
 /** A canvas: an `HTMLCanvasElement`, an `OffscreenCanvas`, or an `@napi-rs/canvas` canvas. */
 export interface CanvasLike {
+  /** Pixels. */
   width: number;
+  /** Pixels. */
   height: number;
+  /** The 2-D drawing context. */
   getContext(type: '2d'): unknown;
 }
 
