@@ -42,7 +42,9 @@ for (const file of files) {
   }
 }
 if (broken.length) {
-  console.error(`check-links: ${broken.length} broken of ${checked} internal links:\n  ${broken.join('\n  ')}`);
+  console.error(
+    `check-links: ${broken.length} broken of ${checked} internal links:\n  ${broken.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log(`check-links: ${checked} internal links in ${files.length} pages, none broken`);
