@@ -13,6 +13,8 @@ import { EMOTIONS, decodeWav } from '../src/index.js';
 import { DATA_DIR, HAS_DATA, NO_DATA_REASON, ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
+type NodeLib = typeof import('../src/node.js');
+
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const HAS_MODEL = existsSync(join(ROOT, 'models', 'default', 'model.json'));
 const BUILT = existsSync(join(ROOT, 'dist', 'index.js'));
@@ -81,7 +83,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA || !BUILT || !HAS_MODEL)(
 
     it('an uploaded RAVDESS file gets the same label as speech-emotion predict in Node', async () => {
       // The built package, as users get it: its EmotionModel.load() finds models/default beside dist/.
-      const { EmotionModel, readMono, useBackend } = await import('../dist/node.js');
+      const dist = '../dist/node.js';
+      const { EmotionModel, readMono, useBackend } = (await import(/* @vite-ignore */ dist)) as NodeLib;
       tf.env().set('PROD', true);
       await useBackend('wasm');
       const model = await EmotionModel.load();

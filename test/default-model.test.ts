@@ -1,0 +1,125 @@
+// The bundled default model (models/default), through the built package as users get it.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATA_DIR, HAS_DATA, NO_DATA_REASON, ROOT } from './helpers/data.js';
+
+const MODEL_DIR = join(ROOT, 'models', 'default');
+const READY = existsSync(join(ROOT, 'dist', 'node.js')) && existsSync(join(MODEL_DIR, 'metrics.json'));
+// Types from the sources; the code under test is the built package (its load() finds models/default
+// beside dist/). A computed specifier keeps tsc from needing dist/ before the build.
+type Lib = typeof import('../src/node.js');
+const DIST = '../dist/node.js';
+type Model = Awaited<ReturnType<Lib['EmotionModel']['load']>>;
+
+describe.skipIf(!READY)('bundled default model', () => {
+  let lib: Lib;
+  let model: Model;
+  const metrics = READY ? JSON.parse(readFileSync(join(MODEL_DIR, 'metrics.json'), 'utf8')) : null;
+
+  beforeAll(async () => {
+    lib = (await import(/* @vite-ignore */ DIST)) as Lib;
+    tf.env().set('PROD', true);
+    await lib.useBackend('wasm');
+    model = await lib.EmotionModel.load(); // no argument: the package's own model
+  });
+
+  it('is at most 3 MB and knows the eight emotions', () => {
+    const bytes = ['model.json', 'weights.bin'].reduce((a, f) => a + statSync(join(MODEL_DIR, f)).size, 0);
+    expect(bytes).toBeLessThanOrEqual(3e6);
+    expect(model.labels).toEqual([...lib.EMOTIONS]);
+  });
+
+  it('the model card states the cross-validated figures of metrics.json', () => {
+    const card = readFileSync(join(MODEL_DIR, 'README.md'), 'utf8');
+    const cv = metrics.crossValidation;
+    const pct = (x: number) => (100 * x).toFixed(1);
+    expect(card).toContain(`${pct(cv.ravdessUA)}% ± ${pct(cv.ravdessStd)}`);
+    expect(card).toContain(`${pct(cv.saveeUA)}% ± ${pct(cv.saveeStd)}`);
+    expect(card).toContain(`${pct(metrics.regression.unweightedAccuracy)}%`);
+  });
+
+  it('predicts the committed sample, and flags silence, too-short clips and noise', async () => {
+    const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+    const p = await model.predict(signal, { sampleRate });
+    expect(lib.EMOTIONS).toContain(p.label);
+    expect(Object.values(p.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(await model.predict(new Float32Array(32000), { sampleRate: 16000 })).toMatchObject({
+      label: null,
+      warning: 'silent',
+    });
+    expect((await model.predict(signal.subarray(0, 1500), { sampleRate })).warning).toBe('too-short');
+    let a = 7;
+    const white = Float32Array.from({ length: 48000 }, () => {
+      a = (a * 16807) % 2147483647;
+      return 0.2 * ((a / 2147483647) * 2 - 1);
+    });
+    expect(await model.predict(white, { sampleRate: 16000 })).toMatchObject({
+      label: null,
+      warning: 'no-speech',
+    });
+  });
+
+  describe.skipIf(!HAS_DATA)(`on the development data [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`, () => {
+    async function items(speakers: Record<string, string[]>) {
+      const out = [];
+      for (const ds of ['ravdess', 'savee'] as const) {
+        const { items } = await lib.scanDataset(join(DATA_DIR, ds), { dataset: ds });
+        out.push(...items.filter((i) => speakers[ds]?.includes(i.speaker)));
+      }
+      return out;
+    }
+
+    it('keeps its unweighted accuracy on the fixed regression split (model card figure − 2 points)', async () => {
+      const list = await items(metrics.regression.speakers);
+      expect(list.length).toBe(metrics.regression.count);
+      const rows = [];
+      for await (const { item, result } of lib.extractItems(list, model.featureSpec, { jobs: 2 }))
+        if (result.ok) rows.push({ ...item, features: result.features });
+      const e = await model.evaluate(rows);
+      console.log(
+        `default model, regression split: UA ${(100 * e.unweightedAccuracy).toFixed(1)}% (card ${(100 * metrics.regression.unweightedAccuracy).toFixed(1)}%)`,
+      );
+      expect(e.unweightedAccuracy).toBeGreaterThanOrEqual(metrics.regression.unweightedAccuracy - 0.02);
+    }, 120_000);
+
+    it('gives the same top label at 16, 22.05, 44.1 and 48 kHz on ≥ 95% of validation clips', async () => {
+      // Validation clips: RAVDESS fold 5 (every other file, 120 clips); each also at three other rates.
+      const list = (await items({ ravdess: ['17', '18', '19', '20'] })).filter((_, i) => i % 2 === 0);
+      let agree = 0;
+      for (const item of list) {
+        const { signal, sampleRate } = await lib.readMono(item.path);
+        const labels = [(await model.predict(signal, { sampleRate })).label];
+        for (const rate of [22050, 44100, 48000])
+          labels.push(
+            (await model.predict(lib.resample(signal, sampleRate, rate), { sampleRate: rate })).label,
+          );
+        if (labels.every((l) => l === labels[0])) agree++;
+      }
+      // The untouched 48 kHz / 44.1 kHz originals against their 16 kHz dataset copies count too.
+      const originals: [string, string][] = [
+        ['ravdess-48k-mono-03-01-05-02-01-01-02.wav', 'ravdess/Actor_02/03-01-05-02-01-01-02.wav'],
+        ['ravdess-48k-stereo-03-01-02-01-01-02-01.wav', 'ravdess/Actor_01/03-01-02-01-01-02-01.wav'],
+        ['savee-44k-JE_sa01.wav', 'savee/JE_sa01.wav'],
+      ].filter(([o, c]) => existsSync(join(DATA_DIR, 'originals', o)) && existsSync(join(DATA_DIR, c))) as [
+        string,
+        string,
+      ][];
+      for (const [orig, copy] of originals) {
+        const a = await lib.readMono(join(DATA_DIR, 'originals', orig));
+        const b = await lib.readMono(join(DATA_DIR, copy));
+        if (
+          (await model.predict(a.signal, { sampleRate: a.sampleRate })).label ===
+          (await model.predict(b.signal, { sampleRate: b.sampleRate })).label
+        )
+          agree++;
+      }
+      const total = list.length + originals.length;
+      console.log(
+        `same label at every rate: ${agree} of ${total} clips (${originals.length} of them original 44.1/48 kHz files)`,
+      );
+      expect(agree / total).toBeGreaterThanOrEqual(0.95);
+    }, 180_000);
+  });
+});

@@ -1,0 +1,60 @@
+// The published artifact: `npm pack`, installed into an empty folder, runs the main job with no
+// other files: `npx speech-emotion predict <file> --json` with the bundled model.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EMOTIONS } from '../src/index.js';
+import { ROOT } from './helpers/data.js';
+
+const READY =
+  existsSync(join(ROOT, 'dist', 'cli.js')) && existsSync(join(ROOT, 'models', 'default', 'model.json'));
+const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8' });
+
+describe.skipIf(!READY)('the packed package', () => {
+  it('installs from its tarball and predicts a WAV with npx speech-emotion predict --json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'se-pack-'));
+    const pack = npm(['pack', '--json', '--pack-destination', dir], ROOT);
+    expect(pack.status, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout);
+    const files: string[] = info.files.map((f: { path: string }) => f.path);
+    for (const f of [
+      'dist/cli.js',
+      'dist/index.js',
+      'dist/node.js',
+      'models/default/model.json',
+      'models/default/weights.bin',
+    ])
+      expect(files, f).toContain(f);
+    expect(files.filter((f) => /^(test|scripts|examples|bench|src)\//.test(f) || f.endsWith('.wav'))).toEqual(
+      [],
+    );
+    console.log(
+      `tarball: ${info.filename}, ${(info.size / 1e6).toFixed(2)} MB packed, ${files.length} files`,
+    );
+
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true }),
+    );
+    const install = npm(
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename)],
+      app,
+    );
+    expect(install.status, install.stderr).toBe(0);
+    copyFileSync(join(ROOT, 'examples', 'audio', 'sample.wav'), join(app, 'sample.wav'));
+    const r = spawnSync('npx', ['--no-install', 'speech-emotion', 'predict', 'sample.wav', '--json'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/TensorFlow\.js in Node/);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.file).toBe('sample.wav');
+    expect(EMOTIONS).toContain(out.label);
+    expect(Object.values(out.scores as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  }, 300_000);
+});
