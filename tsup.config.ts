@@ -18,7 +18,11 @@ export default defineConfig([
   {
     // The CLI, and the worker_threads entry that extractItems starts (ESM only: it awaits at top
     // level; the CJS build of the library starts this same file).
-    entry: { cli: 'src/cli/main.ts', 'extract-worker': 'src/node/extract-worker.ts' },
+    entry: {
+      cli: 'src/cli/main.ts',
+      'extract-worker': 'src/node/extract-worker.ts',
+      'train-worker': 'src/node/train-worker.ts',
+    },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

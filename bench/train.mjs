@@ -72,8 +72,42 @@ let stock = Number.NaN;
 if (opt['stock-batches'] > 0) {
   stock = await secondsPerEpoch('cpu', opt['stock-batches'], 0);
   console.log(`  stock cpu: ${fmt(stock, 0)} s per epoch (${fmt(stock / STEPS, 1)} s per batch)`);
-  console.log(`  speed-up: ${fmt(stock / ours, 0)}×`);
+  console.log(`  speed-up: ${fmt(stock / ours, 0)}× (one thread)`);
 }
+// Data-parallel: EmotionModel.fit with the reference CNN on 1560 random clips, one thread and two
+// (the main thread plus one worker_threads replica); the second epoch is timed (the first warms up).
+async function fitEpoch(workers) {
+  const spec = defineFeatureSpec({ output: { type: 'series' } });
+  const model = await EmotionModel.create({
+    labels: [...EMOTIONS],
+    featureSpec: spec,
+    inputShape: [300, 40],
+    architecture: () => referenceCnn(),
+  });
+  const rows = Array.from({ length: CLIPS }, (_, i) => ({
+    path: `r${i}`,
+    dataset: 'manifest',
+    speaker: 'x',
+    label: EMOTIONS[i % 8],
+    features: {
+      data: Float32Array.from({ length: 300 * 40 }, () => Math.random() - 0.5),
+      frames: 300,
+      features: 40,
+    },
+  }));
+  const summary = await model.fit(rows, { epochs: 2, batchSize: BATCH, workers });
+  model.dispose();
+  return { seconds: summary.epochs[1].seconds, workers: summary.workers };
+}
+await tf.setBackend('wasm'); // the stock cpu measurement above switched it
+const fit1 = await fitEpoch(1);
+const fit2 = await fitEpoch(2);
+console.log(`  ours, EmotionModel.fit on 1 thread: ${fmt(fit1.seconds, 1)} s per epoch`);
+console.log(
+  `  ours, EmotionModel.fit data-parallel on ${fit2.workers} threads: ${fmt(fit2.seconds, 1)} s per epoch (${fmt(fit1.seconds / fit2.seconds, 2)}× one thread)`,
+);
+const best = Math.min(ours, fit2.seconds);
+
 // Each built-in architecture on the same 1560 clips: series inputs of 300 frames × 40 MFCC (cnn2d
 // reads them as a 300 × 40 image), mlp on 160 per-utterance statistics.
 console.log('\nBuilt-in architectures (EmotionModel.create), wasm, seconds per epoch of 1560 clips:');
@@ -105,12 +139,14 @@ for (const arch of ['cnn1d', 'crnn', 'cnn2d', 'mlp']) {
   console.log(`  ${arch.padEnd(6)} ${fmt(archTimes[arch], 1)} s`);
 }
 console.log('\nTargets:');
-console.log(`  ${ours <= 15 ? 'met    ' : 'MISSED '} ≤ 15 s per epoch`);
-console.log(`  ${ours <= 5 ? 'met    ' : 'not yet'} ≤ 5 s per epoch (near PyTorch's 2.4 s)`);
+console.log(`  ${best <= 15 ? 'met    ' : 'MISSED '} ≤ 15 s per epoch (best of ours: ${fmt(best, 1)} s)`);
+console.log(`  ${best <= 5 ? 'met    ' : 'not yet'} ≤ 5 s per epoch (near PyTorch's 2.4 s with 2 threads)`);
 if (opt.json)
   console.log(
     JSON.stringify({
-      oursSecondsPerEpoch: ours,
+      oursSecondsPerEpoch: best,
+      oursOneThreadSecondsPerEpoch: ours,
+      oursDataParallelSecondsPerEpoch: fit2.seconds,
       stockCpuSecondsPerEpoch: Number.isFinite(stock) ? stock : null,
       backend: 'wasm',
       architectures: archTimes,

@@ -16,6 +16,14 @@ import { seededRandom } from '../util/math.js';
 import { isNode, nodeModule } from '../util/node-only.js';
 import { type ArchitectureName, type ModelBuilder, buildArchitecture } from './architectures.js';
 import { type Evaluation, evaluatePredictions } from './metrics.js';
+import {
+  type LossConfig,
+  type Replica,
+  makeLoss,
+  seedDropouts,
+  shardGradients,
+  startReplicas,
+} from './parallel.js';
 import { loadLayers, loadTf } from './tf.js';
 
 /** Format version of the metadata a saved model carries. */
@@ -70,6 +78,13 @@ export interface FitOptions {
   augment?: AugmentOptions;
   /** Learning-rate schedule over the epochs: constant (default) or cosine decay to zero. */
   schedule?: 'constant' | 'cosine';
+  /**
+   * Data-parallel training over this many threads (Node, from the built package): each batch is
+   * split between the main thread and `workers − 1` worker_threads replicas, whose gradients are
+   * averaged into one optimizer step. Batch normalisation uses each shard's statistics (the moving
+   * statistics are averaged across replicas after every epoch). Default 1.
+   */
+  workers?: number;
   /** Called after every epoch. */
   onEpochEnd?: (epoch: number, logs: EpochLog) => void | Promise<void>;
   /** Aborts training after the current batch; the best weights so far are kept. */
@@ -121,6 +136,8 @@ export interface TrainingSummary {
   trainCount: number;
   /** Members averaged, for a model made by {@link EmotionModel.ensemble}. */
   members?: number;
+  /** Threads that trained (see {@link FitOptions.workers}); 1 when no replica could start. */
+  workers?: number;
 }
 
 /** A prediction: the most likely label and every label's probability. */
@@ -357,6 +374,7 @@ export class EmotionModel {
       'seed',
       'augment',
       'schedule',
+      'workers',
       'onEpochEnd',
       'signal',
     ]);
@@ -406,17 +424,26 @@ export class EmotionModel {
     const weights = counts.map((c) =>
       options.classWeights === 'none' || c === 0 ? 1 : rows.length / (k * c),
     );
-    const eps = options.labelSmoothing ?? 0;
-    const wTensor = tf.tensor1d(weights);
-    const loss = (yTrue: TF.Tensor, yPred: TF.Tensor) =>
-      tf.tidy(() => {
-        const target = eps ? tf.add(tf.mul(yTrue, 1 - eps), eps / k) : yTrue;
-        const perItem = tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
-        return tf.mean(tf.mul(perItem, tf.sum(tf.mul(yTrue, wTensor), -1)));
-      });
+    const lossConfig: LossConfig = { k, eps: options.labelSmoothing ?? 0, classWeights: weights };
+    const loss = makeLoss(tf, lossConfig);
     const learningRate = options.learningRate ?? 1e-3;
     const optimizer = tf.train.adam(learningRate);
     this.net.compile({ optimizer, loss });
+    const workers = options.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `EmotionModel.fit: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
+      );
+    const replicas =
+      workers > 1
+        ? await startReplicas(workers - 1, this.net, {
+            backend: tf.getBackend(),
+            loss: lossConfig,
+            learningRate,
+          })
+        : null;
+    const vars = this.net.trainableWeights.map((w) => w.read() as TF.Variable);
 
     const x = this.normalised(rows.map((r) => r.features));
     const per = this.meta.inputShape.reduce((a, b) => a * b, 1);
@@ -453,6 +480,11 @@ export class EmotionModel {
           batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
           if (augment)
             augmentBatch(data, batch.length, this.meta.inputShape, this.blockSize(), augment, random);
+          if (replicas) {
+            lossSum += await this.parallelStep(tf, replicas, optimizer, vars, loss, data, y, batch, random);
+            batches++;
+            continue;
+          }
           const xb = tf.tensor(data, [batch.length, ...this.meta.inputShape]);
           const idx = tf.tensor1d(batch, 'int32');
           const yb = tf.gather(yOne, idx);
@@ -465,6 +497,7 @@ export class EmotionModel {
           stopped = 'aborted';
           break;
         }
+        if (replicas) await this.averageMovingStats(tf, replicas);
         const entry: EpochLog = {
           epoch,
           loss: lossSum / Math.max(1, batches),
@@ -485,10 +518,88 @@ export class EmotionModel {
       }
       if (best.weights) this.net.setWeights(best.weights);
     } finally {
-      tf.dispose([yOne, wTensor, ...(best.weights ?? [])]);
+      tf.dispose([yOne, ...(best.weights ?? [])]);
+      await Promise.all((replicas ?? []).map((r) => r.close()));
     }
-    this.meta.training = { epochs: log, bestEpoch: best.epoch, stopped, trainCount: rows.length };
+    this.meta.training = {
+      epochs: log,
+      bestEpoch: best.epoch,
+      stopped,
+      trainCount: rows.length,
+      workers: (replicas?.length ?? 0) + 1,
+    };
     return this.meta.training;
+  }
+
+  /** One data-parallel step: shards to the replicas and this thread, averaged gradients applied everywhere. */
+  private async parallelStep(
+    tf: typeof TF,
+    replicas: Replica[],
+    optimizer: TF.AdamOptimizer,
+    vars: TF.Variable[],
+    loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar,
+    data: Float32Array,
+    y: Int32Array,
+    batch: number[],
+    random: () => number,
+  ): Promise<number> {
+    const shape = this.meta.inputShape;
+    const per = shape.reduce((a, b) => a * b, 1);
+    const parts = replicas.length + 1;
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * batch.length) / parts));
+    const dropouts = this.net.layers.filter((l) => l.getClassName() === 'Dropout').length;
+    const seeds = Array.from({ length: parts }, () =>
+      Array.from({ length: Math.max(1, dropouts) }, () => Math.floor(random() * 2147483647)),
+    );
+    const labels = Int32Array.from(batch, (r) => y[r]);
+    const remote = replicas.map((rep, i) => {
+      const [a, b] = [bounds[i + 1], bounds[i + 2]];
+      return b > a
+        ? rep.grads(data.slice(a * per, b * per), [b - a, ...shape], labels.slice(a, b), seeds[i + 1])
+        : Promise.resolve(null);
+    });
+    seedDropouts(this.net, seeds[0]);
+    const n0 = bounds[1];
+    const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
+    const y0 = tf.oneHot(tf.tensor1d(labels.subarray(0, n0), 'int32'), this.meta.labels.length);
+    const own = shardGradients(tf, this.net, loss, x0, y0);
+    tf.dispose([x0, y0]);
+    const sums = own.grads.map((g) => {
+      const d = g.dataSync() as Float32Array;
+      const out = new Float32Array(d.length);
+      for (let i = 0; i < d.length; i++) out[i] = d[i] * n0;
+      return out;
+    });
+    tf.dispose(own.grads);
+    let lossSum = own.loss * n0;
+    for (const [i, r] of (await Promise.all(remote)).entries()) {
+      if (!r) continue;
+      const n = bounds[i + 2] - bounds[i + 1];
+      lossSum += r.loss * n;
+      r.grads.forEach((g, j) => {
+        const s = sums[j];
+        for (let q = 0; q < g.length; q++) s[q] += g[q] * n;
+      });
+    }
+    for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= batch.length;
+    const lr = (optimizer as unknown as { learningRate: number }).learningRate;
+    for (const r of replicas) r.apply(sums, lr);
+    const named = vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(sums[j], v.shape) }));
+    optimizer.applyGradients(named);
+    tf.dispose(named.map((n) => n.tensor));
+    return lossSum / batch.length;
+  }
+
+  /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. */
+  private async averageMovingStats(tf: typeof TF, replicas: Replica[]): Promise<void> {
+    const all = await Promise.all(replicas.map((r) => r.movingStats()));
+    for (const [j, w] of this.net.nonTrainableWeights.entries()) {
+      const mine = w.read().dataSync() as Float32Array;
+      const avg = Float32Array.from(mine);
+      for (const other of all) for (let q = 0; q < avg.length; q++) avg[q] += other[j][q];
+      for (let q = 0; q < avg.length; q++) avg[q] /= all.length + 1;
+      w.write(tf.tensor(avg, w.shape as number[]));
+    }
   }
 
   /** Width of one block of features (the base features; each delta order repeats it). */

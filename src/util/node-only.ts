@@ -4,7 +4,9 @@
  * fail on it; browsers never reach these calls.
  * @internal
  */
-export async function nodeModule<T>(name: 'node:fs/promises' | 'node:path' | 'node:url'): Promise<T> {
+export async function nodeModule<T>(
+  name: 'node:fs/promises' | 'node:fs' | 'node:path' | 'node:url' | 'node:worker_threads',
+): Promise<T> {
   const id = name;
   return (await import(/* @vite-ignore */ id)) as T;
 }

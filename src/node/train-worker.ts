@@ -1,0 +1,48 @@
+/**
+ * A data-parallel training replica (worker_threads): holds a copy of the network, computes the
+ * gradients of the shards it is sent, and applies the averaged gradients it gets back with its own
+ * optimizer, so it stays identical to the main copy. Started by `EmotionModel.fit({ workers })`.
+ * @internal
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type * as TF from '@tensorflow/tfjs-core';
+import { type LossConfig, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
+import { loadLayers, loadTf } from '../model/tf.js';
+import { useBackend } from './backend.js';
+
+const data = workerData as {
+  topology: object;
+  weights: Float32Array[];
+  backend: string;
+  loss: LossConfig;
+  learningRate: number;
+};
+const tf = await loadTf();
+tf.env().set('PROD', true);
+const tfl = await loadLayers();
+await useBackend(data.backend as never);
+const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
+net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
+const loss = makeLoss(tf, data.loss);
+const optimizer = tf.train.adam(data.learningRate);
+const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
+
+parentPort?.on('message', (m) => {
+  if (m.type === 'ready') parentPort?.postMessage('ready');
+  else if (m.type === 'grads') {
+    seedDropouts(net, m.seeds);
+    const x = tf.tensor(m.x, m.shape);
+    const y = tf.oneHot(tf.tensor1d(m.y, 'int32'), data.loss.k);
+    const r = shardGradients(tf, net, loss, x, y);
+    const grads = r.grads.map((g) => g.dataSync() as Float32Array);
+    tf.dispose([x, y, ...r.grads]);
+    parentPort?.postMessage({ loss: r.loss, grads });
+  } else if (m.type === 'apply') {
+    (optimizer as unknown as { learningRate: number }).learningRate = m.learningRate;
+    const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(m.grads[i], v.shape) }));
+    optimizer.applyGradients(named);
+    tf.dispose(named.map((n) => n.tensor));
+  } else if (m.type === 'stats') {
+    parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
+  }
+});
