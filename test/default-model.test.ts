@@ -71,6 +71,34 @@ describe.skipIf(!READY)('bundled default model', () => {
       return out;
     }
 
+    it('predictTimeline over clips of six emotions joined end to end gives each clip its own prediction', async () => {
+      // Actor 20, statement 1, repetition 1, normal intensity (neutral: the only intensity).
+      const emotions = ['01', '03', '04', '05', '06', '08'];
+      const seconds = 4;
+      const clips = [];
+      for (const e of emotions) {
+        const { signal, sampleRate } = await lib.readMono(
+          join(DATA_DIR, 'ravdess', 'Actor_20', `03-01-${e}-01-01-01-20.wav`),
+        );
+        const fixed = new Float32Array(seconds * sampleRate);
+        fixed.set(signal.subarray(0, fixed.length));
+        clips.push({ signal: fixed, sampleRate });
+      }
+      const rate = clips[0].sampleRate;
+      const long = new Float32Array(clips.length * seconds * rate);
+      clips.forEach((c, i) => long.set(c.signal, i * seconds * rate));
+      const segments = await model.predictTimeline(long, { sampleRate: rate, window: seconds, hop: seconds });
+      expect(segments.map((g) => [g.start, g.end])).toEqual(
+        clips.map((_, i) => [i * seconds, (i + 1) * seconds]),
+      );
+      const alone = await model.predictBatch(clips);
+      segments.forEach((g, i) => {
+        expect(g.label).toBe(alone[i].label);
+        for (const l of model.labels) expect(g.scores[l]).toBeCloseTo(alone[i].scores[l], 5);
+      });
+      console.log(`timeline over six emotions: ${segments.map((g) => g.label).join(', ')}`);
+    }, 60_000);
+
     it('keeps its unweighted accuracy on the fixed regression split (model card figure − 2 points)', async () => {
       const list = await items(metrics.regression.speakers);
       expect(list.length).toBe(metrics.regression.count);
