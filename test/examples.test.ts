@@ -28,6 +28,20 @@ describe.skipIf(!built)('examples run against the built package', () => {
     expect(() => run('mfcc.mjs', bad)).toThrow(/notes\.wav: decodeWav: this is not a WAV file/);
   });
 
+  it.skipIf(!existsSync(join(ROOT, 'models', 'default', 'model.json')))(
+    'examples/node/predict.mjs labels the committed sample with the bundled model, and reports a bad file',
+    () => {
+      const out = run('predict.mjs');
+      expect(out).toMatch(/sample\.wav: (neutral|calm|happy|sad|angry|fearful|disgust|surprised)\n/);
+      expect(out).toMatch(/over time: 0 s \w+ · 1 s \w+/);
+      expect(out).not.toMatch(/TensorFlow\.js in Node|NaN/);
+      const bad = join(mkdtempSync(join(tmpdir(), 'se-ex-')), 'notes.wav');
+      writeFileSync(bad, 'a text file renamed to .wav\n');
+      expect(() => run('predict.mjs', bad)).toThrow(/notes\.wav: decodeWav: this is not a WAV file/);
+    },
+    60_000,
+  );
+
   it('examples/node/stream.mjs streams and matches whole-clip extraction', () => {
     expect(run('stream.mjs', wav)).toMatch(/streamed (\d+) frames .* whole clip: \1 frames/);
   });

@@ -1,0 +1,30 @@
+// The emotion of a recording with the bundled default model, overall and over time.
+//   node examples/node/predict.mjs [file.wav]      (default: examples/audio/sample.wav)
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { EmotionModel, SpeechEmotionError, readMono, useBackend } from 'speech-emotion/node';
+
+tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner
+const file = process.argv[2] ?? fileURLToPath(new URL('../audio/sample.wav', import.meta.url));
+
+try {
+  await useBackend('wasm');
+  const model = await EmotionModel.load();
+  const { signal, sampleRate } = await readMono(file);
+  const { label, scores, warning } = await model.predict(signal, { sampleRate });
+  if (label === null) console.log(`${file}: no emotion judged (${warning})`);
+  else {
+    console.log(`${file}: ${label}`);
+    for (const [l, p] of Object.entries(scores).sort((a, b) => b[1] - a[1]))
+      console.log(`  ${l.padEnd(10)} ${(100 * p).toFixed(1).padStart(5)}%`);
+  }
+  const timeline = await model.predictTimeline(signal, { sampleRate, window: 2, hop: 1 });
+  console.log(
+    `over time: ${timeline.map((s) => `${s.start.toFixed(0)} s ${s.label ?? s.warning}`).join(' · ')}`,
+  );
+  model.dispose();
+} catch (e) {
+  if (!(e instanceof SpeechEmotionError)) throw e;
+  console.error(`${file}: ${e.message}`);
+  process.exit(1);
+}
