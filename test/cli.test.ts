@@ -256,7 +256,7 @@ describe.skipIf(!built)('speech-emotion train, evaluate and predict (built dist/
     expect(cv.stderr).toMatch(/fold 2\/2: UA \d+\.\d% on ravdess:\d\d ravdess:\d\d/);
     const cvReport = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
     expect(cvReport.crossValidation.folds).toHaveLength(2);
-    expect(cvReport.trainCount).toBe(32);
+    expect(cvReport.trainCount).toBe(64); // 32 recordings and a perturbed copy of each (--augment)
     expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/Mean UA \d+\.\d% ± \d+\.\d/);
     expect(cli(['train', 'ravdess', '--out', 'x', '--folds', '2', '--val-speakers', '01'], root).status).toBe(
       2,

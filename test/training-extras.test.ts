@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   EmotionModel,
   type FeatureRow,
+  type PerturbOptions,
   SpeechEmotionError,
   computeFeatures,
   defineFeatureSpec,
@@ -90,6 +91,28 @@ describe('perturbAudio', () => {
     expect(await code(() => perturbAudio(new Float32Array([0, Number.NaN]), SR, {}))).toBe(
       'NON_FINITE_SAMPLES',
     );
+  });
+});
+
+describe('extractItems with perturb (augmented copies of files)', () => {
+  it('gives features that differ from the clean file and repeat exactly', async () => {
+    const { extractItems } = await import('../src/node.js');
+    const { encodeWav } = await import('./helpers/wav.js');
+    const dir = mkdtempSync(join(tmpdir(), 'se-perturb-'));
+    const path = join(dir, 'a.wav');
+    writeFileSync(path, encodeWav([tone(1.5, 180)], SR, 'pcm16'));
+    const item = { path, dataset: 'manifest' as const, label: 'calm' as const, speaker: 'x', meta: {} };
+    const once = async (perturb?: PerturbOptions) => {
+      for await (const { result } of extractItems([item], series, { jobs: 1, perturb }))
+        if (result.ok) return result.features.data;
+      throw new Error('extraction failed');
+    };
+    const clean = await once();
+    const p = { speed: [0.9, 1.1] as [number, number], noiseSnrDb: 20, seed: 4 };
+    const a = await once(p);
+    expect(a).toEqual(await once(p));
+    expect(a).not.toEqual(clean);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

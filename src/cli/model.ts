@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PerturbOptions } from '../audio/augment.js';
 import { type Fold, groupKFold, speakerSplit } from '../datasets/split.js';
 import type { LabelledItem } from '../datasets/types.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -34,14 +35,23 @@ async function startBackend(flag: unknown): Promise<BackendName> {
   return useBackend(name).catch(rethrowAsUsage);
 }
 
+/** Audio augmentation of `train --augment`: one perturbed copy of every training recording. */
+export const AUDIO_AUGMENT: PerturbOptions = {
+  speed: [0.9, 1.1],
+  noiseSnrDb: [15, 35],
+  gainDb: [-6, 6],
+  seed: 1,
+};
+
 async function featurise(
   items: LabelledItem[],
   spec: FeatureSpec,
   jobs?: number,
+  perturb?: PerturbOptions,
 ): Promise<{ rows: FeatureRow[]; dropped: string[] }> {
   const rows: FeatureRow[] = [];
   const dropped: string[] = [];
-  for await (const { item, result } of extractItems(items, spec, { jobs })) {
+  for await (const { item, result } of extractItems(items, spec, { jobs, perturb })) {
     if (result.ok)
       rows.push({
         path: item.path,
@@ -90,7 +100,8 @@ Options:
   --val-speakers a,b     hold these speakers out for validation (early stopping on their UA)
   --folds K              first cross-validate over K speaker folds (UA per fold, mean ± std in the
                          report), then train the saved model on every speaker
-  --augment              SpecAugment masks and time shift while training (series features)
+  --augment              data augmentation: one speed-, gain- and noise-perturbed copy of every
+                         training recording, and SpecAugment masks and time shift (series)
   --seed N               seed of weights, batch order, dropout and augmentation (default 3)
   --spec FILE            FeatureSpec JSON (default: 2.5 s, 40 MFCC + deltas, per-utterance CMVN)
   --backend NAME         tensorflow, wasm or cpu (default: the fastest installed)
@@ -139,7 +150,7 @@ async function trainOne(
     learningRate: s.learningRate,
     seed: s.seed,
     earlyStopping: val ? { patience: 10 } : false,
-    ...(s.augment ? { augment: { specAugment: {}, shift: 0.1 } } : {}),
+    ...(s.augment && s.spec.output.type === 'series' ? { augment: { specAugment: {}, shift: 0.1 } } : {}),
     onEpochEnd: (epoch, log) => {
       if (s.quiet) return;
       const eta = ((performance.now() - t0) / 1000 / (epoch + 1)) * (s.epochs - epoch - 1);
@@ -198,10 +209,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   const spec = defineFeatureSpec(
     flags.spec ? JSON.parse(readFileSync(flags.spec as string, 'utf8')) : TRAIN_SPEC,
   );
-  if (flags.augment && spec.output.type !== 'series')
-    throw new UsageError(
-      "train: --augment needs series features (the spec's output is per-utterance statistics).",
-    );
   const quiet = Boolean(flags.quiet);
   const backend = await startBackend(flags.backend);
   const { items } = await scanAll(positionals, flags.dataset as string | undefined, quiet);
@@ -227,6 +234,19 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (all.rows.length === 0) throw new UsageError('train: no usable training recordings.');
   const byPath = new Map(all.rows.map((r) => [r.path, r]));
   const rowsOf = (list: LabelledItem[]) => list.flatMap((i) => byPath.get(i.path) ?? []);
+  // --augment: a speed-, gain- and noise-perturbed copy of every recording, for training rows only.
+  const perturbed = flags.augment
+    ? new Map(
+        (await featurise(items, spec, flags.jobs as number | undefined, AUDIO_AUGMENT)).rows.map((r) => [
+          r.path,
+          r,
+        ]),
+      )
+    : null;
+  const trainingRowsOf = (list: LabelledItem[]) => [
+    ...rowsOf(list),
+    ...(perturbed ? list.flatMap((i) => perturbed.get(i.path) ?? []) : []),
+  ];
   const settings: TrainSettings = {
     arch,
     spec,
@@ -242,7 +262,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const cv: { name: string; speakers: string[]; evaluation: Evaluation }[] = [];
   for (const [i, fold] of (folds ?? []).entries()) {
     const tag = `fold ${i + 1}/${folds?.length}: `;
-    const { model } = await trainOne(settings, rowsOf(fold.train), undefined, tag);
+    const { model } = await trainOne(settings, trainingRowsOf(fold.train), undefined, tag);
     const evaluation = await model.evaluate(rowsOf(fold.test));
     model.dispose();
     cv.push({ name: fold.name, speakers: fold.testSpeakers, evaluation });
@@ -250,7 +270,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       `${tag}UA ${(100 * evaluation.unweightedAccuracy).toFixed(1)}% on ${fold.testSpeakers.join(' ')}`,
     );
   }
-  const trainRows = rowsOf(split ? split.train : items);
+  const trainRows = trainingRowsOf(split ? split.train : items);
   const valRows = split ? rowsOf(split.validation) : undefined;
   if (!quiet)
     console.error(

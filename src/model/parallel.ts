@@ -88,19 +88,18 @@ export async function startReplicas(
   for (let r = 0; r < count; r++) {
     const worker = new Worker(url, { workerData: { topology, weights, ...setup } });
     worker.unref();
-    let pending: ((v: unknown) => void)[] = [];
+    // Replies come back in request order; a worker error fails every request still waiting.
+    let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
     let failed: unknown = null;
-    const rejectors: ((e: unknown) => void)[] = [];
-    worker.on('message', (m) => pending.shift()?.(m));
+    worker.on('message', (m) => pending.shift()?.resolve(m));
     worker.on('error', (e) => {
       failed = e;
-      for (const reject of rejectors) reject(e);
+      for (const p of pending.splice(0)) p.reject(e);
     });
     const ask = <T>(msg: object): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         if (failed) return reject(failed);
-        pending.push(resolve as (v: unknown) => void);
-        rejectors.push(reject);
+        pending.push({ resolve: resolve as (v: unknown) => void, reject });
         worker.postMessage(msg);
       });
     await ask({ type: 'ready' });

@@ -10,10 +10,16 @@
  * @internal
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { PerturbOptions } from '../audio/augment.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import { type FileResult, processFile } from './process-file.js';
 
-const { paths, shared } = workerData as { spec: FeatureSpec; paths: string[]; shared: SharedArrayBuffer };
+const { paths, shared, perturb } = workerData as {
+  spec: FeatureSpec;
+  paths: string[];
+  shared: SharedArrayBuffer;
+  perturb?: PerturbOptions;
+};
 // Rebuilt here rather than used as received: a structured clone arrives as dictionary-mode objects.
 const spec = defineFeatureSpec((workerData as { spec: FeatureSpec }).spec);
 const control = new Int32Array(shared); // [0] next index to claim, [1] stop flag
@@ -29,7 +35,7 @@ for (;;) {
   if (Atomics.load(control, 1) !== 0) break;
   const index = Atomics.add(control, 0, 1);
   if (index >= paths.length) break;
-  const result = processFile(paths[index], spec);
+  const result = processFile(paths[index], spec, perturb);
   batch.push({ index, result: result instanceof Promise ? await result : result });
   // Small batches near the end, so the last results are not held back.
   if (batch.length >= BATCH || paths.length - index < 4 * BATCH) flush();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { PerturbOptions } from '../audio/augment.js';
 import type { LabelledItem } from '../datasets/types.js';
 import type { FeatureSpec } from '../features/spec.js';
 import { type FileResult, processFile } from './process-file.js';
@@ -12,6 +13,11 @@ export interface ExtractOptions {
   jobs?: number;
   /** Stops handing out work; results already running still arrive. */
   signal?: AbortSignal;
+  /**
+   * Features of a perturbed copy of each file instead of the file itself (data augmentation, see
+   * {@link perturbAudio}); each file's draw is seeded by `seed` and its own samples.
+   */
+  perturb?: PerturbOptions;
 }
 
 /** One item's outcome, in item order. */
@@ -55,7 +61,7 @@ export async function* extractItems(
       // async generator only runs microtasks.
       await new Promise<void>((r) => setImmediate(r));
       if (options.signal?.aborted) return;
-      yield { index: i, item: items[i], result: await processFile(items[i].path, spec) };
+      yield { index: i, item: items[i], result: await processFile(items[i].path, spec, options.perturb) };
     }
     return;
   }
@@ -68,7 +74,9 @@ export async function* extractItems(
   const onAbort = () => Atomics.store(control, 1, 1);
   options.signal?.addEventListener('abort', onAbort);
   const workers = Array.from({ length: jobs }, () => {
-    const w = new Worker(url, { workerData: { spec, paths, shared: control.buffer } });
+    const w = new Worker(url, {
+      workerData: { spec, paths, shared: control.buffer, perturb: options.perturb },
+    });
     let finished = false;
     w.on('message', (m: { index: number; result: FileResult }[] | 'done') => {
       if (m === 'done') {

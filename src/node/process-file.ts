@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
 import { toMono } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
 import type { FeatureMatrix } from '../dsp/types.js';
@@ -28,7 +29,11 @@ function hashSamples(x: Float32Array): string {
  * in a worker thread (or a batch loop) where blocking for one small file costs less than a
  * thread-pool round trip. @internal
  */
-export function processFile(path: string, spec: FeatureSpec): FileResult | Promise<FileResult> {
+export function processFile(
+  path: string,
+  spec: FeatureSpec,
+  perturb?: PerturbOptions,
+): FileResult | Promise<FileResult> {
   try {
     let bytes: Uint8Array;
     try {
@@ -39,12 +44,12 @@ export function processFile(path: string, spec: FeatureSpec): FileResult | Promi
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path)) {
       return decodeAudioBytes(bytes, path).then(
-        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec),
+        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec, perturb),
         (e: unknown) => failure(e),
       );
     }
     const { sampleRate, channels } = decodeWav(bytes);
-    return featurise(toMono(channels), sampleRate, spec);
+    return featurise(toMono(channels), sampleRate, spec, perturb);
   } catch (e) {
     return failure(e);
   }
@@ -56,10 +61,22 @@ function failure(e: unknown): FileResult {
   return { ok: false, code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
 }
 
-function featurise(mono: Float32Array, sampleRate: number, spec: FeatureSpec): FileResult {
+function featurise(
+  mono: Float32Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+  perturb?: PerturbOptions,
+): FileResult {
   try {
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
-    const features = computeFeatures(mono, sampleRate, spec);
+    // A perturbed copy is seeded by the options' seed and the audio itself, so each file differs.
+    const input = perturb
+      ? perturbAudio(mono, sampleRate, {
+          ...perturb,
+          seed: ((perturb.seed ?? 0) ^ Number.parseInt(hashSamples(mono).slice(0, 8), 16)) >>> 0,
+        }).signal
+      : mono;
+    const features = computeFeatures(input, sampleRate, spec);
     for (let i = 0; i < features.data.length; i++) {
       if (!Number.isFinite(features.data[i]))
         return { ok: false, code: 'NON_FINITE_SAMPLES', message: 'the features are not finite' };
