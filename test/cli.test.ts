@@ -248,6 +248,8 @@ describe.skipIf(!built)('speech-emotion train, evaluate and predict (built dist/
         '--folds',
         '2',
         '--augment',
+        '--workers',
+        '2',
         '--quiet',
       ],
       root,
@@ -257,6 +259,7 @@ describe.skipIf(!built)('speech-emotion train, evaluate and predict (built dist/
     const cvReport = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
     expect(cvReport.crossValidation.folds).toHaveLength(2);
     expect(cvReport.trainCount).toBe(64); // 32 recordings and a perturbed copy of each (--augment)
+    expect(cvReport.training.workers).toBe(2);
     expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/Mean UA \d+\.\d% ± \d+\.\d/);
     expect(cli(['train', 'ravdess', '--out', 'x', '--folds', '2', '--val-speakers', '01'], root).status).toBe(
       2,

@@ -102,6 +102,7 @@ Options:
                          report), then train the saved model on every speaker
   --augment              data augmentation: one speed-, gain- and noise-perturbed copy of every
                          training recording, and SpecAugment masks and time shift (series)
+  --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
   --seed N               seed of weights, batch order, dropout and augmentation (default 3)
   --spec FILE            FeatureSpec JSON (default: 2.5 s, 40 MFCC + deltas, per-utterance CMVN)
   --backend NAME         tensorflow, wasm or cpu (default: the fastest installed)
@@ -124,6 +125,7 @@ interface TrainSettings {
   learningRate: number;
   seed: number;
   augment: boolean;
+  workers: number;
   quiet: boolean;
 }
 
@@ -149,6 +151,7 @@ async function trainOne(
     batchSize: s.batchSize,
     learningRate: s.learningRate,
     seed: s.seed,
+    workers: s.workers,
     earlyStopping: val ? { patience: 10 } : false,
     ...(s.augment && s.spec.output.type === 'series' ? { augment: { specAugment: {}, shift: 0.1 } } : {}),
     onEpochEnd: (epoch, log) => {
@@ -185,6 +188,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'val-speakers': 'string',
       folds: 'number',
       augment: 'boolean',
+      workers: 'number',
       seed: 'number',
       spec: 'string',
       backend: 'string',
@@ -256,6 +260,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     learningRate: (flags['learning-rate'] as number | undefined) ?? 2e-3,
     seed: (flags.seed as number | undefined) ?? 3,
     augment: Boolean(flags.augment),
+    workers: (flags.workers as number | undefined) ?? 1,
     quiet,
   };
   const t0 = performance.now();
