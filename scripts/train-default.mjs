@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMOTIONS, EmotionModel, evaluatePredictions, plotConfusion, savePlot } from '../dist/node.js';
+import { writeCardFigures } from './card-figures.mjs';
 import {
   FOLDS_FILE,
   ROOT,
@@ -99,6 +100,7 @@ const metrics = {
     count: regression.count,
     note: 'seen in training; a regression guard, not a generalisation estimate',
   },
+  folds,
   trainingRows: rows.length,
   minutes,
   command: 'npm run train:default',
@@ -128,6 +130,7 @@ if (existsSync(join(opt.out, 'README.md'))) cpSync(join(opt.out, 'README.md'), j
 mkdirSync(join(opt.out, '..'), { recursive: true });
 rmSync(opt.out, { recursive: true, force: true });
 renameSync(tmp, opt.out);
+if (existsSync(join(opt.out, 'README.md'))) writeCardFigures(opt.out);
 log(
   `saved ${relative(ROOT, opt.out)}: ${pct(regression.unweightedAccuracy)} UA on the regression split; ${minutes.toFixed(1)} min in all`,
 );
