@@ -25,7 +25,7 @@ export function figuresMarkdown(m, folds) {
   ];
   for (const f of cv.folds)
     lines.push(
-      `| ${f.fold} | ${folds.ravdess[f.fold].join(', ')} | ${pct(f.ravdess)} | ${f.saveeSpeaker ?? '—'} | ${f.savee === undefined ? '—' : pct(f.savee)} |`,
+      `| ${f.fold} | ${folds.ravdess[f.fold].join(', ')} | ${pct(f.ravdess)} | ${f.saveeSpeaker ? (folds.savee[f.saveeSpeaker]?.join(', ') ?? f.saveeSpeaker) : '—'} | ${f.savee === undefined ? '—' : pct(f.savee)} |`,
     );
   lines.push(
     `| **mean ± std** | | **${pct(cv.ravdessUA)} ± ${pct(cv.ravdessStd)}** | | **${pct(cv.saveeUA)} ± ${pct(cv.saveeStd)}** |`,
@@ -50,7 +50,7 @@ export function figuresMarkdown(m, folds) {
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
     `RAVDESS actors ${m.regression.speakers.ravdess.join(', ')} and SAVEE ${m.regression.speakers.savee.join(', ')}, ${m.regression.count} clips: UA ${pct(m.regression.unweightedAccuracy)}.`,
     '',
-    `Training: ${m.trainingRows} rows (each recording and one perturbed copy), ${m.minutes.toFixed(0)} minutes for the cross-validation and the final model together with \`${m.command}\` on a 2-core x86-64 machine, Node ${m.node}, wasm backend, one thread.`,
+    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, one thread, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} processes, \`scripts/cv.mjs\`, minutes summed)` : ''}; final model and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
   );
   return lines.join('\n');
 }

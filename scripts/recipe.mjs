@@ -185,7 +185,7 @@ export function combinedFolds(folds) {
     name,
     ravdess: new Set(actors),
     savee: new Set(s[i]?.[1] ?? []),
-    saveeName: s[i]?.[0] ?? null,
+    saveeName: s[i]?.[0] ?? null, // the fold's name in dev-folds.json
   }));
 }
 

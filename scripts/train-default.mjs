@@ -3,7 +3,8 @@
 //   2. the final model on every development speaker (an ensemble of seeded members);
 //   3. models/default: model.json, weights.bin, metrics.json, confusion.png/.svg, README.md (model card).
 //
-//   node scripts/train-default.mjs [--recipe scripts/recipes/default.json] [--out models/default] [--skip-cv]
+//   node scripts/train-default.mjs [--recipe scripts/recipes/default.json] [--out models/default]
+//                                  [--skip-cv | --cv-from a.json,b.json (scripts/cv.mjs outputs)]
 //
 // Needs the built package (npm run build) and the datasets (SPEECH_EMOTION_DATA or ../shared/datasets).
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values: opt } = parseArgs({
     recipe: { type: 'string', default: join(ROOT, 'scripts/recipes/default.json') },
     out: { type: 'string', default: join(ROOT, 'models/default') },
     'skip-cv': { type: 'boolean', default: false },
+    'cv-from': { type: 'string' },
   },
 });
 const recipe = loadRecipe(opt.recipe);
@@ -38,30 +40,68 @@ const folds = JSON.parse(readFileSync(FOLDS_FILE, 'utf8'));
 await startBackend();
 log(`recipe ${recipe.name} (${relative(ROOT, opt.recipe)})`);
 
-// 1. Cross-validation.
-let cv = null;
-const previous = join(opt.out, 'metrics.json');
-if (opt['skip-cv'] && existsSync(previous)) {
-  cv = JSON.parse(readFileSync(previous, 'utf8')).crossValidation;
-  log('cross-validation skipped: figures kept from the previous metrics.json');
-} else {
-  const r = await crossValidate(recipe, { log });
+// 1. Cross-validation (or its results from scripts/cv.mjs runs of the same recipe, --cv-from).
+function summariseCv(r) {
   const perClass = {};
-  const datasets = {};
+  const pooled = {};
   for (const ds of ['ravdess', 'savee']) {
     const idx = r.predictions.truth.map((t, i) => (t.startsWith(`${ds}:`) ? i : -1)).filter((i) => i >= 0);
     const truth = idx.map((i) => r.predictions.truth[i].slice(ds.length + 1));
     const pred = idx.map((i) => r.predictions.predicted[i].slice(ds.length + 1));
-    const labels = ds === 'savee' ? EMOTIONS.filter((l) => l !== 'calm') : [...EMOTIONS];
-    const e = evaluatePredictions(truth, pred, labels);
-    perClass[ds] = Object.fromEntries(Object.entries(e.perClass).map(([l, m]) => [l, m.recall]));
-    datasets[ds] = e;
+    // All eight labels: a SAVEE clip can be predicted "calm" though SAVEE has none.
+    const e = evaluatePredictions(truth, pred, [...EMOTIONS]);
+    perClass[ds] = Object.fromEntries(
+      Object.entries(e.perClass)
+        .filter(([, m]) => m.support > 0)
+        .map(([l, m]) => [l, m.recall]),
+    );
+    pooled[ds] = e;
   }
-  cv = { ...r.summary, folds: r.folds, perClassRecall: perClass, pooled: datasets };
+  return { ...r.summary, folds: r.folds, perClassRecall: perClass, pooled };
 }
-log(
-  `cross-validated UA: RAVDESS ${pct(cv.ravdessUA)} ± ${pct(cv.ravdessStd)}, SAVEE ${pct(cv.saveeUA)} ± ${pct(cv.saveeStd)}`,
-);
+
+function mergeRuns(files) {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  for (const r of runs)
+    if (r.recipe.name !== recipe.name)
+      throw new Error(`${r.recipe.name} in --cv-from is not the recipe ${recipe.name}`);
+  const folds = runs.flatMap((r) => r.folds).sort((a, b) => a.fold.localeCompare(b.fold));
+  const rav = folds.map((f) => f.ravdess);
+  const sav = folds.filter((f) => f.savee !== undefined).map((f) => f.savee);
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  const std = (a) => Math.sqrt(mean(a.map((x) => (x - mean(a)) ** 2)));
+  return {
+    summary: {
+      recipe: recipe.name,
+      ravdessUA: mean(rav),
+      ravdessStd: std(rav),
+      saveeUA: mean(sav),
+      saveeStd: std(sav),
+      minutes: runs.reduce((a, r) => a + r.summary.minutes, 0),
+    },
+    folds,
+    predictions: {
+      truth: runs.flatMap((r) => r.predictions.truth),
+      predicted: runs.flatMap((r) => r.predictions.predicted),
+    },
+  };
+}
+
+let cv = null;
+const previous = join(opt.out, 'metrics.json');
+if (opt['cv-from']) {
+  log(
+    `cross-validation results from ${opt['cv-from']} (scripts/cv.mjs runs of this recipe); read after training`,
+  );
+} else if (opt['skip-cv'] && existsSync(previous)) {
+  cv = JSON.parse(readFileSync(previous, 'utf8')).crossValidation;
+  log('cross-validation skipped: figures kept from the previous metrics.json');
+} else {
+  const r = await crossValidate(recipe, { log });
+  mkdirSync(join(ROOT, '.cache', 'cv'), { recursive: true });
+  writeFileSync(join(ROOT, '.cache', 'cv', `${recipe.name}.json`), `${JSON.stringify(r)}\n`); // kept in case a later step fails
+  cv = summariseCv(r);
+}
 
 // 2. Final model on every development speaker.
 const items = await developmentItems();
@@ -76,6 +116,22 @@ for (let m = 0; m < (recipe.ensemble ?? 1); m++) {
   );
 }
 const model = members.length > 1 ? await EmotionModel.ensemble(members) : members[0];
+
+if (!cv) {
+  const files = opt['cv-from'].split(',');
+  // The runs may still be going in other processes: wait for their results (up to an hour).
+  for (let waited = 0; files.some((f) => !existsSync(f)); waited += 10) {
+    if (waited >= 3600)
+      throw new Error(`--cv-from: ${files.filter((f) => !existsSync(f)).join(', ')} never appeared`);
+    if (waited % 120 === 0) log(`waiting for ${files.filter((f) => !existsSync(f)).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+  cv = summariseCv(mergeRuns(files));
+  cv.runs = files.map((f) => relative(ROOT, f));
+}
+log(
+  `cross-validated UA: RAVDESS ${pct(cv.ravdessUA)} ± ${pct(cv.ravdessStd)}, SAVEE ${pct(cv.saveeUA)} ± ${pct(cv.saveeStd)}`,
+);
 
 // The regression split: a fixed part of the development data (seen in training). CI checks that the
 // shipped model still scores what it scored here, so a change to the feature code cannot silently
