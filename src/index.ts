@@ -57,6 +57,7 @@ export {
 export { type DatasetSummary, type SpeakerSummary, formatSummary, summarize } from './datasets/summary.js';
 export {
   DEFAULT_FEATURE_SPEC,
+  FEATURE_RESAMPLING,
   FEATURE_SPEC_VERSION,
   type FeatureSpec,
   type FrameStatistic,

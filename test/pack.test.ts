@@ -15,7 +15,8 @@ const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encod
 describe.skipIf(!READY)('the packed package', () => {
   it('installs from its tarball and predicts a WAV with npx speech-emotion predict --json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'se-pack-'));
-    const pack = npm(['pack', '--json', '--pack-destination', dir], ROOT);
+    // --ignore-scripts: `prepare` would rebuild dist/ under the other test files' feet.
+    const pack = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT);
     expect(pack.status, pack.stderr).toBe(0);
     const [info] = JSON.parse(pack.stdout);
     const files: string[] = info.files.map((f: { path: string }) => f.path);
