@@ -14,6 +14,25 @@ function cli(args: string[], cwd: string): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
 }
 
+/** The CLI without blocking this test worker (long runs: a blocked worker misses vitest's RPC deadline). */
+function cliAsync(
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Speech-like test audio: noise bursts shaped by a syllable-rate envelope, seeded. */
 function voice(seed: number, seconds: number, rate = 16000): Float32Array {
   let s = seed * 7919 + 1;
@@ -306,7 +325,7 @@ describe.skipIf(!built || !HAS_DATA)(
       expect(readFileSync(join(out, 'savee.csv'), 'utf8').trim().split('\n')).toHaveLength(361);
     });
 
-    it('trains cnn1d on RAVDESS actors 01–04 and scores clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', () => {
+    it('trains cnn1d on RAVDESS actors 01–04 and scores clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'se-acc-'));
       const manifest = (actors: string[]) => {
         const lines = ['path,label,speaker'];
@@ -323,13 +342,13 @@ describe.skipIf(!built || !HAS_DATA)(
       };
       writeFileSync(join(dir, 'train.csv'), manifest(['01', '02', '03', '04']));
       writeFileSync(join(dir, 'test.csv'), manifest(['05', '06']));
-      const t = cli(
+      const t = await cliAsync(
         ['train', 'train.csv', '--out', 'model', '--epochs', '40', '--seed', '3', '--quiet'],
         dir,
       );
       expect(t.status, t.stderr).toBe(0);
       expect(t.stderr).not.toMatch(/Hi there|looks like you are running/);
-      const e = cli(['evaluate', 'model', 'test.csv', '--json'], dir);
+      const e = await cliAsync(['evaluate', 'model', 'test.csv', '--json'], dir);
       expect(e.status, e.stderr).toBe(0);
       const metrics = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
       console.log(`CLI cnn1d, RAVDESS 01–04 → 05–06: UA ${metrics.unweightedAccuracy.toFixed(3)}`);

@@ -1,6 +1,6 @@
 // The published artifact: `npm pack`, installed into an empty folder, runs the main job with no
 // other files: `npx speech-emotion predict <file> --json` with the bundled model.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,19 @@ import { ROOT } from './helpers/data.js';
 const READY =
   existsSync(join(ROOT, 'dist', 'cli.js')) && existsSync(join(ROOT, 'models', 'default', 'model.json'));
 const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8' });
+/** npm without blocking this test worker: an install can take long enough to miss vitest's RPC deadline. */
+const npmAsync = (args: string[], cwd: string): Promise<{ status: number | null; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn('npm', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
 
 describe.skipIf(!READY)('the packed package', () => {
-  it('installs from its tarball and predicts a WAV with npx speech-emotion predict --json', () => {
+  it('installs from its tarball and predicts a WAV with npx speech-emotion predict --json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'se-pack-'));
     // --ignore-scripts: `prepare` would rebuild dist/ under the other test files' feet.
     const pack = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT);
@@ -41,7 +51,7 @@ describe.skipIf(!READY)('the packed package', () => {
       join(app, 'package.json'),
       JSON.stringify({ name: 'app', version: '1.0.0', private: true }),
     );
-    const install = npm(
+    const install = await npmAsync(
       ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename)],
       app,
     );
