@@ -425,7 +425,7 @@ export class EmotionModel {
       options.classWeights === 'none' || c === 0 ? 1 : rows.length / (k * c),
     );
     const lossConfig: LossConfig = { k, eps: options.labelSmoothing ?? 0, classWeights: weights };
-    const loss = makeLoss(tf, lossConfig);
+    const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
     const learningRate = options.learningRate ?? 1e-3;
     const optimizer = tf.train.adam(learningRate);
     this.net.compile({ optimizer, loss });
@@ -452,9 +452,7 @@ export class EmotionModel {
     // A seeded tfjs Dropout layer draws the same mask at every call; giving each dropout layer a
     // fresh seed from our generator before every batch makes the masks differ per step and the run
     // repeatable.
-    const dropouts = this.net.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as {
-      seed?: number;
-    }[];
+    const dropouts = this.net.layers.filter((l) => l.getClassName() === 'Dropout').length;
     const log: EpochLog[] = [];
     let best = { ua: Number.NEGATIVE_INFINITY, epoch: -1, weights: null as TF.Tensor[] | null };
     let stopped: TrainingSummary['stopped'] = 'epochs';
@@ -474,7 +472,10 @@ export class EmotionModel {
         let batches = 0;
         for (let b = 0; b < order.length; b += batchSize) {
           if (options.signal?.aborted) break;
-          for (const d of dropouts) d.seed = Math.floor(random() * 2147483647);
+          seedDropouts(
+            this.net,
+            Array.from({ length: dropouts }, () => Math.floor(random() * 2147483647)),
+          );
           const batch = order.slice(b, b + batchSize);
           const data = new Float32Array(batch.length * per);
           batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
@@ -519,6 +520,7 @@ export class EmotionModel {
       if (best.weights) this.net.setWeights(best.weights);
     } finally {
       tf.dispose([yOne, ...(best.weights ?? [])]);
+      disposeLoss();
       await Promise.all((replicas ?? []).map((r) => r.close()));
     }
     this.meta.training = {

@@ -12,16 +12,21 @@ export interface LossConfig {
   classWeights: number[];
 }
 
-/** The weighted, optionally smoothed cross-entropy `fit` trains with. @internal */
-export function makeLoss(tf: typeof TF, c: LossConfig): (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar {
+/** The weighted, optionally smoothed cross-entropy `fit` trains with, and a way to free its class weights. @internal */
+export function makeLoss(
+  tf: typeof TF,
+  c: LossConfig,
+): { loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar; dispose: () => void } {
   const w = tf.tensor1d(c.classWeights);
-  tf.keep(w);
-  return (yTrue, yPred) =>
-    tf.tidy(() => {
-      const target = c.eps ? tf.add(tf.mul(yTrue, 1 - c.eps), c.eps / c.k) : yTrue;
-      const perItem = tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
-      return tf.mean(tf.mul(perItem, tf.sum(tf.mul(yTrue, w), -1))) as TF.Scalar;
-    });
+  return {
+    loss: (yTrue, yPred) =>
+      tf.tidy(() => {
+        const target = c.eps ? tf.add(tf.mul(yTrue, 1 - c.eps), c.eps / c.k) : yTrue;
+        const perItem = tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
+        return tf.mean(tf.mul(perItem, tf.sum(tf.mul(yTrue, w), -1))) as TF.Scalar;
+      }),
+    dispose: () => w.dispose(),
+  };
 }
 
 /** Sets the seed of every Dropout layer of a network, in layer order. @internal */

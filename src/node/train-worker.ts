@@ -23,7 +23,7 @@ const tfl = await loadLayers();
 await useBackend(data.backend as never);
 const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
 net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
-const loss = makeLoss(tf, data.loss);
+const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
 const optimizer = tf.train.adam(data.learningRate);
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
 
