@@ -17,8 +17,9 @@ export function figuresMarkdown(m, folds) {
   const lines = [
     `Speaker-independent cross-validation on \`dev-folds.json\` (recipe \`${m.recipe.name}\`): fold *i*`,
     'holds out RAVDESS fold *i* and, for *i* ≤ 3, SAVEE speaker *i*; every model trains on all other',
-    'speakers of both corpora. Unweighted accuracy (UA, mean per-class recall), chance 12.5% (RAVDESS,',
-    '8 classes) and 14.3% (SAVEE, 7 classes):',
+    `speakers of both corpora${(m.recipe.ensemble ?? 1) > 1 ? `, and each fold's predictions average ${m.recipe.ensemble} members trained with different seeds, as the shipped model does` : ''}.`,
+    'Unweighted accuracy (UA, mean per-class recall), chance 12.5% (RAVDESS, 8 classes) and 14.3%',
+    '(SAVEE, 7 classes):',
     '',
     '| fold | held-out RAVDESS actors | RAVDESS UA | held-out SAVEE speaker | SAVEE UA |',
     '| --- | --- | --- | --- | --- |',
@@ -50,7 +51,7 @@ export function figuresMarkdown(m, folds) {
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
     `RAVDESS actors ${m.regression.speakers.ravdess.join(', ')} and SAVEE ${m.regression.speakers.savee.join(', ')}, ${m.regression.count} clips: UA ${pct(m.regression.unweightedAccuracy)}.`,
     '',
-    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, one thread, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} processes, \`scripts/cv.mjs\`, minutes summed)` : ''}; final model and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
+    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, one thread, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} processes, \`scripts/cv.mjs\`, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
   );
   return lines.join('\n');
 }

@@ -87,7 +87,7 @@ export async function featureRows(recipe, items, copy = 0, log = () => {}) {
     mkdirSync(dirname(file), { recursive: true });
     const rows = [...byPath.values()];
     writeFileSync(
-      `${file}.tmp`,
+      `${file}.${process.pid}.tmp`,
       encodeFeatureSet({
         spec: recipe.spec,
         specHash: featureSpecHash(recipe.spec),
@@ -95,7 +95,7 @@ export async function featureRows(recipe, items, copy = 0, log = () => {}) {
         rows,
       }),
     );
-    renameSync(`${file}.tmp`, file);
+    renameSync(`${file}.${process.pid}.tmp`, file);
     log(`features ${key}: ${missing.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return items.map((it) => byPath.get(it.path));
@@ -189,7 +189,12 @@ export function combinedFolds(folds) {
   }));
 }
 
-export async function crossValidate(recipe, { folds: only, log = () => {} } = {}) {
+/**
+ * Cross-validates the recipe on the combined folds (or only those in `folds`). Trains every member of
+ * the recipe's ensemble, or only member `member` (1-based), so members can run in separate processes;
+ * scripts/cv-combine.mjs and train-default.mjs --cv-from average the saved per-clip probabilities.
+ */
+export async function crossValidate(recipe, { folds: only, member, log = () => {} } = {}) {
   await startBackend();
   const items = await developmentItems();
   const folds = combinedFolds(JSON.parse(readFileSync(FOLDS_FILE, 'utf8')));
@@ -197,6 +202,7 @@ export async function crossValidate(recipe, { folds: only, log = () => {} } = {}
   const results = [];
   const allTruth = [];
   const allPred = [];
+  const clips = []; // per test clip: path, dataset, label, fold, each member's probabilities
   for (const [i, fold] of folds.entries()) {
     if (only && !only.includes(i + 1)) continue;
     const held = (it) =>
@@ -209,14 +215,26 @@ export async function crossValidate(recipe, { folds: only, log = () => {} } = {}
     const members = recipe.ensemble ?? 1;
     const models = [];
     for (let m = 0; m < members; m++)
-      models.push(
-        await trainModel(recipe, rows, {
-          seed: (recipe.seed ?? 1) + 1000 * m,
-          log,
-          tag: `fold ${i + 1} model ${m + 1}: `,
-        }),
-      );
+      if (member === undefined || member === m + 1)
+        models.push(
+          await trainModel(recipe, rows, {
+            seed: (recipe.seed ?? 1) + 1000 * m,
+            log,
+            tag: `fold ${i + 1} model ${m + 1}: `,
+          }),
+        );
     const probs = await ensembleProbs(models, test);
+    const perMember = [];
+    for (const m of models) perMember.push(await ensembleProbs([m], test));
+    test.forEach((r, j) =>
+      clips.push({
+        path: r.path,
+        dataset: r.dataset,
+        label: r.label,
+        fold: i + 1,
+        probs: perMember.map((p) => Array.from(p[j], (v) => Number(v.toFixed(5)))),
+      }),
+    );
     for (const m of models) m.dispose();
     const pred = probs.map((p) => EMOTIONS[argmax(p)]);
     const entry = { fold: fold.name, saveeSpeaker: fold.saveeName };
@@ -248,5 +266,78 @@ export async function crossValidate(recipe, { folds: only, log = () => {} } = {}
     saveeStd: sav.length ? std(sav) : null,
     minutes: (performance.now() - t0) / 60000,
   };
-  return { summary, folds: results, recipe, predictions: { truth: allTruth, predicted: allPred } };
+  return {
+    summary,
+    folds: results,
+    recipe,
+    labels: [...EMOTIONS],
+    // Which members of the recipe's ensemble were trained (1-based; member k has seed + 1000·(k−1)).
+    members: member === undefined ? Array.from({ length: recipe.ensemble ?? 1 }, (_, m) => m + 1) : [member],
+    predictions: { truth: allTruth, predicted: allPred },
+    clips,
+  };
+}
+
+/**
+ * Combines scripts/cv.mjs results (their saved per-clip probabilities): every clip's probabilities
+ * are averaged, with equal weight, over the member models of all runs that tested it, then scored
+ * per fold as crossValidate scores one run. Runs of different members on the same folds make an
+ * ensemble; runs on different folds are concatenated. Every clip must have the same number of
+ * members. `keep` limits the members taken from each run.
+ */
+export function combineRuns(runs, { keep = Number.POSITIVE_INFINITY } = {}) {
+  for (const r of runs)
+    if (!r.clips) throw new Error(`a run of ${r.recipe?.name} has no per-clip probabilities`);
+  const folds = combinedFolds(JSON.parse(readFileSync(FOLDS_FILE, 'utf8')));
+  const byClip = new Map();
+  for (const r of runs)
+    for (const c of r.clips) {
+      const e = byClip.get(c.path) ?? { ...c, sum: new Float64Array(EMOTIONS.length), n: 0 };
+      for (const p of c.probs.slice(0, keep)) {
+        p.forEach((v, k) => {
+          e.sum[k] += v;
+        });
+        e.n++;
+      }
+      byClip.set(c.path, e);
+    }
+  const clips = [...byClip.values()];
+  const members = clips[0].n;
+  if (clips.some((c) => c.n !== members))
+    throw new Error('the runs give different numbers of member models for different clips');
+  const results = [];
+  const truthAll = [];
+  const predAll = [];
+  for (const f of [...new Set(clips.map((c) => c.fold))].sort((a, b) => a - b)) {
+    const entry = { fold: folds[f - 1].name, saveeSpeaker: folds[f - 1].saveeName };
+    for (const ds of ['ravdess', 'savee']) {
+      const g = clips.filter((c) => c.fold === f && c.dataset === ds);
+      if (!g.length) continue;
+      const truth = g.map((c) => c.label);
+      const pred = g.map((c) => EMOTIONS[argmax(c.sum)]);
+      entry[ds] = unweightedAccuracy(
+        truth,
+        pred,
+        ds === 'savee' ? EMOTIONS.filter((l) => l !== 'calm') : EMOTIONS,
+      );
+      truthAll.push(...truth.map((t) => `${ds}:${t}`));
+      predAll.push(...pred.map((t) => `${ds}:${t}`));
+    }
+    results.push(entry);
+  }
+  const rav = results.map((r) => r.ravdess);
+  const sav = results.filter((r) => r.savee !== undefined).map((r) => r.savee);
+  return {
+    summary: {
+      recipe: runs[0].recipe.name,
+      members,
+      ravdessUA: mean(rav),
+      ravdessStd: std(rav),
+      saveeUA: sav.length ? mean(sav) : null,
+      saveeStd: sav.length ? std(sav) : null,
+      minutes: runs.reduce((a, r) => a + r.summary.minutes, 0),
+    },
+    folds: results,
+    predictions: { truth: truthAll, predicted: predAll },
+  };
 }

@@ -5,6 +5,11 @@
 //
 //   node scripts/train-default.mjs [--recipe scripts/recipes/default.json] [--out models/default]
 //                                  [--skip-cv | --cv-from a.json,b.json (scripts/cv.mjs outputs)]
+//                                  [--member k | --members-from]
+//
+// To use both cores for an ensemble: run `--member 1` and `--member 2` side by side (each trains
+// and saves one final member under .cache/members), then the full run with `--members-from` loads
+// them instead of training again. A member's training is seeded, so the result is the same.
 //
 // Needs the built package (npm run build) and the datasets (SPEECH_EMOTION_DATA or ../shared/datasets).
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { writeCardFigures } from './card-figures.mjs';
 import {
   FOLDS_FILE,
   ROOT,
+  combineRuns,
   crossValidate,
   developmentItems,
   featureRows,
@@ -29,6 +35,8 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'models/default') },
     'skip-cv': { type: 'boolean', default: false },
     'cv-from': { type: 'string' },
+    member: { type: 'string' },
+    'members-from': { type: 'boolean', default: false },
   },
 });
 const recipe = loadRecipe(opt.recipe);
@@ -60,36 +68,30 @@ function summariseCv(r) {
   return { ...r.summary, folds: r.folds, perClassRecall: perClass, pooled };
 }
 
+// The same training recipe: everything but its name and ensemble size, which do not change a member.
+const trainingPart = (r) => JSON.stringify({ ...r, name: undefined, ensemble: undefined });
+
 function mergeRuns(files) {
   const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  for (const [i, r] of runs.entries())
+    if (trainingPart(r.recipe) !== trainingPart(recipe))
+      throw new Error(`${files[i]} is a run of another recipe (${r.recipe.name}), not ${recipe.name}`);
+  // Each fold must have each member of the ensemble exactly once.
+  const want = Array.from({ length: recipe.ensemble ?? 1 }, (_, m) => m + 1).join(',');
+  const perFold = new Map();
   for (const r of runs)
-    if (r.recipe.name !== recipe.name)
-      throw new Error(`${r.recipe.name} in --cv-from is not the recipe ${recipe.name}`);
-  const folds = runs.flatMap((r) => r.folds).sort((a, b) => a.fold.localeCompare(b.fold));
-  const rav = folds.map((f) => f.ravdess);
-  const sav = folds.filter((f) => f.savee !== undefined).map((f) => f.savee);
-  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-  const std = (a) => Math.sqrt(mean(a.map((x) => (x - mean(a)) ** 2)));
-  return {
-    summary: {
-      recipe: recipe.name,
-      ravdessUA: mean(rav),
-      ravdessStd: std(rav),
-      saveeUA: mean(sav),
-      saveeStd: std(sav),
-      minutes: runs.reduce((a, r) => a + r.summary.minutes, 0),
-    },
-    folds,
-    predictions: {
-      truth: runs.flatMap((r) => r.predictions.truth),
-      predicted: runs.flatMap((r) => r.predictions.predicted),
-    },
-  };
+    for (const f of r.folds) perFold.set(f.fold, [...(perFold.get(f.fold) ?? []), ...(r.members ?? [1])]);
+  for (const [fold, m] of perFold)
+    if (m.sort((a, b) => a - b).join(',') !== want)
+      throw new Error(`--cv-from: ${fold} has members ${m.join(',')}, the recipe's ensemble needs ${want}`);
+  return combineRuns(runs);
 }
 
 let cv = null;
 const previous = join(opt.out, 'metrics.json');
-if (opt['cv-from']) {
+if (opt.member) {
+  log(`final member ${opt.member} only (no cross-validation, no files in ${relative(ROOT, opt.out)})`);
+} else if (opt['cv-from']) {
   log(
     `cross-validation results from ${opt['cv-from']} (scripts/cv.mjs runs of this recipe); read after training`,
   );
@@ -108,12 +110,30 @@ const items = await developmentItems();
 const rows = [...(await featureRows(recipe, items, 0, log))];
 for (let c = 1; c <= (recipe.audioAugment?.copies ?? 0); c++)
   rows.push(...(await featureRows(recipe, items, c, log)));
+const count = recipe.ensemble ?? 1;
+const memberDir = (m) => join(ROOT, '.cache', 'members', `${recipe.name}-${m}`);
+const trainMember = (m) =>
+  trainModel(recipe, rows, {
+    seed: (recipe.seed ?? 1) + 1000 * (m - 1),
+    log,
+    tag: `final model ${m}/${count}: `,
+  });
+if (opt.member) {
+  // One member only, saved under .cache/members for a later run with --members-from.
+  const m = Number(opt.member);
+  if (!(Number.isInteger(m) && m >= 1 && m <= count)) throw new Error(`--member must be 1…${count}`);
+  const model = await trainMember(m);
+  rmSync(memberDir(m), { recursive: true, force: true });
+  await model.save(memberDir(m));
+  log(`saved member ${m} to ${relative(ROOT, memberDir(m))}`);
+  process.exit(0);
+}
 const members = [];
-for (let m = 0; m < (recipe.ensemble ?? 1); m++) {
-  const seed = (recipe.seed ?? 1) + 1000 * m;
-  members.push(
-    await trainModel(recipe, rows, { seed, log, tag: `final model ${m + 1}/${recipe.ensemble ?? 1}: ` }),
-  );
+for (let m = 1; m <= count; m++) {
+  if (opt['members-from'] && existsSync(join(memberDir(m), 'model.json'))) {
+    log(`member ${m}: trained by a --member ${m} run, loaded from ${relative(ROOT, memberDir(m))}`);
+    members.push(await EmotionModel.load(memberDir(m)));
+  } else members.push(await trainMember(m));
 }
 const model = members.length > 1 ? await EmotionModel.ensemble(members) : members[0];
 
