@@ -18,12 +18,16 @@ import type { Figure } from '../plot/charts.js';
 import { plotConfusion, plotLearningCurves } from '../plot/figures.js';
 import { UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
 
-/** The spec `train` uses unless --spec says otherwise: 2.5 s series of 40 MFCC + Δ, normalised per utterance. */
+/**
+ * The spec `train` uses unless --spec says otherwise: 2.5 s series of 40 MFCC + Δ in dB relative to
+ * the clip's loudest cell (so the recording level does not matter), without per-utterance
+ * normalisation (it erases how much the coefficients vary, which carries emotion).
+ */
 export const TRAIN_SPEC: Partial<FeatureSpec> = {
   duration: { offset: 0, seconds: 2.5 },
-  features: { type: 'mfcc', options: { nMfcc: 40, nFft: 512, hopLength: 256 } },
+  features: { type: 'mfcc', options: { nMfcc: 40, nFft: 512, hopLength: 256, ref: 'max' } },
   deltas: 1,
-  cmvn: 'meanvar',
+  cmvn: 'none',
   output: { type: 'series' },
 };
 

@@ -62,7 +62,12 @@ export interface FeatureSpec {
   features: MfccFeatures | LogMelFeatures;
   /** Append Δ (1) or Δ and ΔΔ (2) features (librosa.feature.delta, width 9). */
   deltas: 0 | 1 | 2;
-  /** Per-utterance normalisation: none, mean only, or mean and variance. */
+  /**
+   * Per-utterance normalisation: none, mean only, or mean and variance. Mind what it removes: how
+   * much each coefficient varies within the utterance carries emotion (arousal), and `'meanvar'`
+   * erases it. For emotion, `'none'` (with the model's own training-set normalisation) did best in
+   * the default model's experiments; see its model card.
+   */
   cmvn: 'none' | 'mean' | 'meanvar';
   /** A time series (frames × features), or per-utterance statistics (one row). */
   output: SeriesOutput | StatsOutput;
