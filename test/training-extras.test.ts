@@ -257,6 +257,45 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     for (const m of [...members, other, again]) m.dispose();
   });
 
+  it('ensemble accepts members whose layers have the same names (saved by different processes)', async () => {
+    // Two processes that each build one model name its layers alike; a custom builder with fixed
+    // names gives the same situation in one process. The weights differ (unseeded initialisers).
+    const data = rows(16);
+    const shape = [data[0].features.frames, data[0].features.features];
+    const tfl = await import('@tensorflow/tfjs-layers');
+    const alike = (inputShape: number[], k: number) =>
+      tfl.sequential({
+        name: 'net',
+        layers: [
+          tfl.layers.flatten({ name: 'flat', inputShape }),
+          tfl.layers.dense({ name: 'out', units: k, activation: 'softmax' }),
+        ],
+      });
+    const members = [];
+    for (const seed of [1, 2]) {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        inputShape: shape,
+        architecture: alike,
+      });
+      await m.fit(data, { epochs: 1, batchSize: 8, seed });
+      members.push(m);
+    }
+    const x = data.slice(0, 4).map((r) => r.features);
+    const [pa, pb] = [await members[0].predictFeatures(x), await members[1].predictFeatures(x)];
+    expect(pa).not.toEqual(pb);
+    const ens = await EmotionModel.ensemble(members);
+    const pe = await ens.predictFeatures(x);
+    pe.forEach((p, i) => p.forEach((v, k) => expect(v).toBeCloseTo((pa[i][k] + pb[i][k]) / 2, 6)));
+    const dir = mkdtempSync(join(tmpdir(), 'se-ens-'));
+    await ens.save(dir);
+    const again = await EmotionModel.load(dir);
+    expect(await again.predictFeatures(x)).toEqual(pe);
+    rmSync(dir, { recursive: true, force: true });
+    for (const m of [...members, ens, again]) m.dispose();
+  });
+
   it('flags broadband noise as no-speech, but not a voiced sound, with or without noise added', async () => {
     const model = await EmotionModel.create({
       labels: ['calm', 'angry'],

@@ -184,6 +184,63 @@ interface Metadata {
   training?: TrainingSummary;
 }
 
+/** A copy of `net` (topology and weights) with every layer name prefixed, for {@link EmotionModel.ensemble}. */
+async function prefixedCopy(
+  tf: typeof TF,
+  tfl: typeof TFL,
+  net: TFL.LayersModel,
+  prefix: string,
+): Promise<TFL.LayersModel> {
+  let artifacts: TF.io.ModelArtifacts | undefined;
+  await net.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!artifacts?.modelTopology || !artifacts.weightSpecs)
+    throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.ensemble: a member cannot be serialised.');
+  const names = new Set<string>();
+  const topology = renameLayers(structuredClone(artifacts.modelTopology) as Json, prefix, names);
+  const weightSpecs = artifacts.weightSpecs.map((w) => {
+    const cut = w.name.indexOf('/');
+    const layer = cut < 0 ? w.name : w.name.slice(0, cut);
+    return names.has(layer) ? { ...w, name: prefix + w.name } : w;
+  });
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: artifacts.weightData }),
+  );
+}
+
+type Json = { [key: string]: unknown };
+
+/**
+ * Prefixes the layer names of a serialised tfjs-layers model (its own, its layers', nested models'
+ * and the references to them in `inbound_nodes`, `input_layers` and `output_layers`), collecting the
+ * original names. Other strings (activations, initialisers…) are left alone.
+ */
+function renameLayers(model: Json, prefix: string, names: Set<string>): Json {
+  const config = model.config as Json | undefined;
+  if (!config || typeof config !== 'object') return model;
+  const ref = (r: unknown) => {
+    if (Array.isArray(r) && typeof r[0] === 'string') r[0] = prefix + r[0];
+  };
+  if (typeof config.name === 'string') {
+    names.add(config.name);
+    config.name = prefix + config.name;
+  }
+  if (typeof model.name === 'string') model.name = prefix + model.name;
+  for (const key of ['input_layers', 'output_layers'])
+    if (Array.isArray(config[key])) (config[key] as unknown[]).forEach(ref);
+  if (Array.isArray(config.layers))
+    for (const layer of config.layers as Json[]) {
+      renameLayers(layer, prefix, names);
+      if (Array.isArray(layer.inbound_nodes))
+        for (const node of layer.inbound_nodes as unknown[]) if (Array.isArray(node)) node.forEach(ref);
+    }
+  return model;
+}
+
 function rowsOf(data: FeatureSet | FeatureRow[], spec: FeatureSpec, what: string): FeatureRow[] {
   if (Array.isArray(data)) return data;
   assertSameSpec(spec, data.spec, what);
@@ -287,8 +344,9 @@ export class EmotionModel {
   /**
    * Combines models into one that averages their class probabilities (an ensemble), saved and loaded
    * as a single model. The members must share labels, FeatureSpec, input shape and normalisation —
-   * typically the same recipe trained on the same rows with different seeds. The members stay
-   * usable; dispose of the ensemble or the members, not both.
+   * typically the same recipe trained on the same rows with different seeds. Members loaded from
+   * separately saved files are fine. The ensemble holds its own copy of the weights: the members stay
+   * usable, and disposing of them does not affect it.
    */
   static async ensemble(members: EmotionModel[]): Promise<EmotionModel> {
     const fn = 'EmotionModel.ensemble';
@@ -308,9 +366,14 @@ export class EmotionModel {
         'INVALID_OPTION',
         `${fn}: the members differ in labels, FeatureSpec, input shape or normalisation; train them on the same rows with the same spec.`,
       );
+    const tf = await loadTf();
     const tfl = await loadLayers();
+    // Copies of the members whose layer (and so weight) names carry the member's number: members
+    // loaded from files saved by different processes have the same names ('sequential_1',
+    // 'conv1d_Conv1D1/kernel'…), which one model cannot hold or save unambiguously.
+    const copies = await Promise.all(members.map((m, i) => prefixedCopy(tf, tfl, m.net, `member${i + 1}_`)));
     const input = tfl.input({ shape: first.meta.inputShape });
-    const outputs = members.map((m) => m.net.apply(input) as TFL.SymbolicTensor);
+    const outputs = copies.map((net) => net.apply(input) as TFL.SymbolicTensor);
     const average = tfl.layers.average().apply(outputs) as TFL.SymbolicTensor;
     const net = tfl.model({ inputs: input, outputs: average });
     const meta: Metadata = structuredClone(first.meta);
