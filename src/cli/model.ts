@@ -108,7 +108,7 @@ Options:
                          training recording, and SpecAugment masks and time shift (series)
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
   --seed N               seed of weights, batch order, dropout and augmentation (default 3)
-  --spec FILE            FeatureSpec JSON (default: 2.5 s, 40 MFCC + deltas, per-utterance CMVN)
+  --spec FILE            FeatureSpec JSON (default: 2.5 s, 40 MFCC + deltas, dB re the clip's peak)
   --backend NAME         tensorflow, wasm or cpu (default: the fastest installed)
   --jobs N               feature-extraction threads
   --quiet                no per-epoch lines
