@@ -51,7 +51,7 @@ export function figuresMarkdown(m, folds) {
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
     `RAVDESS actors ${m.regression.speakers.ravdess.join(', ')} and SAVEE ${m.regression.speakers.savee.join(', ')}, ${m.regression.count} clips: UA ${pct(m.regression.unweightedAccuracy)}.`,
     '',
-    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, one thread, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} processes, \`scripts/cv.mjs\`, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
+    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, one thread, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} runs of \`scripts/cv.mjs\` over two processes, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members, training minutes summed)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs && !m.command.includes('--cv-from') ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
   );
   return lines.join('\n');
 }

@@ -129,10 +129,16 @@ if (opt.member) {
   process.exit(0);
 }
 const members = [];
+let loadedMinutes = 0; // training time of members trained by --member runs
 for (let m = 1; m <= count; m++) {
   if (opt['members-from'] && existsSync(join(memberDir(m), 'model.json'))) {
-    log(`member ${m}: trained by a --member ${m} run, loaded from ${relative(ROOT, memberDir(m))}`);
-    members.push(await EmotionModel.load(memberDir(m)));
+    const member = await EmotionModel.load(memberDir(m));
+    const minutes = (member.training?.epochs ?? []).reduce((a, e) => a + e.seconds, 0) / 60;
+    loadedMinutes += minutes;
+    log(
+      `member ${m}: trained by a --member ${m} run in ${minutes.toFixed(1)} min, loaded from ${relative(ROOT, memberDir(m))}`,
+    );
+    members.push(member);
   } else members.push(await trainMember(m));
 }
 const model = members.length > 1 ? await EmotionModel.ensemble(members) : members[0];
@@ -165,7 +171,8 @@ const regression = await model.evaluate(regRows);
 const tmp = `${opt.out}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 await model.save(tmp);
-const minutes = (performance.now() - T0) / 60000;
+// This run's time plus the training time of members trained by earlier --member runs.
+const minutes = (performance.now() - T0) / 60000 + loadedMinutes;
 const metrics = {
   recipe,
   crossValidation: cv,
@@ -179,7 +186,10 @@ const metrics = {
   folds,
   trainingRows: rows.length,
   minutes,
-  command: 'npm run train:default',
+  command:
+    process.argv.length > 2
+      ? `node scripts/train-default.mjs ${process.argv.slice(2).join(' ')}`
+      : 'npm run train:default',
   node: process.version,
 };
 writeFileSync(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
