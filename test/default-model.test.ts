@@ -150,5 +150,25 @@ describe.skipIf(!READY)('bundled default model', () => {
       );
       expect(agree / total).toBeGreaterThanOrEqual(0.95);
     }, 180_000);
+
+    it('gives the same top label at other recording levels (−20, −10, +6 dB) on ≥ 95% of validation clips', async () => {
+      // A quieter microphone must not change the emotion: the same 120 validation clips as above,
+      // each scaled by three gains.
+      const list = (await items({ ravdess: ['17', '18', '19', '20'] })).filter((_, i) => i % 2 === 0);
+      let agree = 0;
+      for (const item of list) {
+        const { signal, sampleRate } = await lib.readMono(item.path);
+        const label = (await model.predict(signal, { sampleRate })).label;
+        let same = true;
+        for (const db of [-20, -10, 6]) {
+          const g = 10 ** (db / 20);
+          const scaled = signal.map((v) => v * g);
+          if ((await model.predict(scaled, { sampleRate })).label !== label) same = false;
+        }
+        if (same) agree++;
+      }
+      console.log(`same label at every level: ${agree} of ${list.length} clips`);
+      expect(agree / list.length).toBeGreaterThanOrEqual(0.95);
+    }, 120_000);
   });
 });
