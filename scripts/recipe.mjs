@@ -152,18 +152,6 @@ export async function trainModel(recipe, rows, { seed = recipe.seed ?? 1, log = 
   return model;
 }
 
-/** Mean class probabilities of several models (an ensemble) for feature rows. */
-export async function ensembleProbs(models, rows) {
-  const sum = rows.map(() => new Float64Array(EMOTIONS.length));
-  for (const m of models) {
-    const p = await m.predictFeatures(rows.map((r) => r.features));
-    p.forEach((q, i) => {
-      for (let k = 0; k < q.length; k++) sum[i][k] += q[k] / models.length;
-    });
-  }
-  return sum;
-}
-
 export function unweightedAccuracy(truth, predicted, labels = EMOTIONS) {
   const recalls = [];
   for (const l of labels) {
@@ -199,81 +187,57 @@ export async function crossValidate(recipe, { folds: only, member, log = () => {
   const items = await developmentItems();
   const folds = combinedFolds(JSON.parse(readFileSync(FOLDS_FILE, 'utf8')));
   const t0 = performance.now();
-  const results = [];
-  const allTruth = [];
-  const allPred = [];
+  const minutes = () => (performance.now() - t0) / 60000;
   const clips = []; // per test clip: path, dataset, label, fold, each member's probabilities
   for (const [i, fold] of folds.entries()) {
     if (only && !only.includes(i + 1)) continue;
     const held = (it) =>
       (it.dataset === 'ravdess' && fold.ravdess.has(it.speaker)) ||
       (it.dataset === 'savee' && fold.savee.has(it.speaker));
-    const trainItems = items.filter((it) => !held(it));
-    const testItems = items.filter(held);
-    const rows = await trainingRows(recipe, trainItems, log);
-    const test = await featureRows(recipe, testItems, 0, log);
-    const members = recipe.ensemble ?? 1;
-    const models = [];
-    for (let m = 0; m < members; m++)
-      if (member === undefined || member === m + 1)
-        models.push(
-          await trainModel(recipe, rows, {
-            seed: (recipe.seed ?? 1) + 1000 * m,
-            log,
-            tag: `fold ${i + 1} model ${m + 1}: `,
-          }),
-        );
-    const probs = await ensembleProbs(models, test);
-    const perMember = [];
-    for (const m of models) perMember.push(await ensembleProbs([m], test));
-    test.forEach((r, j) =>
-      clips.push({
-        path: r.path,
-        dataset: r.dataset,
-        label: r.label,
-        fold: i + 1,
-        probs: perMember.map((p) => Array.from(p[j], (v) => Number(v.toFixed(5)))),
-      }),
+    const rows = await trainingRows(
+      recipe,
+      items.filter((it) => !held(it)),
+      log,
     );
-    for (const m of models) m.dispose();
-    const pred = probs.map((p) => EMOTIONS[argmax(p)]);
-    const entry = { fold: fold.name, saveeSpeaker: fold.saveeName };
-    for (const ds of ['ravdess', 'savee']) {
-      const idx = test.map((r, j) => (r.dataset === ds ? j : -1)).filter((j) => j >= 0);
-      if (!idx.length) continue;
-      const truth = idx.map((j) => test[j].label);
-      const p = idx.map((j) => pred[j]);
-      entry[ds] = unweightedAccuracy(
-        truth,
-        p,
-        ds === 'savee' ? EMOTIONS.filter((l) => l !== 'calm') : EMOTIONS,
-      );
-      allTruth.push(...truth.map((t) => `${ds}:${t}`));
-      allPred.push(...p.map((t) => `${ds}:${t}`));
+    const test = await featureRows(recipe, items.filter(held), 0, log);
+    const perMember = [];
+    for (let m = 0; m < (recipe.ensemble ?? 1); m++) {
+      if (member !== undefined && member !== m + 1) continue;
+      const model = await trainModel(recipe, rows, {
+        seed: (recipe.seed ?? 1) + 1000 * m,
+        log,
+        tag: `fold ${i + 1} model ${m + 1}: `,
+      });
+      perMember.push(await model.predictFeatures(test.map((r) => r.features)));
+      model.dispose();
     }
-    results.push(entry);
+    const foldClips = test.map((r, j) => ({
+      path: r.path,
+      dataset: r.dataset,
+      label: r.label,
+      fold: i + 1,
+      probs: perMember.map((p) => Array.from(p[j], (v) => Number(v.toFixed(5)))),
+    }));
+    clips.push(...foldClips);
+    const [entry] = combineRuns([{ recipe, clips: foldClips, summary: { minutes: 0 } }]).folds;
     log(
-      `fold ${i + 1}: RAVDESS UA ${(100 * entry.ravdess).toFixed(1)}%${entry.savee === undefined ? '' : `, SAVEE ${fold.saveeName} UA ${(100 * entry.savee).toFixed(1)}%`} (${((performance.now() - t0) / 60000).toFixed(1)} min so far)`,
+      `fold ${i + 1}: RAVDESS UA ${(100 * entry.ravdess).toFixed(1)}%${entry.savee === undefined ? '' : `, SAVEE ${fold.saveeName} UA ${(100 * entry.savee).toFixed(1)}%`} (${minutes().toFixed(1)} min so far)`,
     );
   }
-  const rav = results.map((r) => r.ravdess);
-  const sav = results.filter((r) => r.savee !== undefined).map((r) => r.savee);
-  const summary = {
-    recipe: recipe.name,
-    ravdessUA: mean(rav),
-    ravdessStd: std(rav),
-    saveeUA: sav.length ? mean(sav) : null,
-    saveeStd: sav.length ? std(sav) : null,
-    minutes: (performance.now() - t0) / 60000,
-  };
-  return {
+  // Scored as scripts/cv-combine.mjs scores saved runs: members averaged per clip.
+  const {
     summary,
+    folds: results,
+    predictions,
+  } = combineRuns([{ recipe, clips, summary: { minutes: minutes() } }]);
+  return {
+    summary: { ...summary, recipe: recipe.name },
     folds: results,
     recipe,
     labels: [...EMOTIONS],
     // Which members of the recipe's ensemble were trained (1-based; member k has seed + 1000·(k−1)).
     members: member === undefined ? Array.from({ length: recipe.ensemble ?? 1 }, (_, m) => m + 1) : [member],
-    predictions: { truth: allTruth, predicted: allPred },
+    predictions,
     clips,
   };
 }
