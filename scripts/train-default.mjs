@@ -15,7 +15,14 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EMOTIONS, EmotionModel, evaluatePredictions, plotConfusion, savePlot } from '../dist/node.js';
+import {
+  EMOTIONS,
+  EmotionModel,
+  evaluatePredictions,
+  featureSpecHash,
+  plotConfusion,
+  savePlot,
+} from '../dist/node.js';
 import { writeCardFigures } from './card-figures.mjs';
 import {
   FOLDS_FILE,
@@ -133,6 +140,10 @@ let loadedMinutes = 0; // training time of members trained by --member runs
 for (let m = 1; m <= count; m++) {
   if (opt['members-from'] && existsSync(join(memberDir(m), 'model.json'))) {
     const member = await EmotionModel.load(memberDir(m));
+    if (featureSpecHash(member.featureSpec) !== featureSpecHash(recipe.spec))
+      throw new Error(
+        `${relative(ROOT, memberDir(m))} was trained with another FeatureSpec: retrain it (--member ${m})`,
+      );
     const minutes = (member.training?.epochs ?? []).reduce((a, e) => a + e.seconds, 0) / 60;
     loadedMinutes += minutes;
     log(
