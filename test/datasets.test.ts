@@ -14,7 +14,7 @@ import {
   summarize,
 } from '../src/index.js';
 import { scanDataset } from '../src/node.js';
-import { DATA_DIR, HAS_DATA, NO_DATA_REASON } from './helpers/data.js';
+import { DATA_DIR, FOLDS_FILE, missing, skipNote } from './helpers/data.js';
 
 function tree(files: string[]): string {
   const root = mkdtempSync(join(tmpdir(), 'se-ds-'));
@@ -121,10 +121,13 @@ describe('dataset adapters on generated trees', () => {
   });
 });
 
-describe.skipIf(!HAS_DATA)(
-  `dataset adapters on the real folders [${HAS_DATA ? DATA_DIR : NO_DATA_REASON}]`,
-  () => {
-    it('RAVDESS: 1200 speech files from 20 actors, 8 labels, balanced genders', async () => {
+describe('dataset adapters on the real folders', () => {
+  const noRavdess = missing('ravdess');
+  const noSavee = missing('savee');
+  const noFolds = missing('ravdess', 'savee', 'folds');
+  it.skipIf(noRavdess)(
+    `RAVDESS: 1200 speech files from 20 actors, 8 labels, balanced genders${skipNote(noRavdess)}`,
+    async () => {
       const r = await scanDataset(join(DATA_DIR, 'ravdess'));
       expect(r.dataset).toBe('ravdess');
       expect(r.items).toHaveLength(1200);
@@ -143,48 +146,48 @@ describe.skipIf(!HAS_DATA)(
       });
       expect(r.items.filter((i) => i.gender === 'female')).toHaveLength(600);
       expect(formatSummary(s)).toMatch(/ravdess:01\s+male/);
-    });
+    },
+  );
 
-    it('SAVEE: 360 files from 3 speakers, 7 labels', async () => {
-      const r = await scanDataset(join(DATA_DIR, 'savee'));
-      expect(r.dataset).toBe('savee');
-      expect(r.items).toHaveLength(360);
-      const s = summarize(r.items);
-      expect(Object.keys(s.bySpeaker).sort()).toEqual(['savee:DC', 'savee:JE', 'savee:JK']);
-      expect(s.byLabel).toEqual({
-        angry: 45,
-        disgust: 45,
-        fearful: 45,
-        happy: 45,
-        neutral: 90,
-        sad: 45,
-        surprised: 45,
-      });
+  it.skipIf(noSavee)(`SAVEE: 360 files from 3 speakers, 7 labels${skipNote(noSavee)}`, async () => {
+    const r = await scanDataset(join(DATA_DIR, 'savee'));
+    expect(r.dataset).toBe('savee');
+    expect(r.items).toHaveLength(360);
+    const s = summarize(r.items);
+    expect(Object.keys(s.bySpeaker).sort()).toEqual(['savee:DC', 'savee:JE', 'savee:JK']);
+    expect(s.byLabel).toEqual({
+      angry: 45,
+      disgust: 45,
+      fearful: 45,
+      happy: 45,
+      neutral: 90,
+      sad: 45,
+      surprised: 45,
     });
+  });
 
-    it('the standard dev folds select the right speakers', async () => {
-      const folds = JSON.parse(readFileSync(join(DATA_DIR, '..', 'splits', 'dev-folds.json'), 'utf8'));
-      const items = [
-        ...(await scanDataset(join(DATA_DIR, 'ravdess'))).items,
-        ...(await scanDataset(join(DATA_DIR, 'savee'))).items,
-      ];
-      const f = predefinedFolds(items, folds);
-      expect(f.map((x) => x.name)).toEqual([
-        'ravdess/fold1',
-        'ravdess/fold2',
-        'ravdess/fold3',
-        'ravdess/fold4',
-        'ravdess/fold5',
-        'savee/fold1',
-        'savee/fold2',
-        'savee/fold3',
-      ]);
-      expect(f[0].test).toHaveLength(240);
-      expect(f[0].train).toHaveLength(960);
-      expect(f[5].testSpeakers).toEqual(['savee:DC']);
-    });
-  },
-);
+  it.skipIf(noFolds)(`the standard dev folds select the right speakers${skipNote(noFolds)}`, async () => {
+    const folds = JSON.parse(readFileSync(FOLDS_FILE, 'utf8'));
+    const items = [
+      ...(await scanDataset(join(DATA_DIR, 'ravdess'))).items,
+      ...(await scanDataset(join(DATA_DIR, 'savee'))).items,
+    ];
+    const f = predefinedFolds(items, folds);
+    expect(f.map((x) => x.name)).toEqual([
+      'ravdess/fold1',
+      'ravdess/fold2',
+      'ravdess/fold3',
+      'ravdess/fold4',
+      'ravdess/fold5',
+      'savee/fold1',
+      'savee/fold2',
+      'savee/fold3',
+    ]);
+    expect(f[0].test).toHaveLength(240);
+    expect(f[0].train).toHaveLength(960);
+    expect(f[5].testSpeakers).toEqual(['savee:DC']);
+  });
+});
 
 const itemsArb = fc
   .array(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom('angry', 'sad', 'happy', 'neutral')), {

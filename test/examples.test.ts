@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/data.js';
+import { ROOT, missing, skipNote } from './helpers/data.js';
 
 const wav = join(ROOT, 'test', 'fixtures', 'inputs', 'synthetic-chirp-16k-f32.wav');
-const built = existsSync(join(ROOT, 'dist', 'index.js'));
+const notBuilt = missing('dist');
+const noModel = missing('model');
 const run = (script: string, ...args: string[]) =>
   execFileSync(process.execPath, [join(ROOT, 'examples', 'node', script), ...args], {
     cwd: ROOT,
@@ -15,7 +16,7 @@ const run = (script: string, ...args: string[]) =>
   });
 
 // The examples import the package by name, which resolves to dist/ (npm test builds it first).
-describe.skipIf(!built)('examples run against the built package', () => {
+describe.skipIf(notBuilt)(`examples run against the built package${skipNote(notBuilt)}`, () => {
   it('examples/node/mfcc.mjs prints MFCC, delta and CMVN of a file', () => {
     const out = run('mfcc.mjs', wav);
     expect(out).toMatch(/MFCC: \d+ frames × 13 coefficients/);
@@ -28,8 +29,8 @@ describe.skipIf(!built)('examples run against the built package', () => {
     expect(() => run('mfcc.mjs', bad)).toThrow(/notes\.wav: decodeWav: this is not a WAV file/);
   });
 
-  it.skipIf(!existsSync(join(ROOT, 'models', 'default', 'model.json')))(
-    'examples/node/predict.mjs labels the committed sample with the bundled model, and reports a bad file',
+  it.skipIf(noModel)(
+    `examples/node/predict.mjs labels the committed sample with the bundled model, and reports a bad file${skipNote(noModel)}`,
     () => {
       const out = run('predict.mjs');
       expect(out).toMatch(/sample\.wav: (neutral|calm|happy|sad|angry|fearful|disgust|surprised)\n/);

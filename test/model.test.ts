@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  EMOTIONS,
   EmotionModel,
   type FeatureRow,
   type FeatureSet,
@@ -14,7 +15,11 @@ import {
   evaluatePredictions,
   featureSpecHash,
 } from '../src/index.js';
-import { useBackend } from '../src/node.js';
+import { readMono, useBackend } from '../src/node.js';
+import { ROOT, missing, skipNote } from './helpers/data.js';
+
+// A computed specifier keeps tsc from needing dist/ before the build.
+const DIST = '../dist/node.js';
 
 tf.env().set('PROD', true);
 
@@ -193,7 +198,6 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
       ),
     ).toBe('INVALID_MODEL');
     expect(await code(() => EmotionModel.load(join(dir, 'nope')))).toBe('INVALID_MODEL');
-    expect(await code(() => EmotionModel.load())).toBe('INVALID_MODEL');
     expect(
       await code(() => EmotionModel.create({ labels: ['a'], featureSpec: spec, inputShape: [26] })),
     ).toBe('INVALID_OPTION');
@@ -211,4 +215,26 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
     model.dispose();
     again.dispose();
   });
+
+  const noBundle = missing('model', 'dist');
+  it.skipIf(noBundle)(
+    `load() with no argument returns the bundled model, from the sources and from the built package alike${skipNote(noBundle)}`,
+    async () => {
+      const built = (await import(/* @vite-ignore */ DIST)) as typeof import('../src/node.js');
+      const fromSource = await EmotionModel.load();
+      const fromDist = await built.EmotionModel.load();
+      const card = JSON.parse(readFileSync(join(ROOT, 'models', 'default', 'model.json'), 'utf8'));
+      expect(fromSource.labels).toEqual(card.userDefinedMetadata.speechEmotion.labels);
+      expect(fromDist.labels).toEqual(fromSource.labels);
+      expect(fromDist.featureSpec).toEqual(fromSource.featureSpec);
+      const { signal, sampleRate } = await readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+      const a = await fromSource.predict(signal, { sampleRate });
+      const b = await fromDist.predict(signal, { sampleRate });
+      expect(EMOTIONS).toContain(a.label);
+      expect(b.label).toBe(a.label);
+      for (const l of fromSource.labels) expect(b.scores[l]).toBeCloseTo(a.scores[l], 6);
+      fromSource.dispose();
+      fromDist.dispose();
+    },
+  );
 });

@@ -1,15 +1,14 @@
 // The published artifact: `npm pack`, installed into an empty folder, runs the main job with no
 // other files: `npx speech-emotion predict <file> --json` with the bundled model.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMOTIONS } from '../src/index.js';
-import { ROOT } from './helpers/data.js';
+import { ROOT, missing, skipNote } from './helpers/data.js';
 
-const READY =
-  existsSync(join(ROOT, 'dist', 'cli.js')) && existsSync(join(ROOT, 'models', 'default', 'model.json'));
+const NOT_READY = missing('cli', 'model');
 const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8' });
 /** npm without blocking this test worker: an install can take long enough to miss vitest's RPC deadline. */
 const npmAsync = (args: string[], cwd: string): Promise<{ status: number | null; stderr: string }> =>
@@ -22,7 +21,7 @@ const npmAsync = (args: string[], cwd: string): Promise<{ status: number | null;
     child.on('close', (status) => resolve({ status, stderr }));
   });
 
-describe.skipIf(!READY)('the packed package', () => {
+describe.skipIf(NOT_READY)(`the packed package${skipNote(NOT_READY)}`, () => {
   it('installs from its tarball and predicts a WAV with npx speech-emotion predict --json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'se-pack-'));
     // --ignore-scripts: `prepare` would rebuild dist/ under the other test files' feet.

@@ -12,7 +12,7 @@ import {
   trimSilence,
 } from '../src/index.js';
 import type { FeatureMatrix } from '../src/index.js';
-import { DATA_DIR, HAS_PARITY, PARITY_DIR, ROOT } from './helpers/data.js';
+import { DATA_DIR, PARITY_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 
 interface ParityCase {
   name: string;
@@ -102,12 +102,22 @@ afterAll(() => {
   );
 });
 
+/**
+ * The largest normalised error a case may show. Our stated exactness is 1e-6: every case measures
+ * at most 4.3e-7 (`npm run parity`), which is librosa's own float32 rounding, so a regression of
+ * more than a few times shows. A case family that needs more names itself here with the reason.
+ */
+const DEFAULT_TOLERANCE = 1e-6;
+const TOLERANCE: Record<string, { tolerance: number; why: string }> = {};
+
 function runCases(dir: string, filter: (name: string) => boolean) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json') && filter(f));
   expect(files.length).toBeGreaterThan(0);
   for (const f of files) {
     const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ParityCase;
-    it(c.name, () => {
+    const kind = c.name.split('--')[0];
+    const tolerance = TOLERANCE[kind]?.tolerance ?? DEFAULT_TOLERANCE;
+    it(`${c.name} (normalised error ≤ ${tolerance})`, () => {
       const { signal, sampleRate } = loadInput(c, dir);
       const ours = compute(c, signal, sampleRate);
       if (Array.isArray(ours)) {
@@ -116,7 +126,7 @@ function runCases(dir: string, filter: (name: string) => boolean) {
       } else {
         const err = normalisedError(ours, c.output);
         measured.set(c.name, err.toExponential(1));
-        expect(err).toBeLessThanOrEqual(1e-4);
+        expect(err).toBeLessThanOrEqual(tolerance);
         expect(ours.data.every(Number.isFinite)).toBe(true);
       }
     });
@@ -127,8 +137,16 @@ describe('librosa parity: synthetic cases (test/fixtures, always run)', () => {
   runCases(FIXTURES, (f) => f.includes('--synthetic'));
 });
 
-describe.skipIf(!HAS_PARITY)(`librosa parity: real speech (${PARITY_DIR})`, () => {
-  if (HAS_PARITY) runCases(PARITY_DIR, (f) => !f.includes('--synthetic'));
+const noParity = missing('parity', 'ravdess', 'savee');
+describe(`librosa parity: real speech (${PARITY_DIR})`, () => {
+  if (!noParity) runCases(PARITY_DIR, (f) => !f.includes('--synthetic'));
+  else {
+    // Without the reference folder, each real-speech case family still shows, as skipped with why.
+    const kinds = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('--synthetic.json'))
+      .map((f) => f.slice(0, -'--synthetic.json'.length));
+    for (const kind of kinds) it.skip(`${kind} on real speech${skipNote(noParity)}`, () => {});
+  }
 });
 
 describe('MfccStream', () => {

@@ -862,7 +862,12 @@ export class EmotionModel {
       const weights = new URL('../models/default/weights.bin', import.meta.url);
       if (isNode() && json.protocol === 'file:') {
         const url = await nodeModule<typeof import('node:url')>('node:url');
-        return EmotionModel.load(url.fileURLToPath(json));
+        const fs = await nodeModule<typeof import('node:fs')>('node:fs');
+        // Built, this file is dist/<chunk>.js, one folder below models/; run from the sources
+        // (src/model/emotion-model.ts, as tests and ts-node do) it is two folders below.
+        const fromSource = new URL('../../models/default/model.json', import.meta.url);
+        const path = url.fileURLToPath(json);
+        return EmotionModel.load(fs.existsSync(path) ? path : url.fileURLToPath(fromSource));
       }
       source = tf.io.http(json.href, { weightUrlConverter: async () => weights.href });
     }
