@@ -106,3 +106,36 @@ export {
   renderPlot,
   summarizeAudio,
 } from './plot/figures.js';
+export {
+  type RmsOptions,
+  type TimeFrameOptions,
+  type ZeroCrossingRateOptions,
+  rms,
+  zeroCrossingRate,
+} from './dsp/energy.js';
+export {
+  type SpectralBandwidthOptions,
+  type SpectralContrastOptions,
+  type SpectralFeatureOptions,
+  type SpectralFlatnessOptions,
+  type SpectralRolloffOptions,
+  spectralBandwidth,
+  spectralCentroid,
+  spectralContrast,
+  spectralFlatness,
+  spectralRolloff,
+} from './dsp/spectral-shape.js';
+export {
+  type ChromaStftOptions,
+  type EstimateTuningOptions,
+  chromaStft,
+  estimateTuning,
+} from './dsp/chroma.js';
+export {
+  type PyinOptions,
+  type PyinResult,
+  type YinOptions,
+  type YinThresholdOptions,
+  pyin,
+  yin,
+} from './dsp/pitch.js';

@@ -1,39 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  MfccStream,
-  decodeWav,
-  delta,
-  extractMfcc,
-  melSpectrogram,
-  powerToDb,
-  toMono,
-  trimSilence,
-} from '../src/index.js';
+import { MfccStream, delta, extractMfcc, melSpectrogram, powerToDb, trimSilence } from '../src/index.js';
 import type { FeatureMatrix } from '../src/index.js';
-import { DATA_DIR, PARITY_DIR, ROOT, missing, skipNote } from './helpers/data.js';
-
-interface ParityCase {
-  name: string;
-  params: Record<string, unknown>;
-  input: { file: string; sr: number };
-  output: { shape: number[]; data: number[] };
-}
+import { PARITY_DIR, ROOT, missing, skipNote } from './helpers/data.js';
+import { type ParityCase, loadInput, normalisedError } from './helpers/parity.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-
-/** Loads the input signal the way the reference did: int16/32768, float as stored, channels averaged. */
-function loadInput(c: ParityCase, baseDir: string): { signal: Float32Array; sampleRate: number } {
-  const rel = c.input.file;
-  // Paths are relative to shared/: "parity/inputs/…" or "datasets/…".
-  const path = rel.startsWith('parity/')
-    ? join(baseDir, rel.slice('parity/'.length))
-    : resolve(DATA_DIR, rel.slice('datasets/'.length));
-  const { sampleRate, channels } = decodeWav(readFileSync(path));
-  expect(sampleRate).toBe(c.input.sr);
-  return { signal: toMono(channels), sampleRate };
-}
 
 /** librosa's MFCC options for a case, in our names. */
 function mfccOptions(p: Record<string, unknown>) {
@@ -74,22 +47,6 @@ function compute(c: ParityCase, signal: Float32Array, sampleRate: number): Featu
   if (kind.startsWith('mfcc-delta'))
     return delta(mfcc, { width: p.delta_width as number, order: p.delta_order as number });
   return mfcc;
-}
-
-/** max|ours − ref| / max|ref|, comparing our frame-major output with librosa's [features, frames]. */
-function normalisedError(ours: FeatureMatrix, ref: ParityCase['output']): number {
-  const [features, frames] = ref.shape;
-  expect([ours.frames, ours.features]).toEqual([frames, features]);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let k = 0; k < features; k++) {
-    for (let t = 0; t < frames; t++) {
-      const r = ref.data[k * frames + t];
-      maxDiff = Math.max(maxDiff, Math.abs(ours.data[t * features + k] - r));
-      maxRef = Math.max(maxRef, Math.abs(r));
-    }
-  }
-  return maxDiff / maxRef;
 }
 
 /** Measured errors, printed as a markdown table with PARITY_REPORT=1 (`npm run parity`). */

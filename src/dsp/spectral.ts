@@ -168,6 +168,15 @@ export class FrameAnalyzer {
   }
 
   /**
+   * The complex spectrum of the windowed frame starting at absolute sample `start`: bins
+   * `0..nFft/2` interleaved `[re, im, …]` in a plan-owned buffer, valid until the next call.
+   */
+  spectrumFrame(src: Float32Array | Float64Array, srcOffset: number, n: number, start: number): Float64Array {
+    this.load(src, srcOffset, n, start, this.frame, 1, 0);
+    return this.plan.forward(this.frame);
+  }
+
+  /**
    * Writes |FFT|^power of the frame starting at absolute sample `start` into
    * `out[outOffset .. outOffset + nBins)`.
    */
