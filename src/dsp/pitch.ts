@@ -83,7 +83,7 @@ function resolveYin(fn: string, o: YinOptions): YinSetup {
   if (o === null || typeof o !== 'object') {
     throw invalid(
       fn,
-      `options must be an object with sampleRate, fmin and fmax, e.g. { sampleRate: 16000, fmin: 50, fmax: 500 }.`,
+      'options must be an object with sampleRate, fmin and fmax, e.g. { sampleRate: 16000, fmin: 50, fmax: 500 }.',
     );
   }
   for (const name of ['sampleRate', 'fmin', 'fmax'] as const) {
