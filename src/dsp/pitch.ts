@@ -145,70 +145,62 @@ function cmndf(
   s: YinSetup,
   fn: string,
 ): { d: Float64Array; frames: number; lags: number } {
-  const { padded, frames } = padForFrames(fn, signal, s, s.padMode);
+  const framed = padForFrames(fn, signal, s, s.padMode);
+  const padded = framed.padded instanceof Float64Array ? framed.padded : Float64Array.from(framed.padded);
+  const frames = framed.frames;
   const L = s.frameLength;
   const W = s.winLength;
-  const lags = s.maxPeriod - s.minPeriod + 1;
+  const hop = s.hopLength;
+  const minP = s.minPeriod;
+  const maxP = s.maxPeriod;
+  const lags = maxP - minP + 1;
   const out = new Float64Array(frames * lags);
   const plan = realFftPlan(L);
   const z = new Float64Array(2 * L);
   const pA = new Float64Array(2 * L);
   const q = new Float64Array(2 * L);
-  const acfA = new Float64Array(L);
-  const acfB = new Float64Array(L);
-  const energy = new Float32Array(L);
-  const diff = new Float64Array(s.maxPeriod + 1);
-
-  // P = Y · conj(W) for the frame at `start`, where y is the frame and w its samples 1…W: one complex
-  // FFT of y + i·w gives both spectra. acf = IFFT(P) is then Σ_{m=1..W} y[m]·y[m+τ].
-  const crossSpectrum = (start: number, p: Float64Array) => {
-    z.fill(0);
-    for (let i = 0; i < L; i++) z[2 * i] = padded[start + i];
-    for (let i = 1; i <= W; i++) z[2 * i + 1] = padded[start + i];
-    const Z = plan.transform(z);
-    for (let k = 0; k < L; k++) {
-      const m = k === 0 ? 0 : L - k;
-      const yr = (Z[2 * k] + Z[2 * m]) / 2;
-      const yi = (Z[2 * k + 1] - Z[2 * m + 1]) / 2;
-      const wr = (Z[2 * k + 1] + Z[2 * m + 1]) / 2;
-      const wi = (Z[2 * m] - Z[2 * k]) / 2;
-      p[2 * k] = yr * wr + yi * wi;
-      p[2 * k + 1] = yi * wr - yr * wi;
-    }
-  };
-
-  const finish = (t: number, acf: Float64Array) => {
-    const start = t * s.hopLength;
-    let c = 0;
-    for (let i = 0; i < L; i++) {
-      const v = padded[start + i];
-      c = Math.fround(c + Math.fround(v * v));
-      energy[i] = c;
-    }
-    // e[τ] = Σ_{m=τ+1}^{τ+W} y[m]², from the float32 running sum, as librosa subtracts it.
-    const e0raw = Math.fround(energy[W] - energy[0]);
-    const e0 = Math.abs(e0raw) < 1e-6 ? 0 : e0raw;
-    for (let tau = 0; tau <= s.maxPeriod; tau++) {
-      let e = Math.fround(energy[W + tau] - energy[tau]);
-      if (Math.abs(e) < 1e-6) e = 0;
-      let a = acf[tau];
-      if (Math.abs(a) < 1e-6) a = 0;
-      diff[tau] = Math.fround(e0 + e) - 2 * a;
-    }
-    let cum = 0;
-    const o = t * lags;
-    for (let tau = 1; tau <= s.maxPeriod; tau++) {
-      cum += diff[tau];
-      if (tau >= s.minPeriod) out[o + tau - s.minPeriod] = diff[tau] / (cum / tau + TINY);
-    }
-  };
-
-  // Two frames' cross-spectra go back through one inverse transform: IFFT(P_A + i·P_B) =
-  // acf_A + i·acf_B, taken as conj(FFT(conj(·))) / L.
+  const acf = new Float64Array(2 * (maxP + 1));
+  const energy = new Float64Array(W + maxP + 1);
+  const energyB = new Float64Array(W + maxP + 1);
+  const half = L >> 1;
   for (let t = 0; t < frames; t += 2) {
-    crossSpectrum(t * s.hopLength, pA);
     const pair = t + 1 < frames;
-    if (pair) crossSpectrum((t + 1) * s.hopLength, q);
+    // Cross-spectra of one or two frames, then one inverse transform for both (see below).
+    for (let f = 0; f < (pair ? 2 : 1); f++) {
+      const p = f === 0 ? pA : q;
+      const start = (t + f) * hop;
+      // P = Y · conj(W) for the frame y and its samples 1…W (w): one complex FFT of y + i·w gives
+      // both spectra, and IFFT(P)[τ] = Σ_{m=1..W} y[m]·y[m+τ].
+      z[0] = padded[start];
+      z[1] = 0;
+      for (let i = 1; i <= W; i++) {
+        const v = padded[start + i];
+        z[2 * i] = v;
+        z[2 * i + 1] = v;
+      }
+      for (let i = W + 1; i < L; i++) {
+        z[2 * i] = padded[start + i];
+        z[2 * i + 1] = 0;
+      }
+      const Z = plan.transform(z);
+      // P is Hermitian (the correlation is real): bins 0 … L/2, mirrored.
+      for (let k = 0; k <= half; k++) {
+        const m = k === 0 ? 0 : L - k;
+        const yr = (Z[2 * k] + Z[2 * m]) / 2;
+        const yi = (Z[2 * k + 1] - Z[2 * m + 1]) / 2;
+        const wr = (Z[2 * k + 1] + Z[2 * m + 1]) / 2;
+        const wi = (Z[2 * m] - Z[2 * k]) / 2;
+        const pr = yr * wr + yi * wi;
+        const pi = yi * wr - yr * wi;
+        p[2 * k] = pr;
+        p[2 * k + 1] = pi;
+        if (k > 0 && m > half) {
+          p[2 * m] = pr;
+          p[2 * m + 1] = -pi;
+        }
+      }
+    }
+    // IFFT(P_A + i·P_B) = acf_A + i·acf_B, taken as conj(FFT(conj(·))) / L.
     for (let k = 0; k < L; k++) {
       const br = pair ? q[2 * k] : 0;
       const bi = pair ? q[2 * k + 1] : 0;
@@ -216,12 +208,43 @@ function cmndf(
       q[2 * k + 1] = -(pA[2 * k + 1] + br);
     }
     const r = plan.transform(q);
-    for (let n = 0; n < L; n++) {
-      acfA[n] = r[2 * n] / L;
-      acfB[n] = -r[2 * n + 1] / L;
+    for (let n = 0; n <= maxP; n++) {
+      acf[n] = r[2 * n] / L;
+      acf[maxP + 1 + n] = -r[2 * n + 1] / L;
     }
-    finish(t, acfA);
-    if (pair) finish(t + 1, acfB);
+    // Energies from float32 running sums of float32 squares, as librosa's np.cumsum(y**2); the
+    // two frames' sums interleave, so the two dependency chains overlap.
+    const sA = t * hop;
+    const sB = pair ? sA + hop : sA;
+    let cA = 0;
+    let cB = 0;
+    for (let i = 0, n = W + maxP; i <= n; i++) {
+      const a = padded[sA + i];
+      const b = padded[sB + i];
+      cA = Math.fround(cA + Math.fround(a * a));
+      cB = Math.fround(cB + Math.fround(b * b));
+      energy[i] = cA;
+      energyB[i] = cB;
+    }
+    for (let f = 0; f < (pair ? 2 : 1); f++) {
+      const en = f === 0 ? energy : energyB;
+      const a0 = f * (maxP + 1);
+      let e0 = Math.fround(en[W] - en[0]);
+      if (Math.abs(e0) < 1e-6) e0 = 0;
+      // d[τ] = e[0] + e[τ] − 2·acf[τ] (values below 1e-6 zeroed first, as librosa does), and the
+      // cumulative mean normalised difference d[τ] / (Σ_{u≤τ} d[u] / τ).
+      let cum = 0;
+      const o = (t + f) * lags - minP;
+      for (let tau = 1; tau <= maxP; tau++) {
+        let e = Math.fround(en[W + tau] - en[tau]);
+        if (Math.abs(e) < 1e-6) e = 0;
+        let a = acf[a0 + tau];
+        if (Math.abs(a) < 1e-6) a = 0;
+        const d = Math.fround(e0 + e) - 2 * a;
+        cum += d;
+        if (tau >= minP) out[o + tau] = d / (cum / tau + TINY);
+      }
+    }
   }
   return { d: out, frames, lags };
 }
@@ -347,9 +370,12 @@ interface PyinModel {
   /** Sources of destination bin j: bins lo[j] … hi[j] (inclusive). */
   lo: Int32Array;
   hi: Int32Array;
-  /** log(T + tiny) within a voicing state and across, `nPitch × nPitch`, source-major. */
+  /** log(T + tiny) within a voicing state and across, `nPitch × nPitch`, destination-major. */
   logStay: Float64Array;
   logSwitch: Float64Array;
+  /** The largest entry of each destination's row of logStay / logSwitch. */
+  maxStay: Float64Array;
+  maxSwitch: Float64Array;
 }
 
 const models = new Map<string, PyinModel>();
@@ -385,18 +411,23 @@ function pyinModel(nPitch: number, width: number, switchProb: number): PyinModel
   const logSwitch = new Float64Array(nPitch * nPitch);
   const lo = new Int32Array(nPitch).fill(nPitch);
   const hi = new Int32Array(nPitch).fill(-1);
+  const maxStay = new Float64Array(nPitch).fill(Number.NEGATIVE_INFINITY);
+  const maxSwitch = new Float64Array(nPitch).fill(Number.NEGATIVE_INFINITY);
   for (let i = 0; i < nPitch; i++) {
     for (let j = 0; j < nPitch; j++) {
       const v = trans[i * nPitch + j];
-      logStay[i * nPitch + j] = Math.log(stay * v + TINY);
-      logSwitch[i * nPitch + j] = Math.log(change * v + TINY);
+      const at = j * nPitch + i;
+      logStay[at] = Math.log(stay * v + TINY);
+      logSwitch[at] = Math.log(change * v + TINY);
       if (v > 0) {
         if (i < lo[j]) lo[j] = i;
         if (i > hi[j]) hi[j] = i;
+        maxStay[j] = Math.max(maxStay[j], logStay[at]);
+        maxSwitch[j] = Math.max(maxSwitch[j], logSwitch[at]);
       }
     }
   }
-  const model = { nPitch, lo, hi, logStay, logSwitch };
+  const model = { nPitch, lo, hi, logStay, logSwitch, maxStay, maxSwitch };
   models.set(key, model);
   return model;
 }
@@ -535,81 +566,130 @@ export function pyin(signal: Float32Array | Float64Array, options: PyinOptions):
 /**
  * librosa.sequence.viterbi for pYIN's transition structure. Each state's best predecessor is the
  * first maximum of value + log(T + tiny) over all states, as librosa computes it over the dense
- * matrix; here over the band where T > 0 directly, and over the rest (where log(T + tiny) is
- * log(tiny)) through prefix, suffix and sparse-table maxima of the previous values, so each frame
- * costs O(states · band) instead of O(states²) and the choice, ties included, is the same.
+ * matrix. Here: over the band where T > 0 directly; a half of the band (voiced or unvoiced
+ * sources) is skipped when even its largest value plus the largest transition cannot reach the
+ * best found so far, so it could neither win nor tie; and the states outside the band, where
+ * log(T + tiny) is log(tiny), are scanned only in the rare case where one of them could win or tie.
+ * The choice, ties included, is librosa's, at O(states · band) per frame and often less.
  */
 function viterbi(obs: Float64Array, frames: number, nStates: number, m: PyinModel): Uint16Array {
   const N = m.nPitch;
+  const { lo, hi, logStay, logSwitch, maxStay, maxSwitch } = m;
   let value = new Float64Array(nStates);
   let next = new Float64Array(nStates);
   const ptr = new Uint16Array(frames * nStates);
+  const logObs = new Float64Array(nStates);
   for (let k = 0; k < nStates; k++) {
     const init = k < N ? 0 : 1 / N;
     value[k] = Math.log(obs[k] + TINY) + Math.log(init + TINY);
   }
-  const levels = Math.ceil(Math.log2(nStates)) + 1;
-  const table = new Int32Array(levels * nStates);
-  const prefix = new Int32Array(nStates);
-  const suffix = new Int32Array(nStates);
-  // The first index of the largest value in [a, b), or −1 for an empty range.
-  const better = (i: number, j: number) => (value[j] > value[i] ? j : i);
-  const rangeMax = (a: number, b: number): number => {
-    if (a >= b) return -1;
-    const level = 31 - Math.clz32(b - a);
-    const i = table[level * nStates + a];
-    const j = table[level * nStates + b - (1 << level)];
-    return value[j] > value[i] || (value[j] === value[i] && j < i) ? j : i;
+  // Largest voiced value over each destination's band: a sliding-window maximum, as the bands
+  // [lo[j], hi[j]] move right with j.
+  const bandMaxV = new Float64Array(N);
+  const deque = new Int32Array(N);
+  const voicedBandMax = () => {
+    let head = 0;
+    let tail = 0;
+    let added = 0;
+    for (let j = 0; j < N; j++) {
+      for (; added <= hi[j]; added++) {
+        while (tail > head && value[deque[tail - 1]] <= value[added]) tail--;
+        deque[tail++] = added;
+      }
+      while (deque[head] < lo[j]) head++;
+      bandMaxV[j] = value[deque[head]];
+    }
   };
-  for (let t = 1; t < frames; t++) {
-    for (let k = 0; k < nStates; k++) table[k] = k;
-    for (let l = 1; l < levels; l++) {
-      const span = 1 << (l - 1);
-      for (let k = 0; k + (1 << l) <= nStates; k++) {
-        table[l * nStates + k] = better(table[(l - 1) * nStates + k], table[(l - 1) * nStates + k + span]);
+  /** The first maximum of value + log(tiny) outside bins l … h of either half, against (best, arg). */
+  const outside = (l: number, h: number, best: number, arg: number): [number, number] => {
+    for (let k = 0; k < nStates; k++) {
+      const i = k < N ? k : k - N;
+      if (i >= l && i <= h) continue;
+      const c = value[k] + LOG_TINY;
+      if (c > best || (c === best && k < arg)) {
+        best = c;
+        arg = k;
       }
     }
-    prefix[0] = 0;
-    for (let k = 1; k < nStates; k++) prefix[k] = better(prefix[k - 1], k);
-    suffix[nStates - 1] = nStates - 1;
-    for (let k = nStates - 2; k >= 0; k--) suffix[k] = value[k] >= value[suffix[k + 1]] ? k : suffix[k + 1];
+    return [best, arg];
+  };
+  for (let t = 1; t < frames; t++) {
     const row = t * nStates;
-    for (let j = 0; j < N; j++) {
-      const lo = m.lo[j];
-      const hi = m.hi[j];
-      for (let u = 0; u < 2; u++) {
-        // In band: voiced sources lo…hi, then unvoiced N+lo…N+hi, in index order.
-        let best = Number.NEGATIVE_INFINITY;
-        let arg = -1;
-        for (let v = 0; v < 2; v++) {
-          const logT = v === u ? m.logStay : m.logSwitch;
-          const base = v * N;
-          for (let i = lo; i <= hi; i++) {
-            const c = value[base + i] + logT[i * N + j];
-            if (c > best) {
-              best = c;
-              arg = base + i;
-            }
-          }
-        }
-        // Outside the band T = 0, so the candidate is the largest previous value + log(tiny).
-        const outside = [
-          lo > 0 ? prefix[lo - 1] : -1,
-          rangeMax(hi + 1, N + lo),
-          N + hi + 1 < nStates ? suffix[N + hi + 1] : -1,
-        ];
-        for (const k of outside) {
-          if (k < 0) continue;
-          const c = value[k] + LOG_TINY;
-          if (c > best || (c === best && k < arg)) {
-            best = c;
-            arg = k;
-          }
-        }
-        const J = u * N + j;
-        ptr[row + J] = arg;
-        next[J] = Math.log(obs[row + J] + TINY) + best;
+    // log(obs + tiny) once per distinct value: zero observations and the shared unvoiced one.
+    let lastObs = Number.NaN;
+    let lastLog = 0;
+    for (let k = 0; k < nStates; k++) {
+      const o = obs[row + k];
+      if (o !== lastObs) {
+        lastObs = o;
+        lastLog = Math.log(o + TINY);
       }
+      logObs[k] = lastLog;
+    }
+    let globalMax = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < nStates; k++) if (value[k] > globalMax) globalMax = value[k];
+    const outsideBound = globalMax + LOG_TINY;
+    voicedBandMax();
+    for (let j = 0; j < N; j++) {
+      const l = lo[j];
+      const h = hi[j];
+      const r = j * N;
+      // Unvoiced sources N+l … N+h, for both destinations (j voiced: switch; j unvoiced: stay).
+      let best0 = Number.NEGATIVE_INFINITY;
+      let arg0 = -1;
+      let best1 = Number.NEGATIVE_INFINITY;
+      let arg1 = -1;
+      for (let i = l; i <= h; i++) {
+        const v = value[N + i];
+        const c0 = v + logSwitch[r + i];
+        const c1 = v + logStay[r + i];
+        if (c0 > best0) {
+          best0 = c0;
+          arg0 = N + i;
+        }
+        if (c1 > best1) {
+          best1 = c1;
+          arg1 = N + i;
+        }
+      }
+      // Voiced sources l … h come first in index order, so they win ties; skipped when even the
+      // largest of them plus the largest transition stays below the unvoiced best.
+      const scan0 = bandMaxV[j] + maxStay[j] >= best0;
+      const scan1 = bandMaxV[j] + maxSwitch[j] >= best1;
+      if (scan0 || scan1) {
+        let v0 = Number.NEGATIVE_INFINITY;
+        let a0 = -1;
+        let v1 = Number.NEGATIVE_INFINITY;
+        let a1 = -1;
+        for (let i = l; i <= h; i++) {
+          const v = value[i];
+          const c0 = v + logStay[r + i];
+          const c1 = v + logSwitch[r + i];
+          if (c0 > v0) {
+            v0 = c0;
+            a0 = i;
+          }
+          if (c1 > v1) {
+            v1 = c1;
+            a1 = i;
+          }
+        }
+        if (v0 >= best0) {
+          best0 = v0;
+          arg0 = a0;
+        }
+        if (v1 >= best1) {
+          best1 = v1;
+          arg1 = a1;
+        }
+      }
+      // Outside the band T = 0: a candidate there is value + log(tiny) ≤ globalMax + log(tiny).
+      if (outsideBound >= best0) [best0, arg0] = outside(l, h, best0, arg0);
+      if (outsideBound >= best1) [best1, arg1] = outside(l, h, best1, arg1);
+      ptr[row + j] = arg0;
+      next[j] = logObs[j] + best0;
+      ptr[row + N + j] = arg1;
+      next[N + j] = logObs[N + j] + best1;
     }
     [value, next] = [next, value];
   }

@@ -61,15 +61,24 @@ export function magnitudeFrames(
   fn: string,
   signal: Float32Array | Float64Array,
   stft: ResolvedStft,
+  onePerFft = false,
 ): { data: Float32Array; frames: number; bins: number } {
   const frames = frameCount(fn, signal.length, stft);
   const a = analyzerFor(stft);
   const bins = a.nBins;
   const out = new Float32Array(frames * bins);
   const n = signal.length;
-  for (let t = 0, o = 0; t < frames; t++) {
-    const z = a.spectrumFrame(signal, 0, n, t * stft.hopLength - a.padLeft);
-    for (let k = 0; k < bins; k++, o++) {
+  const hop = stft.hopLength;
+  let t = 0;
+  // Two frames per complex FFT is ~1.5× faster; its float64 rounding differs from a real FFT's in
+  // the last bits, which can move a float32 rounding, so callers that compare running sums
+  // against a threshold (roll-off) take one frame per FFT, as numpy does.
+  for (; !onePerFft && t + 1 < frames; t += 2) {
+    a.magnitudePair(signal, n, t * hop - a.padLeft, (t + 1) * hop - a.padLeft, out, t * bins, (t + 1) * bins);
+  }
+  for (; t < frames; t++) {
+    const z = a.spectrumFrame(signal, 0, n, t * hop - a.padLeft);
+    for (let k = 0, o = t * bins; k < bins; k++, o++) {
       const re = Math.fround(z[2 * k]);
       const im = Math.fround(z[2 * k + 1]);
       out[o] = Math.sqrt(re * re + im * im);
@@ -84,12 +93,13 @@ export function spectralInput(
   signal: Float32Array | Float64Array,
   options: SpectralFeatureOptions,
   extraKeys: readonly string[],
+  onePerFft = false,
 ) {
   checkKnownOptions(fn, options, [...KEYS, ...extraKeys]);
   checkSignal(fn, signal);
   const sampleRate = resolveSampleRate(fn, options);
   const stft = resolveStftOptions(fn, options);
-  return { sampleRate, stft, ...magnitudeFrames(fn, signal, stft) };
+  return { sampleRate, stft, ...magnitudeFrames(fn, signal, stft, onePerFft) };
 }
 
 /** @internal */
@@ -203,7 +213,7 @@ export function spectralRolloff(
   options: SpectralRolloffOptions,
 ): FeatureMatrix {
   const fn = 'spectralRolloff';
-  const { sampleRate, stft, data, frames, bins } = spectralInput(fn, signal, options, ['rollPercent']);
+  const { sampleRate, stft, data, frames, bins } = spectralInput(fn, signal, options, ['rollPercent'], true);
   const rollPercent = checkNumber(fn, 'rollPercent', options.rollPercent ?? 0.85, 'positive');
   if (!(rollPercent < 1)) throw invalid(fn, `'rollPercent' must be in (0, 1), got ${rollPercent}.`);
   const freq = binFrequencies(sampleRate, stft.nFft, bins);

@@ -255,6 +255,34 @@ export class FrameAnalyzer {
   }
 
   /**
+   * Magnitudes of two frames at once through one complex FFT, each rounded to float32 as librosa's
+   * `np.abs` of its complex64 STFT is (real and imaginary parts rounded first), into
+   * `out[outA …]` and `out[outB …]`.
+   */
+  magnitudePair(
+    src: Float32Array | Float64Array,
+    n: number,
+    startA: number,
+    startB: number,
+    out: Float32Array,
+    outA: number,
+    outB: number,
+  ): void {
+    const z = this.transformPair(src, 0, n, startA, startB);
+    const nFft = this.stft.nFft;
+    const f32 = Math.fround;
+    for (let k = 0; k < this.nBins; k++) {
+      const m = k === 0 ? 0 : 2 * (nFft - k);
+      const ar = f32(0.5 * (z[2 * k] + z[m]));
+      const ai = f32(0.5 * (z[2 * k + 1] - z[m + 1]));
+      const br = f32(0.5 * (z[2 * k + 1] + z[m + 1]));
+      const bi = f32(0.5 * (z[m] - z[2 * k]));
+      out[outA + k] = Math.sqrt(ar * ar + ai * ai);
+      out[outB + k] = Math.sqrt(br * br + bi * bi);
+    }
+  }
+
+  /**
    * Mel power of two frames at once: like {@link FrameAnalyzer.powerFramePair} followed by
    * {@link applyFilterbank} on each, but the interval sums S and T of the filterbank are
    * accumulated straight from Z, so the two power spectra are never stored, and bins outside
