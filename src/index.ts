@@ -57,6 +57,8 @@ export {
 export { type DatasetSummary, type SpeakerSummary, formatSummary, summarize } from './datasets/summary.js';
 export {
   DEFAULT_FEATURE_SPEC,
+  type ExtraFeature,
+  type ExtraFeatureName,
   FEATURE_RESAMPLING,
   FEATURE_SPEC_VERSION,
   type FeatureSpec,

@@ -1,7 +1,9 @@
 import { type ResampleOptions, resample } from '../audio/resample.js';
+import { chromaStft } from '../dsp/chroma.js';
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
 import { delta } from '../dsp/delta.js';
+import { rms, zeroCrossingRate } from '../dsp/energy.js';
 import {
   MFCC_KEYS,
   type MelSpectrogramOptions,
@@ -9,6 +11,14 @@ import {
   extractMfcc,
   melSpectrogram,
 } from '../dsp/mfcc.js';
+import { pyin } from '../dsp/pitch.js';
+import {
+  spectralBandwidth,
+  spectralCentroid,
+  spectralContrast,
+  spectralFlatness,
+  spectralRolloff,
+} from '../dsp/spectral-shape.js';
 import { trimSilence } from '../dsp/trim.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
@@ -71,7 +81,53 @@ export interface FeatureSpec {
   cmvn: 'none' | 'mean' | 'meanvar';
   /** A time series (frames × features), or per-utterance statistics (one row). */
   output: SeriesOutput | StatsOutput;
+  /**
+   * More frame features stacked beside the MFCC or log-mel columns (after their deltas), on the
+   * same frame grid: each uses the base features' `hopLength` and `center`, and, unless its options
+   * say otherwise, their `nFft` (or `frameLength`). In statistics, pitch (`pyin`'s `f0`) is
+   * summarised over voiced frames only. Absent or empty: none.
+   */
+  extras?: ExtraFeature[];
 }
+
+/** Names of the frame features a {@link FeatureSpec} can stack; each is the DSP function of that name. */
+export type ExtraFeatureName =
+  | 'rms'
+  | 'zeroCrossingRate'
+  | 'spectralCentroid'
+  | 'spectralBandwidth'
+  | 'spectralRolloff'
+  | 'spectralFlatness'
+  | 'spectralContrast'
+  | 'chromaStft'
+  | 'melSpectrogram'
+  | 'pyin';
+
+/**
+ * One stacked frame feature: the function's name and its options (librosa's names; not
+ * `sampleRate`, `hopLength` or `center`, which come from the spec). `pyin` gives two columns,
+ * `f0` (Hz, 0 when unvoiced) and `voicedProb`; it needs `fmin` and `fmax` (default 50 and 500 Hz, a
+ * speech range) and a `frameLength` long enough for `fmin` (default 1024).
+ */
+export interface ExtraFeature {
+  /** Which feature. */
+  type: ExtraFeatureName;
+  /** Its options, as the function takes them. */
+  options?: Record<string, unknown>;
+}
+
+const EXTRA_TYPES: readonly ExtraFeatureName[] = [
+  'rms',
+  'zeroCrossingRate',
+  'spectralCentroid',
+  'spectralBandwidth',
+  'spectralRolloff',
+  'spectralFlatness',
+  'spectralContrast',
+  'chromaStft',
+  'melSpectrogram',
+  'pyin',
+];
 
 /** MFCC features ({@link extractMfcc}). */
 export interface MfccFeatures {
@@ -116,6 +172,7 @@ const SPEC_KEYS = [
   'deltas',
   'cmvn',
   'output',
+  'extras',
 ] as const;
 
 /** The classic speech-emotion pipeline: 16 kHz, trimmed, 40 MFCCs (librosa defaults otherwise), mean and std per coefficient. */
@@ -177,6 +234,22 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
       throw invalid(fn, `'output.stats' must list some of 'mean', 'std', 'min', 'max'.`);
     }
   } else if (o?.type !== 'series') throw invalid(fn, `'output.type' must be 'series' or 'stats'.`);
+  if (spec.extras !== undefined) {
+    if (!Array.isArray(spec.extras)) throw invalid(fn, `'extras' must be a list of { type, options }.`);
+    for (const e of spec.extras) {
+      if (!EXTRA_TYPES.includes(e?.type))
+        throw invalid(
+          fn,
+          `'extras[].type' must be one of ${EXTRA_TYPES.join(', ')}, got ${JSON.stringify(e?.type)}.`,
+        );
+      for (const k of ['sampleRate', 'hopLength', 'center'])
+        if (k in (e.options ?? {}))
+          throw invalid(
+            fn,
+            `'extras' ${e.type}: '${k}' comes from the spec, not from the feature's options.`,
+          );
+    }
+  }
   // Validate the feature options once, on a short test signal.
   computeFeatures(new Float32Array(spec.sampleRate).fill(0.1), spec.sampleRate, {
     ...spec,
@@ -228,7 +301,78 @@ function baseNames(spec: FeatureSpec): string[] {
   const out = [...names];
   if (spec.deltas >= 1) out.push(...names.map((x) => `d_${x}`));
   if (spec.deltas >= 2) out.push(...names.map((x) => `dd_${x}`));
+  for (const e of spec.extras ?? []) out.push(...extraNames(e));
   return out;
+}
+
+/** Column names of one stacked feature. */
+function extraNames(e: ExtraFeature): string[] {
+  const o = e.options ?? {};
+  const n = (name: string, count: number) => Array.from({ length: count }, (_, k) => `${name}${k}`);
+  switch (e.type) {
+    case 'spectralContrast':
+      return n('contrast', ((o.nBands as number) ?? 6) + 1);
+    case 'chromaStft':
+      return n('chroma', (o.nChroma as number) ?? 12);
+    case 'melSpectrogram':
+      return n('melpower', (o.nMels as number) ?? 128);
+    case 'pyin':
+      return ['f0', 'voicedProb'];
+    case 'zeroCrossingRate':
+      return ['zcr'];
+    default:
+      return [e.type.replace(/^spectral/, '').toLowerCase()];
+  }
+}
+
+/**
+ * Computes one stacked feature on the base features' frame grid (`hopLength`, `center`, and `nFft`
+ * as the default frame size).
+ */
+function computeExtra(
+  x: Float32Array | Float64Array,
+  sr: number,
+  e: ExtraFeature,
+  base: MfccOptions,
+): FeatureMatrix {
+  const grid = {
+    sampleRate: sr,
+    hopLength: base.hopLength ?? Math.floor((base.winLength ?? base.nFft ?? 2048) / 4),
+    center: base.center ?? true,
+  };
+  const nFft = base.nFft ?? 2048;
+  const o = e.options ?? {};
+  const stft = { nFft, ...o, ...grid } as never;
+  const time = { frameLength: nFft, ...o, ...grid } as never;
+  switch (e.type) {
+    case 'rms':
+      return rms(x, time);
+    case 'zeroCrossingRate':
+      return zeroCrossingRate(x, time);
+    case 'spectralCentroid':
+      return spectralCentroid(x, stft);
+    case 'spectralBandwidth':
+      return spectralBandwidth(x, stft);
+    case 'spectralRolloff':
+      return spectralRolloff(x, stft);
+    case 'spectralFlatness':
+      return spectralFlatness(x, stft);
+    case 'spectralContrast':
+      return spectralContrast(x, stft);
+    case 'chromaStft':
+      return chromaStft(x, stft);
+    case 'melSpectrogram':
+      return melSpectrogram(x, stft);
+    case 'pyin': {
+      const p = pyin(x, { fmin: 50, fmax: 500, frameLength: 1024, ...o, ...grid } as never);
+      const data = new Float32Array(2 * p.f0.length);
+      for (let t = 0; t < p.f0.length; t++) {
+        data[2 * t] = p.voicedFlag[t] ? p.f0[t] : 0;
+        data[2 * t + 1] = p.voicedProb[t];
+      }
+      return { data, frames: p.f0.length, features: 2 };
+    }
+  }
 }
 
 /**
@@ -255,22 +399,40 @@ function concatFeatures(ms: FeatureMatrix[]): FeatureMatrix {
   return { data, frames, features };
 }
 
-function statistics(m: FeatureMatrix, stats: FrameStatistic[]): FeatureMatrix {
+/**
+ * Statistics of each column over the frames; columns in `voicedOnly` (pitch) use only the frames
+ * marked in `voiced`, and give 0 when there are none.
+ */
+function statistics(
+  m: FeatureMatrix,
+  stats: FrameStatistic[],
+  voicedOnly: Set<number> = new Set(),
+  voiced?: Uint8Array,
+): FeatureMatrix {
   const out = new Float32Array(m.features * stats.length);
   for (let k = 0; k < m.features; k++) {
+    const only = voicedOnly.has(k);
     let sum = 0;
+    let count = 0;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (let t = 0; t < m.frames; t++) {
       const v = m.data[t * m.features + k];
+      if (only && !voiced?.[t]) continue;
       sum += v;
+      count++;
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const mean = sum / m.frames;
+    const mean = count ? sum / count : 0;
     let sq = 0;
-    for (let t = 0; t < m.frames; t++) sq += (m.data[t * m.features + k] - mean) ** 2;
-    const values: Record<FrameStatistic, number> = { mean, std: Math.sqrt(sq / m.frames), min, max };
+    for (let t = 0; t < m.frames; t++) {
+      const v = m.data[t * m.features + k];
+      if (!only || voiced?.[t]) sq += (v - mean) ** 2;
+    }
+    const values: Record<FrameStatistic, number> = count
+      ? { mean, std: Math.sqrt(sq / count), min, max }
+      : { mean: 0, std: 0, min: 0, max: 0 };
     stats.forEach((s, j) => {
       out[k * stats.length + j] = values[s];
     });
@@ -353,8 +515,30 @@ export function computeFeatures(
     if (spec.deltas === 2) parts.push(delta(m, { width, order: 2 }));
     m = concatFeatures(parts);
   }
+  const voicedOnly = new Set<number>();
+  if (spec.extras?.length) {
+    const parts = [m];
+    let column = m.features;
+    for (const e of spec.extras) {
+      const extra = computeExtra(x, sr, e, f.options as MfccOptions);
+      if (extra.frames !== m.frames) {
+        throw invalid(
+          'computeFeatures',
+          `extras ${e.type} gives ${extra.frames} frames where the ${f.type} features have ${m.frames}; use the same frame size and padding.`,
+        );
+      }
+      if (e.type === 'pyin') voicedOnly.add(column);
+      column += extra.features;
+      parts.push(extra);
+    }
+    m = concatFeatures(parts);
+  }
+  // Voiced frames, read before any normalisation moves pitch's zeros.
+  const voiced = new Uint8Array(m.frames);
+  for (const k of voicedOnly)
+    for (let t = 0; t < m.frames; t++) if (m.data[t * m.features + k] > 0) voiced[t] = 1;
   if (spec.cmvn !== 'none') m = cmvn(m, { variance: spec.cmvn === 'meanvar' });
-  return spec.output.type === 'stats' ? statistics(m, spec.output.stats) : m;
+  return spec.output.type === 'stats' ? statistics(m, spec.output.stats, voicedOnly, voiced) : m;
 }
 
 /**
