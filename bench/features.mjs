@@ -4,6 +4,7 @@
 //   --files N        RAVDESS files for ours (default 100)
 //   --peer-files N   files for Meyda, which is slower (default 20; ratios use time per second of audio)
 //   --reps N         best of N runs (default 3)
+//   --nfft N --hop N frame size and hop of the spectral features (default 2048 and 512, librosa's)
 //   --json           print the figures as JSON too
 import { createRequire } from 'node:module';
 import {
@@ -23,11 +24,11 @@ import {
 import { args, bestOf, fmt, ravdessFiles, readBytes, requireData } from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const opt = args({ files: 100, 'peer-files': 20, reps: 3, json: false });
+const opt = args({ files: 100, 'peer-files': 20, reps: 3, nfft: 2048, hop: 512, json: false });
 requireData();
 const SR = 16000;
-const N_FFT = 2048;
-const HOP = 512;
+const N_FFT = opt.nfft;
+const HOP = opt.hop;
 
 const all = ravdessFiles();
 const pick = (n) => all.filter((_, i) => i % Math.max(1, Math.floor(all.length / n)) === 0).slice(0, n);
@@ -64,10 +65,11 @@ Meyda.bufferSize = N_FFT;
 Meyda.sampleRate = SR;
 Meyda.windowingFunction = 'hanning';
 
-const base = { sampleRate: SR };
+const base = { sampleRate: SR, nFft: N_FFT, hopLength: HOP };
+const frameBase = { sampleRate: SR, frameLength: N_FFT, hopLength: HOP };
 const features = [
-  ['rms', (x) => rms(x, base), 'rms'],
-  ['zeroCrossingRate', (x) => zeroCrossingRate(x, base), 'zcr'],
+  ['rms', (x) => rms(x, frameBase), 'rms'],
+  ['zeroCrossingRate', (x) => zeroCrossingRate(x, frameBase), 'zcr'],
   ['spectralCentroid', (x) => spectralCentroid(x, base), 'spectralCentroid'],
   ['spectralBandwidth', (x) => spectralBandwidth(x, base), 'spectralSpread'],
   ['spectralRolloff', (x) => spectralRolloff(x, base), 'spectralRolloff'],

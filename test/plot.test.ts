@@ -83,6 +83,28 @@ describe('plots', () => {
     }
   });
 
+  it('plotAudio draws the pitch track over the spectrogram at the voiced frames, and the energy curve', async () => {
+    // 0.5 s of silence, 1 s of a 220 Hz tone, 0.5 s of silence.
+    const x = new Float32Array(2 * SR);
+    for (let i = 0; i < SR; i++) x[SR / 2 + i] = 0.4 * Math.sin((2 * Math.PI * 220 * i) / SR);
+    const svg = (await renderPlot(plotAudio(x, SR), 'svg')) as string;
+    const pitch = [...svg.matchAll(/<polyline points="([^"]+)"[^>]*stroke="#ff3b30"/g)].map((m) =>
+      m[1].split(' ').map((pt) => pt.split(',').map(Number)),
+    );
+    expect(pitch.length).toBeGreaterThan(0);
+    // The spectrogram panel spans y 316…506 for 8 kHz…0 Hz; 220 Hz sits at y ≈ 500.8.
+    const points = pitch.flat();
+    for (const [, y] of points) expect(Math.abs(y - (506 - (220 / 8000) * 190))).toBeLessThan(1);
+    // Voiced stretch only: x within the tone's second (80 + t/2·830 px), not over the silences.
+    const xs = points
+      .map(([px]) => (px - 80) / 830) // fraction of the 2 s
+      .map((f) => 2 * f);
+    expect(Math.min(...xs)).toBeGreaterThan(0.45);
+    expect(Math.max(...xs)).toBeLessThan(1.55);
+    expect(svg).toMatch(/energy \(RMS per frame\)/);
+    expect(svg).toMatch(/pitch \(pyin f0, voiced frames\)/);
+  });
+
   it('savePlot picks the format from the extension and refuses others', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'se-plot-'));
     await savePlot(plotLearningCurves([{ epoch: 0, loss: 1 }]), join(dir, 'c.svg'));
@@ -107,7 +129,7 @@ describe('plots', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/duration 2\.000 s, 16000 Hz, 2 channels/);
       expect(r.stdout).toMatch(/speech \(trimmed at 60 dB\) 0\.\d+–1\.\d+ s/);
-      expect(pngSize(readFileSync(join(dir, 'chirp.png')))).toEqual({ width: 1000, height: 1072 });
+      expect(pngSize(readFileSync(join(dir, 'chirp.png')))).toEqual({ width: 1000, height: 1324 });
       const bad = spawnSync(process.execPath, [CLI, 'inspect', 'chirp.wav', '--plot', 'chirp.gif'], {
         cwd: dir,
         encoding: 'utf8',

@@ -1,7 +1,9 @@
 import type { DatasetSummary } from '../datasets/summary.js';
 import { powerToDb } from '../dsp/db.js';
+import { rms } from '../dsp/energy.js';
 import { hzToMel } from '../dsp/mel.js';
 import { extractMfcc, melSpectrogram } from '../dsp/mfcc.js';
+import { pyin } from '../dsp/pitch.js';
 import { spectrogram } from '../dsp/spectral.js';
 import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
@@ -92,11 +94,31 @@ export interface PlotAudioOptions {
 }
 
 const MARGIN = { left: 80, right: 90 };
+/** The pitch track's colour over the spectrogram: bright against viridis. */
+const PITCH_COLOR = '#ff3b30';
 
 /**
- * The classic first look at a recording: waveform, spectrogram (dB), mel spectrogram (dB) and MFCC,
- * over time in seconds, frequency axes in Hz, each heatmap with a colour bar, under a summary line
- * (duration, rate, channels, peak and RMS levels, trimmed interval).
+ * The pitch track of a recording: pyin over a speech range (50–500 Hz), with a frame long enough
+ * for 50 Hz at this rate; f0 is NaN on unvoiced frames. `null` below 1 kHz sampling.
+ * @internal
+ */
+export function pitchTrack(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+): { hopSeconds: number; f0: Float64Array } | null {
+  if (sampleRate < 1000) return null;
+  let frameLength = 256;
+  while (frameLength / 2 - 1 < Math.ceil(sampleRate / 50)) frameLength *= 2;
+  const hopLength = frameLength / 4;
+  const { f0 } = pyin(signal, { sampleRate, fmin: 50, fmax: 500, frameLength, hopLength });
+  return { hopSeconds: hopLength / sampleRate, f0 };
+}
+
+/**
+ * The classic first look at a recording: waveform, spectrogram (dB) with the pitch track (pyin f0
+ * over voiced frames), mel spectrogram (dB), MFCC and the energy curve (RMS in dBFS), over time in
+ * seconds, frequency axes in Hz, each heatmap with a colour bar, under a summary line (duration,
+ * rate, channels, peak and RMS levels, trimmed interval).
  *
  * @example
  * ```ts
@@ -125,12 +147,15 @@ export function plotAudio(
     topDb: 80,
   });
   const mfcc = extractMfcc(signal, { sampleRate, ...stft, nMfcc: options.nMfcc ?? 20 });
+  const pitch = pitchTrack(signal, sampleRate);
+  const energy = rms(signal, { sampleRate, frameLength: nFft, hopLength });
+  const energyDb = energy.data.map((v) => 20 * Math.log10(Math.max(v, 1e-5)));
   const duration = signal.length / sampleRate;
   const width = options.width ?? 1000;
   const panel = 190;
   const gap = 62;
   const top = 64;
-  const height = top + 4 * (panel + gap);
+  const height = top + 5 * (panel + gap);
   const plotW = width - MARGIN.left - MARGIN.right;
   const time: Axis = { min: 0, max: duration, title: 'time (s)' };
   const nyq = sampleRate / 2;
@@ -195,6 +220,29 @@ export function plotAudio(
         max,
       );
       p.text(MARGIN.left, box(1).y - 10, 'spectrogram', { size: 12, bold: true });
+      if (pitch) {
+        // Pitch (pyin f0) over the spectrogram, voiced frames only: one line per voiced stretch.
+        const b1 = box(1);
+        const x = (t: number) => b1.x + (t / duration) * b1.w;
+        const y = (hz: number) => b1.y + b1.h - (hz / nyq) * b1.h;
+        let run: [number, number][] = [];
+        const flush = () => {
+          if (run.length === 1) run.push([run[0][0] + 1, run[0][1]]);
+          if (run.length) p.polyline(run, PITCH_COLOR, 2);
+          run = [];
+        };
+        pitch.f0.forEach((hz, t) => {
+          const at = t * pitch.hopSeconds;
+          if (Number.isNaN(hz) || at > duration) flush();
+          else run.push([x(at), y(hz)]);
+        });
+        flush();
+        p.text(b1.x + b1.w, b1.y - 10, 'pitch (pyin f0, voiced frames)', {
+          align: 'end',
+          size: 10,
+          color: PITCH_COLOR,
+        });
+      }
       heatmap(
         p,
         box(2),
@@ -218,6 +266,24 @@ export function plotAudio(
         max,
       );
       p.text(MARGIN.left, box(3).y - 10, `MFCC (${mfcc.features})`, { size: 12, bold: true });
+      // Energy: RMS per frame in dB re full scale (floored at −100 dB).
+      const b4 = box(4);
+      const [elo, ehi] = range(energyDb);
+      const e = axes(p, b4, time, {
+        min: Math.floor(elo / 10) * 10,
+        max: Math.ceil(ehi / 10) * 10 || 10,
+        title: 'dBFS',
+      });
+      const hopSeconds = hopLength / sampleRate;
+      p.polyline(
+        Array.from(
+          energyDb,
+          (v, t) => [e.px(Math.min(duration, t * hopSeconds)), e.py(v)] as [number, number],
+        ),
+        SERIES[0],
+        1.5,
+      );
+      p.text(MARGIN.left, b4.y - 10, 'energy (RMS per frame)', { size: 12, bold: true });
     },
   };
 }
