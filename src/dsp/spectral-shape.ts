@@ -254,14 +254,24 @@ export function spectralFlatness(
   const out = new Float32Array(frames);
   for (let t = 0; t < frames; t++) {
     const o = t * bins;
+    // Σ log x as the log of products of 16 values at a time: one log per 16 bins. With power ≤ 2
+    // the values lie in [amin, ~1e9] (powers of samples in [−1, 1], nFft ≤ 65536), so a product
+    // of 16 cannot overflow or underflow float64 for amin ≥ 1e-19; otherwise one log per bin.
+    const chunk = amin >= 1e-19 && power <= 2 ? 16 : 1;
     let logSum = 0;
     let sum = 0;
+    let prod = 1;
     for (let k = 0; k < bins; k++) {
       const m = data[o + k];
       const x = Math.max(amin, Math.fround(power === 2 ? m * m : m ** power));
-      logSum += Math.log(x);
+      prod *= x;
       sum += x;
+      if ((k + 1) % chunk === 0) {
+        logSum += Math.log(prod);
+        prod = 1;
+      }
     }
+    logSum += Math.log(prod);
     out[t] = Math.exp(logSum / bins) / (sum / bins);
   }
   return { data: out, frames, features: 1 };
