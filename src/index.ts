@@ -20,6 +20,7 @@ export { trimSilence, type TrimInterval, type TrimOptions } from './dsp/trim.js'
 export { cmvn, type CmvnOptions } from './dsp/cmvn.js';
 export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
+export { decodeAiff, isAiff } from './audio/aiff.js';
 export { toMono } from './audio/mono.js';
 export {
   type AudioBufferLike,

@@ -20,6 +20,8 @@ export interface MonoAudio {
   signal: Float32Array;
   /** Sample rate in Hz. */
   sampleRate: number;
+  /** What was read despite damage (a file cut short, …); absent for a whole file. */
+  warnings?: string[];
 }
 
 /**
@@ -38,6 +40,8 @@ export interface MonoAudio {
  * ```
  */
 export async function readMono(path: string): Promise<MonoAudio> {
-  const { sampleRate, channels } = await readAudioFile(path);
-  return { signal: toMono(channels), sampleRate };
+  const { sampleRate, channels, warnings } = await readAudioFile(path);
+  return warnings
+    ? { signal: toMono(channels), sampleRate, warnings }
+    : { signal: toMono(channels), sampleRate };
 }

@@ -73,7 +73,7 @@ function makeDataset(good: number, opts: { seconds?: number; rate?: number; brok
   if (opts.broken !== false) {
     mkdirSync(join(dir, 'Actor_09'), { recursive: true });
     const ok = encodeWav([voice(99, 1.5)], 16000, 'pcm16');
-    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-01-09.wav'), ok.subarray(0, 3000)); // truncated
+    writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-01-09.wav'), ok.subarray(0, 30)); // truncated inside its header
     writeFileSync(join(dir, 'Actor_09', '03-01-05-01-01-02-09.wav'), 'this is a text file, not audio\n'); // text as .wav
     writeFileSync(join(dir, 'Actor_09', '03-01-05-01-02-01-09.wav'), ''); // empty
     writeFileSync(

@@ -60,11 +60,15 @@ describe('decodeWav', () => {
       /not a WAV/,
     );
     const good = encodeWav([left], 16000, 'pcm16');
-    expectCode(() => decodeWav(good.subarray(0, good.length - 100)), 'INVALID_AUDIO', /truncated/);
-    expectCode(() => decodeWav(good.subarray(0, 30)), 'INVALID_AUDIO');
-    const mulaw = encodeWav([left], 8000, 'pcm8');
-    new DataView(mulaw.buffer).setUint16(20, 7, true);
-    expectCode(() => decodeWav(mulaw), 'UNSUPPORTED_AUDIO', /μ-law/);
+    // Cut inside the samples: the whole frames are decoded, with a warning.
+    const cut = decodeWav(good.subarray(0, good.length - 101));
+    expect(cut.channels[0].length).toBe(left.length - 51);
+    expect(cut.warnings?.[0]).toMatch(/cut short/);
+    expectCode(() => decodeWav(good.subarray(0, 45)), 'INVALID_AUDIO', /not one whole frame/);
+    expectCode(() => decodeWav(good.subarray(0, 30)), 'INVALID_AUDIO', /truncated/);
+    const mp3 = encodeWav([left], 8000, 'pcm16');
+    new DataView(mp3.buffer).setUint16(20, 0x55, true);
+    expectCode(() => decodeWav(mp3), 'UNSUPPORTED_AUDIO', /MP3 in a WAV wrapper/);
     const adpcm = encodeWav([left], 8000, 'pcm16');
     new DataView(adpcm.buffer).setUint16(20, 0x11, true);
     expectCode(() => decodeWav(adpcm), 'UNSUPPORTED_AUDIO', /ADPCM/);

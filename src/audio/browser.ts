@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { decodeAiff, isAiff } from './aiff.js';
 import { type DecodedAudio, decodeWav } from './wav.js';
 
 /** The part of a Web Audio `AudioBuffer` this library reads. */
@@ -42,7 +43,8 @@ export function fromAudioBuffer(buffer: AudioBufferLike): DecodedAudio {
 }
 
 /**
- * Decodes audio bytes in the browser: WAV with {@link decodeWav} (exact, the librosa convention),
+ * Decodes audio bytes in the browser: WAV and AIFF with {@link decodeWav} and {@link decodeAiff}
+ * (exact, the librosa convention),
  * anything else the browser can play (mp3, ogg, webm/opus from a `MediaRecorder`, m4a…) with the
  * Web Audio API. Note that `decodeAudioData` resamples to the context's rate; the returned
  * `sampleRate` says which.
@@ -68,6 +70,7 @@ export async function decodeAudio(
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const head = String.fromCharCode(...u8.subarray(0, 4));
   if (head === 'RIFF') return decodeWav(u8);
+  if (isAiff(u8)) return decodeAiff(u8);
   let ctx = context;
   if (!ctx) {
     const Offline = (

@@ -6,18 +6,29 @@ export interface DecodedAudio {
   sampleRate: number;
   /** One array per channel, all the same length. */
   channels: Float32Array[];
+  /**
+   * What was read despite a damaged file, in words: a data chunk cut short (decoded up to its last
+   * whole frame), and the like. Absent when the file was whole.
+   */
+  warnings?: string[];
 }
 
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
+const FORMAT_ALAW = 6;
+const FORMAT_MULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const FORMAT_NAMES: Record<number, string> = {
   2: 'Microsoft ADPCM',
-  6: 'A-law',
-  7: 'μ-law',
   17: 'IMA ADPCM',
-  85: 'MPEG Layer 3',
+  49: 'GSM 6.10',
+  80: 'MPEG Layer 1/2',
+  85: 'MPEG Layer 3 (MP3 in a WAV wrapper)',
+  353: 'Windows Media Audio',
+  5648: 'AAC',
 };
+/** Sizes that streaming writers leave in place of the real one: read to the end of the file. */
+const SIZE_UNKNOWN = 0xffffffff;
 
 function bad(message: string): SpeechEmotionError {
   return new SpeechEmotionError('INVALID_AUDIO', `decodeWav: ${message}`);
@@ -62,9 +73,14 @@ function readFormat(view: DataView, at: number, size: number): Format {
 /**
  * Decodes a RIFF/WAVE file into floating-point channels.
  *
- * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, and
- * `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any order; unknown chunks
- * (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring the pad byte of odd-sized chunks.
+ * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, G.711 μ-law and
+ * A-law (telephone audio), and `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
+ * order; unknown chunks (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring the pad byte of
+ * odd-sized chunks.
+ *
+ * Damaged files are read as far as they go, as sox and libsndfile do: a data size of 0xFFFFFFFF
+ * (live recorders, pipes) or 0 (a header never finalised) means the samples run to the end of
+ * the file; a data chunk cut short is decoded up to its last whole frame, with a `warnings` entry.
  *
  * Integers are scaled as librosa/soundfile do, so features match librosa's on the same file:
  * 16-bit `int16 / 32768`, 24-bit `int24 / 2^23`, 32-bit `int32 / 2^31`, 8-bit `(u8 − 128) / 128`.
@@ -72,7 +88,8 @@ function readFormat(view: DataView, at: number, size: number): Format {
  * @param bytes - The whole file.
  * @returns `{ sampleRate, channels }`, one Float32Array per channel.
  * @throws {@link SpeechEmotionError} `INVALID_AUDIO` for an empty, truncated or corrupt file or one
- * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings such as μ-law or ADPCM.
+ * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings it does not decode (ADPCM, MP3 in a
+ * WAV wrapper, …), named in the message.
  *
  * @example
  * ```ts
@@ -106,6 +123,7 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   let format: Format | undefined;
   let dataAt = -1;
   let dataSize = 0;
+  const warnings: string[] = [];
   let at = 12;
   while (at + 8 <= u8.length) {
     const id = fourcc(view, at);
@@ -116,12 +134,21 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
       format = readFormat(view, body, size);
     } else if (id === 'data') {
       dataAt = body;
-      dataSize = size;
-      if (body + size > u8.length) {
-        throw bad(
-          `the file is truncated: its data chunk declares ${size} bytes but only ${u8.length - body} are present.`,
-        );
+      const present = u8.length - body;
+      if (size === SIZE_UNKNOWN || (size === 0 && present > 0 && !looksLikeChunk(view, body, u8.length))) {
+        // A live recorder or a pipe (0xFFFFFFFF), or a header never finalised (0): the samples
+        // run to the end of the file, as sox, libsndfile and ffmpeg read them.
+        dataSize = present;
+        break;
       }
+      if (size > present) {
+        warnings.push(
+          `the data chunk declares ${size} bytes but only ${present} are present (the file was cut short); decoded the whole frames that are there.`,
+        );
+        dataSize = present;
+        break;
+      }
+      dataSize = size;
     }
     at = body + size + (size & 1);
   }
@@ -132,11 +159,12 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   const { tag, channels: nCh, sampleRate, bits } = format;
   const isPcm = tag === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
   const isFloat = tag === FORMAT_FLOAT && (bits === 32 || bits === 64);
-  if (!isPcm && !isFloat) {
+  const isG711 = (tag === FORMAT_ALAW || tag === FORMAT_MULAW) && bits === 8;
+  if (!isPcm && !isFloat && !isG711) {
     const name = FORMAT_NAMES[tag] ?? `format tag ${tag}`;
     throw new SpeechEmotionError(
       'UNSUPPORTED_AUDIO',
-      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit and float 32/64-bit; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
+      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit and G.711 μ-law/A-law; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
     );
   }
   const bytesPerSample = bits / 8;
@@ -147,12 +175,15 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
     );
   }
   const frames = Math.floor(dataSize / frameBytes);
+  if (warnings.length && frames === 0)
+    throw bad('the file is truncated: its data chunk holds not one whole frame.');
   const channels: Float32Array[] = [];
   for (let c = 0; c < nCh; c++) channels.push(new Float32Array(frames));
   for (let c = 0; c < nCh; c++) {
     const ch = channels[c];
     let p = dataAt + c * bytesPerSample;
-    if (isFloat && bits === 32) {
+    if (isG711) decodeG711(u8, p, frameBytes, frames, tag === FORMAT_ALAW, ch);
+    else if (isFloat && bits === 32) {
       for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getFloat32(p, true);
     } else if (isFloat) {
       for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getFloat64(p, true);
@@ -178,5 +209,55 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
       }
     }
   }
-  return { sampleRate, channels };
+  return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
+}
+
+/**
+ * Whether 8 bytes at `at` read as a chunk header (four printable ASCII characters and a size that
+ * fits the file): an empty data chunk followed by another chunk, rather than samples.
+ */
+function looksLikeChunk(view: DataView, at: number, length: number): boolean {
+  if (at + 8 > length) return false;
+  for (let i = 0; i < 4; i++) {
+    const c = view.getUint8(at + i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return at + 8 + view.getUint32(at + 4, true) <= length;
+}
+
+/** ITU-T G.711 μ-law and A-law, decoded to 16-bit linear as libsndfile does, then scaled by 1/32768. */
+function g711Table(alaw: boolean): Float32Array {
+  const t = new Float32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let v: number;
+    if (alaw) {
+      const a = i ^ 0x55;
+      const seg = (a >> 4) & 7;
+      let m = (a & 15) << 4;
+      m = seg === 0 ? m + 8 : (m + 0x108) << (seg - 1);
+      v = a & 0x80 ? m : -m;
+    } else {
+      const u = ~i & 0xff;
+      const seg = (u >> 4) & 7;
+      const m = (((u & 15) << 3) + 0x84) << seg;
+      v = u & 0x80 ? 0x84 - m : m - 0x84;
+    }
+    t[i] = v / 32768;
+  }
+  return t;
+}
+const MULAW = g711Table(false);
+const ALAW = g711Table(true);
+
+/** Decodes `frames` G.711 bytes at `u8[at]`, `stride` apart, into `out`. @internal */
+export function decodeG711(
+  u8: Uint8Array,
+  at: number,
+  stride: number,
+  frames: number,
+  alaw: boolean,
+  out: Float32Array,
+): void {
+  const table = alaw ? ALAW : MULAW;
+  for (let i = 0, p = at; i < frames; i++, p += stride) out[i] = table[u8[p]];
 }

@@ -461,7 +461,8 @@ export async function runPredict(argv: string[]): Promise<number> {
   let failed = 0;
   for (const file of positionals) {
     try {
-      const { signal, sampleRate } = await readMono(file);
+      const { signal, sampleRate, warnings } = await readMono(file);
+      for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
       if (flags.timeline) {
         const segments = await model.predictTimeline(signal, {
           sampleRate,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type DecodedAudio, decodeWav } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 
@@ -31,12 +32,15 @@ export function isWav(bytes: Uint8Array, name: string): boolean {
 }
 
 /**
- * Decodes audio bytes in Node: WAV with the built-in {@link decodeWav}; mp3, flac and ogg (Vorbis or
- * Opus) with the optional `audio-decode` package, loaded only when such a file comes along.
+ * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
+ * {@link decodeWav} and {@link decodeAiff}; mp3, flac and ogg (Vorbis or Opus) with the optional
+ * `audio-decode` package, loaded only when such a file comes along.
  * @throws {@link SpeechEmotionError} `UNSUPPORTED_AUDIO` when `audio-decode` is needed but not
  * installed, `INVALID_AUDIO` when the bytes are not audio.
  */
 export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Promise<DecodedAudio> {
+  // By content first: AIFF files are often named .wav in real corpora.
+  if (isAiff(bytes)) return decodeAiff(bytes);
   if (isWav(bytes, name)) return decodeWav(bytes);
   const decode = await loadDecoder();
   let out: Awaited<ReturnType<Decoder>>;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
 import { toMono } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
@@ -42,13 +43,13 @@ export function processFile(
       return { ok: false, code: 'INVALID_AUDIO', message: `cannot read the file: ${(e as Error).message}` };
     }
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
-    if (!isWav(bytes, path)) {
+    if (!isWav(bytes, path) && !isAiff(bytes)) {
       return decodeAudioBytes(bytes, path).then(
         ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec, perturb),
         (e: unknown) => failure(e),
       );
     }
-    const { sampleRate, channels } = decodeWav(bytes);
+    const { sampleRate, channels } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
     return featurise(toMono(channels), sampleRate, spec, perturb);
   } catch (e) {
     return failure(e);

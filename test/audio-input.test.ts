@@ -1,0 +1,193 @@
+// Audio as real tools write it, made from real recordings: streaming and unfinalised WAV headers,
+// files cut inside their samples, G.711 telephone audio, AIFF named .wav, and encodings that
+// cannot be read. Then a fuzz test over mutated real files.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, toMono } from '../src/index.js';
+import { readMono } from '../src/node.js';
+import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
+import { encodeAiff, encodeG711Wav } from './helpers/wav.js';
+
+const SAMPLE = join(ROOT, 'examples', 'audio', 'sample.wav');
+const RAVDESS_CLIP = join(DATA_DIR, 'ravdess', 'Actor_05', '03-01-05-02-01-01-05.wav');
+const noRavdess = missing('ravdess');
+
+/** The recordings every case is made from: the committed espeak-ng sample, and an actor of RAVDESS. */
+const sources: [name: string, path: string, skip: string | undefined][] = [
+  ['sample.wav (espeak-ng, 16-bit)', SAMPLE, undefined],
+  ['a RAVDESS recording', RAVDESS_CLIP, noRavdess],
+];
+
+const tmp = mkdtempSync(join(tmpdir(), 'se-input-'));
+/** The data chunk's offset and size in a plain WAV. */
+function dataChunk(bytes: Uint8Array): { at: number; size: number } {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 12; at + 8 <= bytes.length; ) {
+    const id = String.fromCharCode(...bytes.subarray(at, at + 4));
+    const size = v.getUint32(at + 4, true);
+    if (id === 'data') return { at, size };
+    at += 8 + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+const snrDb = (ref: Float32Array, x: Float32Array) => {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i] * ref[i];
+    n += (ref[i] - x[i]) ** 2;
+  }
+  return 10 * Math.log10(s / n);
+};
+
+for (const [name, path, skip] of sources) {
+  describe.skipIf(skip)(`real files made from ${name}${skipNote(skip)}`, () => {
+    const original = () => readFileSync(path);
+    const reference = () => decodeWav(original()).channels[0];
+
+    it('a WAV from a live recorder or a pipe (RIFF and data sizes 0xFFFFFFFF) is read to its end', async () => {
+      const bytes = new Uint8Array(original());
+      const v = new DataView(bytes.buffer);
+      v.setUint32(4, 0xffffffff, true);
+      v.setUint32(dataChunk(bytes).at + 4, 0xffffffff, true);
+      const file = join(tmp, 'stream.wav');
+      writeFileSync(file, bytes);
+      const { signal, warnings } = await readMono(file);
+      expect(signal).toEqual(reference());
+      expect(warnings).toBeUndefined();
+    });
+
+    it('a WAV whose header was never finalised (sizes 0) is read to its end', () => {
+      const bytes = new Uint8Array(original());
+      const v = new DataView(bytes.buffer);
+      v.setUint32(4, 0, true);
+      v.setUint32(dataChunk(bytes).at + 4, 0, true);
+      expect(decodeWav(bytes).channels[0]).toEqual(reference());
+    });
+
+    it('a WAV cut inside its samples decodes up to its last whole frame, with a warning', async () => {
+      const bytes = original();
+      const { at } = dataChunk(bytes);
+      const keep = at + 8 + 2 * 5000 + 1; // 5000 whole 16-bit frames and half of the next
+      const file = join(tmp, 'cut.wav');
+      writeFileSync(file, bytes.subarray(0, keep));
+      const { signal, warnings } = await readMono(file);
+      expect(signal).toEqual(reference().subarray(0, 5000));
+      expect(warnings?.join(' ')).toMatch(/cut short.*whole frames/);
+    });
+
+    it('G.711 μ-law and A-law WAV (telephone audio) decode to the recording (SNR > 30 dB)', () => {
+      const ref = reference();
+      for (const law of ['ulaw', 'alaw'] as const) {
+        const { channels, sampleRate } = decodeWav(encodeG711Wav(ref, 16000, law));
+        expect(sampleRate).toBe(16000);
+        expect(channels[0].length).toBe(ref.length);
+        expect(snrDb(ref, channels[0]), law).toBeGreaterThan(30);
+      }
+    });
+
+    it('AIFF and AIFF-C are recognised by their content, also when named .wav', async () => {
+      const ref = reference();
+      for (const compression of [undefined, 'NONE', 'sowt', 'fl32'] as const) {
+        const file = join(tmp, `aiff-${compression ?? 'plain'}.wav`);
+        writeFileSync(file, encodeAiff(ref, 16000, compression));
+        const { signal, sampleRate } = await readMono(file);
+        expect(sampleRate).toBe(16000);
+        expect(signal, compression).toEqual(ref);
+      }
+    });
+
+    it('what cannot be read fails with a SpeechEmotionError naming the format', () => {
+      const bytes = new Uint8Array(original());
+      const v = new DataView(bytes.buffer);
+      v.setUint16(20, 0x55, true);
+      expect(() => decodeWav(bytes)).toThrow(/MPEG Layer 3 \(MP3 in a WAV wrapper\)/);
+      v.setUint16(20, 0x11, true);
+      expect(() => decodeWav(bytes)).toThrow(/IMA ADPCM/);
+      const aifc = encodeAiff(reference().subarray(0, 100), 16000, 'NONE');
+      aifc.set([0x69, 0x6d, 0x61, 0x34], 38); // 'ima4'
+      expect(() => decodeAiff(aifc)).toThrow(/AIFF-C compression 'ima4' is not supported/);
+    });
+  });
+}
+
+/** Decodes as the library does for files: by content, WAV or AIFF. */
+function decodeAny(bytes: Uint8Array) {
+  return isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
+}
+
+/** Byte-level damage of the kinds files suffer: flipped bytes, overwritten sizes, cuts, splices. */
+const damage = (length: number) =>
+  fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), at: fc.nat(length - 1), value: fc.nat(255) }),
+    fc.record({
+      kind: fc.constant('u32' as const),
+      at: fc.nat(Math.min(length - 4, 80)),
+      value: fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 44, 65535),
+    }),
+    fc.record({ kind: fc.constant('cut' as const), at: fc.nat(length), value: fc.constant(0) }),
+    fc.record({ kind: fc.constant('drop' as const), at: fc.nat(length - 1), value: fc.nat(64) }),
+  );
+
+function apply(
+  base: Uint8Array,
+  edits: { kind: string; at: number; value: number }[],
+  littleEndian: boolean,
+) {
+  let bytes = base.slice();
+  for (const e of edits) {
+    if (e.kind === 'set' && e.at < bytes.length) bytes[e.at] = e.value;
+    else if (e.kind === 'u32' && e.at + 4 <= bytes.length)
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(e.at, e.value, littleEndian);
+    else if (e.kind === 'cut') bytes = bytes.slice(0, Math.max(0, Math.min(e.at, bytes.length)));
+    else if (e.kind === 'drop' && e.at < bytes.length)
+      bytes = Uint8Array.from([...bytes.subarray(0, e.at), ...bytes.subarray(e.at + e.value)]);
+  }
+  return bytes;
+}
+
+/** Runs the property: every mutated file decodes to sane audio or throws a SpeechEmotionError. */
+function fuzzDecoders(numRuns: number) {
+  const sample = decodeWav(readFileSync(SAMPLE));
+  const short = toMono(sample.channels).subarray(0, 4000);
+  const bases: [Uint8Array, boolean][] = [
+    [readFileSync(SAMPLE).subarray(0, 44 + 2 * 4000), true],
+    [encodeG711Wav(short, 16000, 'ulaw'), true],
+    [encodeAiff(short, 16000), false],
+    [encodeAiff(short, 16000, 'fl32'), false],
+  ];
+  fc.assert(
+    fc.property(
+      fc.nat(bases.length - 1),
+      fc.array(damage(8044), { minLength: 1, maxLength: 6 }),
+      (b, edits) => {
+        const [base, le] = bases[b];
+        const bytes = apply(base, edits, le);
+        try {
+          const { sampleRate, channels } = decodeAny(bytes);
+          if (!(sampleRate > 0) || channels.length === 0) return false;
+          const n = channels[0].length;
+          for (const ch of channels) {
+            if (ch.length !== n) return false;
+            for (let i = 0; i < ch.length; i++) if (!Number.isFinite(ch[i])) return false;
+          }
+          return true;
+        } catch (e) {
+          return e instanceof SpeechEmotionError;
+        }
+      },
+    ),
+    { numRuns },
+  );
+}
+
+// `npm run fuzz:decode` runs 10⁵ cases (FUZZ_RUNS); npm test runs 10⁴.
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+describe('fuzz: mutated real files (WAV, μ-law, AIFF, AIFF-C float)', () => {
+  it(`${RUNS} cases: each decodes to finite audio or throws a SpeechEmotionError, never another exception or a hang`, () => {
+    fuzzDecoders(RUNS);
+  }, 600_000);
+});
