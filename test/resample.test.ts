@@ -64,6 +64,26 @@ describe('resample', () => {
   });
 });
 
+describe('resample from uncommon rates (no exact polyphase table: interpolated rows)', () => {
+  it.each([24414, 37800, 44056, 47952, 8000, 96000])(
+    '%i Hz → 16 kHz: two tones come out as the same tones (max error < 1e-4 of full scale)',
+    (from) => {
+      const tones = (rate: number, n: number) =>
+        Float32Array.from(
+          { length: n },
+          (_, i) =>
+            0.5 * Math.sin((2 * Math.PI * 1000 * i) / rate) + 0.3 * Math.sin((2 * Math.PI * 3100 * i) / rate),
+        );
+      const y = resample(tones(from, 2 * from), from, 16000);
+      expect(y.length).toBe(32000);
+      const ref = tones(16000, 32000);
+      let err = 0;
+      for (let m = 1000; m < y.length - 1000; m++) err = Math.max(err, Math.abs(y[m] - ref[m]));
+      expect(err).toBeLessThan(1e-4);
+    },
+  );
+});
+
 const noOriginals = missing('originals', 'ravdess', 'savee');
 describe.skipIf(noOriginals)(
   `resample quality against sox on the real originals${skipNote(noOriginals)}`,
