@@ -3,6 +3,7 @@ console.log(`speech-emotion benchmarks (each prints its figures and ratios again
 
   npm run bench:mfcc     MFCC speed vs Meyda, essentia.js and an fft.js FFT+power bound (300 RAVDESS files)
   npm run bench:features rms, zcr, spectral shape, chroma (vs Meyda), yin and pyin (real-time factors)
+  npm run bench:stream   peak memory and speed of predict --timeline over a 75-minute recording
   npm run bench:bundle   browser bundle size of \`import { extractMfcc }\`
   npm run bench:extract  feature extraction over all 1560 files with 1 and 2 workers
   npm run bench:resample resampling throughput of the 48 kHz and 44.1 kHz originals

@@ -37,7 +37,7 @@ for (const f of readdirSync(dir)
 
 // Every rate a user may bring, to 16 kHz: 10 s of two tones per rate (content does not change the
 // cost). Uncommon rates (24 414, 37 800, 44 056, 47 952 Hz) have no small polyphase table.
-console.log('\nto 16 kHz from each rate (10 s of audio, best of ' + opt.reps + '):');
+console.log(`\nto 16 kHz from each rate (10 s of audio, best of ${opt.reps}):`);
 const sweep = {};
 for (const from of [
   8000, 11025, 16000, 22050, 24000, 24414, 32000, 37800, 44056, 44100, 47952, 48000, 88200, 96000,

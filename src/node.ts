@@ -13,6 +13,7 @@ export { decodeAudioBytes, readAudioFile } from './node/audio-file.js';
 export { savePlot } from './node/plot.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
+export { type MonoStream, streamMono } from './node/audio-stream.js';
 
 /** A mono signal and its sample rate. */
 export interface MonoAudio {

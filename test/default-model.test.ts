@@ -63,6 +63,22 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     });
   });
 
+  it('predict --timeline path: the file read in pieces (streamMono → predictStream) gives predictTimeline on the whole file', async () => {
+    const path = join(ROOT, 'examples', 'audio', 'sample.wav');
+    const { signal, sampleRate } = await lib.readMono(path);
+    const whole = await model.predictTimeline(signal, { sampleRate, window: 2, hop: 0.7 });
+    for (const chunkSeconds of [0.013, 1, 100]) {
+      const stream = await lib.streamMono(path, { chunkSeconds });
+      expect(stream.sampleRate).toBe(sampleRate);
+      expect(stream.duration).toBeCloseTo(signal.length / sampleRate, 6);
+      const streamed = [];
+      for await (const seg of model.predictStream(stream.chunks, { sampleRate, window: 2, hop: 0.7 }))
+        streamed.push(seg);
+      expect(streamed).toEqual(whole);
+    }
+    expect(whole.some((g) => g.label !== null)).toBe(true);
+  });
+
   const noData = missing('ravdess', 'savee');
   describe.skipIf(noData)(`on the development data${skipNote(noData)}`, () => {
     async function items(speakers: Record<string, string[]>) {

@@ -371,6 +371,42 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     expect(at_(8)?.label).toBe('angry');
     for (const s of segments.filter((g) => g.label))
       expect(Object.values(s.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // The same timeline from chunks of any size (a microphone, a file read piece by piece).
+    async function* pieces(x: Float32Array, sizes: number[]) {
+      for (let i = 0, k = 0; i < x.length; k++) {
+        const n = sizes[k % sizes.length];
+        yield x.subarray(i, i + n);
+        i += n;
+      }
+    }
+    for (const sizes of [[4800], [1, 997, 48000, 12345], [480000]]) {
+      const streamed = [];
+      for await (const seg of model.predictStream(pieces(long48, sizes), {
+        sampleRate: 48000,
+        window: 1,
+        hop: 0.5,
+      }))
+        streamed.push(seg);
+      expect(streamed, JSON.stringify(sizes)).toEqual(segments);
+    }
+    // Lengths that are not a whole number of hops, and shorter than a window.
+    for (const n of [48000 * 3 + 777, 30000]) {
+      const x = long48.subarray(0, n);
+      const whole = await model.predictTimeline(x, { sampleRate: 48000, window: 1, hop: 0.4 });
+      const streamed = [];
+      for await (const seg of model.predictStream(pieces(x, [7000]), {
+        sampleRate: 48000,
+        window: 1,
+        hop: 0.4,
+      }))
+        streamed.push(seg);
+      expect(streamed).toEqual(whole);
+    }
+    expect(
+      await code(async () => {
+        for await (const _ of model.predictStream([], { sampleRate: 48000 })) void _;
+      }),
+    ).toBe('EMPTY_SIGNAL');
     expect(await code(() => model.predictTimeline(long48, { sampleRate: 48000, hop: 0 }))).toBe(
       'INVALID_OPTION',
     );

@@ -11,6 +11,7 @@ import { EmotionModel, type TrainingSummary } from '../model/emotion-model.js';
 import type { Evaluation } from '../model/metrics.js';
 import { loadTf } from '../model/tf.js';
 import { readMono } from '../node.js';
+import { streamMono } from '../node/audio-stream.js';
 import { pickBackend, useBackend } from '../node/backend.js';
 import { extractItems } from '../node/extract.js';
 import { savePlot } from '../node/plot.js';
@@ -423,7 +424,8 @@ the others still predicted.
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
   --json            one JSON object per file and line: { file, label, scores[, warning] }
-  --timeline        the emotion over time: one prediction per window (long recordings)
+  --timeline        the emotion over time: one prediction per window, printed as each is ready;
+                    the file is read in pieces, so memory stays constant over hours of audio
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
   --backend NAME    tensorflow, wasm or cpu (default: the fastest installed)
@@ -461,24 +463,37 @@ export async function runPredict(argv: string[]): Promise<number> {
   let failed = 0;
   for (const file of positionals) {
     try {
-      const { signal, sampleRate, warnings } = await readMono(file);
-      for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
       if (flags.timeline) {
-        const segments = await model.predictTimeline(signal, {
+        // Read, decode and predict window by window: constant memory over any length.
+        const { sampleRate, duration, chunks } = await streamMono(file);
+        const long = duration !== null && duration > 60;
+        const started = performance.now();
+        let nextReport = 0.1;
+        const segments = [];
+        if (!flags.json) console.log(`${file}:`);
+        for await (const g of model.predictStream(chunks, {
           sampleRate,
           window: flags.window as number | undefined,
           hop: flags.hop as number | undefined,
-        });
-        if (flags.json) console.log(JSON.stringify({ file, segments }));
-        else {
-          console.log(`${file}:`);
-          for (const g of segments)
+        })) {
+          segments.push(g);
+          if (!flags.json)
             console.log(
               `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
             );
+          if (long && duration && g.end / duration >= nextReport) {
+            const speed = g.end / ((performance.now() - started) / 1000);
+            console.error(
+              `${file}: ${Math.floor((100 * g.end) / duration)}% (${(g.end / 60).toFixed(1)} of ${(duration / 60).toFixed(1)} min, ${speed.toFixed(0)}× real time)`,
+            );
+            nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
+          }
         }
+        if (flags.json) console.log(JSON.stringify({ file, segments }));
         continue;
       }
+      const { signal, sampleRate, warnings } = await readMono(file);
+      for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
       const p = await model.predict(signal, { sampleRate });
       if (flags.json) console.log(JSON.stringify({ file, ...p }));
       else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);

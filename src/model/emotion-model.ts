@@ -24,6 +24,7 @@ import {
   shardGradients,
   startReplicas,
 } from './parallel.js';
+import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
 
 /** Format version of the metadata a saved model carries. */
@@ -755,21 +756,7 @@ export class EmotionModel {
     const fn = 'EmotionModel.predictTimeline';
     if (!Number.isInteger(sampleRate) || sampleRate <= 0)
       throw new SpeechEmotionError('INVALID_OPTION', `${fn}: 'sampleRate' must be a positive integer (Hz).`);
-    const spec = this.meta.featureSpec;
-    const window = options.window ?? spec.duration?.seconds ?? 3;
-    const hop = options.hop ?? window / 2;
-    for (const [name, v] of [
-      ['window', window],
-      ['hop', hop],
-    ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
-        throw new SpeechEmotionError(
-          'INVALID_OPTION',
-          `${fn}: '${name}' must be a positive number of seconds.`,
-        );
-    }
-    const winLen = Math.round(window * sampleRate);
-    const hopLen = Math.max(1, Math.round(hop * sampleRate));
+    const { winLen, hopLen } = timelineWindows(fn, options, this.meta.featureSpec);
     const starts: number[] = [];
     if (signal.length <= winLen) starts.push(0);
     else {
@@ -793,6 +780,38 @@ export class EmotionModel {
       }
     }
     return segments;
+  }
+
+  /**
+   * {@link EmotionModel.predictTimeline} for audio that arrives in chunks: a microphone, a network
+   * stream, a file read piece by piece. Each window is predicted as soon as its last sample has
+   * arrived, and only the samples of the current window are kept, so memory stays constant over any
+   * length. The segments equal `predictTimeline` on the whole signal, the last (aligned to the end,
+   * when the length is not a whole number of hops) included.
+   *
+   * @param chunks - Mono samples at `sampleRate`, in order, as an async or sync iterable.
+   * @param options - `sampleRate`, `window`, `hop` as for predictTimeline.
+   * @returns Segments, in order, as they are ready.
+   *
+   * @example
+   * ```ts
+   * for await (const seg of model.predictStream(microphoneChunks, { sampleRate: 48000 }))
+   *   console.log(seg.start, seg.label);
+   * ```
+   */
+  predictStream(
+    chunks: AsyncIterable<Float32Array | Float64Array> | Iterable<Float32Array | Float64Array>,
+    options: Omit<TimelineOptions, 'onSegment'>,
+  ): AsyncGenerator<TimelineSegment> {
+    const fn = 'EmotionModel.predictStream';
+    checkKnownOptions(fn, options, ['sampleRate', 'window', 'hop']);
+    const { sampleRate } = options ?? ({} as TimelineOptions);
+    if (!Number.isInteger(sampleRate) || sampleRate <= 0)
+      throw new SpeechEmotionError('INVALID_OPTION', `${fn}: 'sampleRate' must be a positive integer (Hz).`);
+    const { winLen, hopLen } = timelineWindows(fn, options, this.meta.featureSpec);
+    return streamWindows(chunks, winLen, hopLen, sampleRate, (windows) =>
+      this.predictBatch(windows.map((w) => ({ signal: w, sampleRate }))),
+    );
   }
 
   /**
