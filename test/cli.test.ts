@@ -215,6 +215,37 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(help.stdout).toMatch(/Examples:/);
   });
 
+  it('evaluate scores on the labels the data carries (headline) and on all labels; predict --labels', () => {
+    // 8 recordings: emotions 01 and 02 (neutral, calm) only.
+    const root = makeDataset(8, { broken: false });
+    const e = cli(['evaluate', 'default', 'ravdess', '--json'], root);
+    expect(e.status, e.stderr).toBe(0);
+    const m = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
+    expect(m.headline).toMatch(/restricted to the 2 labels in the data/);
+    expect(m.labels).toEqual(['neutral', 'calm']);
+    expect(m.confusion.labels).toEqual(['neutral', 'calm']);
+    expect(m.allLabels.confusion.labels).toHaveLength(8);
+    expect(m.count).toBe(8);
+    const a = JSON.parse(
+      cli(['evaluate', 'default', 'ravdess', '--json', '--all-labels'], root)
+        .stdout.trim()
+        .split('\n')
+        .at(-1)!,
+    );
+    expect(a.headline).toBe('all labels');
+    expect(a.unweightedAccuracy).toBe(m.allLabels.unweightedAccuracy);
+    expect(a.restricted.unweightedAccuracy).toBe(m.unweightedAccuracy);
+    const wav = join(root, 'ravdess', 'Actor_01', readdirSync(join(root, 'ravdess', 'Actor_01'))[0]);
+    const p = cli(['predict', wav, '--labels', 'angry,sad', '--json'], root);
+    expect(p.status, p.stderr).toBe(0);
+    const r = JSON.parse(p.stdout.trim());
+    expect(Object.keys(r.scores).sort()).toEqual(['angry', 'sad']);
+    expect(['angry', 'sad']).toContain(r.label);
+    const bad = cli(['predict', wav, '--labels', 'angry,bored'], root);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--labels names bored/);
+  });
+
   it('split prints which speakers went where', () => {
     const root = makeDataset(16, { broken: false });
     const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);

@@ -63,6 +63,24 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     });
   });
 
+  it('labels: restricts a prediction to some emotions and renormalises their scores', async () => {
+    const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+    const full = await model.predict(signal, { sampleRate });
+    const two = await model.predict(signal, { sampleRate, labels: ['neutral', 'angry'] });
+    expect(Object.keys(two.scores).sort()).toEqual(['angry', 'neutral']);
+    expect(two.scores.angry + two.scores.neutral).toBeCloseTo(1, 6);
+    expect(two.scores.angry / two.scores.neutral).toBeCloseTo(full.scores.angry / full.scores.neutral, 4);
+    expect(two.label).toBe(full.scores.angry > full.scores.neutral ? 'angry' : 'neutral');
+    const tl = await model.predictTimeline(signal, { sampleRate, window: 2, labels: ['sad', 'happy'] });
+    for (const g of tl) if (g.label) expect(['sad', 'happy']).toContain(g.label);
+    await expect(model.predict(signal, { sampleRate, labels: ['bored'] })).rejects.toThrow(
+      /'bored'.*does not know/,
+    );
+    await expect(model.predict(signal, { sampleRate, labels: [] })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
+  });
+
   it('predict --timeline path: the file read in pieces (streamMono → predictStream) gives predictTimeline on the whole file', async () => {
     const path = join(ROOT, 'examples', 'audio', 'sample.wav');
     const { signal, sampleRate } = await lib.readMono(path);

@@ -378,10 +378,14 @@ function pooled(evaluations: Evaluation[], labels: string[]): Pick<Evaluation, '
 
 export const EVALUATE_HELP = `speech-emotion evaluate <modelDir|default> <dirs…> [--json]
 
-Scores a saved model on labelled dataset folders (use speakers the model never heard). With --json,
-the last line is one JSON object: accuracy, unweightedAccuracy, macroF1, perClass, confusion, count.
+Scores a saved model on labelled dataset folders (use speakers the model never heard). Predictions
+are restricted to the labels the data carries (SAVEE has no 'calm': a SAVEE clip is never scored
+as calm), the headline figure; the figure with all the model's labels is printed too. --all-labels
+makes the unrestricted figure the headline. With --json, the last line is one JSON object: accuracy,
+unweightedAccuracy, macroF1, perClass, confusion, count, headline (which of the two it is), labels,
+and allLabels (the unrestricted figures, when they differ) or, with --all-labels, restricted.
 
-Options: --json, --backend NAME, --jobs N, --dataset NAME
+Options: --json, --all-labels, --backend NAME, --jobs N, --dataset NAME
 
 Example:
   speech-emotion evaluate models/ravdess data/RAVDESS-holdout --json`;
@@ -389,7 +393,14 @@ Example:
 export async function runEvaluate(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
-    { json: 'boolean', backend: 'string', jobs: 'number', dataset: 'string', help: 'boolean' },
+    {
+      json: 'boolean',
+      backend: 'string',
+      jobs: 'number',
+      dataset: 'string',
+      'all-labels': 'boolean',
+      help: 'boolean',
+    },
     'evaluate',
   );
   if (flags.help) {
@@ -408,8 +419,28 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     console.error(`skipping ${items.length - usable.length} recordings whose labels the model does not know`);
   const { rows, dropped } = await featurise(usable, model.featureSpec, flags.jobs as number | undefined);
   for (const d of dropped) console.error(`dropped ${d}`);
-  const e = await model.evaluate(rows);
-  console.log(flags.json ? JSON.stringify(e) : formatEvaluation(e));
+  // Headline: predictions restricted to the labels the data carries (a 7-emotion corpus is not
+  // scored on the model's eighth), unless --all-labels; the other figure is reported too.
+  const carried = model.labels.filter((l) => rows.some((r) => r.label === l));
+  const restricted = await model.evaluate(rows, { labels: carried });
+  const all = carried.length === model.labels.length ? restricted : await model.evaluate(rows);
+  const headline = flags['all-labels'] ? all : restricted;
+  const which = flags['all-labels'] ? 'all labels' : `restricted to the ${carried.length} labels in the data`;
+  if (flags.json) {
+    const out: Record<string, unknown> = { ...headline, headline: which, labels: headline.confusion.labels };
+    if (!flags['all-labels'] && all !== restricted) out.allLabels = all;
+    if (flags['all-labels'] && all !== restricted) out.restricted = restricted;
+    console.log(JSON.stringify(out));
+  } else {
+    console.log(`headline: predictions ${which}`);
+    console.log(formatEvaluation(headline));
+    if (all !== restricted) {
+      const other = flags['all-labels'] ? restricted : all;
+      console.log(
+        `\n${flags['all-labels'] ? `restricted to the ${carried.length} labels in the data` : "with all the model's labels"}: UA ${(100 * other.unweightedAccuracy).toFixed(1)}%, accuracy ${(100 * other.accuracy).toFixed(1)}%, macro F1 ${(100 * other.macroF1).toFixed(1)}%`,
+      );
+    }
+  }
   model.dispose();
   return 0;
 }
@@ -428,6 +459,7 @@ Options:
                     the file is read in pieces, so memory stays constant over hours of audio
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
+  --labels A,B,…    only these emotions: the likeliest of them, their scores renormalised to 1
   --backend NAME    tensorflow, wasm or cpu (default: the fastest installed)
 
 Exit codes: 0 all predicted, 1 some files failed, 2 usage error.
@@ -435,7 +467,8 @@ Exit codes: 0 all predicted, 1 some files failed, 2 usage error.
 Examples:
   speech-emotion predict my.wav
   speech-emotion predict interview.wav --timeline --hop 1
-  speech-emotion predict a.wav b.mp3 --model models/mine --json`;
+  speech-emotion predict a.wav b.mp3 --model models/mine --json
+  speech-emotion predict call.wav --labels angry,neutral`;
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
@@ -448,6 +481,7 @@ export async function runPredict(argv: string[]): Promise<number> {
       timeline: 'boolean',
       window: 'number',
       hop: 'number',
+      labels: 'string',
       backend: 'string',
       help: 'boolean',
     },
@@ -460,6 +494,19 @@ export async function runPredict(argv: string[]): Promise<number> {
   if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
+  const labels =
+    flags.labels === undefined
+      ? undefined
+      : String(flags.labels)
+          .split(',')
+          .map((l) => l.trim());
+  if (labels) {
+    const unknown = labels.filter((l) => !model.labels.includes(l));
+    if (unknown.length || labels.length === 0)
+      throw new UsageError(
+        `predict: --labels names ${unknown.join(', ') || 'nothing'}; the model knows ${model.labels.join(', ')}.`,
+      );
+  }
   let failed = 0;
   for (const file of positionals) {
     try {
@@ -475,6 +522,7 @@ export async function runPredict(argv: string[]): Promise<number> {
           sampleRate,
           window: flags.window as number | undefined,
           hop: flags.hop as number | undefined,
+          labels,
         })) {
           segments.push(g);
           if (!flags.json)
@@ -494,7 +542,7 @@ export async function runPredict(argv: string[]): Promise<number> {
       }
       const { signal, sampleRate, warnings } = await readMono(file);
       for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
-      const p = await model.predict(signal, { sampleRate });
+      const p = await model.predict(signal, { sampleRate, labels });
       if (flags.json) console.log(JSON.stringify({ file, ...p }));
       else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
       else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);

@@ -15,6 +15,7 @@ import {
 import { seededRandom } from '../util/math.js';
 import { isNode, nodeModule } from '../util/node-only.js';
 import { type ArchitectureName, type ModelBuilder, buildArchitecture } from './architectures.js';
+import { resolveLabelSet, scoresOf } from './label-set.js';
 import { type Evaluation, evaluatePredictions } from './metrics.js';
 import {
   type LossConfig,
@@ -164,6 +165,8 @@ export interface TimelineOptions {
   hop?: number;
   /** Called with each segment as soon as it is predicted, in order (for progress or streaming). */
   onSegment?: (segment: TimelineSegment) => void | Promise<void>;
+  /** Restrict each window's prediction to these labels, renormalising their scores (see predictBatch). */
+  labels?: string[];
 }
 
 /** One window of {@link EmotionModel.predictTimeline}. */
@@ -688,16 +691,27 @@ export class EmotionModel {
     return out;
   }
 
-  /** Scores the model on labelled rows (see {@link Evaluation}). */
-  async evaluate(data: FeatureSet | FeatureRow[]): Promise<Evaluation> {
+  /**
+   * Scores the model on labelled rows (see {@link Evaluation}). With `labels`, predictions are
+   * restricted to those labels (as {@link EmotionModel.predict} does) and the confusion matrix has
+   * their rows only: how a dataset that carries fewer emotions than the model knows is scored.
+   * `labels: 'data'` takes the labels the rows carry.
+   */
+  async evaluate(
+    data: FeatureSet | FeatureRow[],
+    options: { labels?: string[] | 'data' } = {},
+  ): Promise<Evaluation> {
+    checkKnownOptions('EmotionModel.evaluate', options, ['labels']);
     const rows = rowsOf(data, this.meta.featureSpec, 'the evaluation data');
     this.labelIndex(rows);
+    const wanted = options.labels === 'data' ? [...new Set(rows.map((r) => r.label))] : options.labels;
+    const allowed = resolveLabelSet('EmotionModel.evaluate', wanted, this.meta.labels);
     const probs = await this.predictFeatures(rows.map((r) => r.features));
-    const predicted = probs.map((p) => this.meta.labels[argmax(p)]);
+    const predicted = probs.map((p) => scoresOf(p, this.meta.labels, allowed).label);
     return evaluatePredictions(
       rows.map((r) => r.label),
       predicted,
-      this.meta.labels,
+      allowed ?? this.meta.labels,
     );
   }
 
@@ -705,14 +719,27 @@ export class EmotionModel {
    * Predicts the emotion of a recording at any sample rate (resampled to the model's). Silent, too
    * short or noise-like audio gets `label: null` and a `warning` instead of a confident guess.
    */
-  async predict(signal: Float32Array | Float64Array, options: { sampleRate: number }): Promise<Prediction> {
-    return (await this.predictBatch([{ signal, sampleRate: options?.sampleRate }]))[0];
+  async predict(
+    signal: Float32Array | Float64Array,
+    options: { sampleRate: number; labels?: string[] },
+  ): Promise<Prediction> {
+    checkKnownOptions('EmotionModel.predict', options, ['sampleRate', 'labels']);
+    return (
+      await this.predictBatch([{ signal, sampleRate: options?.sampleRate }], { labels: options?.labels })
+    )[0];
   }
 
-  /** {@link EmotionModel.predict} for several recordings, batched. */
+  /**
+   * {@link EmotionModel.predict} for several recordings, batched. `labels` restricts every
+   * prediction to those emotions: the label is the likeliest of them, and their scores are
+   * renormalised to sum to 1 (for an app that only cares about, say, angry versus neutral).
+   */
   async predictBatch(
     inputs: { signal: Float32Array | Float64Array; sampleRate: number }[],
+    options: { labels?: string[] } = {},
   ): Promise<Prediction[]> {
+    checkKnownOptions('EmotionModel.predictBatch', options, ['labels']);
+    const allowed = resolveLabelSet('EmotionModel.predictBatch', options.labels, this.meta.labels);
     const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
       try {
         const features = computeFeatures(signal, sampleRate, this.meta.featureSpec);
@@ -732,12 +759,7 @@ export class EmotionModel {
     let at = 0;
     return results.map((r) => {
       if (!('data' in r)) return r;
-      const p = probs[at++];
-      const scores: Record<string, number> = {};
-      this.meta.labels.forEach((l, i) => {
-        scores[l] = p[i];
-      });
-      return { label: this.meta.labels[argmax(p)], scores };
+      return scoresOf(probs[at++], this.meta.labels, allowed);
     });
   }
 
@@ -751,7 +773,13 @@ export class EmotionModel {
     signal: Float32Array | Float64Array,
     options: TimelineOptions,
   ): Promise<TimelineSegment[]> {
-    checkKnownOptions('EmotionModel.predictTimeline', options, ['sampleRate', 'window', 'hop', 'onSegment']);
+    checkKnownOptions('EmotionModel.predictTimeline', options, [
+      'sampleRate',
+      'window',
+      'hop',
+      'onSegment',
+      'labels',
+    ]);
     const { sampleRate } = options ?? ({} as TimelineOptions);
     const fn = 'EmotionModel.predictTimeline';
     if (!Number.isInteger(sampleRate) || sampleRate <= 0)
@@ -770,6 +798,7 @@ export class EmotionModel {
       const chunk = starts.slice(b, b + batch);
       const predictions = await this.predictBatch(
         chunk.map((s) => ({ signal: signal.subarray(s, Math.min(signal.length, s + winLen)), sampleRate })),
+        { labels: options.labels },
       );
       for (const [i, p] of predictions.entries()) {
         const start = chunk[i] / sampleRate;
@@ -804,13 +833,16 @@ export class EmotionModel {
     options: Omit<TimelineOptions, 'onSegment'>,
   ): AsyncGenerator<TimelineSegment> {
     const fn = 'EmotionModel.predictStream';
-    checkKnownOptions(fn, options, ['sampleRate', 'window', 'hop']);
+    checkKnownOptions(fn, options, ['sampleRate', 'window', 'hop', 'labels']);
     const { sampleRate } = options ?? ({} as TimelineOptions);
     if (!Number.isInteger(sampleRate) || sampleRate <= 0)
       throw new SpeechEmotionError('INVALID_OPTION', `${fn}: 'sampleRate' must be a positive integer (Hz).`);
     const { winLen, hopLen } = timelineWindows(fn, options, this.meta.featureSpec);
     return streamWindows(chunks, winLen, hopLen, sampleRate, (windows) =>
-      this.predictBatch(windows.map((w) => ({ signal: w, sampleRate }))),
+      this.predictBatch(
+        windows.map((w) => ({ signal: w, sampleRate })),
+        { labels: options.labels },
+      ),
     );
   }
 
@@ -997,12 +1029,6 @@ export class EmotionModel {
   dispose(): void {
     this.net.dispose();
   }
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-  return best;
 }
 
 type FullAugment = {

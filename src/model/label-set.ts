@@ -1,0 +1,53 @@
+import { SpeechEmotionError } from '../errors.js';
+
+/**
+ * Validates a label set against a model's labels: a non-empty list of labels the model knows,
+ * without repeats, kept in the model's order. `undefined` means every label. @internal
+ */
+export function resolveLabelSet(
+  fn: string,
+  labels: unknown,
+  modelLabels: readonly string[],
+): string[] | undefined {
+  if (labels === undefined) return undefined;
+  if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== 'string'))
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'labels' must be a non-empty list of label names.`,
+    );
+  const unknown = labels.filter((l) => !modelLabels.includes(l));
+  if (unknown.length)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'labels' names ${unknown.map((l) => `'${l}'`).join(', ')}, which the model does not know. Its labels: ${modelLabels.join(', ')}.`,
+    );
+  return modelLabels.filter((l) => labels.includes(l));
+}
+
+/**
+ * The label and scores of one probability vector, restricted to `allowed` (renormalised to sum 1)
+ * when given: the argmax among the allowed labels, the first in the model's order on a tie. @internal
+ */
+export function scoresOf(
+  probs: ArrayLike<number>,
+  modelLabels: readonly string[],
+  allowed: readonly string[] | undefined,
+): { label: string; scores: Record<string, number> } {
+  let total = 0;
+  for (let i = 0; i < modelLabels.length; i++)
+    if (!allowed || allowed.includes(modelLabels[i])) total += probs[i];
+  const scale = allowed && total > 0 ? 1 / total : 1;
+  const scores: Record<string, number> = {};
+  let label = '';
+  let best = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < modelLabels.length; i++) {
+    const l = modelLabels[i];
+    if (allowed && !allowed.includes(l)) continue;
+    scores[l] = allowed ? (total > 0 ? probs[i] * scale : 1 / allowed.length) : probs[i];
+    if (probs[i] > best) {
+      best = probs[i];
+      label = l;
+    }
+  }
+  return { label, scores };
+}
