@@ -123,8 +123,11 @@ export async function startBackend() {
 }
 
 /** Builds and fits one model of the recipe on rows; `seed` varies the members of an ensemble. */
-export async function trainModel(recipe, rows, { seed = recipe.seed ?? 1, log = () => {}, tag = '' } = {}) {
-  const labels = [...EMOTIONS];
+export async function trainModel(
+  recipe,
+  rows,
+  { seed = recipe.seed ?? 1, log = () => {}, tag = '', labels = [...EMOTIONS] } = {},
+) {
   const f = rows[0].features;
   const inputShape = recipe.spec.output.type === 'series' ? [f.frames, f.features] : [f.features];
   const model = await EmotionModel.create({

@@ -5,9 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type LabelledItem,
+  corpusFolds,
   formatSummary,
   groupKFold,
   predefinedFolds,
+  sharedLabels,
   speakerKey,
   speakerSplit,
   stratifiedSplit,
@@ -207,6 +209,32 @@ const itemsArb = fc
   );
 
 describe('splits', () => {
+  it('corpusFolds leaves one whole corpus out per fold; sharedLabels is what both sides carry', () => {
+    const item = (dataset: 'ravdess' | 'savee', speaker: string, label: string, i: number): LabelledItem => ({
+      path: `${dataset}/${speaker}/${i}.wav`,
+      dataset,
+      label: label as never,
+      speaker,
+      meta: {},
+    });
+    const items = [
+      ...['neutral', 'calm', 'angry', 'sad'].flatMap((l, i) => [
+        item('ravdess', '01', l, i),
+        item('ravdess', '02', l, i),
+      ]),
+      ...['neutral', 'angry', 'disgust'].map((l, i) => item('savee', 'DC', l, i)),
+    ];
+    const folds = corpusFolds(items);
+    expect(folds.map((f) => f.name)).toEqual(['corpus/ravdess', 'corpus/savee']);
+    expect(folds[1].train.every((it) => it.dataset === 'ravdess')).toBe(true);
+    expect(folds[1].test).toHaveLength(3);
+    expect(folds[0].testSpeakers).toEqual(['ravdess:01', 'ravdess:02']);
+    const order = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
+    expect(sharedLabels(folds[0], order)).toEqual(['neutral', 'angry']);
+    expect(sharedLabels(folds[1], order)).toEqual(['neutral', 'angry']);
+    expect(() => corpusFolds(items.filter((i) => i.dataset === 'savee'))).toThrow(/at least two datasets/);
+  });
+
   it('speakerSplit never puts a speaker in two parts, covers every item, and is deterministic', () => {
     fc.assert(
       fc.property(itemsArb, fc.nat(1000), (items, seed) => {

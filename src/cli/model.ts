@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PerturbOptions } from '../audio/augment.js';
-import { type Fold, groupKFold, speakerSplit } from '../datasets/split.js';
+import { type Fold, corpusFolds, groupKFold, sharedLabels, speakerSplit } from '../datasets/split.js';
 import type { LabelledItem } from '../datasets/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
@@ -105,6 +105,9 @@ Options:
   --val-speakers a,b     hold these speakers out for validation (early stopping on their UA)
   --folds K              first cross-validate over K speaker folds (UA per fold, mean ± std in the
                          report), then train the saved model on every speaker
+  --folds corpus         first leave one corpus out (train on the other datasets, test on all of
+                         this one, scored on the emotions both carry): what to expect on a corpus
+                         the model never heard
   --augment              data augmentation: one speed-, gain- and noise-perturbed copy of every
                          training recording, and SpecAugment masks and time shift (series)
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
@@ -119,7 +122,8 @@ Exit codes: 0 trained, 1 failure, 2 usage error.
 
 Examples:
   speech-emotion train data/RAVDESS --val-speakers 19,20 --out models/ravdess
-  speech-emotion train data/RAVDESS data/SAVEE --folds 5 --augment --out models/both`;
+  speech-emotion train data/RAVDESS data/SAVEE --folds 5 --augment --out models/both
+  speech-emotion train data/RAVDESS data/SAVEE --folds corpus --out models/both`;
 
 interface TrainSettings {
   arch: string;
@@ -191,7 +195,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'batch-size': 'number',
       'learning-rate': 'number',
       'val-speakers': 'string',
-      folds: 'number',
+      folds: 'string',
       augment: 'boolean',
       workers: 'number',
       seed: 'number',
@@ -229,7 +233,13 @@ export async function runTrain(argv: string[]): Promise<number> {
   let folds: Fold[] | undefined;
   try {
     if (valSpeakers) split = speakerSplit(items, { validationSpeakers: valSpeakers, test: 0 });
-    if (flags.folds !== undefined) folds = groupKFold(items, { k: flags.folds as number, seed: 0 });
+    if (flags.folds === 'corpus') folds = corpusFolds(items);
+    else if (flags.folds !== undefined) {
+      const k = Number(flags.folds);
+      if (!Number.isInteger(k) || k < 2)
+        throw new UsageError(`train: --folds must be a number ≥ 2 or 'corpus', got ${flags.folds}.`);
+      folds = groupKFold(items, { k, seed: 0 });
+    }
   } catch (e) {
     rethrowAsUsage(e);
   }
@@ -272,13 +282,24 @@ export async function runTrain(argv: string[]): Promise<number> {
   const cv: { name: string; speakers: string[]; evaluation: Evaluation }[] = [];
   for (const [i, fold] of (folds ?? []).entries()) {
     const tag = `fold ${i + 1}/${folds?.length}: `;
-    const { model } = await trainOne(settings, trainingRowsOf(fold.train), undefined, tag);
-    const evaluation = await model.evaluate(rowsOf(fold.test));
+    // A fold's model knows the labels its training rows carry, and is scored on the labels both
+    // sides carry (for leave-one-corpus-out, the emotions both corpora share).
+    const shared = sharedLabels(fold, settings.labels);
+    const trainLabels = settings.labels.filter((l) => fold.train.some((it) => it.label === l));
+    const { model } = await trainOne(
+      { ...settings, labels: trainLabels },
+      trainingRowsOf(fold.train),
+      undefined,
+      tag,
+    );
+    const testRows = rowsOf(fold.test).filter((r) => shared.includes(r.label));
+    const evaluation = await model.evaluate(testRows, { labels: shared });
     model.dispose();
     cv.push({ name: fold.name, speakers: fold.testSpeakers, evaluation });
-    console.error(
-      `${tag}UA ${(100 * evaluation.unweightedAccuracy).toFixed(1)}% on ${fold.testSpeakers.join(' ')}`,
-    );
+    const where = fold.name.startsWith('corpus/')
+      ? `all of ${fold.name.slice('corpus/'.length)} (${testRows.length} recordings, ${shared.length} shared labels)`
+      : fold.testSpeakers.join(' ');
+    console.error(`${tag}UA ${(100 * evaluation.unweightedAccuracy).toFixed(1)}% on ${where}`);
   }
   const trainRows = trainingRowsOf(split ? split.train : items);
   const valRows = split ? rowsOf(split.validation) : undefined;
@@ -341,7 +362,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (cv.length) {
     md.push(
       '',
-      `## Cross-validation (${cv.length} speaker folds)`,
+      cv.some((c) => c.name.startsWith('corpus/'))
+        ? `## Leave one corpus out (${cv.length} folds, each scored on the emotions both sides carry)`
+        : `## Cross-validation (${cv.length} speaker folds)`,
       '',
       '| fold | speakers | UA |',
       '| --- | --- | --- |',

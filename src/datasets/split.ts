@@ -265,3 +265,43 @@ export function predefinedFolds(
   }
   return folds;
 }
+
+/**
+ * Leave-one-corpus-out folds: for each dataset among the items, train on every other dataset and
+ * test on all of this one (other studios, microphones, speakers and sentences at once), the
+ * protocol that best predicts how a model does on a corpus it never heard. Score such a fold on
+ * the emotions both sides carry ({@link sharedLabels}).
+ *
+ * @returns One fold per dataset, named `corpus/<dataset>`.
+ * @throws {@link SpeechEmotionError} `INVALID_OPTION` when the items come from fewer than two datasets.
+ *
+ * @example
+ * ```ts
+ * const [toSavee, toRavdess] = corpusFolds([...ravdess.items, ...savee.items]);
+ * ```
+ */
+export function corpusFolds(items: readonly LabelledItem[]): Fold[] {
+  const datasets = [...new Set(items.map((it) => it.dataset))].sort();
+  if (datasets.length < 2) {
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `corpusFolds: leave-one-corpus-out needs recordings from at least two datasets, got ${datasets.join(', ') || 'none'}.`,
+    );
+  }
+  return datasets.map((d) => {
+    const test = items.filter((it) => it.dataset === d);
+    return {
+      name: `corpus/${d}`,
+      train: items.filter((it) => it.dataset !== d),
+      test,
+      testSpeakers: [...new Set(test.map(speakerKey))].sort(),
+    };
+  });
+}
+
+/** The labels that both a fold's training and its test items carry, in `order` (e.g. EMOTIONS). */
+export function sharedLabels(fold: Fold, order: readonly string[]): string[] {
+  const train = new Set<string>(fold.train.map((it) => it.label));
+  const test = new Set<string>(fold.test.map((it) => it.label));
+  return order.filter((l) => train.has(l) && test.has(l));
+}
