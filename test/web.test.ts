@@ -110,6 +110,38 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     await page.close();
   }, 120_000);
 
+  it('while recording, shows the current emotion and a timeline that grows every second', async () => {
+    const page = await open();
+    await page.click('#record');
+    await page.waitForSelector('body[data-state="recording"]');
+    // Windows of 3 s every second: by 5.5 s into the recording, at least three have arrived.
+    await page.waitForFunction(() => Number(document.body.dataset.liveSegments ?? 0) >= 3, null, {
+      timeout: 15_000,
+    });
+    expect(await page.getAttribute('body', 'data-state')).toBe('recording');
+    const cells = await page.$$eval('#live-timeline div', (ds) =>
+      ds.map((d) => ({
+        end: Number((d as HTMLElement).dataset.end),
+        arrived: Number((d as HTMLElement).dataset.arrived),
+      })),
+    );
+    console.log(
+      `live windows (end of audio → arrival, s): ${cells.map((c) => `${c.end}→${c.arrived}`).join(', ')}`,
+    );
+    expect(cells.map((c) => c.end)).toEqual(cells.map((_, i) => 3 + i));
+    // Each window shows at most 1.5 s after the audio it covers, and one follows another within a
+    // second of audio (plus the same allowance).
+    for (const c of cells) expect(c.arrived - c.end).toBeLessThanOrEqual(1.5);
+    expect(EMOTIONS).toContain(await page.textContent('#live-label'));
+    await page.click('#stop');
+    // Stopping gives the whole recording's result.
+    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    expect(EMOTIONS).toContain(await page.textContent('#label'));
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('a text file renamed .wav shows an error, and the page still works afterwards', async () => {
     const page = await open();
     writeFileSync(join(dir, 'notes.wav'), 'these are my notes, not audio\n');

@@ -44,8 +44,29 @@ worker.onmessage = ({ data }) => {
   } else if (data.type === 'result') {
     busy = false;
     show(data);
+  } else if (data.type === 'live-segment') {
+    showLive(data.segment);
+  } else if (data.type === 'live-error') {
+    message(`Live analysis stopped: ${data.message}`, true);
   }
 };
+
+/** While recording: the current emotion and a timeline that grows by one window a second. */
+let liveStarted = 0;
+function showLive(s) {
+  const when = (performance.now() - liveStarted) / 1000;
+  $('live').hidden = false;
+  $('live-label').textContent = s.label ?? '…';
+  const cell = document.createElement('div');
+  cell.style.background = s.label ? COLOURS[s.label] : '#eee';
+  cell.title = `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: ${s.label ?? s.warning}`;
+  cell.textContent = s.label ? s.label.slice(0, 3) : '';
+  // For the end-to-end test: when each window arrived, against the end of the audio it covers.
+  cell.dataset.end = String(s.end);
+  cell.dataset.arrived = when.toFixed(3);
+  $('live-timeline').append(cell);
+  document.body.dataset.liveSegments = String($('live-timeline').childElementCount);
+}
 
 function show({ prediction, timeline, summary }) {
   $('result').hidden = false;
@@ -151,12 +172,33 @@ $('record').addEventListener('click', async () => {
   const context = new AudioContext();
   const analyser = context.createAnalyser();
   analyser.fftSize = 1024;
-  context.createMediaStreamSource(stream).connect(analyser);
+  const source = context.createMediaStreamSource(stream);
+  source.connect(analyser);
+  // Live: an AudioWorklet copies the samples and posts them straight to the worker (its port is
+  // transferred), which predicts each window as soon as it is complete.
+  let capture = null;
+  try {
+    await context.audioWorklet.addModule(new URL('./capture-worklet.js', import.meta.url));
+    capture = new AudioWorkletNode(context, 'speech-emotion-capture');
+    source.connect(capture);
+    $('live-timeline').replaceChildren();
+    $('live-label').textContent = '…';
+    $('live').hidden = false;
+    document.body.dataset.liveSegments = '0';
+    worker.postMessage({ type: 'live-start', port: capture.port, sampleRate: context.sampleRate }, [
+      capture.port,
+    ]);
+  } catch (e) {
+    message(
+      `Live analysis is not available in this browser (${e.message}); the recording is analysed when it stops.`,
+    );
+  }
   const buf = new Float32Array(analyser.fftSize);
   const chunks = [];
   const recorder = new MediaRecorder(stream);
   recorder.ondataavailable = (e) => chunks.push(e.data);
   const started = performance.now();
+  liveStarted = started;
   let frame = 0;
   const meter = () => {
     analyser.getFloatTimeDomainData(buf);
@@ -170,6 +212,10 @@ $('record').addEventListener('click', async () => {
   meter();
   recorder.onstop = async () => {
     cancelAnimationFrame(frame);
+    if (capture) {
+      source.disconnect(capture);
+      worker.postMessage({ type: 'live-stop' });
+    }
     for (const t of stream.getTracks()) t.stop();
     await context.close();
     $('level').style.width = '0';

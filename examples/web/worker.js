@@ -74,6 +74,42 @@ async function analyse({ signal, sampleRate, channels, name }) {
   post({ type: 'result', prediction, timeline, summary: formatAudioSummary(summary).replace(/\n/g, ' · ') });
 }
 
+/**
+ * Live analysis while someone speaks: chunks from the capture worklet (on `port`) feed
+ * EmotionModel.predictStream, and each 3 s window, every second, goes back to the page as soon as
+ * it is predicted.
+ */
+function live({ port, sampleRate }) {
+  const queue = [];
+  let wake = null;
+  let ended = false;
+  port.onmessage = ({ data }) => {
+    queue.push(data);
+    wake?.();
+  };
+  const chunks = (async function* () {
+    for (;;) {
+      while (queue.length) yield queue.shift();
+      if (ended) return;
+      await new Promise((r) => {
+        wake = r;
+      });
+      wake = null;
+    }
+  })();
+  const stop = () => {
+    ended = true;
+    wake?.();
+  };
+  const run = (async () => {
+    for await (const segment of model.predictStream(chunks, { sampleRate, window: 3, hop: 1 }))
+      post({ type: 'live-segment', segment });
+    post({ type: 'live-done' });
+  })().catch((e) => post({ type: 'live-error', message: e?.message ?? String(e) }));
+  return { stop, run };
+}
+
+let session = null;
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'init') {
@@ -81,6 +117,11 @@ self.onmessage = async ({ data }) => {
       await start();
     } else if (data.type === 'analyse') {
       await analyse(data);
+    } else if (data.type === 'live-start') {
+      session = live(data);
+    } else if (data.type === 'live-stop') {
+      session?.stop();
+      session = null;
     }
   } catch (e) {
     post({ type: 'error', message: e?.message ?? String(e) });
