@@ -70,7 +70,9 @@ for (let i = 0; i < opt.clips; i++) {
   const x = toMono(channels).subarray(Math.round(0.3 * sampleRate), Math.round(2.3 * sampleRate));
   const y = resample(x, sampleRate, RATE);
   seconds += y.length / RATE;
-  writeFileSync(join(folder, `${i % 2 ? 'YAF' : 'OAF'}_w${i}_${TESS[s.label]}.wav`), wav16(y, RATE));
+  // TESS file names carry a word of letters: the clip's index in base 26.
+  const word = i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + Number.parseInt(d, 26)));
+  writeFileSync(join(folder, `${i % 2 ? 'YAF' : 'OAF'}_${word}_${TESS[s.label]}.wav`), wav16(y, RATE));
 }
 console.log(
   `evaluate: ${opt.clips} clips at ${RATE} Hz (${fmt(seconds / 60, 1)} min of audio), ${cpus().length} cores → speech-emotion evaluate default <folder> --json`,
