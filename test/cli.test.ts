@@ -244,6 +244,25 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const bad = cli(['predict', wav, '--labels', 'angry,bored'], root);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--labels names bored/);
+    // Several files go through the parallel path (workers for decoding and features): the same
+    // output as one file at a time, in file order, with silence and bad files reported.
+    const files = readdirSync(join(root, 'ravdess', 'Actor_02')).map((f) =>
+      join(root, 'ravdess', 'Actor_02', f),
+    );
+    writeFileSync(join(root, 'silence.wav'), encodeWav([new Float32Array(16000)], 16000, 'pcm16'));
+    writeFileSync(join(root, 'notes.wav'), 'not audio');
+    const all = [...files, join(root, 'silence.wav'), join(root, 'notes.wav')];
+    const many = cli(['predict', ...all, '--json', '--jobs', '2'], root);
+    expect(many.status).toBe(1);
+    const lines = many.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual(all);
+    for (const [i, f] of files.entries())
+      expect(lines[i]).toEqual(JSON.parse(cli(['predict', f, '--json'], root).stdout.trim()));
+    expect(lines.at(-2)).toMatchObject({ label: null, warning: 'silent' });
+    expect(lines.at(-1).error).toMatch(/not a WAV file/);
   });
 
   it('split prints which speakers went where', () => {

@@ -14,11 +14,12 @@ import type { PerturbOptions } from '../audio/augment.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import { type FileResult, processFile } from './process-file.js';
 
-const { paths, shared, perturb } = workerData as {
+const { paths, shared, perturb, noise } = workerData as {
   spec: FeatureSpec;
   paths: string[];
   shared: SharedArrayBuffer;
   perturb?: PerturbOptions;
+  noise?: boolean;
 };
 // Rebuilt here rather than used as received: a structured clone arrives as dictionary-mode objects.
 const spec = defineFeatureSpec((workerData as { spec: FeatureSpec }).spec);
@@ -35,7 +36,7 @@ for (;;) {
   if (Atomics.load(control, 1) !== 0) break;
   const index = Atomics.add(control, 0, 1);
   if (index >= paths.length) break;
-  const result = processFile(paths[index], spec, perturb);
+  const result = processFile(paths[index], spec, perturb, noise);
   batch.push({ index, result: result instanceof Promise ? await result : result });
   // Small batches near the end, so the last results are not held back.
   if (batch.length >= BATCH || paths.length - index < 4 * BATCH) flush();

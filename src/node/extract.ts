@@ -18,6 +18,11 @@ export interface ExtractOptions {
    * {@link perturbAudio}); each file's draw is seeded by `seed` and its own samples.
    */
   perturb?: PerturbOptions;
+  /**
+   * Also measure how noise-like each recording is (the check behind `predict`'s `no-speech`
+   * warning), returned as `noiseLikeness` with the features. @internal
+   */
+  noiseCheck?: boolean;
 }
 
 /** One item's outcome, in item order. */
@@ -61,7 +66,11 @@ export async function* extractItems(
       // async generator only runs microtasks.
       await new Promise<void>((r) => setImmediate(r));
       if (options.signal?.aborted) return;
-      yield { index: i, item: items[i], result: await processFile(items[i].path, spec, options.perturb) };
+      yield {
+        index: i,
+        item: items[i],
+        result: await processFile(items[i].path, spec, options.perturb, options.noiseCheck),
+      };
     }
     return;
   }
@@ -75,7 +84,13 @@ export async function* extractItems(
   options.signal?.addEventListener('abort', onAbort);
   const workers = Array.from({ length: jobs }, () => {
     const w = new Worker(url, {
-      workerData: { spec, paths, shared: control.buffer, perturb: options.perturb },
+      workerData: {
+        spec,
+        paths,
+        shared: control.buffer,
+        perturb: options.perturb,
+        noise: options.noiseCheck,
+      },
     });
     let finished = false;
     w.on('message', (m: { index: number; result: FileResult }[] | 'done') => {

@@ -3,6 +3,7 @@ import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
 import { toMono } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
+import { noiseLikeness } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureSpec, computeFeatures } from '../features/spec.js';
@@ -10,7 +11,7 @@ import { decodeAudioBytes, isWav } from './audio-file.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
 export type FileResult =
-  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string }
+  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string; noiseLikeness?: number }
   | { ok: false; code: string; message: string };
 
 /** FNV-1a over the decoded samples' bits: equal audio, equal hash (duplicates under other names). */
@@ -34,6 +35,7 @@ export function processFile(
   path: string,
   spec: FeatureSpec,
   perturb?: PerturbOptions,
+  noise?: boolean,
 ): FileResult | Promise<FileResult> {
   try {
     let bytes: Uint8Array;
@@ -45,12 +47,12 @@ export function processFile(
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path) && !isAiff(bytes)) {
       return decodeAudioBytes(bytes, path).then(
-        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec, perturb),
+        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec, perturb, noise),
         (e: unknown) => failure(e),
       );
     }
     const { sampleRate, channels } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
-    return featurise(toMono(channels), sampleRate, spec, perturb);
+    return featurise(toMono(channels), sampleRate, spec, perturb, noise);
   } catch (e) {
     return failure(e);
   }
@@ -67,6 +69,7 @@ function featurise(
   sampleRate: number,
   spec: FeatureSpec,
   perturb?: PerturbOptions,
+  noise?: boolean,
 ): FileResult {
   try {
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
@@ -82,7 +85,14 @@ function featurise(
       if (!Number.isFinite(features.data[i]))
         return { ok: false, code: 'NON_FINITE_SAMPLES', message: 'the features are not finite' };
     }
-    return { ok: true, features, seconds: mono.length / sampleRate, audioHash: hashSamples(mono) };
+    const result: FileResult = {
+      ok: true,
+      features,
+      seconds: mono.length / sampleRate,
+      audioHash: hashSamples(mono),
+    };
+    if (noise) result.noiseLikeness = noiseLikeness(input, sampleRate);
+    return result;
   } catch (e) {
     if (e instanceof SpeechEmotionError)
       return { ok: false, code: e.code, message: e.message.replace(/^\w+: /, '') };
