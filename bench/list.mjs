@@ -3,7 +3,7 @@ console.log(`speech-emotion benchmarks (each prints its figures and ratios again
 
   npm run bench:mfcc     MFCC speed vs Meyda, essentia.js and an fft.js FFT+power bound (300 RAVDESS files)
   npm run bench:features rms, zcr, spectral shape, chroma (vs Meyda), yin and pyin (real-time factors)
-  npm run bench:resample-peers  ours vs libsamplerate and Speex at 13 rates: speed and MFCC error vs sox (needs sox)
+  npm run bench:resample-peers  ours vs libsamplerate and Speex at 13 rates: speed and MFCC error vs sox (needs sox; also run by bench:resample)
   npm run bench:evaluate evaluate over 2800 clips at 24 414 Hz, every core
   npm run bench:stream   peak memory and speed of predict --timeline over a 75-minute recording
   npm run bench:bundle   browser bundle size of \`import { extractMfcc }\`
