@@ -8,7 +8,7 @@ console.log(`speech-emotion benchmarks (each prints its figures and ratios again
   npm run bench:stream   peak memory and speed of predict --timeline over a 75-minute recording
   npm run bench:bundle   browser bundle size of \`import { extractMfcc }\`
   npm run bench:extract  feature extraction over all 1560 files with 1 and 2 workers
-  npm run bench:resample resampling throughput of the 48 kHz and 44.1 kHz originals
+  npm run bench:resample resampling throughput from the originals and from every rate 8–96 kHz, then the peers
   npm run bench:train    training speed of the reference CNN (ours on wasm vs stock cpu)
   npm run bench:predict  latency and throughput of the bundled default model
   npm run parity         librosa parity table (normalised error per reference case)
