@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { SpeechEmotionError } from '../errors.js';
 import { UsageError } from './args.js';
+import { EVALUATE_HELP, runEvaluate } from './evaluate.js';
 import { EXTRACT_HELP, MERGE_HELP, runExtract, runMerge } from './extract.js';
 import { INSPECT_HELP, runInspect } from './inspect.js';
 import { removePendingTemps } from './io.js';
-import { EVALUATE_HELP, PREDICT_HELP, TRAIN_HELP, runEvaluate, runPredict, runTrain } from './model.js';
+import { PREDICT_HELP, runPredict } from './predict.js';
 import { SPLIT_HELP, runSplit } from './split.js';
+import { TRAIN_HELP, runTrain } from './train.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -1,0 +1,196 @@
+// speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
+import { NOISE_LIKENESS_THRESHOLD } from '../dsp/noise.js';
+import type { FeatureMatrix } from '../dsp/types.js';
+import { SpeechEmotionError } from '../errors.js';
+import { EmotionModel, type Prediction } from '../model/emotion-model.js';
+import { scoresOf } from '../model/label-set.js';
+import { readMono } from '../node.js';
+import { streamMono } from '../node/audio-stream.js';
+import { extractItems } from '../node/extract.js';
+import type { FileResult } from '../node/process-file.js';
+import { UsageError, parseArgs } from './args.js';
+
+import { startBackend } from './model-common.js';
+
+export const PREDICT_HELP = `speech-emotion predict <files…> [--model <modelDir>] [--json] [--timeline]
+
+Predicts the emotion of each recording (WAV; mp3/flac/ogg with the optional audio-decode package),
+at any sample rate and channel count, with the default model shipped in the package unless --model
+names another. Silent or too-short audio gets no label. Files that cannot be read are reported and
+the others still predicted.
+
+Options:
+  --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
+  --json            one JSON object per file and line: { file, label, scores[, warning] }
+  --timeline        the emotion over time: one prediction per window, printed as each is ready;
+                    the file is read in pieces, so memory stays constant over hours of audio
+  --window S        timeline window, seconds (default: the model's clip length)
+  --hop S           timeline step, seconds (default: half the window)
+  --labels A,B,…    only these emotions: the likeliest of them, their scores renormalised to 1
+  --jobs N          threads that read and featurise several files (default: every core)
+  --backend NAME    tensorflow, wasm or cpu (default: the fastest installed)
+
+Exit codes: 0 all predicted, 1 some files failed, 2 usage error.
+
+Examples:
+  speech-emotion predict my.wav
+  speech-emotion predict interview.wav --timeline --hop 1
+  speech-emotion predict a.wav b.mp3 --model models/mine --json
+  speech-emotion predict call.wav --labels angry,neutral`;
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/**
+ * predict over several files: decoding, resampling, features and the no-speech check on every core
+ * (extractItems' workers), the network on batches of 64, results printed in file order. The same
+ * outputs as predicting one file at a time.
+ */
+async function predictMany(
+  model: EmotionModel,
+  files: string[],
+  labels: string[] | undefined,
+  json: boolean,
+  jobs: number | undefined,
+): Promise<number> {
+  const items = files.map((path) => ({
+    path,
+    dataset: 'manifest' as const,
+    label: 'neutral' as const,
+    speaker: '',
+    meta: {},
+  }));
+  let failed = 0;
+  let pending: { file: string; result: FileResult }[] = [];
+  const print = (file: string, p: Prediction | { error: string }) => {
+    if ('error' in p) {
+      failed++;
+      if (json) console.log(JSON.stringify({ file, error: p.error }));
+      else console.error(`${file}: ${p.error}`);
+    } else if (json) console.log(JSON.stringify({ file, ...p }));
+    else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
+    else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+  };
+  const drain = async () => {
+    const ready = pending.filter(
+      (x) => x.result.ok && !((x.result.noiseLikeness ?? 0) > NOISE_LIKENESS_THRESHOLD),
+    );
+    const probs = await model.predictFeatures(
+      ready.map((x) => (x.result as { features: FeatureMatrix }).features),
+    );
+    let at = 0;
+    for (const { file, result } of pending) {
+      if (result.ok) {
+        if ((result.noiseLikeness ?? 0) > NOISE_LIKENESS_THRESHOLD)
+          print(file, { label: null, scores: {}, warning: 'no-speech' });
+        else print(file, scoresOf(probs[at++], model.labels, labels));
+      } else if (result.code === 'SILENT_AUDIO') print(file, { label: null, scores: {}, warning: 'silent' });
+      else if (result.code === 'SIGNAL_TOO_SHORT')
+        print(file, { label: null, scores: {}, warning: 'too-short' });
+      else print(file, { error: `${file}: ${result.message}` });
+    }
+    pending = [];
+  };
+  for await (const { item, result } of extractItems(items, model.featureSpec, { jobs, noiseCheck: true })) {
+    pending.push({ file: item.path, result });
+    if (pending.length >= 64) await drain();
+  }
+  await drain();
+  return failed;
+}
+
+export async function runPredict(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(
+    argv,
+    {
+      model: 'string',
+      json: 'boolean',
+      timeline: 'boolean',
+      window: 'number',
+      hop: 'number',
+      labels: 'string',
+      backend: 'string',
+      jobs: 'number',
+      help: 'boolean',
+    },
+    'predict',
+  );
+  if (flags.help) {
+    console.log(PREDICT_HELP);
+    return 0;
+  }
+  if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
+  await startBackend(flags.backend);
+  const model = await EmotionModel.load(flags.model as string | undefined);
+  const labels =
+    flags.labels === undefined
+      ? undefined
+      : String(flags.labels)
+          .split(',')
+          .map((l) => l.trim());
+  if (labels) {
+    const unknown = labels.filter((l) => !model.labels.includes(l));
+    if (unknown.length || labels.length === 0)
+      throw new UsageError(
+        `predict: --labels names ${unknown.join(', ') || 'nothing'}; the model knows ${model.labels.join(', ')}.`,
+      );
+  }
+  let failed = 0;
+  if (!flags.timeline && positionals.length > 1) {
+    failed = await predictMany(
+      model,
+      positionals,
+      labels,
+      Boolean(flags.json),
+      flags.jobs as number | undefined,
+    );
+    model.dispose();
+    return failed ? 1 : 0;
+  }
+  for (const file of positionals) {
+    try {
+      if (flags.timeline) {
+        // Read, decode and predict window by window: constant memory over any length.
+        const { sampleRate, duration, chunks } = await streamMono(file);
+        const long = duration !== null && duration > 60;
+        const started = performance.now();
+        let nextReport = 0.1;
+        const segments = [];
+        if (!flags.json) console.log(`${file}:`);
+        for await (const g of model.predictStream(chunks, {
+          sampleRate,
+          window: flags.window as number | undefined,
+          hop: flags.hop as number | undefined,
+          labels,
+        })) {
+          segments.push(g);
+          if (!flags.json)
+            console.log(
+              `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
+            );
+          if (long && duration && g.end / duration >= nextReport) {
+            const speed = g.end / ((performance.now() - started) / 1000);
+            console.error(
+              `${file}: ${Math.floor((100 * g.end) / duration)}% (${(g.end / 60).toFixed(1)} of ${(duration / 60).toFixed(1)} min, ${speed.toFixed(0)}× real time)`,
+            );
+            nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
+          }
+        }
+        if (flags.json) console.log(JSON.stringify({ file, segments }));
+        continue;
+      }
+      const { signal, sampleRate, warnings } = await readMono(file);
+      for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+      const p = await model.predict(signal, { sampleRate, labels });
+      if (flags.json) console.log(JSON.stringify({ file, ...p }));
+      else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
+      else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+    } catch (e) {
+      failed++;
+      const msg = e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e);
+      if (flags.json) console.log(JSON.stringify({ file, error: msg }));
+      else console.error(`${file}: ${msg}`);
+    }
+  }
+  model.dispose();
+  return failed ? 1 : 0;
+}
