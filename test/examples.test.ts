@@ -43,6 +43,25 @@ describe.skipIf(notBuilt)(`examples run against the built package${skipNote(notB
     60_000,
   );
 
+  it('examples/node/features.mjs summarises energy, spectral shape, chroma and pyin pitch', () => {
+    const out = run('features.mjs');
+    expect(out).toMatch(/centroid +mean \d+ Hz/);
+    expect(out).toMatch(/chroma +strongest [A-G]#?/);
+    expect(out).toMatch(/pitch \(pyin\) +\d+ of \d+ frames voiced, median \d+ Hz/);
+    expect(out).not.toMatch(/NaN/);
+  });
+
+  it.skipIf(noModel)(
+    `examples/node/long-recording.mjs streams a file through the model, window by window${skipNote(noModel)}`,
+    () => {
+      const out = run('long-recording.mjs', '--labels', 'angry,neutral');
+      expect(out).toMatch(/sample\.wav: \d+\.\d s at \d+ Hz/);
+      const windows = out.match(/^ +\d+\.\d–\d+\.\d +s +(angry|neutral) \d+%$/gm) ?? [];
+      expect(windows.length).toBeGreaterThanOrEqual(3);
+    },
+    60_000,
+  );
+
   it('examples/node/stream.mjs streams and matches whole-clip extraction', () => {
     expect(run('stream.mjs', wav)).toMatch(/streamed (\d+) frames .* whole clip: \1 frames/);
   });
