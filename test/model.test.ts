@@ -159,6 +159,13 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
       rows: rows(synthetic(4, 9), other),
     };
     expect(await code(() => again.evaluate(set))).toBe('SPEC_MISMATCH');
+    // Label sets: the rows' labels must be among them; restricted to one label, every row is it.
+    const own = rows(synthetic(6, 11), spec);
+    expect(await code(() => again.evaluate(own, { labels: ['calm'] }))).toBe('INVALID_OPTION');
+    const onlyCalm = own.filter((r) => r.label === 'calm');
+    const e1 = await again.evaluate(onlyCalm, { labels: 'data' });
+    expect(e1.confusion.labels).toEqual(['calm']);
+    expect(e1.accuracy).toBe(1);
     expect(await code(() => again.predictFeatures(set.rows.map((r) => r.features)))).toBe('SPEC_MISMATCH');
     // Truncated weights, missing metadata, a spec of a future version, a wrong label count.
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));

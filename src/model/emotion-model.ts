@@ -706,6 +706,12 @@ export class EmotionModel {
     this.labelIndex(rows);
     const wanted = options.labels === 'data' ? [...new Set(rows.map((r) => r.label))] : options.labels;
     const allowed = resolveLabelSet('EmotionModel.evaluate', wanted, this.meta.labels);
+    const outside = allowed ? [...new Set(rows.map((r) => r.label))].filter((l) => !allowed.includes(l)) : [];
+    if (outside.length)
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `EmotionModel.evaluate: the rows carry ${outside.map((l) => `'${l}'`).join(', ')}, which 'labels' leaves out. Drop those rows or add the labels.`,
+      );
     const probs = await this.predictFeatures(rows.map((r) => r.features));
     const predicted = probs.map((p) => scoresOf(p, this.meta.labels, allowed).label);
     return evaluatePredictions(
