@@ -13,9 +13,10 @@ import {
   featureSpecHash,
 } from '../features/spec.js';
 import { seededRandom } from '../util/math.js';
-import { isNode, nodeModule } from '../util/node-only.js';
 import { type ArchitectureName, type ModelBuilder, buildArchitecture } from './architectures.js';
+import { prefixedCopy } from './ensemble-net.js';
 import { resolveLabelSet, scoresOf } from './label-set.js';
+import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { type Evaluation, evaluatePredictions } from './metrics.js';
 import {
   type LossConfig,
@@ -25,11 +26,13 @@ import {
   shardGradients,
   startReplicas,
 } from './parallel.js';
+import { loadNetwork, saveNetwork } from './persistence.js';
+import { type AugmentOptions, augmentBatch, checkAugment } from './spec-augment.js';
 import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
 
-/** Format version of the metadata a saved model carries. */
-export const MODEL_FORMAT_VERSION = 1;
+export { MODEL_FORMAT_VERSION } from './metadata.js';
+export type { AugmentOptions } from './spec-augment.js';
 
 /** Options of {@link EmotionModel.create}. */
 export interface CreateOptions {
@@ -93,27 +96,6 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
-/** Feature-level augmentation of {@link FitOptions}. */
-export interface AugmentOptions {
-  /**
-   * SpecAugment masks (Park et al. 2019): `timeMasks` bands of up to `timeWidth` frames and
-   * `featureMasks` bands of up to `featureWidth` coefficients or mel bands (the same band in each
-   * delta block) are set to the training mean.
-   */
-  specAugment?: {
-    /** Masks along time. Default 2. */
-    timeMasks?: number;
-    /** Widest time mask, frames. Default 12. */
-    timeWidth?: number;
-    /** Masks along features. Default 2. */
-    featureMasks?: number;
-    /** Widest feature mask. Default 5. */
-    featureWidth?: number;
-  };
-  /** Rolls each series in time by up to this fraction of its frames, either way. */
-  shift?: number;
-}
-
 /** One epoch of training. */
 export interface EpochLog {
   /** 0-based epoch. */
@@ -175,74 +157,6 @@ export interface TimelineSegment extends Prediction {
   start: number;
   /** Window end, seconds. */
   end: number;
-}
-
-interface Metadata {
-  format: number;
-  library: string;
-  labels: string[];
-  featureSpec: FeatureSpec;
-  specHash: string;
-  inputShape: number[];
-  normalization: { mean: number[]; std: number[] };
-  training?: TrainingSummary;
-}
-
-/** A copy of `net` (topology and weights) with every layer name prefixed, for {@link EmotionModel.ensemble}. */
-async function prefixedCopy(
-  tf: typeof TF,
-  tfl: typeof TFL,
-  net: TFL.LayersModel,
-  prefix: string,
-): Promise<TFL.LayersModel> {
-  let artifacts: TF.io.ModelArtifacts | undefined;
-  await net.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!artifacts?.modelTopology || !artifacts.weightSpecs)
-    throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.ensemble: a member cannot be serialised.');
-  const names = new Set<string>();
-  const topology = renameLayers(structuredClone(artifacts.modelTopology) as Json, prefix, names);
-  const weightSpecs = artifacts.weightSpecs.map((w) => {
-    const cut = w.name.indexOf('/');
-    const layer = cut < 0 ? w.name : w.name.slice(0, cut);
-    return names.has(layer) ? { ...w, name: prefix + w.name } : w;
-  });
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: artifacts.weightData }),
-  );
-}
-
-type Json = { [key: string]: unknown };
-
-/**
- * Prefixes the layer names of a serialised tfjs-layers model (its own, its layers', nested models'
- * and the references to them in `inbound_nodes`, `input_layers` and `output_layers`), collecting the
- * original names. Other strings (activations, initialisers…) are left alone.
- */
-function renameLayers(model: Json, prefix: string, names: Set<string>): Json {
-  const config = model.config as Json | undefined;
-  if (!config || typeof config !== 'object') return model;
-  const ref = (r: unknown) => {
-    if (Array.isArray(r) && typeof r[0] === 'string') r[0] = prefix + r[0];
-  };
-  if (typeof config.name === 'string') {
-    names.add(config.name);
-    config.name = prefix + config.name;
-  }
-  if (typeof model.name === 'string') model.name = prefix + model.name;
-  for (const key of ['input_layers', 'output_layers'])
-    if (Array.isArray(config[key])) (config[key] as unknown[]).forEach(ref);
-  if (Array.isArray(config.layers))
-    for (const layer of config.layers as Json[]) {
-      renameLayers(layer, prefix, names);
-      if (Array.isArray(layer.inbound_nodes))
-        for (const node of layer.inbound_nodes as unknown[]) if (Array.isArray(node)) node.forEach(ref);
-    }
-  return model;
 }
 
 function rowsOf(data: FeatureSet | FeatureRow[], spec: FeatureSpec, what: string): FeatureRow[] {
@@ -858,49 +772,7 @@ export class EmotionModel {
    * anywhere, a tfjs IOHandler or URL scheme (`indexeddb://…`, `downloads://…`).
    */
   async save(destination: string | TF.io.IOHandler): Promise<void> {
-    const tf = await loadTf();
-    this.net.setUserDefinedMetadata({ speechEmotion: this.meta } as unknown as object);
-    if (typeof destination !== 'string' || /^[a-z]+:\/\//.test(destination)) {
-      await this.net.save(destination as TF.io.IOHandler);
-      return;
-    }
-    if (!isNode())
-      throw new SpeechEmotionError(
-        'INVALID_OPTION',
-        'EmotionModel.save: a folder path works in Node only; in browsers give an IOHandler or a URL scheme.',
-      );
-    const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
-    const path = await nodeModule<typeof import('node:path')>('node:path');
-    await this.net.save(
-      tf.io.withSaveHandler(async (a) => {
-        await fs.mkdir(destination, { recursive: true });
-        const weights = new Uint8Array(a.weightData as ArrayBuffer);
-        const json = {
-          format: a.format ?? 'layers-model',
-          generatedBy: a.generatedBy,
-          convertedBy: a.convertedBy ?? null,
-          modelTopology: a.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-          userDefinedMetadata: a.userDefinedMetadata,
-        };
-        // Weights first, then model.json, each written whole and renamed into place.
-        for (const [name, data] of [
-          ['weights.bin', weights],
-          ['model.json', JSON.stringify(json)],
-        ] as const) {
-          const tmp = path.join(destination, `.${name}.tmp-${Date.now()}`);
-          await fs.writeFile(tmp, data);
-          await fs.rename(tmp, path.join(destination, name));
-        }
-        return {
-          modelArtifactsInfo: {
-            dateSaved: new Date(),
-            modelTopologyType: 'JSON',
-            weightDataBytes: weights.length,
-          },
-        };
-      }),
-    );
+    await saveNetwork(this.net, this.meta, destination);
   }
 
   /**
@@ -911,215 +783,12 @@ export class EmotionModel {
    * another format version, missing labels, and weights that do not fit the network.
    */
   static async load(source?: string | TF.io.IOHandler): Promise<EmotionModel> {
-    const tf = await loadTf();
-    if (source === undefined) {
-      // The model shipped in the package. The literal `new URL(…, import.meta.url)` lets bundlers
-      // (Vite, webpack 5, Rollup) copy both files and rewrite the URLs.
-      const json = new URL('../models/default/model.json', import.meta.url);
-      const weights = new URL('../models/default/weights.bin', import.meta.url);
-      if (isNode() && json.protocol === 'file:') {
-        const url = await nodeModule<typeof import('node:url')>('node:url');
-        const fs = await nodeModule<typeof import('node:fs')>('node:fs');
-        // Built, this file is dist/<chunk>.js, one folder below models/; run from the sources
-        // (src/model/emotion-model.ts, as tests and ts-node do) it is two folders below.
-        const fromSource = new URL('../../models/default/model.json', import.meta.url);
-        const path = url.fileURLToPath(json);
-        return EmotionModel.load(fs.existsSync(path) ? path : url.fileURLToPath(fromSource));
-      }
-      source = tf.io.http(json.href, { weightUrlConverter: async () => weights.href });
-    }
-    const tfl = await loadLayers();
-    let handler: TF.io.IOHandler | string = source;
-    if (typeof source === 'string' && !/^[a-z]+:\/\//.test(source)) {
-      if (!isNode())
-        throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.load: give a URL in browsers.');
-      const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
-      const path = await nodeModule<typeof import('node:path')>('node:path');
-      const jsonPath = source.endsWith('.json') ? source : path.join(source, 'model.json');
-      let json: {
-        modelTopology?: object;
-        weightsManifest?: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
-        userDefinedMetadata?: object;
-        format?: string;
-      };
-      try {
-        json = JSON.parse(await fs.readFile(jsonPath, 'utf8'));
-      } catch (e) {
-        throw new SpeechEmotionError(
-          'INVALID_MODEL',
-          `EmotionModel.load: cannot read ${jsonPath}: ${(e as Error).message}`,
-          { cause: e },
-        );
-      }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-        throw new SpeechEmotionError(
-          'INVALID_MODEL',
-          `EmotionModel.load: ${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest).`,
-        );
-      }
-      const parts: Uint8Array[] = [];
-      for (const group of json.weightsManifest) {
-        for (const p of group.paths)
-          parts.push(
-            await fs.readFile(path.join(path.dirname(jsonPath), p)).catch((e: Error) => {
-              throw new SpeechEmotionError(
-                'INVALID_MODEL',
-                `EmotionModel.load: weights file ${p} is missing: ${e.message}`,
-              );
-            }),
-          );
-      }
-      const total = parts.reduce((a, p) => a + p.length, 0);
-      const weightData = new Uint8Array(total);
-      let at = 0;
-      for (const p of parts) {
-        weightData.set(p, at);
-        at += p.length;
-      }
-      handler = tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-        weightData: weightData.buffer,
-        userDefinedMetadata: json.userDefinedMetadata,
-        format: json.format,
-      });
-    }
-    let net: TFL.LayersModel;
-    try {
-      net = await tfl.loadLayersModel(handler as TF.io.IOHandler);
-    } catch (e) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `EmotionModel.load: the network cannot be restored: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    const meta = (net.getUserDefinedMetadata() as { speechEmotion?: Metadata } | undefined)?.speechEmotion;
-    if (!meta || meta.library !== 'speech-emotion') {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        'EmotionModel.load: this tfjs model has no speech-emotion metadata (labels, FeatureSpec, normalisation).',
-      );
-    }
-    if (meta.format !== MODEL_FORMAT_VERSION) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `EmotionModel.load: model format ${meta.format} is not supported (this version reads ${MODEL_FORMAT_VERSION}).`,
-      );
-    }
-    if (!Array.isArray(meta.labels) || meta.labels.length < 2)
-      throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.load: the model lists no labels.');
-    const spec = defineFeatureSpec(meta.featureSpec); // SPEC_MISMATCH for another spec version
-    const outUnits = (net.outputs[0].shape as number[]).at(-1);
-    if (outUnits !== meta.labels.length) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `EmotionModel.load: the network has ${outUnits} outputs but the metadata lists ${meta.labels.length} labels.`,
-      );
-    }
-    const features = meta.inputShape?.at(-1);
-    if (
-      !features ||
-      meta.normalization?.mean?.length !== features ||
-      meta.normalization?.std?.length !== features
-    ) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        'EmotionModel.load: the normalisation does not match the input shape.',
-      );
-    }
-    return new EmotionModel(net, { ...meta, featureSpec: spec });
+    const { net, meta } = await loadNetwork(source);
+    return new EmotionModel(net, meta);
   }
 
   /** Frees the model's tensors. */
   dispose(): void {
     this.net.dispose();
-  }
-}
-
-type FullAugment = {
-  timeMasks: number;
-  timeWidth: number;
-  featureMasks: number;
-  featureWidth: number;
-  shift: number;
-};
-
-function checkAugment(a: AugmentOptions | undefined, inputShape: number[]): FullAugment | null {
-  if (a === undefined) return null;
-  const fn = 'EmotionModel.fit';
-  checkKnownOptions(`${fn} augment`, a, ['specAugment', 'shift']);
-  if (inputShape.length !== 2)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'augment' needs series inputs (frames × features); this model takes per-utterance statistics.`,
-    );
-  const sa = a.specAugment;
-  if (sa !== undefined)
-    checkKnownOptions(`${fn} augment.specAugment`, sa, [
-      'timeMasks',
-      'timeWidth',
-      'featureMasks',
-      'featureWidth',
-    ]);
-  const out: FullAugment = {
-    timeMasks: sa ? (sa.timeMasks ?? 2) : 0,
-    timeWidth: sa?.timeWidth ?? 12,
-    featureMasks: sa ? (sa.featureMasks ?? 2) : 0,
-    featureWidth: sa?.featureWidth ?? 5,
-    shift: a.shift ?? 0,
-  };
-  for (const [name, v] of Object.entries(out)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (name !== 'shift' && !Number.isInteger(v)))
-      throw new SpeechEmotionError(
-        'INVALID_OPTION',
-        `${fn}: augment '${name}' must be a non-negative ${name === 'shift' ? 'number' : 'integer'}, got ${String(v)}.`,
-      );
-  }
-  if (out.shift > 1)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: augment 'shift' is a fraction of the frames, ≤ 1.`,
-    );
-  return out;
-}
-
-/** Applies time shift and SpecAugment masks in place to a batch of normalised series. */
-function augmentBatch(
-  data: Float32Array,
-  count: number,
-  shape: number[],
-  block: number,
-  a: FullAugment,
-  random: () => number,
-): void {
-  const [frames, features] = shape;
-  const per = frames * features;
-  const tmp = new Float32Array(per);
-  for (let i = 0; i < count; i++) {
-    const item = data.subarray(i * per, (i + 1) * per);
-    const maxShift = Math.floor(a.shift * frames);
-    if (maxShift > 0) {
-      const s = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
-      if (s !== 0) {
-        tmp.set(item);
-        for (let t = 0; t < frames; t++) {
-          const from = (((t - s) % frames) + frames) % frames;
-          item.set(tmp.subarray(from * features, (from + 1) * features), t * features);
-        }
-      }
-    }
-    for (let m = 0; m < a.timeMasks; m++) {
-      const w = Math.floor(random() * (a.timeWidth + 1));
-      const t0 = Math.floor(random() * Math.max(1, frames - w));
-      item.fill(0, t0 * features, Math.min(frames, t0 + w) * features);
-    }
-    for (let m = 0; m < a.featureMasks; m++) {
-      const w = Math.floor(random() * (a.featureWidth + 1));
-      const f0 = Math.floor(random() * Math.max(1, block - w));
-      for (let t = 0; t < frames; t++)
-        for (let b = 0; b < features; b += block)
-          item.fill(0, t * features + b + f0, t * features + b + Math.min(block, f0 + w));
-    }
   }
 }

@@ -1,0 +1,17 @@
+import type { FeatureSpec } from '../features/spec.js';
+import type { TrainingSummary } from './emotion-model.js';
+
+/** Format version of the metadata a saved model carries. */
+export const MODEL_FORMAT_VERSION = 1;
+
+/** What a saved model carries beside its network (`userDefinedMetadata.speechEmotion`). @internal */
+export interface Metadata {
+  format: number;
+  library: string;
+  labels: string[];
+  featureSpec: FeatureSpec;
+  specHash: string;
+  inputShape: number[];
+  normalization: { mean: number[]; std: number[] };
+  training?: TrainingSummary;
+}

@@ -1,0 +1,114 @@
+// Feature-level augmentation during training: SpecAugment masks and time shift, on batches of
+// normalised series.
+import { checkKnownOptions } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
+
+/** Feature-level augmentation of {@link FitOptions}. */
+export interface AugmentOptions {
+  /**
+   * SpecAugment masks (Park et al. 2019): `timeMasks` bands of up to `timeWidth` frames and
+   * `featureMasks` bands of up to `featureWidth` coefficients or mel bands (the same band in each
+   * delta block) are set to the training mean.
+   */
+  specAugment?: {
+    /** Masks along time. Default 2. */
+    timeMasks?: number;
+    /** Widest time mask, frames. Default 12. */
+    timeWidth?: number;
+    /** Masks along features. Default 2. */
+    featureMasks?: number;
+    /** Widest feature mask. Default 5. */
+    featureWidth?: number;
+  };
+  /** Rolls each series in time by up to this fraction of its frames, either way. */
+  shift?: number;
+}
+
+/** Resolved augmentation settings. @internal */
+export type FullAugment = {
+  timeMasks: number;
+  timeWidth: number;
+  featureMasks: number;
+  featureWidth: number;
+  shift: number;
+};
+
+/** Validates fit's `augment` option. @internal */
+export function checkAugment(a: AugmentOptions | undefined, inputShape: number[]): FullAugment | null {
+  if (a === undefined) return null;
+  const fn = 'EmotionModel.fit';
+  checkKnownOptions(`${fn} augment`, a, ['specAugment', 'shift']);
+  if (inputShape.length !== 2)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'augment' needs series inputs (frames × features); this model takes per-utterance statistics.`,
+    );
+  const sa = a.specAugment;
+  if (sa !== undefined)
+    checkKnownOptions(`${fn} augment.specAugment`, sa, [
+      'timeMasks',
+      'timeWidth',
+      'featureMasks',
+      'featureWidth',
+    ]);
+  const out: FullAugment = {
+    timeMasks: sa ? (sa.timeMasks ?? 2) : 0,
+    timeWidth: sa?.timeWidth ?? 12,
+    featureMasks: sa ? (sa.featureMasks ?? 2) : 0,
+    featureWidth: sa?.featureWidth ?? 5,
+    shift: a.shift ?? 0,
+  };
+  for (const [name, v] of Object.entries(out)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (name !== 'shift' && !Number.isInteger(v)))
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `${fn}: augment '${name}' must be a non-negative ${name === 'shift' ? 'number' : 'integer'}, got ${String(v)}.`,
+      );
+  }
+  if (out.shift > 1)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: augment 'shift' is a fraction of the frames, ≤ 1.`,
+    );
+  return out;
+}
+
+/** Applies time shift and SpecAugment masks in place to a batch of normalised series. @internal */
+export function augmentBatch(
+  data: Float32Array,
+  count: number,
+  shape: number[],
+  block: number,
+  a: FullAugment,
+  random: () => number,
+): void {
+  const [frames, features] = shape;
+  const per = frames * features;
+  const tmp = new Float32Array(per);
+  for (let i = 0; i < count; i++) {
+    const item = data.subarray(i * per, (i + 1) * per);
+    const maxShift = Math.floor(a.shift * frames);
+    if (maxShift > 0) {
+      const s = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
+      if (s !== 0) {
+        tmp.set(item);
+        for (let t = 0; t < frames; t++) {
+          const from = (((t - s) % frames) + frames) % frames;
+          item.set(tmp.subarray(from * features, (from + 1) * features), t * features);
+        }
+      }
+    }
+    for (let m = 0; m < a.timeMasks; m++) {
+      const w = Math.floor(random() * (a.timeWidth + 1));
+      const t0 = Math.floor(random() * Math.max(1, frames - w));
+      item.fill(0, t0 * features, Math.min(frames, t0 + w) * features);
+    }
+    for (let m = 0; m < a.featureMasks; m++) {
+      const w = Math.floor(random() * (a.featureWidth + 1));
+      const f0 = Math.floor(random() * Math.max(1, block - w));
+      for (let t = 0; t < frames; t++)
+        for (let b = 0; b < features; b += block)
+          item.fill(0, t * features + b + f0, t * features + b + Math.min(block, f0 + w));
+    }
+  }
+}
