@@ -65,3 +65,34 @@ export function bestOf(reps, fn) {
 }
 
 export const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+
+/** A 44-byte header of a mono WAV of `frames` samples: 16-bit PCM or 32-bit float. */
+export function wavHeader(frames, rate, format = 'pcm16') {
+  const bytes = format === 'pcm16' ? 2 : 4;
+  const b = Buffer.alloc(44);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + bytes * frames, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(format === 'pcm16' ? 1 : 3, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(bytes * rate, 28);
+  b.writeUInt16LE(bytes, 32);
+  b.writeUInt16LE(8 * bytes, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(bytes * frames, 40);
+  return b;
+}
+
+/** The samples of `x` as WAV data: 16-bit PCM (rounded, clipped) or 32-bit float. */
+export function wavData(x, format = 'pcm16') {
+  if (format === 'float32') return Buffer.from(Float32Array.from(x).buffer);
+  const pcm = new Int16Array(x.length);
+  for (let i = 0; i < x.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(x[i] * 32768)));
+  return Buffer.from(pcm.buffer);
+}
+
+/** A whole mono WAV file of `x`. */
+export const encodeWav = (x, rate, format = 'pcm16') =>
+  Buffer.concat([wavHeader(x.length, rate, format), wavData(x, format)]);

@@ -5,11 +5,12 @@
 // The figure is the command's wall time; it uses every core for decoding, resampling and features.
 //   --clips N   (default 2800)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeWav, resample, toMono } from '../dist/index.js';
-import { DATA_DIR, ROOT, args, fmt, ravdessFiles, requireData } from './common.mjs';
+import { resample } from '../dist/index.js';
+import { readMono, scanDataset } from '../dist/node.js';
+import { DATA_DIR, ROOT, args, encodeWav, fmt, requireData } from './common.mjs';
 
 const opt = args({ clips: 2800 });
 requireData();
@@ -23,41 +24,11 @@ const TESS = {
   disgust: 'disgust',
   surprised: 'ps',
 };
-const RAVDESS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
-const SAVEE = {
-  a: 'angry',
-  d: 'disgust',
-  f: 'fearful',
-  h: 'happy',
-  n: 'neutral',
-  sa: 'sad',
-  su: 'surprised',
-};
-const sources = [
-  ...ravdessFiles().map((p) => ({ path: p, label: RAVDESS[Number(p.split('/').pop().split('-')[2]) - 1] })),
-  ...readdirSync(join(DATA_DIR, 'savee'))
-    .filter((f) => f.endsWith('.wav'))
-    .sort()
-    .map((f) => ({ path: join(DATA_DIR, 'savee', f), label: SAVEE[/^[A-Z]+_([a-z]+)\d+/.exec(f)[1]] })),
-].filter((s) => TESS[s.label]);
-
-function wav16(x, rate) {
-  const b = Buffer.alloc(44 + 2 * x.length);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + 2 * x.length, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(2 * rate, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(2 * x.length, 40);
-  for (let i = 0; i < x.length; i++)
-    b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x[i] * 32768))), 44 + 2 * i);
-  return b;
+// The development recordings with their labels, as the library's adapters read them.
+const sources = [];
+for (const ds of ['ravdess', 'savee']) {
+  const { items } = await scanDataset(join(DATA_DIR, ds), { dataset: ds });
+  sources.push(...items.filter((it) => TESS[it.label]));
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'se-tess-like-'));
@@ -66,13 +37,13 @@ mkdirSync(folder);
 let seconds = 0;
 for (let i = 0; i < opt.clips; i++) {
   const s = sources[i % sources.length];
-  const { sampleRate, channels } = decodeWav(readFileSync(s.path));
-  const x = toMono(channels).subarray(Math.round(0.3 * sampleRate), Math.round(2.3 * sampleRate));
+  const { signal, sampleRate } = await readMono(s.path);
+  const x = signal.subarray(Math.round(0.3 * sampleRate), Math.round(2.3 * sampleRate));
   const y = resample(x, sampleRate, RATE);
   seconds += y.length / RATE;
   // TESS file names carry a word of letters: the clip's index in base 26.
   const word = i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + Number.parseInt(d, 26)));
-  writeFileSync(join(folder, `${i % 2 ? 'YAF' : 'OAF'}_${word}_${TESS[s.label]}.wav`), wav16(y, RATE));
+  writeFileSync(join(folder, `${i % 2 ? 'YAF' : 'OAF'}_${word}_${TESS[s.label]}.wav`), encodeWav(y, RATE));
 }
 console.log(
   `evaluate: ${opt.clips} clips at ${RATE} Hz (${fmt(seconds / 60, 1)} min of audio), ${cpus().length} cores → speech-emotion evaluate default <folder> --json`,

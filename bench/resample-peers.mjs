@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import libsamplerateJs from '@alexanderolsen/libsamplerate-js';
 import SpeexResampler from '@echogarden/speex-resampler-wasm/simd';
 import { decodeWav, extractMfcc, resample, toMono } from '../dist/index.js';
-import { DATA_DIR, args, bestOf, fmt, requireData } from './common.mjs';
+import { DATA_DIR, args, bestOf, encodeWav, fmt, requireData } from './common.mjs';
 
 const { ConverterType, create } = libsamplerateJs;
 const opt = args({ reps: 5 });
@@ -36,30 +36,13 @@ const RATES = [8000, 11025, 22050, 24000, 24414, 32000, 37800, 44056, 44100, 479
 const dir = mkdtempSync(join(tmpdir(), 'se-rs-'));
 
 // The two 48 kHz originals, mixed to mono and joined, as a 32-bit float WAV.
-function writeWav(path, x, rate) {
-  const b = Buffer.alloc(44 + 4 * x.length);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + 4 * x.length, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(3, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(4 * rate, 28);
-  b.writeUInt16LE(4, 32);
-  b.writeUInt16LE(32, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(4 * x.length, 40);
-  for (let i = 0; i < x.length; i++) b.writeFloatLE(x[i], 44 + 4 * i);
-  writeFileSync(path, b);
-}
 const originals = [
   'ravdess-48k-mono-03-01-05-02-01-01-02.wav',
   'ravdess-48k-stereo-03-01-02-01-01-02-01.wav',
 ].map((f) => toMono(decodeWav(readFileSync(join(DATA_DIR, 'originals', f))).channels));
 const joined = new Float32Array(originals.reduce((a, x) => a + x.length, 0));
 for (let i = 0, at = 0; i < originals.length; at += originals[i].length, i++) joined.set(originals[i], at);
-writeWav(join(dir, 'src-48000.wav'), joined, 48000);
+writeFileSync(join(dir, 'src-48000.wav'), encodeWav(joined, 48000, 'float32'));
 
 const sox = (from, to, rate) =>
   execFileSync('sox', [from, '-e', 'floating-point', '-b', '32', '-r', String(rate), to, 'rate', '-v'], {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWav, toMono } from '../dist/index.js';
-import { DATA_DIR, ROOT, args, fmt, ravdessFiles, requireData } from './common.mjs';
+import { DATA_DIR, ROOT, args, fmt, ravdessFiles, requireData, wavData, wavHeader } from './common.mjs';
 
 const opt = args({ minutes: 75 });
 requireData();
@@ -28,25 +28,10 @@ for (let i = 0; samples < target; i++) {
   const { sampleRate, channels } = decodeWav(readFileSync(files[i % files.length]));
   if (sampleRate !== SR) continue;
   const x = toMono(channels).subarray(0, target - samples);
-  const pcm = new Int16Array(x.length);
-  for (let k = 0; k < x.length; k++) pcm[k] = Math.max(-32768, Math.min(32767, Math.round(x[k] * 32768)));
-  writeSync(fd, new Uint8Array(pcm.buffer));
+  writeSync(fd, wavData(x));
   samples += x.length;
 }
-const header = Buffer.alloc(44);
-header.write('RIFF', 0);
-header.writeUInt32LE(36 + 2 * samples, 4);
-header.write('WAVEfmt ', 8);
-header.writeUInt32LE(16, 16);
-header.writeUInt16LE(1, 20);
-header.writeUInt16LE(1, 22);
-header.writeUInt32LE(SR, 24);
-header.writeUInt32LE(2 * SR, 28);
-header.writeUInt16LE(2, 32);
-header.writeUInt16LE(16, 34);
-header.write('data', 36);
-header.writeUInt32LE(2 * samples, 40);
-writeSync(fd, header, 0, 44, 0);
+writeSync(fd, wavHeader(samples, SR), 0, 44, 0);
 closeSync(fd);
 const seconds = samples / SR;
 console.log(

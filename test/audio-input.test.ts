@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, toMono } from '../src/index.js';
-import { readMono } from '../src/node.js';
+import { readMono, streamMono } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 import { encodeAiff, encodeG711Wav } from './helpers/wav.js';
 
@@ -32,6 +32,18 @@ function dataChunk(bytes: Uint8Array): { at: number; size: number } {
     at += 8 + size + (size & 1);
   }
   throw new Error('no data chunk');
+}
+/** The chunks of a stream, joined. */
+async function joined(chunks: AsyncIterable<Float32Array>): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 const snrDb = (ref: Float32Array, x: Float32Array) => {
   let s = 0;
@@ -77,6 +89,10 @@ for (const [name, path, skip] of sources) {
       const { signal, warnings } = await readMono(file);
       expect(signal).toEqual(reference().subarray(0, 5000));
       expect(warnings?.join(' ')).toMatch(/cut short.*whole frames/);
+      // Read in pieces (predict --timeline), the same samples and the same warning.
+      const stream = await streamMono(file, { chunkSeconds: 0.07 });
+      expect(await joined(stream.chunks)).toEqual(reference().subarray(0, 5000));
+      expect(stream.warnings?.join(' ')).toMatch(/cut short/);
     });
 
     it('G.711 μ-law and A-law WAV (telephone audio) decode to the recording (SNR > 30 dB)', () => {
@@ -97,6 +113,8 @@ for (const [name, path, skip] of sources) {
         const { signal, sampleRate } = await readMono(file);
         expect(sampleRate).toBe(16000);
         expect(signal, compression).toEqual(ref);
+        const stream = await streamMono(file, { chunkSeconds: 0.1 });
+        expect(await joined(stream.chunks), `${compression} in pieces`).toEqual(ref);
       }
     });
 

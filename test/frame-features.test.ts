@@ -79,7 +79,6 @@ describe('frame features on known signals', () => {
     const withSilence = new Float32Array(2 * SR);
     withSilence.set(x, SR);
     const p = pyin(withSilence, o);
-    const mid = p.f0.length >> 1;
     const t = Math.floor((1.5 * SR) / 256);
     expect(p.voicedFlag[t]).toBe(1);
     expect(p.f0[t]).toBeGreaterThan(215);
@@ -88,7 +87,6 @@ describe('frame features on known signals', () => {
     expect(Number.isNaN(p.f0[5])).toBe(true);
     expect(p.voicedProb[5]).toBeLessThan(0.1);
     expect(p.voicedProb[t]).toBeGreaterThan(0.5);
-    expect(mid).toBeGreaterThan(0);
     expect(Array.from(pyin(withSilence, { ...o, fillNa: null }).f0).every(Number.isFinite)).toBe(true);
   });
 });

@@ -1,17 +1,8 @@
 import { SpeechEmotionError } from '../errors.js';
-import { type DecodedAudio, decodeG711 } from './wav.js';
+import { type AudioLayout, type DecodedAudio, decodeG711, fourcc } from './wav.js';
 
 function bad(message: string): SpeechEmotionError {
   return new SpeechEmotionError('INVALID_AUDIO', `decodeAiff: ${message}`);
-}
-
-function fourcc(view: DataView, at: number): string {
-  return String.fromCharCode(
-    view.getUint8(at),
-    view.getUint8(at + 1),
-    view.getUint8(at + 2),
-    view.getUint8(at + 3),
-  );
 }
 
 /** An 80-bit IEEE 754 extended float (big-endian), as AIFF stores its sample rate. */
@@ -67,6 +58,21 @@ export function isAiff(bytes: Uint8Array): boolean {
 export function decodeAiff(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (!isAiff(u8)) throw bad('this is not an AIFF file: it does not start with a FORM/AIFF header.');
+  const layout = readAiffLayout(u8);
+  const frames = Math.floor(layout.dataSize / layout.frameBytes);
+  if (layout.warnings.length && frames === 0)
+    throw bad('the file is truncated: its sound data holds not one whole frame.');
+  const channels = layout.decode(u8, layout.dataAt, frames);
+  const { sampleRate, warnings } = layout;
+  return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
+}
+
+/**
+ * Reads an AIFF or AIFF-C header (see readWavLayout): the chunk walk, the format and where the
+ * sound data is. `fileLength` is the whole file's length when `u8` holds only its beginning.
+ * @internal
+ */
+export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const aifc = fourcc(view, 8) === 'AIFC';
   let comm:
@@ -106,7 +112,7 @@ export function decodeAiff(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
       const offset = view.getUint32(body);
       ssndAt = body + 8 + offset;
       const declared = size - 8 - offset;
-      const present = Math.max(0, u8.length - ssndAt);
+      const present = Math.max(0, fileLength - ssndAt);
       if (declared > present) {
         warnings.push(
           `the sound data declares ${declared} bytes but only ${present} are present (the file was cut short); decoded the whole frames that are there.`,
@@ -135,38 +141,39 @@ export function decodeAiff(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   }
   const bps = bits / 8;
   const frameBytes = bps * nCh;
-  const frames = Math.floor(ssndSize / frameBytes);
-  if (warnings.length && frames === 0)
-    throw bad('the file is truncated: its sound data holds not one whole frame.');
-  const channels: Float32Array[] = [];
   const le = kind === 'le';
-  for (let c = 0; c < nCh; c++) {
-    const ch = new Float32Array(frames);
-    let p = ssndAt + c * bps;
-    if (kind === 'ulaw' || kind === 'alaw') decodeG711(u8, p, frameBytes, frames, kind === 'alaw', ch);
-    else if (kind === 'float') {
-      for (let i = 0; i < frames; i++, p += frameBytes) {
-        const v = bits === 32 ? view.getFloat32(p) : view.getFloat64(p);
-        if (!Number.isFinite(v)) throw bad(`sample ${i} of channel ${c} is ${v}. The file is corrupt.`);
-        ch[i] = v;
+  const decode = (bytes: Uint8Array, start: number, frames: number): Float32Array[] => {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const channels: Float32Array[] = [];
+    for (let c = 0; c < nCh; c++) {
+      const ch = new Float32Array(frames);
+      let p = start + c * bps;
+      if (kind === 'ulaw' || kind === 'alaw') decodeG711(bytes, p, frameBytes, frames, kind === 'alaw', ch);
+      else if (kind === 'float') {
+        for (let i = 0; i < frames; i++, p += frameBytes) {
+          const x = bits === 32 ? v.getFloat32(p) : v.getFloat64(p);
+          if (!Number.isFinite(x)) throw bad(`sample ${i} of channel ${c} is ${x}. The file is corrupt.`);
+          ch[i] = x;
+        }
+      } else if (bits === 8) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getInt8(p) / 128;
+      } else if (bits === 16) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getInt16(p, le) / 32768;
+      } else if (bits === 24) {
+        for (let i = 0; i < frames; i++, p += frameBytes) {
+          const x = le
+            ? bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16)
+            : (bytes[p] << 16) | (bytes[p + 1] << 8) | bytes[p + 2];
+          ch[i] = ((x << 8) >> 8) / 8388608;
+        }
+      } else {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getInt32(p, le) / 2147483648;
       }
-    } else if (bits === 8) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getInt8(p) / 128;
-    } else if (bits === 16) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getInt16(p, le) / 32768;
-    } else if (bits === 24) {
-      for (let i = 0; i < frames; i++, p += frameBytes) {
-        const v = le
-          ? u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16)
-          : (u8[p] << 16) | (u8[p + 1] << 8) | u8[p + 2];
-        ch[i] = ((v << 8) >> 8) / 8388608;
-      }
-    } else {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getInt32(p, le) / 2147483648;
+      channels.push(ch);
     }
-    channels.push(ch);
-  }
+    return channels;
+  };
   // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
   const sampleRate = Math.round(comm.sampleRate);
-  return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
+  return { sampleRate, channels: nCh, frameBytes, dataAt: ssndAt, dataSize: ssndSize, warnings, decode };
 }

@@ -34,7 +34,8 @@ function bad(message: string): SpeechEmotionError {
   return new SpeechEmotionError('INVALID_AUDIO', `decodeWav: ${message}`);
 }
 
-function fourcc(view: DataView, at: number): string {
+/** The four-character code at `at` (RIFF and AIFF chunk ids). @internal */
+export function fourcc(view: DataView, at: number): string {
   return String.fromCharCode(
     view.getUint8(at),
     view.getUint8(at + 1),
@@ -120,6 +121,40 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
     );
   }
 
+  const layout = readWavLayout(u8);
+  const frames = Math.floor(layout.dataSize / layout.frameBytes);
+  if (layout.warnings.length && frames === 0)
+    throw bad('the file is truncated: its data chunk holds not one whole frame.');
+  const channels = layout.decode(u8, layout.dataAt, frames);
+  const { sampleRate, warnings } = layout;
+  return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
+}
+
+/**
+ * Where a file's samples are and how to decode them: what decodeWav and decodeAiff read from a
+ * header, and what `streamMono` uses to decode a file block by block.
+ * @internal
+ */
+export interface AudioLayout {
+  sampleRate: number;
+  channels: number;
+  /** Bytes per frame (all channels). */
+  frameBytes: number;
+  /** Byte offset of the first sample, and the bytes of samples (to the end of the file when unknown). */
+  dataAt: number;
+  dataSize: number;
+  /** What was read despite damage. */
+  warnings: string[];
+  /** Decodes `frames` whole frames starting at byte `at` of `u8`, one array per channel. */
+  decode(u8: Uint8Array, at: number, frames: number): Float32Array[];
+}
+
+/**
+ * Reads a RIFF/WAVE header: the chunk walk, the format and where the data is. `fileLength` is the
+ * whole file's length when `u8` holds only its beginning (a streaming reader). @internal
+ */
+export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
+  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   let format: Format | undefined;
   let dataAt = -1;
   let dataSize = 0;
@@ -134,8 +169,8 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
       format = readFormat(view, body, size);
     } else if (id === 'data') {
       dataAt = body;
-      const present = u8.length - body;
-      if (size === SIZE_UNKNOWN || (size === 0 && present > 0 && !looksLikeChunk(view, body, u8.length))) {
+      const present = fileLength - body;
+      if (size === SIZE_UNKNOWN || (size === 0 && present > 0 && !looksLikeChunk(view, body, fileLength))) {
         // A live recorder or a pipe (0xFFFFFFFF), or a header never finalised (0): the samples
         // run to the end of the file, as sox, libsndfile and ffmpeg read them.
         dataSize = present;
@@ -174,42 +209,43 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
       `the block alignment (${format.blockAlign}) does not match ${nCh} channel(s) of ${bits}-bit samples (${frameBytes}). The file is corrupt.`,
     );
   }
-  const frames = Math.floor(dataSize / frameBytes);
-  if (warnings.length && frames === 0)
-    throw bad('the file is truncated: its data chunk holds not one whole frame.');
-  const channels: Float32Array[] = [];
-  for (let c = 0; c < nCh; c++) channels.push(new Float32Array(frames));
-  for (let c = 0; c < nCh; c++) {
-    const ch = channels[c];
-    let p = dataAt + c * bytesPerSample;
-    if (isG711) decodeG711(u8, p, frameBytes, frames, tag === FORMAT_ALAW, ch);
-    else if (isFloat && bits === 32) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getFloat32(p, true);
-    } else if (isFloat) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getFloat64(p, true);
-    } else if (bits === 16) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getInt16(p, true) / 32768;
-    } else if (bits === 8) {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = (u8[p] - 128) / 128;
-    } else if (bits === 24) {
-      for (let i = 0; i < frames; i++, p += frameBytes) {
-        const v = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16);
-        ch[i] = ((v << 8) >> 8) / 8388608;
+  const decode = (bytes: Uint8Array, start: number, frames: number): Float32Array[] => {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const channels: Float32Array[] = [];
+    for (let c = 0; c < nCh; c++) {
+      const ch = new Float32Array(frames);
+      let p = start + c * bytesPerSample;
+      if (isG711) decodeG711(bytes, p, frameBytes, frames, tag === FORMAT_ALAW, ch);
+      else if (isFloat && bits === 32) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getFloat32(p, true);
+      } else if (isFloat) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getFloat64(p, true);
+      } else if (bits === 16) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getInt16(p, true) / 32768;
+      } else if (bits === 8) {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = (bytes[p] - 128) / 128;
+      } else if (bits === 24) {
+        for (let i = 0; i < frames; i++, p += frameBytes) {
+          const x = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16);
+          ch[i] = ((x << 8) >> 8) / 8388608;
+        }
+      } else {
+        for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = v.getInt32(p, true) / 2147483648;
       }
-    } else {
-      for (let i = 0; i < frames; i++, p += frameBytes) ch[i] = view.getInt32(p, true) / 2147483648;
-    }
-    if (isFloat) {
-      for (let i = 0; i < frames; i++) {
-        if (!Number.isFinite(ch[i])) {
-          throw bad(
-            `sample ${i} of channel ${c} is ${ch[i]}; a float WAV must hold finite samples. The file is corrupt.`,
-          );
+      if (isFloat) {
+        for (let i = 0; i < frames; i++) {
+          if (!Number.isFinite(ch[i])) {
+            throw bad(
+              `sample ${i} of channel ${c} is ${ch[i]}; a float WAV must hold finite samples. The file is corrupt.`,
+            );
+          }
         }
       }
+      channels.push(ch);
     }
-  }
-  return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
+    return channels;
+  };
+  return { sampleRate, channels: nCh, frameBytes, dataAt, dataSize, warnings, decode };
 }
 
 /**

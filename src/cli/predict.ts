@@ -1,9 +1,7 @@
 // speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
-import { NOISE_LIKENESS_THRESHOLD } from '../dsp/noise.js';
-import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { EmotionModel, type Prediction } from '../model/emotion-model.js';
-import { scoresOf } from '../model/label-set.js';
+import { scoresOf, withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
 import { streamMono } from '../node/audio-stream.js';
 import { extractItems } from '../node/extract.js';
@@ -71,21 +69,19 @@ async function predictMany(
     else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
   };
   const drain = async () => {
-    const ready = pending.filter(
-      (x) => x.result.ok && !((x.result.noiseLikeness ?? 0) > NOISE_LIKENESS_THRESHOLD),
+    // The library's rule for a withheld label, on what the workers measured; the rest go through
+    // the network together.
+    const outcomes = pending.map(({ result }) =>
+      result.ok ? withheld(undefined, result.noiseLikeness) : withheld(result.code),
     );
     const probs = await model.predictFeatures(
-      ready.map((x) => (x.result as { features: FeatureMatrix }).features),
+      pending.flatMap(({ result }, i) => (result.ok && !outcomes[i] ? [result.features] : [])),
     );
     let at = 0;
-    for (const { file, result } of pending) {
-      if (result.ok) {
-        if ((result.noiseLikeness ?? 0) > NOISE_LIKENESS_THRESHOLD)
-          print(file, { label: null, scores: {}, warning: 'no-speech' });
-        else print(file, scoresOf(probs[at++], model.labels, labels));
-      } else if (result.code === 'SILENT_AUDIO') print(file, { label: null, scores: {}, warning: 'silent' });
-      else if (result.code === 'SIGNAL_TOO_SHORT')
-        print(file, { label: null, scores: {}, warning: 'too-short' });
+    for (const [i, { file, result }] of pending.entries()) {
+      const none = outcomes[i];
+      if (none) print(file, none);
+      else if (result.ok) print(file, scoresOf(probs[at++], model.labels, labels));
       else print(file, { error: `${file}: ${result.message}` });
     }
     pending = [];
@@ -150,7 +146,8 @@ export async function runPredict(argv: string[]): Promise<number> {
     try {
       if (flags.timeline) {
         // Read, decode and predict window by window: constant memory over any length.
-        const { sampleRate, duration, chunks } = await streamMono(file);
+        const { sampleRate, duration, chunks, warnings } = await streamMono(file);
+        for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
         const long = duration !== null && duration > 60;
         const started = performance.now();
         let nextReport = 0.1;

@@ -198,6 +198,9 @@ export function chromaFilterbank(
   octwidth: number | null,
   baseC: boolean,
 ): Float32Array {
+  const key = `${sampleRate}:${nFft}:${nChroma}:${tuning}:${ctroct}:${octwidth}:${baseC}`;
+  const cached = filterbanks.get(key);
+  if (cached) return cached;
   const a440 = 440 * 2 ** (tuning / nChroma);
   const frqbins = new Float64Array(nFft);
   const step = sampleRate / nFft;
@@ -225,8 +228,13 @@ export function chromaFilterbank(
     const roll = baseC ? 3 * Math.floor(nChroma / 12) : 0;
     for (let c = 0; c < nChroma; c++) w[c * bins + k] = (col[(c + roll) % nChroma] / scale) * oct;
   }
-  return Float32Array.from(w);
+  const fb = Float32Array.from(w);
+  filterbanks.set(key, fb);
+  return fb;
 }
+
+/** Chroma filterbanks by their parameters, as the mel filterbanks are cached. */
+const filterbanks = new Map<string, Float32Array>();
 
 /**
  * Chromagram from the power spectrogram, as `librosa.feature.chroma_stft(y, sr)`: the energy of each

@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { reflectIndex } from './spectral.js';
 import type { FeatureMatrix, PadMode } from './types.js';
 import { checkInt, checkKnownOptions, checkNumber, checkOneOf, checkSignal } from './validate.js';
 
@@ -74,8 +75,8 @@ export function padForFrames(
       out.fill(signal[n - 1], p + n);
     } else if (mode === 'reflect') {
       for (let i = 1; i <= p; i++) {
-        out[p - i] = signal[reflect(-i, n)];
-        out[p + n - 1 + i] = signal[reflect(n - 1 + i, n)];
+        out[p - i] = signal[reflectIndex(-i, n)];
+        out[p + n - 1 + i] = signal[reflectIndex(n - 1 + i, n)];
       }
     }
     padded = out;
@@ -87,15 +88,6 @@ export function padForFrames(
     );
   }
   return { padded, frames: 1 + Math.floor((padded.length - f.frameLength) / f.hopLength) };
-}
-
-/** numpy's 'reflect' index for j outside [0, n). */
-function reflect(j: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  let r = j % period;
-  if (r < 0) r += period;
-  return r >= n ? period - r : r;
 }
 
 /**

@@ -81,8 +81,8 @@ export function frameCount(fn: string, n: number, s: ResolvedStft): number {
   return 1 + Math.floor((padded - s.nFft) / s.hopLength);
 }
 
-/** Maps an index outside [0, n) to its mirror image without repeating the edge (numpy 'reflect'). */
-function reflectIndex(j: number, n: number): number {
+/** Maps an index outside [0, n) to its mirror image without repeating the edge (numpy 'reflect'). @internal */
+export function reflectIndex(j: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   let r = j % period;

@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
-import { NOISE_LIKENESS_THRESHOLD, noiseLikeness } from '../dsp/noise.js';
+import { noiseLikeness } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -15,7 +15,6 @@ import {
 import { seededRandom } from '../util/math.js';
 import { type ArchitectureName, type ModelBuilder, buildArchitecture } from './architectures.js';
 import { prefixedCopy } from './ensemble-net.js';
-import { resolveLabelSet, scoresOf } from './label-set.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { type Evaluation, evaluatePredictions } from './metrics.js';
 import {
@@ -27,6 +26,7 @@ import {
   startReplicas,
 } from './parallel.js';
 import { loadNetwork, saveNetwork } from './persistence.js';
+import { resolveLabelSet, scoresOf, withheld } from './prediction.js';
 import { type AugmentOptions, augmentBatch, checkAugment } from './spec-augment.js';
 import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
@@ -663,14 +663,10 @@ export class EmotionModel {
     const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
       try {
         const features = computeFeatures(signal, sampleRate, this.meta.featureSpec);
-        if (noiseLikeness(signal, sampleRate) > NOISE_LIKENESS_THRESHOLD)
-          return { label: null, scores: {}, warning: 'no-speech' } as Prediction;
-        return features;
+        return withheld(undefined, noiseLikeness(signal, sampleRate)) ?? features;
       } catch (e) {
-        if (e instanceof SpeechEmotionError && e.code === 'SILENT_AUDIO')
-          return { label: null, scores: {}, warning: 'silent' } as Prediction;
-        if (e instanceof SpeechEmotionError && e.code === 'SIGNAL_TOO_SHORT')
-          return { label: null, scores: {}, warning: 'too-short' } as Prediction;
+        const none = e instanceof SpeechEmotionError ? withheld(e.code) : null;
+        if (none) return none;
         throw e;
       }
     });

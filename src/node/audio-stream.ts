@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { decodeAiff, isAiff } from '../audio/aiff.js';
+import { isAiff, readAiffLayout } from '../audio/aiff.js';
 import { toMono } from '../audio/mono.js';
-import { decodeWav } from '../audio/wav.js';
+import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
 
@@ -13,44 +13,12 @@ export interface MonoStream {
   duration: number | null;
   /** Mono chunks in order; each a new Float32Array. */
   chunks: AsyncIterable<Float32Array>;
+  /** What was read despite damage (a file cut short, …); absent for a whole file. */
+  warnings?: string[];
 }
 
+/** Bytes read to find the header; a header longer than this (huge metadata) is decoded whole. */
 const HEAD = 1 << 16;
-
-/** Where the samples of a WAV or AIFF file start, and a header that decodes a block of them. */
-function locate(head: Uint8Array, fileSize: number) {
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const aiff = isAiff(head);
-  const le = !aiff;
-  const dataId = aiff ? 'SSND' : 'data';
-  let frameBytes = 0;
-  for (let at = 12; at + 8 <= head.length; ) {
-    const id = String.fromCharCode(...head.subarray(at, at + 4));
-    const size = view.getUint32(at + 4, le);
-    // Bytes per frame: WAV's block alignment; AIFF's channels × bytes per sample (1 for G.711).
-    if (id === 'fmt ' && at + 22 <= head.length) frameBytes = view.getUint16(at + 20, true);
-    if (id === 'COMM' && at + 16 <= head.length) {
-      const channels = view.getInt16(at + 8, false);
-      const bits = view.getInt16(at + 14, false);
-      const type =
-        at + 30 <= head.length && size >= 22 ? String.fromCharCode(...head.subarray(at + 26, at + 30)) : '';
-      frameBytes = channels * (/^(ulaw|ULAW|alaw|ALAW)$/.test(type) ? 1 : Math.ceil(bits / 8));
-    }
-    if (id === dataId) {
-      if (!(frameBytes > 0)) return null;
-      const body = at + 8 + (aiff ? 8 + view.getUint32(at + 8, false) : 0);
-      // The header with the data size set to "unknown", so each block decodes to its end.
-      const header = head.slice(0, aiff ? at + 16 : at + 8);
-      new DataView(header.buffer).setUint32(at + 4, 0xffffffff, le);
-      if (aiff) new DataView(header.buffer).setUint32(at + 8, 0, false);
-      const declared = aiff ? size - 8 : size;
-      const end = declared === 0xffffffff || declared === 0 ? fileSize : Math.min(fileSize, body + declared);
-      return { aiff, header, body, end, frameBytes };
-    }
-    at += 8 + size + (size & 1);
-  }
-  return null;
-}
 
 /**
  * Opens an audio file for reading in chunks of about `chunkSeconds`, mixed to mono, so that a
@@ -77,11 +45,21 @@ export async function streamMono(path: string, options: { chunkSeconds?: number 
   const { size } = await file.stat();
   const head = new Uint8Array(Math.min(HEAD, size));
   await file.read(head, 0, head.length, 0);
+  // The decoders' own header readers, told the file's real length: the same rules for streaming
+  // and unfinalised sizes and for files cut short as when a file is decoded whole.
   const isRiff = head.length >= 12 && String.fromCharCode(...head.subarray(0, 4)) === 'RIFF';
-  const where = isRiff || isAiff(head) ? locate(head, size) : null;
-  if (!where) {
+  let layout: AudioLayout | null = null;
+  try {
+    if (isAiff(head)) layout = readAiffLayout(head, size);
+    else if (isRiff) layout = readWavLayout(head, size);
+  } catch (e) {
+    // The header is not all in the first block, or the file is damaged: decode it whole below,
+    // which reports damage with the file's name.
+    if (!(e instanceof SpeechEmotionError)) throw e;
+  }
+  if (!layout) {
     await file.close();
-    const { sampleRate, channels } = await readAudioFile(path);
+    const { sampleRate, channels, warnings } = await readAudioFile(path);
     const mono = toMono(channels);
     const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
     return {
@@ -90,45 +68,30 @@ export async function streamMono(path: string, options: { chunkSeconds?: number 
       chunks: (async function* () {
         for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
       })(),
+      ...(warnings ? { warnings } : {}),
     };
   }
-  // Decode the header with the first frame to check the format and learn the rate.
-  const decode = where.aiff ? decodeAiff : decodeWav;
-  const { frameBytes } = where;
-  const probe = new Uint8Array(where.header.length + frameBytes);
-  probe.set(where.header);
-  await file.read(probe, where.header.length, frameBytes, where.body);
-  let first: ReturnType<typeof decodeWav>;
-  try {
-    first = decode(probe);
-  } catch (e) {
-    await file.close();
-    if (e instanceof SpeechEmotionError)
-      throw new SpeechEmotionError(e.code, `${path}: ${e.message}`, { cause: e });
-    throw e;
-  }
-  const { sampleRate } = first;
-  const nCh = first.channels.length;
+  const { sampleRate, frameBytes, dataAt, dataSize, warnings } = layout;
+  const decode = layout.decode;
   const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
-  const dataBytes = where.end - where.body;
+  const end = dataAt + dataSize;
   return {
     sampleRate,
-    duration: Math.floor(dataBytes / frameBytes) / sampleRate,
+    duration: Math.floor(dataSize / frameBytes) / sampleRate,
     chunks: (async function* () {
-      const buf = new Uint8Array(where.header.length + block);
-      buf.set(where.header);
+      const buf = new Uint8Array(block);
       try {
-        for (let at = where.body; at < where.end; at += block) {
-          const want = Math.min(block, where.end - at);
-          const { bytesRead } = await file.read(buf, where.header.length, want, at);
-          const whole = bytesRead - (bytesRead % frameBytes);
-          if (whole === 0) break;
-          const { channels } = decode(buf.subarray(0, where.header.length + whole));
-          yield nCh === 1 ? channels[0] : toMono(channels);
+        for (let at = dataAt; at < end; at += block) {
+          const { bytesRead } = await file.read(buf, 0, Math.min(block, end - at), at);
+          const frames = Math.floor(bytesRead / frameBytes);
+          if (frames === 0) break;
+          const channels = decode(buf, 0, frames);
+          yield channels.length === 1 ? channels[0] : toMono(channels);
         }
       } finally {
         await file.close();
       }
     })(),
+    ...(warnings.length ? { warnings } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { NOISE_LIKENESS_THRESHOLD } from '../dsp/noise.js';
 import { SpeechEmotionError } from '../errors.js';
 
 /**
@@ -50,4 +51,24 @@ export function scoresOf(
     }
   }
   return { label, scores };
+}
+
+/** A prediction with no label, and why. */
+export interface Withheld {
+  label: null;
+  scores: Record<string, never>;
+  warning: 'silent' | 'too-short' | 'no-speech';
+}
+
+/**
+ * The one rule for when a recording gets no label instead of a guess: computeFeatures refused it
+ * as silent (`code` SILENT_AUDIO) or too short (SIGNAL_TOO_SHORT), or it is noise-like
+ * (`noise`, its noise likeness, above the threshold). `null` when it gets a label. @internal
+ */
+export function withheld(code: string | undefined, noise?: number): Withheld | null {
+  const none = (warning: Withheld['warning']): Withheld => ({ label: null, scores: {}, warning });
+  if (code === 'SILENT_AUDIO') return none('silent');
+  if (code === 'SIGNAL_TOO_SHORT') return none('too-short');
+  if (noise !== undefined && noise > NOISE_LIKENESS_THRESHOLD) return none('no-speech');
+  return null;
 }
