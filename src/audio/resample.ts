@@ -128,14 +128,17 @@ export function resample(
   if (rolloff > 1) throw invalid('resample', `'rolloff' must be ≤ 1, got ${rolloff}.`);
   if (fromRate === toRate) return Float32Array.from(signal);
   const outLength = Math.ceil((signal.length * toRate) / fromRate);
-  // From four times the target rate or more, halve the rate first with a short filter: the main
-  // filter's length in input samples grows with the ratio (384 taps from 96 kHz to 16 kHz), while
-  // a half-band stage only has to keep what would fold onto the target band, a wide transition.
-  if (fromRate >= 4 * toRate && fromRate % 2 === 0) {
-    const halved = halve(signal, fromRate, (rolloff * toRate) / 2, fromRate / 2 - toRate / 2, beta);
-    return polyphase(halved, fromRate / 2, toRate, zeroCrossings, beta, rolloff, outLength);
+  // From three times the target rate or more, halve the rate first with a short filter (again while
+  // that holds): the main filter's length in input samples grows with the ratio (384 taps from
+  // 96 kHz to 16 kHz), while a half-band stage only has to keep what would fold onto the target
+  // band, a wide transition.
+  let x: Float32Array | Float64Array = signal;
+  let rate = fromRate;
+  while (rate >= 3 * toRate && rate % 2 === 0) {
+    x = halve(x, rate, (rolloff * toRate) / 2, rate / 2 - toRate / 2, beta);
+    rate /= 2;
   }
-  return polyphase(signal, fromRate, toRate, zeroCrossings, beta, rolloff, outLength);
+  return polyphase(x, rate, toRate, zeroCrossings, beta, rolloff, outLength);
 }
 
 /**
