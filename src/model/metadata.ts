@@ -1,5 +1,5 @@
 import type { FeatureSpec } from '../features/spec.js';
-import type { TrainingSummary } from './emotion-model.js';
+import type { TrainingSummary } from './options.js';
 
 /** Format version of the metadata a saved model carries. */
 export const MODEL_FORMAT_VERSION = 1;

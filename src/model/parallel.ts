@@ -120,3 +120,95 @@ export async function startReplicas(
   }
   return replicas;
 }
+
+/** What {@link parallelStep} needs of the training loop. @internal */
+export interface ParallelContext {
+  tf: typeof TF;
+  net: TFL.LayersModel;
+  inputShape: number[];
+  /** Classes. */
+  labels: number;
+  /** Label index of every training row. */
+  y: Int32Array;
+  optimizer: TF.AdamOptimizer;
+  loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
+  replicas: Replica[] | null;
+  /** The trainable variables, in weight order. */
+  vars: TF.Variable[];
+}
+
+/**
+ * One data-parallel step: the batch is cut into one shard per thread, the replicas compute their
+ * shards' gradients while this thread computes its own, and the gradients, averaged with weights
+ * by shard size, are applied here and sent to every replica (each applies them with its own
+ * optimizer, so all copies take the same step). Returns the batch's mean loss. @internal
+ */
+export async function parallelStep(
+  c: ParallelContext,
+  data: Float32Array,
+  batch: number[],
+  random: () => number,
+): Promise<number> {
+  const { tf, inputShape: shape } = c;
+  const replicas = c.replicas ?? [];
+  const per = shape.reduce((a, b) => a * b, 1);
+  const parts = replicas.length + 1;
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * batch.length) / parts));
+  const dropouts = c.net.layers.filter((l) => l.getClassName() === 'Dropout').length;
+  const seeds = Array.from({ length: parts }, () =>
+    Array.from({ length: Math.max(1, dropouts) }, () => Math.floor(random() * 2147483647)),
+  );
+  const labels = Int32Array.from(batch, (r) => c.y[r]);
+  const remote = replicas.map((rep, i) => {
+    const [a, b] = [bounds[i + 1], bounds[i + 2]];
+    return b > a
+      ? rep.grads(data.slice(a * per, b * per), [b - a, ...shape], labels.slice(a, b), seeds[i + 1])
+      : Promise.resolve(null);
+  });
+  seedDropouts(c.net, seeds[0]);
+  const n0 = bounds[1];
+  const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
+  const y0 = tf.oneHot(tf.tensor1d(labels.subarray(0, n0), 'int32'), c.labels);
+  const own = shardGradients(tf, c.net, c.loss, x0, y0);
+  tf.dispose([x0, y0]);
+  const sums = own.grads.map((g) => {
+    const d = g.dataSync() as Float32Array;
+    const out = new Float32Array(d.length);
+    for (let i = 0; i < d.length; i++) out[i] = d[i] * n0;
+    return out;
+  });
+  tf.dispose(own.grads);
+  let lossSum = own.loss * n0;
+  for (const [i, r] of (await Promise.all(remote)).entries()) {
+    if (!r) continue;
+    const n = bounds[i + 2] - bounds[i + 1];
+    lossSum += r.loss * n;
+    r.grads.forEach((g, j) => {
+      const s = sums[j];
+      for (let q = 0; q < g.length; q++) s[q] += g[q] * n;
+    });
+  }
+  for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= batch.length;
+  const lr = (c.optimizer as unknown as { learningRate: number }).learningRate;
+  for (const r of replicas) r.apply(sums, lr);
+  const named = c.vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(sums[j], v.shape) }));
+  c.optimizer.applyGradients(named);
+  tf.dispose(named.map((n) => n.tensor));
+  return lossSum / batch.length;
+}
+
+/** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */
+export async function averageMovingStats(
+  tf: typeof TF,
+  net: TFL.LayersModel,
+  replicas: Replica[],
+): Promise<void> {
+  const all = await Promise.all(replicas.map((r) => r.movingStats()));
+  for (const [j, w] of net.nonTrainableWeights.entries()) {
+    const mine = w.read().dataSync() as Float32Array;
+    const avg = Float32Array.from(mine);
+    for (const other of all) for (let q = 0; q < avg.length; q++) avg[q] += other[j][q];
+    for (let q = 0; q < avg.length; q++) avg[q] /= all.length + 1;
+    w.write(tf.tensor(avg, w.shape as number[]));
+  }
+}

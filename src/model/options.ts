@@ -1,0 +1,131 @@
+// The public option and result types of EmotionModel, apart from the class so that the training
+// loop, inference and persistence can name them without importing the class.
+import type { FeatureRow, FeatureSet } from '../features/file.js';
+import type { FeatureSpec } from '../features/spec.js';
+import type { ArchitectureName, ModelBuilder } from './architectures.js';
+import type { AugmentOptions } from './spec-augment.js';
+
+/** Options of {@link EmotionModel.create}. */
+export interface CreateOptions {
+  /** The classes, in output order, e.g. `EMOTIONS` or a subset. */
+  labels: string[];
+  /** How inputs are made; the model refuses features made otherwise. */
+  featureSpec: FeatureSpec;
+  /** A built-in design or a builder. Default `'cnn1d'` for a series, `'mlp'` for statistics. */
+  architecture?: ArchitectureName | ModelBuilder;
+  /** Input shape: `[frames, features]` for a series (frames fixed by the spec's duration), `[features]` for statistics. */
+  inputShape: number[];
+  /** Seed of the initial weights. Default 0. */
+  seed?: number;
+}
+
+/** Options of {@link EmotionModel.fit}. */
+export interface FitOptions {
+  /** Held-out data for early stopping and the per-epoch validation UA. */
+  validation?: FeatureSet | FeatureRow[];
+  /** Default 30. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /**
+   * Stop when validation UA has not improved for `patience` epochs, keeping the best weights. Default
+   * `{ patience: 8 }` with validation data. Without validation data, the weights of the epoch with
+   * the lowest training loss are kept.
+   */
+  earlyStopping?:
+    | {
+        /** Epochs without improvement before stopping. */
+        patience: number;
+      }
+    | false;
+  /** `'balanced'` weighs each class by N / (K · count), so rare classes count as much. Default `'balanced'`. */
+  classWeights?: 'balanced' | 'none';
+  /** Label smoothing ε of the cross-entropy. Default 0. */
+  labelSmoothing?: number;
+  /** Seed of the batch order, the dropout masks and the augmentation, so a run can be repeated. Default 0. */
+  seed?: number;
+  /**
+   * Feature-level data augmentation, drawn afresh for every batch; off by default. Applies to series
+   * inputs (frames × features). For speed, gain and noise, train on extra rows made with
+   * {@link perturbAudio}.
+   */
+  augment?: AugmentOptions;
+  /** Learning-rate schedule over the epochs: constant (default) or cosine decay to zero. */
+  schedule?: 'constant' | 'cosine';
+  /**
+   * Data-parallel training over this many threads (Node, from the built package): each batch is
+   * split between the main thread and `workers − 1` worker_threads replicas, whose gradients are
+   * averaged into one optimizer step. Batch normalisation uses each shard's statistics (the moving
+   * statistics are averaged across replicas after every epoch). Default 1.
+   */
+  workers?: number;
+  /** Called after every epoch. */
+  onEpochEnd?: (epoch: number, logs: EpochLog) => void | Promise<void>;
+  /** Aborts training after the current batch; the best weights so far are kept. */
+  signal?: AbortSignal;
+}
+
+/** One epoch of training. */
+export interface EpochLog {
+  /** 0-based epoch. */
+  epoch: number;
+  /** Mean training loss. */
+  loss: number;
+  /** Validation unweighted accuracy, when validation data was given. */
+  validationUA?: number;
+  /** Seconds the epoch took. */
+  seconds: number;
+}
+
+/** What {@link EmotionModel.fit} returns. */
+export interface TrainingSummary {
+  /** Every epoch run. */
+  epochs: EpochLog[];
+  /** The epoch whose weights were kept. */
+  bestEpoch: number;
+  /** Why training ended. */
+  stopped: 'epochs' | 'early-stopping' | 'aborted';
+  /** Training items. */
+  trainCount: number;
+  /** Members averaged, for a model made by {@link EmotionModel.ensemble}. */
+  members?: number;
+  /** Threads that trained (see {@link FitOptions.workers}); 1 when no replica could start. */
+  workers?: number;
+}
+
+/** A prediction: the most likely label and every label's probability. */
+export interface Prediction {
+  /** The most likely label, or `null` when the audio has nothing to judge (see `warning`). */
+  label: string | null;
+  /** Probability per label, summing to 1; empty when `label` is null. */
+  scores: Record<string, number>;
+  /**
+   * Why no label was given: `'silent'`, `'too-short'` (under the FeatureSpec's `minSeconds` after
+   * trimming), or `'no-speech'` (broadband noise: see the model card's known limits).
+   */
+  warning?: 'silent' | 'too-short' | 'no-speech';
+}
+
+/** Options of {@link EmotionModel.predictTimeline}. */
+export interface TimelineOptions {
+  /** Sample rate of the signal (Hz); it is resampled to the model's. */
+  sampleRate: number;
+  /** Window length, seconds. Default: the model's FeatureSpec duration (or 3 s). */
+  window?: number;
+  /** Step between window starts, seconds. Default half the window. */
+  hop?: number;
+  /** Called with each segment as soon as it is predicted, in order (for progress or streaming). */
+  onSegment?: (segment: TimelineSegment) => void | Promise<void>;
+  /** Restrict each window's prediction to these labels, renormalising their scores (see predictBatch). */
+  labels?: string[];
+}
+
+/** One window of {@link EmotionModel.predictTimeline}. */
+export interface TimelineSegment extends Prediction {
+  /** Window start, seconds from the start of the signal. */
+  start: number;
+  /** Window end, seconds. */
+  end: number;
+}

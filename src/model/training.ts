@@ -1,0 +1,281 @@
+// The training loop behind EmotionModel.fit: options checked once, normalisation and class weights
+// learnt from the training rows, then epochs of shuffled batches (on this thread, or split over
+// data-parallel replicas), keeping the weights of the best epoch.
+import type * as TF from '@tensorflow/tfjs-core';
+import type * as TFL from '@tensorflow/tfjs-layers';
+import { checkKnownOptions } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
+import type { FeatureRow } from '../features/file.js';
+import { seededRandom } from '../util/math.js';
+import { stackNormalised } from './inference.js';
+import type { Metadata } from './metadata.js';
+import type { EpochLog, FitOptions, TrainingSummary } from './options.js';
+import {
+  type LossConfig,
+  type ParallelContext,
+  averageMovingStats,
+  makeLoss,
+  parallelStep,
+  seedDropouts,
+  startReplicas,
+} from './parallel.js';
+import { type FullAugment, augmentBatch, checkAugment } from './spec-augment.js';
+import { loadTf } from './tf.js';
+
+const FIT_OPTIONS = [
+  'validation',
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'earlyStopping',
+  'classWeights',
+  'labelSmoothing',
+  'seed',
+  'augment',
+  'schedule',
+  'workers',
+  'onEpochEnd',
+  'signal',
+];
+
+/** FitOptions with their defaults applied and checked. */
+interface FitSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  schedule: 'constant' | 'cosine';
+  augment: FullAugment | null;
+  workers: number;
+  seed: number;
+}
+
+function fitSettings(options: FitOptions, inputShape: number[], validating: boolean): FitSettings {
+  const fn = 'EmotionModel.fit';
+  checkKnownOptions(fn, options, FIT_OPTIONS);
+  const schedule = options.schedule ?? 'constant';
+  if (schedule !== 'constant' && schedule !== 'cosine')
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'schedule' must be 'constant' or 'cosine', got ${String(schedule)}.`,
+    );
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
+    );
+  return {
+    epochs: options.epochs ?? 30,
+    batchSize: options.batchSize ?? 32,
+    learningRate: options.learningRate ?? 1e-3,
+    patience:
+      options.earlyStopping === false || !validating
+        ? Number.POSITIVE_INFINITY
+        : (options.earlyStopping?.patience ?? 8),
+    schedule,
+    augment: checkAugment(options.augment, inputShape),
+    workers,
+    seed: options.seed ?? 0,
+  };
+}
+
+/** Mean and standard deviation of every feature over all frames of the rows (two passes, float64). */
+export function learnNormalisation(rows: FeatureRow[], features: number): Metadata['normalization'] {
+  const sum = new Float64Array(features);
+  const sq = new Float64Array(features);
+  let n = 0;
+  for (const r of rows) {
+    for (let j = 0; j < r.features.data.length; j++) sum[j % features] += r.features.data[j];
+    n += r.features.data.length / features;
+  }
+  for (const r of rows)
+    for (let j = 0; j < r.features.data.length; j++)
+      sq[j % features] += (r.features.data[j] - sum[j % features] / n) ** 2;
+  return {
+    mean: Array.from(sum, (s) => s / n),
+    std: Array.from(sq, (s) => Math.sqrt(s / n) || 1),
+  };
+}
+
+/** The index of every row's label among the model's labels; an unknown label is an error. */
+export function labelIndex(rows: FeatureRow[], labels: readonly string[]): Int32Array {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return Int32Array.from(rows, (r) => {
+    const i = index.get(r.label);
+    if (i === undefined)
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `label '${r.label}' of ${r.path} is not one of the model's labels (${labels.join(', ')}).`,
+      );
+    return i;
+  });
+}
+
+/** 'balanced' weighs each class by N / (K · count); 'none' (or an absent class) weighs 1. */
+function lossConfigOf(y: Int32Array, k: number, options: FitOptions): LossConfig {
+  const counts = new Array<number>(k).fill(0);
+  for (const i of y) counts[i]++;
+  const classWeights = counts.map((c) =>
+    options.classWeights === 'none' || c === 0 ? 1 : y.length / (k * c),
+  );
+  return { k, eps: options.labelSmoothing ?? 0, classWeights };
+}
+
+/** What one optimizer step needs, on this thread or split over replicas. */
+interface StepContext extends ParallelContext {
+  /** One-hot labels of every training row. */
+  yOne: TF.Tensor;
+}
+
+/** One step on a batch (rows `batch`, features `data`); returns the batch's mean loss. */
+async function step(
+  c: StepContext,
+  data: Float32Array,
+  batch: number[],
+  random: () => number,
+): Promise<number> {
+  if (c.replicas) return parallelStep(c, data, batch, random);
+  const { tf } = c;
+  const xb = tf.tensor(data, [batch.length, ...c.inputShape]);
+  const idx = tf.tensor1d(batch, 'int32');
+  const yb = tf.gather(c.yOne, idx);
+  const l = (await c.net.trainOnBatch(xb, yb)) as number;
+  tf.dispose([idx, xb, yb]);
+  return l;
+}
+
+/** A Fisher–Yates shuffle of 0…n−1 drawn from `random`. */
+function shuffled(n: number, random: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * Trains `net` on `rows`, writing the learnt normalisation and the training summary into `meta`.
+ * `validate` scores the validation rows (their UA) after each epoch when there are any.
+ */
+export async function fitNetwork(
+  net: TFL.LayersModel,
+  meta: Metadata,
+  rows: FeatureRow[],
+  validate: (() => Promise<number>) | null,
+  options: FitOptions,
+): Promise<TrainingSummary> {
+  const s = fitSettings(options, meta.inputShape, validate !== null);
+  if (rows.length === 0)
+    throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.fit: no training rows.');
+  const tf = await loadTf();
+  const k = meta.labels.length;
+  const y = labelIndex(rows, meta.labels);
+  meta.normalization = learnNormalisation(rows, meta.inputShape[meta.inputShape.length - 1]);
+  const lossConfig = lossConfigOf(y, k, options);
+  const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
+  const optimizer = tf.train.adam(s.learningRate);
+  net.compile({ optimizer, loss });
+  const replicas =
+    s.workers > 1
+      ? await startReplicas(s.workers - 1, net, {
+          backend: tf.getBackend(),
+          loss: lossConfig,
+          learningRate: s.learningRate,
+        })
+      : null;
+  const c: StepContext = {
+    tf,
+    net,
+    inputShape: meta.inputShape,
+    labels: k,
+    y,
+    yOne: tf.oneHot(tf.tensor1d(y, 'int32'), k),
+    optimizer,
+    loss,
+    replicas,
+    vars: net.trainableWeights.map((w) => w.read() as TF.Variable),
+  };
+  const x = stackNormalised(
+    rows.map((r) => r.features),
+    meta.inputShape,
+    meta.normalization,
+  );
+  const best = { score: Number.NEGATIVE_INFINITY, epoch: -1, weights: null as TF.Tensor[] | null };
+  try {
+    const { log, stopped } = await runEpochs(c, x, s, meta, validate, options, best);
+    if (best.weights) net.setWeights(best.weights);
+    meta.training = {
+      epochs: log,
+      bestEpoch: best.epoch,
+      stopped,
+      trainCount: rows.length,
+      workers: (replicas?.length ?? 0) + 1,
+    };
+    return meta.training;
+  } finally {
+    tf.dispose([c.yOne, ...(best.weights ?? [])]);
+    disposeLoss();
+    await Promise.all((replicas ?? []).map((r) => r.close()));
+  }
+}
+
+/** The epochs of {@link fitNetwork}; `best` receives the kept epoch and a copy of its weights. */
+async function runEpochs(
+  c: StepContext,
+  x: Float32Array,
+  s: FitSettings,
+  meta: Metadata,
+  validate: (() => Promise<number>) | null,
+  options: FitOptions,
+  best: { score: number; epoch: number; weights: TF.Tensor[] | null },
+): Promise<{ log: EpochLog[]; stopped: TrainingSummary['stopped'] }> {
+  const { tf, net } = c;
+  const per = meta.inputShape.reduce((a, b) => a * b, 1);
+  const blockSize = meta.inputShape[meta.inputShape.length - 1] / (meta.featureSpec.deltas + 1);
+  const random = seededRandom(s.seed);
+  // A seeded tfjs Dropout layer draws the same mask at every call; giving each dropout layer a fresh
+  // seed from our generator before every batch makes the masks differ per step and the run repeatable.
+  const dropouts = net.layers.filter((l) => l.getClassName() === 'Dropout').length;
+  const log: EpochLog[] = [];
+  for (let epoch = 0; epoch < s.epochs; epoch++) {
+    const t0 = performance.now();
+    if (s.schedule === 'cosine')
+      // Adam reads its (protected) learningRate at every step.
+      (c.optimizer as unknown as { learningRate: number }).learningRate =
+        (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2;
+    const order = shuffled(c.y.length, random);
+    let lossSum = 0;
+    let batches = 0;
+    for (let b = 0; b < order.length; b += s.batchSize) {
+      if (options.signal?.aborted) return { log, stopped: 'aborted' };
+      seedDropouts(
+        net,
+        Array.from({ length: dropouts }, () => Math.floor(random() * 2147483647)),
+      );
+      const batch = order.slice(b, b + s.batchSize);
+      const data = new Float32Array(batch.length * per);
+      batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
+      if (s.augment) augmentBatch(data, batch.length, meta.inputShape, blockSize, s.augment, random);
+      lossSum += await step(c, data, batch, random);
+      batches++;
+    }
+    if (c.replicas) await averageMovingStats(tf, net, c.replicas);
+    const entry: EpochLog = {
+      epoch,
+      loss: lossSum / Math.max(1, batches),
+      seconds: (performance.now() - t0) / 1000,
+    };
+    if (validate) entry.validationUA = await validate();
+    log.push(entry);
+    const score = entry.validationUA ?? -entry.loss;
+    if (score > best.score) {
+      tf.dispose(best.weights ?? []);
+      Object.assign(best, { score, epoch, weights: net.getWeights().map((w) => w.clone()) });
+    }
+    await options.onEpochEnd?.(epoch, entry);
+    if (epoch - best.epoch >= s.patience) return { log, stopped: 'early-stopping' };
+  }
+  return { log, stopped: 'epochs' };
+}
