@@ -102,14 +102,16 @@ export type { CanvasLike } from './plot/painter.js';
 export {
   type AudioSummary,
   type PlotAudioOptions,
-  drawFigure,
   formatAudioSummary,
   plotAudio,
+  summarizeAudio,
+} from './plot/audio-figure.js';
+export {
+  drawFigure,
   plotConfusion,
   plotDatasetSummary,
   plotLearningCurves,
   renderPlot,
-  summarizeAudio,
 } from './plot/figures.js';
 export {
   type RmsOptions,
@@ -137,10 +139,8 @@ export {
   estimateTuning,
 } from './dsp/chroma.js';
 export {
-  type PyinOptions,
-  type PyinResult,
   type YinOptions,
   type YinThresholdOptions,
-  pyin,
   yin,
-} from './dsp/pitch.js';
+} from './dsp/yin.js';
+export { type PyinOptions, type PyinResult, pyin } from './dsp/pyin.js';

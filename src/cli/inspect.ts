@@ -4,7 +4,8 @@ import { toMono } from '../audio/mono.js';
 import { formatSummary, summarize } from '../datasets/summary.js';
 import { readAudioFile } from '../node/audio-file.js';
 import { savePlot } from '../node/plot.js';
-import { formatAudioSummary, plotAudio, plotDatasetSummary, summarizeAudio } from '../plot/figures.js';
+import { formatAudioSummary, plotAudio, summarizeAudio } from '../plot/audio-figure.js';
+import { plotDatasetSummary } from '../plot/figures.js';
 import { UsageError, parseArgs, scanAll } from './args.js';
 
 export const INSPECT_HELP = `speech-emotion inspect <file | dataset dir> [--plot out.png|out.svg] [--json]

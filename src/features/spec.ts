@@ -1,9 +1,7 @@
 import { type ResampleOptions, resample } from '../audio/resample.js';
-import { chromaStft } from '../dsp/chroma.js';
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
 import { delta } from '../dsp/delta.js';
-import { rms, zeroCrossingRate } from '../dsp/energy.js';
 import {
   MFCC_KEYS,
   type MelSpectrogramOptions,
@@ -11,17 +9,13 @@ import {
   extractMfcc,
   melSpectrogram,
 } from '../dsp/mfcc.js';
-import { pyin } from '../dsp/pitch.js';
-import {
-  spectralBandwidth,
-  spectralCentroid,
-  spectralContrast,
-  spectralFlatness,
-  spectralRolloff,
-} from '../dsp/spectral-shape.js';
 import { trimSilence } from '../dsp/trim.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
+import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
+import { concatFeatures, statistics } from './frame-stats.js';
+
+export type { ExtraFeature, ExtraFeatureName } from './extras.js';
 import { SpeechEmotionError } from '../errors.js';
 
 /**
@@ -89,45 +83,6 @@ export interface FeatureSpec {
    */
   extras?: ExtraFeature[];
 }
-
-/** Names of the frame features a {@link FeatureSpec} can stack; each is the DSP function of that name. */
-export type ExtraFeatureName =
-  | 'rms'
-  | 'zeroCrossingRate'
-  | 'spectralCentroid'
-  | 'spectralBandwidth'
-  | 'spectralRolloff'
-  | 'spectralFlatness'
-  | 'spectralContrast'
-  | 'chromaStft'
-  | 'melSpectrogram'
-  | 'pyin';
-
-/**
- * One stacked frame feature: the function's name and its options (librosa's names; not
- * `sampleRate`, `hopLength` or `center`, which come from the spec). `pyin` gives two columns,
- * `f0` (Hz, 0 when unvoiced) and `voicedProb`; it needs `fmin` and `fmax` (default 50 and 500 Hz, a
- * speech range) and a `frameLength` long enough for `fmin` (default 1024).
- */
-export interface ExtraFeature {
-  /** Which feature. */
-  type: ExtraFeatureName;
-  /** Its options, as the function takes them. */
-  options?: Record<string, unknown>;
-}
-
-const EXTRA_TYPES: readonly ExtraFeatureName[] = [
-  'rms',
-  'zeroCrossingRate',
-  'spectralCentroid',
-  'spectralBandwidth',
-  'spectralRolloff',
-  'spectralFlatness',
-  'spectralContrast',
-  'chromaStft',
-  'melSpectrogram',
-  'pyin',
-];
 
 /** MFCC features ({@link extractMfcc}). */
 export interface MfccFeatures {
@@ -234,22 +189,7 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
       throw invalid(fn, `'output.stats' must list some of 'mean', 'std', 'min', 'max'.`);
     }
   } else if (o?.type !== 'series') throw invalid(fn, `'output.type' must be 'series' or 'stats'.`);
-  if (spec.extras !== undefined) {
-    if (!Array.isArray(spec.extras)) throw invalid(fn, `'extras' must be a list of { type, options }.`);
-    for (const e of spec.extras) {
-      if (!EXTRA_TYPES.includes(e?.type))
-        throw invalid(
-          fn,
-          `'extras[].type' must be one of ${EXTRA_TYPES.join(', ')}, got ${JSON.stringify(e?.type)}.`,
-        );
-      for (const k of ['sampleRate', 'hopLength', 'center'])
-        if (k in (e.options ?? {}))
-          throw invalid(
-            fn,
-            `'extras' ${e.type}: '${k}' comes from the spec, not from the feature's options.`,
-          );
-    }
-  }
+  checkExtras(fn, spec.extras);
   // Validate the feature options once, on a short test signal.
   computeFeatures(new Float32Array(spec.sampleRate).fill(0.1), spec.sampleRate, {
     ...spec,
@@ -305,76 +245,6 @@ function baseNames(spec: FeatureSpec): string[] {
   return out;
 }
 
-/** Column names of one stacked feature. */
-function extraNames(e: ExtraFeature): string[] {
-  const o = e.options ?? {};
-  const n = (name: string, count: number) => Array.from({ length: count }, (_, k) => `${name}${k}`);
-  switch (e.type) {
-    case 'spectralContrast':
-      return n('contrast', ((o.nBands as number) ?? 6) + 1);
-    case 'chromaStft':
-      return n('chroma', (o.nChroma as number) ?? 12);
-    case 'melSpectrogram':
-      return n('melpower', (o.nMels as number) ?? 128);
-    case 'pyin':
-      return ['f0', 'voicedProb'];
-    case 'zeroCrossingRate':
-      return ['zcr'];
-    default:
-      return [e.type.replace(/^spectral/, '').toLowerCase()];
-  }
-}
-
-/**
- * Computes one stacked feature on the base features' frame grid (`hopLength`, `center`, and `nFft`
- * as the default frame size).
- */
-function computeExtra(
-  x: Float32Array | Float64Array,
-  sr: number,
-  e: ExtraFeature,
-  base: MfccOptions,
-): FeatureMatrix {
-  const grid = {
-    sampleRate: sr,
-    hopLength: base.hopLength ?? Math.floor((base.winLength ?? base.nFft ?? 2048) / 4),
-    center: base.center ?? true,
-  };
-  const nFft = base.nFft ?? 2048;
-  const o = e.options ?? {};
-  const stft = { nFft, ...o, ...grid } as never;
-  const time = { frameLength: nFft, ...o, ...grid } as never;
-  switch (e.type) {
-    case 'rms':
-      return rms(x, time);
-    case 'zeroCrossingRate':
-      return zeroCrossingRate(x, time);
-    case 'spectralCentroid':
-      return spectralCentroid(x, stft);
-    case 'spectralBandwidth':
-      return spectralBandwidth(x, stft);
-    case 'spectralRolloff':
-      return spectralRolloff(x, stft);
-    case 'spectralFlatness':
-      return spectralFlatness(x, stft);
-    case 'spectralContrast':
-      return spectralContrast(x, stft);
-    case 'chromaStft':
-      return chromaStft(x, stft);
-    case 'melSpectrogram':
-      return melSpectrogram(x, stft);
-    case 'pyin': {
-      const p = pyin(x, { fmin: 50, fmax: 500, frameLength: 1024, ...o, ...grid } as never);
-      const data = new Float32Array(2 * p.f0.length);
-      for (let t = 0; t < p.f0.length; t++) {
-        data[2 * t] = p.voicedFlag[t] ? p.f0[t] : 0;
-        data[2 * t + 1] = p.voicedProb[t];
-      }
-      return { data, frames: p.f0.length, features: 2 };
-    }
-  }
-}
-
 /**
  * Column names of one output row: per-frame names for a series, `mfcc0_mean, mfcc0_std, …` for
  * statistics.
@@ -383,61 +253,6 @@ export function featureNames(spec: FeatureSpec): string[] {
   const names = baseNames(spec);
   const o = spec.output;
   return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
-}
-
-function concatFeatures(ms: FeatureMatrix[]): FeatureMatrix {
-  const frames = ms[0].frames;
-  const features = ms.reduce((a, m) => a + m.features, 0);
-  const data = new Float32Array(frames * features);
-  for (let t = 0; t < frames; t++) {
-    let at = t * features;
-    for (const m of ms) {
-      data.set(m.data.subarray(t * m.features, (t + 1) * m.features), at);
-      at += m.features;
-    }
-  }
-  return { data, frames, features };
-}
-
-/**
- * Statistics of each column over the frames; columns in `voicedOnly` (pitch) use only the frames
- * marked in `voiced`, and give 0 when there are none.
- */
-function statistics(
-  m: FeatureMatrix,
-  stats: FrameStatistic[],
-  voicedOnly: Set<number> = new Set(),
-  voiced?: Uint8Array,
-): FeatureMatrix {
-  const out = new Float32Array(m.features * stats.length);
-  for (let k = 0; k < m.features; k++) {
-    const only = voicedOnly.has(k);
-    let sum = 0;
-    let count = 0;
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let t = 0; t < m.frames; t++) {
-      const v = m.data[t * m.features + k];
-      if (only && !voiced?.[t]) continue;
-      sum += v;
-      count++;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    const mean = count ? sum / count : 0;
-    let sq = 0;
-    for (let t = 0; t < m.frames; t++) {
-      const v = m.data[t * m.features + k];
-      if (!only || voiced?.[t]) sq += (v - mean) ** 2;
-    }
-    const values: Record<FrameStatistic, number> = count
-      ? { mean, std: Math.sqrt(sq / count), min, max }
-      : { mean: 0, std: 0, min: 0, max: 0 };
-    stats.forEach((s, j) => {
-      out[k * stats.length + j] = values[s];
-    });
-  }
-  return { data: out, frames: 1, features: out.length };
 }
 
 /**
