@@ -63,6 +63,25 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     });
   });
 
+  it('predicts the sample exactly as the model was shipped: scores pinned in test/fixtures', async () => {
+    const pinned = JSON.parse(
+      readFileSync(join(ROOT, 'test', 'fixtures', 'default-model-sample.json'), 'utf8'),
+    );
+    const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+    const p = await model.predict(signal, { sampleRate });
+    expect(p.label).toBe(pinned.predict.label);
+    const { window, hop } = pinned.timeline;
+    const timeline = await model.predictTimeline(signal, { sampleRate, window, hop });
+    const got = [p.scores, ...timeline.map((s) => s.scores)];
+    const want = [pinned.predict.scores, ...pinned.timeline.scores];
+    expect(got.length).toBe(want.length);
+    got.forEach((scores, i) => {
+      expect(Object.keys(scores)).toEqual(Object.keys(want[i]));
+      for (const [label, v] of Object.entries(scores))
+        expect(Math.abs(v - want[i][label])).toBeLessThan(1e-6);
+    });
+  });
+
   it('labels: restricts a prediction to some emotions and renormalises their scores', async () => {
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const full = await model.predict(signal, { sampleRate });
