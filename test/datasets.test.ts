@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -50,6 +50,24 @@ describe('dataset adapters on generated trees', () => {
     expect(r.items[0].meta.statement).toMatch(/Kids/);
     expect(r.skipped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/song/) })]);
     expect((await scanDataset(root, { includeSong: true })).items).toHaveLength(3);
+  });
+
+  it('follows symbolic links to folders and files, each real folder once (a link cycle ends)', async () => {
+    const store = tree(['Actor_07/03-01-05-02-01-02-07.wav', 'loose/03-01-01-01-02-01-08.wav']);
+    const root = mkdtempSync(join(tmpdir(), 'se-links-'));
+    symlinkSync(join(store, 'Actor_07'), join(root, 'Actor_07'));
+    mkdirSync(join(root, 'Actor_08'));
+    symlinkSync(
+      join(store, 'loose', '03-01-01-01-02-01-08.wav'),
+      join(root, 'Actor_08', '03-01-01-01-02-01-08.wav'),
+    );
+    symlinkSync(root, join(root, 'Actor_08', 'loop')); // back to the top
+    symlinkSync(join(store, 'missing'), join(root, 'dangling'));
+    const r = await scanDataset(root);
+    expect(r.items.map((i) => [i.speaker, i.label])).toEqual([
+      ['07', 'angry'],
+      ['08', 'neutral'],
+    ]);
   });
 
   it('SAVEE in both layouts', async () => {

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { ADAPTERS, type DatasetAdapter } from '../datasets/adapters.js';
 import { normaliseLabel } from '../datasets/labels.js';
@@ -26,13 +26,21 @@ export interface ScanResult {
   skipped: SkippedFile[];
 }
 
-async function walk(dir: string, exts: string[], out: string[]): Promise<void> {
+/**
+ * Audio files under `dir`, in sorted order. Symbolic links are followed (a dataset assembled from
+ * links to another disk is common), each real folder once, so a link cycle cannot loop.
+ */
+async function walk(dir: string, exts: string[], out: string[], seen = new Set<string>()): Promise<void> {
+  const real = await realpath(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, exts, out);
-    else if (e.isFile() && exts.some((x) => e.name.toLowerCase().endsWith(x))) out.push(p);
+    const target = e.isSymbolicLink() ? await stat(p).catch(() => null) : e;
+    if (target?.isDirectory()) await walk(p, exts, out, seen);
+    else if (target?.isFile() && exts.some((x) => e.name.toLowerCase().endsWith(x))) out.push(p);
   }
 }
 
