@@ -53,6 +53,7 @@ export {
   groupKFold,
   predefinedFolds,
   sharedLabels,
+  speakerFolds,
   speakerKey,
   speakerSplit,
   stratifiedSplit,
@@ -91,6 +92,17 @@ export {
   type TrainingSummary,
 } from './model/emotion-model.js';
 export type { ArchitectureName, ModelBuilder } from './model/architectures.js';
+export {
+  type AudioAugment,
+  RECIPES,
+  RECIPE_VERSION,
+  type Recipe,
+  type RecipeName,
+  defineRecipe,
+  memberSeed,
+  recipeByName,
+} from './model/recipe.js';
+export { type TrainRecipeOptions, trainRecipe } from './model/train-recipe.js';
 export {
   type ClassMetrics,
   type ConfusionMatrix,

@@ -267,6 +267,58 @@ export function predefinedFolds(
 }
 
 /**
+ * Speaker folds shared across datasets, from a folds file in the format of `dev-folds.json`
+ * (`{ ravdess: { fold1: ['01', …], … }, savee: { fold1: ['DC'], … } }`): fold `foldN` holds out
+ * every dataset's speakers listed under `foldN` at once and trains on all other items, of every
+ * dataset. This is how the bundled model is cross-validated. Keys whose value is not an object (a
+ * `description`) are ignored; items of datasets the file does not name are always trained on.
+ *
+ * A file with one fold (say fold 1 only) screens a recipe on that fold.
+ *
+ * @returns One fold per fold name, in the file's order, named as in the file.
+ * @throws {@link SpeechEmotionError} `INVALID_OPTION` when the file is malformed or a fold matches
+ * no items.
+ */
+export function speakerFolds(
+  items: readonly LabelledItem[],
+  spec: Record<string, Record<string, string[]> | string>,
+): Fold[] {
+  const fn = 'speakerFolds';
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: a folds file holds { dataset: { foldName: [speakers] } }.`,
+    );
+  const held = new Map<string, Set<string>>(); // fold name → speaker keys
+  for (const [dataset, byFold] of Object.entries(spec)) {
+    if (typeof byFold !== 'object' || byFold === null) continue;
+    for (const [name, speakers] of Object.entries(byFold)) {
+      if (!Array.isArray(speakers) || speakers.some((x) => typeof x !== 'string'))
+        throw new SpeechEmotionError(
+          'INVALID_OPTION',
+          `${fn}: ${dataset}.${name} must list speakers as strings.`,
+        );
+      const keys = held.get(name) ?? new Set<string>();
+      for (const x of speakers) keys.add(`${dataset}:${x}`);
+      held.set(name, keys);
+    }
+  }
+  if (held.size === 0)
+    throw new SpeechEmotionError('INVALID_OPTION', `${fn}: the folds file names no folds.`);
+  return [...held].map(([name, keys]) => {
+    const fold = foldOf(items, name, keys);
+    if (fold.test.length === 0)
+      throw new SpeechEmotionError(
+        'INVALID_OPTION',
+        `${fn}: fold ${name} matches no items (speakers ${[...keys].join(', ')}).`,
+      );
+    // Only the speakers actually present, so reports name who was tested.
+    fold.testSpeakers = [...new Set(fold.test.map(speakerKey))].sort();
+    return fold;
+  });
+}
+
+/**
  * Leave-one-corpus-out folds: for each dataset among the items, train on every other dataset and
  * test on all of this one (other studios, microphones, speakers and sentences at once), the
  * protocol that best predicts how a model does on a corpus it never heard. Score such a fold on

@@ -27,6 +27,7 @@ import type {
 } from './options.js';
 import { loadNetwork, saveNetwork } from './persistence.js';
 import { resolveLabelSet, scoresOf, withheld } from './prediction.js';
+import type { Recipe } from './recipe.js';
 import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
 import { fitNetwork, labelIndex } from './training.js';
@@ -86,6 +87,11 @@ export class EmotionModel {
     return this.meta.training;
   }
 
+  /** The recipe the model was trained with ({@link trainRecipe}), if any. */
+  get recipe(): Recipe | undefined {
+    return this.meta.recipe ? structuredClone(this.meta.recipe) : undefined;
+  }
+
   /** The underlying tfjs-layers model. */
   get layersModel(): TFL.LayersModel {
     return this.net;
@@ -99,6 +105,7 @@ export class EmotionModel {
       'architecture',
       'inputShape',
       'seed',
+      'recipe',
     ]);
     const { labels, inputShape } = options;
     if (!Array.isArray(labels) || labels.length < 2 || new Set(labels).size !== labels.length) {
@@ -140,6 +147,7 @@ export class EmotionModel {
       specHash: featureSpecHash(spec),
       inputShape: [...inputShape],
       normalization: { mean: new Array(features).fill(0), std: new Array(features).fill(1) },
+      ...(options.recipe ? { recipe: structuredClone(options.recipe) } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { FeatureSpec } from '../features/spec.js';
 import type { TrainingSummary } from './options.js';
+import type { Recipe } from './recipe.js';
 
 /** Format version of the metadata a saved model carries. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -14,4 +15,6 @@ export interface Metadata {
   inputShape: number[];
   normalization: { mean: number[]; std: number[] };
   training?: TrainingSummary;
+  /** The recipe the model was trained with, when it was trained from one. */
+  recipe?: Recipe;
 }

@@ -3,6 +3,7 @@
 import type { FeatureRow, FeatureSet } from '../features/file.js';
 import type { FeatureSpec } from '../features/spec.js';
 import type { ArchitectureName, ModelBuilder } from './architectures.js';
+import type { Recipe } from './recipe.js';
 import type { AugmentOptions } from './spec-augment.js';
 
 /** Options of {@link EmotionModel.create}. */
@@ -17,6 +18,8 @@ export interface CreateOptions {
   inputShape: number[];
   /** Seed of the initial weights. Default 0. */
   seed?: number;
+  /** The recipe the model is trained with, recorded in the saved model ({@link trainRecipe} sets it). */
+  recipe?: Recipe;
 }
 
 /** Options of {@link EmotionModel.fit}. */

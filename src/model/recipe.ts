@@ -1,0 +1,246 @@
+// Training recipes: everything that turns labelled recordings into a model, as one JSON-serialisable
+// value (features, architecture, training options, augmentation, ensemble), so that a model can be
+// trained again "the way it was trained" and records how it was made.
+import type { PerturbOptions } from '../audio/augment.js';
+import { checkKnownOptions, invalid } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
+import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
+import type { ArchitectureName } from './architectures.js';
+import type { FitOptions } from './options.js';
+import type { AugmentOptions } from './spec-augment.js';
+
+/** The recipe format version this library reads and writes. */
+export const RECIPE_VERSION = 1;
+
+/**
+ * Audio-level augmentation of a recipe: `copies` perturbed copies of every training recording
+ * (speed, gain, noise: {@link perturbAudio}), added to the clean rows. Each copy's draw is seeded by
+ * the recipe's seed, the copy's number and the recording's samples, so it does not depend on where
+ * the files are.
+ */
+export interface AudioAugment extends Omit<PerturbOptions, 'seed'> {
+  /** Perturbed copies per recording (≥ 1). */
+  copies: number;
+}
+
+/**
+ * A training recipe, as a JSON file holds it. {@link defineRecipe} fills in the defaults and checks
+ * it; {@link trainRecipe} trains it; a model trained from one records it (`EmotionModel.recipe`).
+ */
+export interface Recipe {
+  /** Format version ({@link RECIPE_VERSION}). */
+  version: number;
+  /** A name for reports and the model's metadata. */
+  name: string;
+  /** What the recipe is for, in a sentence. */
+  description?: string;
+  /** How inputs are made (a partial spec in the JSON file; complete after {@link defineRecipe}). */
+  spec: FeatureSpec;
+  /** Built-in architecture. Default `'crnn'` for a series, `'mlp'` for statistics. */
+  arch: ArchitectureName;
+  /** Default 30. */
+  epochs: number;
+  /** Default 32. */
+  batchSize: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate: number;
+  /** Default `'constant'`. */
+  schedule: 'constant' | 'cosine';
+  /** Label smoothing ε. Default 0. */
+  labelSmoothing: number;
+  /** Feature-level augmentation of `fit` (SpecAugment, time shift), or `null` (default). */
+  augment: AugmentOptions | null;
+  /** Audio-level augmentation: perturbed copies of the training recordings, or `null` (default). */
+  audioAugment: AudioAugment | null;
+  /** Seed of member 1; member k is seeded `seed + 1000 · (k − 1)`. Default 1. */
+  seed: number;
+  /** Members trained with different seeds and averaged ({@link EmotionModel.ensemble}). Default 1. */
+  ensemble: number;
+}
+
+const RECIPE_KEYS = [
+  'version',
+  'name',
+  'description',
+  'spec',
+  'arch',
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'schedule',
+  'labelSmoothing',
+  'augment',
+  'audioAugment',
+  'seed',
+  'ensemble',
+];
+const ARCHITECTURES: readonly ArchitectureName[] = ['cnn1d', 'cnn2d', 'crnn', 'mlp'];
+
+function positive(fn: string, name: string, v: unknown, integer: boolean): number {
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw invalid(
+      fn,
+      `'${name}' must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}.`,
+    );
+  return v;
+}
+
+function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
+  if (a === null || a === undefined) return null;
+  if (typeof a !== 'object') throw invalid(fn, `'audioAugment' must be an object or null.`);
+  checkKnownOptions(`${fn} audioAugment`, a, ['copies', 'speed', 'gainDb', 'noiseSnrDb']);
+  const out = structuredClone(a) as AudioAugment;
+  positive(fn, 'audioAugment.copies', out.copies, true);
+  return out;
+}
+
+/**
+ * A complete, checked recipe from a partial one (as read from a JSON file): defaults filled in, the
+ * FeatureSpec completed ({@link defineFeatureSpec}), unknown keys and bad values refused with a
+ * `SpeechEmotionError` naming the option.
+ *
+ * @example
+ * ```ts
+ * const recipe = defineRecipe({ name: 'mine', ...RECIPES.single, epochs: 20 });
+ * ```
+ */
+export function defineRecipe(partial: Partial<Recipe> & { name: string }): Recipe {
+  const fn = 'Recipe';
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
+    throw invalid(fn, 'a recipe must be an object (a JSON file holding one).');
+  checkKnownOptions(fn, partial, RECIPE_KEYS);
+  const version = partial.version ?? RECIPE_VERSION;
+  if (version !== RECIPE_VERSION)
+    throw new SpeechEmotionError(
+      'SPEC_MISMATCH',
+      `${fn}: version ${version} is not supported (this library reads version ${RECIPE_VERSION}).`,
+    );
+  if (typeof partial.name !== 'string' || partial.name.trim() === '')
+    throw invalid(fn, `'name' must be a non-empty string.`);
+  const spec = defineFeatureSpec(partial.spec ?? {});
+  const arch = partial.arch ?? (spec.output.type === 'series' ? 'crnn' : 'mlp');
+  if (!ARCHITECTURES.includes(arch))
+    throw invalid(fn, `'arch' must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(arch)}.`);
+  if ((arch === 'mlp') !== (spec.output.type === 'stats'))
+    throw invalid(fn, `'arch' ${arch} does not fit a spec whose output is '${spec.output.type}'.`);
+  const schedule = partial.schedule ?? 'constant';
+  if (schedule !== 'constant' && schedule !== 'cosine')
+    throw invalid(fn, `'schedule' must be 'constant' or 'cosine', got ${JSON.stringify(schedule)}.`);
+  const labelSmoothing = partial.labelSmoothing ?? 0;
+  if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing < 1))
+    throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
+  if (partial.augment && spec.output.type !== 'series')
+    throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
+  const seed = partial.seed ?? 1;
+  if (!Number.isInteger(seed)) throw invalid(fn, `'seed' must be an integer, got ${JSON.stringify(seed)}.`);
+  return {
+    version,
+    name: partial.name,
+    ...(partial.description === undefined ? {} : { description: String(partial.description) }),
+    spec,
+    arch,
+    epochs: positive(fn, 'epochs', partial.epochs ?? 30, true),
+    batchSize: positive(fn, 'batchSize', partial.batchSize ?? 32, true),
+    learningRate: positive(fn, 'learningRate', partial.learningRate ?? 1e-3, false),
+    schedule,
+    labelSmoothing,
+    augment: partial.augment ? structuredClone(partial.augment) : null,
+    audioAugment: checkAudioAugment(fn, partial.audioAugment),
+    seed,
+    ensemble: positive(fn, 'ensemble', partial.ensemble ?? 1, true),
+  };
+}
+
+/** The seed of member `member` (1-based) of a recipe's ensemble. */
+export function memberSeed(recipe: Recipe, member: number): number {
+  return recipe.seed + 1000 * (member - 1);
+}
+
+/** The {@link EmotionModel.fit} options of one member of a recipe (no validation data, all epochs). */
+export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
+  return {
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    learningRate: recipe.learningRate,
+    schedule: recipe.schedule,
+    labelSmoothing: recipe.labelSmoothing,
+    ...(recipe.augment ? { augment: recipe.augment } : {}),
+    earlyStopping: false,
+    seed: memberSeed(recipe, member),
+  };
+}
+
+/** The seed of a recipe's audio-augmented copy `copy` (1-based), mixed with each recording's samples. */
+export function copySeed(recipe: Recipe, copy: number): number {
+  return (recipe.seed + 100003 * copy) >>> 0;
+}
+
+/** The bundled model's FeatureSpec: 3 s from the start after trimming, 40 MFCC + Δ in dB re the clip's peak. */
+const DEFAULT_SPEC: Partial<FeatureSpec> = {
+  trim: { topDb: 60 },
+  duration: { offset: 0, seconds: 3 },
+  features: { type: 'mfcc', options: { nMfcc: 40, nFft: 512, hopLength: 256, ref: 'max' } },
+  deltas: 1,
+  cmvn: 'none',
+  output: { type: 'series' },
+};
+
+const DEFAULT_TRAINING: Omit<Recipe, 'version' | 'name' | 'description' | 'spec' | 'ensemble'> = {
+  arch: 'crnn',
+  epochs: 30,
+  batchSize: 32,
+  learningRate: 0.001,
+  schedule: 'cosine',
+  labelSmoothing: 0.1,
+  augment: { specAugment: {}, shift: 0.1 },
+  seed: 1,
+  audioAugment: { copies: 1, speed: [0.9, 1.1], noiseSnrDb: [15, 35], gainDb: [-6, 6] },
+};
+
+/** Names of the built-in recipes. */
+export type RecipeName = 'default' | 'single' | 'fast';
+
+/**
+ * The built-in recipes (partial: pass them through {@link defineRecipe} or {@link recipeByName}).
+ * - `default`: the bundled model's recipe (`models/default`, see its model card): two `crnn`
+ *   members, SpecAugment and time shift, one speed-, gain- and noise-perturbed copy of each recording.
+ * - `single`: one member of `default`, half the training time (what `speech-emotion train` uses
+ *   without `--recipe`).
+ * - `fast`: a `cnn1d` on 2.5 s without augmentation, for a first look at a corpus in minutes.
+ */
+export const RECIPES: Readonly<Record<RecipeName, Partial<Recipe> & { name: string }>> = {
+  default: {
+    name: 'default',
+    description: "The bundled model's recipe: two crnn members averaged.",
+    spec: DEFAULT_SPEC as FeatureSpec,
+    ...DEFAULT_TRAINING,
+    ensemble: 2,
+  },
+  single: {
+    name: 'single',
+    description: 'One member of the default recipe: half its training time.',
+    spec: DEFAULT_SPEC as FeatureSpec,
+    ...DEFAULT_TRAINING,
+    ensemble: 1,
+  },
+  fast: {
+    name: 'fast',
+    description: 'A cnn1d on 2.5 s of 40 MFCC + deltas, no augmentation: a first look in minutes.',
+    spec: { ...DEFAULT_SPEC, duration: { offset: 0, seconds: 2.5 } } as FeatureSpec,
+    arch: 'cnn1d',
+    epochs: 40,
+    learningRate: 0.002,
+    seed: 3,
+  },
+};
+
+/** A built-in recipe by name, complete. */
+export function recipeByName(name: string): Recipe {
+  const r = RECIPES[name as RecipeName];
+  if (!r || !Object.hasOwn(RECIPES, name))
+    throw invalid(
+      'recipeByName',
+      `no built-in recipe '${name}'; the built-in recipes are ${Object.keys(RECIPES).join(', ')}.`,
+    );
+  return defineRecipe(structuredClone(r));
+}

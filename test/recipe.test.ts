@@ -1,0 +1,203 @@
+// Training recipes: the typed JSON that says how a model is made, and trainRecipe.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  EmotionModel,
+  type FeatureRow,
+  type LabelledItem,
+  RECIPES,
+  type Recipe,
+  SpeechEmotionError,
+  computeFeatures,
+  defineRecipe,
+  memberSeed,
+  recipeByName,
+  speakerFolds,
+  trainRecipe,
+} from '../src/index.js';
+import { useBackend } from '../src/node.js';
+
+tf.env().set('PROD', true);
+
+describe('defineRecipe', () => {
+  it('fills in the defaults and completes the FeatureSpec', () => {
+    const r = defineRecipe({
+      name: 'mine',
+      spec: { output: { type: 'series' }, duration: { offset: 0, seconds: 1 } } as never,
+    });
+    expect(r).toMatchObject({
+      version: 1,
+      name: 'mine',
+      arch: 'crnn',
+      epochs: 30,
+      batchSize: 32,
+      learningRate: 1e-3,
+      schedule: 'constant',
+      labelSmoothing: 0,
+      augment: null,
+      audioAugment: null,
+      seed: 1,
+      ensemble: 1,
+    });
+    expect(r.spec.sampleRate).toBe(16000);
+    expect(defineRecipe({ name: 'stats' }).arch).toBe('mlp'); // the default spec summarises per utterance
+    expect(memberSeed(r, 3)).toBe(2001);
+  });
+
+  it('refuses bad recipes with an error naming the option', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ name: 'x', epoch: 3 }, /unknown option 'epoch'. Did you mean 'epochs'/],
+      [{ epochs: 3 }, /'name' must be a non-empty string/],
+      [{ name: 'x', epochs: 0 }, /'epochs' must be a positive integer/],
+      [{ name: 'x', ensemble: 1.5 }, /'ensemble' must be a positive integer/],
+      [{ name: 'x', arch: 'lstm' }, /'arch' must be one of cnn1d, cnn2d, crnn, mlp/],
+      [{ name: 'x', arch: 'cnn1d' }, /'arch' cnn1d does not fit a spec whose output is 'stats'/],
+      [{ name: 'x', schedule: 'step' }, /'schedule' must be 'constant' or 'cosine'/],
+      [{ name: 'x', labelSmoothing: 1 }, /'labelSmoothing' must be in \[0, 1\)/],
+      [{ name: 'x', audioAugment: { copies: 0 } }, /'audioAugment.copies' must be a positive integer/],
+      [{ name: 'x', audioAugment: { copies: 1, pitch: 2 } }, /unknown option 'pitch'/],
+      [{ name: 'x', augment: { shift: 0.1 } }, /'augment' .* needs a spec with a series output/],
+      [{ name: 'x', spec: { deltas: 3 } }, /'deltas' must be 0, 1 or 2/],
+      [{ name: 'x', version: 2 }, /version 2 is not supported/],
+      [[1, 2], /a recipe must be an object/],
+    ];
+    for (const [recipe, message] of bad) {
+      let error: unknown;
+      try {
+        defineRecipe(recipe as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(recipe)).toBeInstanceOf(SpeechEmotionError);
+      expect((error as Error).message, JSON.stringify(recipe)).toMatch(message);
+    }
+  });
+
+  it('the built-in recipes are complete recipes; single is one member of default', () => {
+    for (const name of Object.keys(RECIPES)) expect(recipeByName(name).name).toBe(name);
+    const { name: _d, description: _dd, ensemble: e2, ...def } = recipeByName('default');
+    const { name: _s, description: _sd, ensemble: e1, ...single } = recipeByName('single');
+    expect(single).toEqual(def);
+    expect([e2, e1]).toEqual([2, 1]);
+    expect(() => recipeByName('best')).toThrow(
+      /no built-in recipe 'best'; the built-in recipes are default, single, fast/,
+    );
+    expect(() => recipeByName('toString')).toThrow(/no built-in recipe/);
+  });
+});
+
+describe('speakerFolds (a folds file, as dev-folds.json)', () => {
+  const item = (path: string, dataset: string, speaker: string, label: string) =>
+    ({ path, dataset, speaker, label, meta: {} }) as unknown as LabelledItem;
+  const items = ['01', '02', '03', '04'].flatMap((s) => [
+    item(`r${s}`, 'ravdess', s, 'sad'),
+    item(`r${s}b`, 'ravdess', s, 'angry'),
+  ]);
+  items.push(
+    item('sDC', 'savee', 'DC', 'sad'),
+    item('sJE', 'savee', 'JE', 'sad'),
+    item('tX', 'tess', 'X', 'sad'),
+  );
+  it('fold N holds out every dataset’s fold N at once and trains on everything else', () => {
+    const folds = speakerFolds(items, {
+      description: 'ignored',
+      ravdess: { fold1: ['01', '02'], fold2: ['03', '04'] },
+      savee: { fold1: ['DC'] },
+    } as never);
+    expect(folds.map((f) => f.name)).toEqual(['fold1', 'fold2']);
+    expect(folds[0].testSpeakers).toEqual(['ravdess:01', 'ravdess:02', 'savee:DC']);
+    expect(folds[0].train.map((i) => i.path)).toEqual(['r03', 'r03b', 'r04', 'r04b', 'sJE', 'tX']);
+    expect(folds[1].testSpeakers).toEqual(['ravdess:03', 'ravdess:04']);
+    expect(folds[1].train).toContainEqual(expect.objectContaining({ path: 'sDC' }));
+    expect(speakerFolds(items, { ravdess: { fold1: ['01'] } })).toHaveLength(1); // screening on one fold
+  });
+  it('refuses a fold that matches nothing, and malformed files', () => {
+    expect(() => speakerFolds(items, { ravdess: { fold1: ['01'], fold2: ['99'] } })).toThrow(
+      /fold fold2 matches no items \(speakers ravdess:99\)/,
+    );
+    expect(() => speakerFolds(items, { ravdess: { fold1: '01' as never } })).toThrow(/must list speakers/);
+    expect(() => speakerFolds(items, { description: 'x' })).toThrow(/names no folds/);
+  });
+});
+
+describe('trainRecipe', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  function rowsOf(recipe: Recipe, n: number): FeatureRow[] {
+    let s = 5;
+    const r = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    return Array.from({ length: n }, (_, i) => {
+      const label = i % 2 ? 'angry' : 'calm';
+      const x = new Float32Array(16000);
+      for (let t = 0; t < x.length; t++)
+        x[t] = 0.2 * (label === 'calm' ? Math.sin((2 * Math.PI * 180 * t) / 16000) : 2 * r() - 1);
+      return {
+        path: `c${i}`,
+        dataset: 'manifest',
+        speaker: `s${i % 4}`,
+        label,
+        features: computeFeatures(x, 16000, recipe.spec),
+      };
+    });
+  }
+
+  it('trains every member with its seed, averages them, and records the recipe in the saved model', async () => {
+    const recipe = defineRecipe({
+      name: 'tiny',
+      spec: {
+        duration: { offset: 0, seconds: 1 },
+        features: { type: 'mfcc', options: { nMfcc: 13 } },
+        output: { type: 'series' },
+      } as never,
+      arch: 'cnn1d',
+      epochs: 2,
+      batchSize: 8,
+      ensemble: 2,
+    });
+    const rows = rowsOf(recipe, 24);
+    const seen: string[] = [];
+    const model = await trainRecipe(recipe, rows, { onEpochEnd: (m, e) => void seen.push(`${m}:${e}`) });
+    expect(seen).toEqual(['1:0', '1:1', '2:0', '2:1']);
+    expect(model.labels).toEqual(['angry', 'calm']);
+    expect(model.training?.members).toBe(2);
+    expect(model.recipe).toEqual(recipe);
+    const dir = mkdtempSync(join(tmpdir(), 'se-recipe-'));
+    try {
+      await model.save(dir);
+      const loaded = await EmotionModel.load(dir);
+      expect(loaded.recipe).toEqual(recipe);
+      // Member 2 alone is member 2 of the ensemble: the same seed gives the same member.
+      const two = await trainRecipe(recipe, rows, { members: [2] });
+      const one = await trainRecipe(recipe, rows, { members: [1] });
+      const [p, p1, p2] = await Promise.all(
+        [loaded, one, two].map((m) => m.predictFeatures(rows.slice(0, 4).map((x) => x.features))),
+      );
+      for (let i = 0; i < 4; i++)
+        for (let k = 0; k < 2; k++) expect(p[i][k]).toBeCloseTo((p1[i][k] + p2[i][k]) / 2, 5);
+      for (const m of [loaded, one, two]) m.dispose();
+    } finally {
+      model.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses rows it cannot train on and members the recipe does not have', async () => {
+    const recipe = recipeByName('fast');
+    await expect(trainRecipe(recipe, [])).rejects.toThrow(/trainRecipe: no training rows/);
+    const rows = rowsOf(recipe, 4);
+    await expect(trainRecipe(recipe, rows, { members: [2] })).rejects.toThrow(
+      /'members' must list members 1…1 of recipe 'fast'/,
+    );
+    await expect(trainRecipe(recipe, rows, { worker: 2 } as never)).rejects.toThrow(
+      /unknown option 'worker'/,
+    );
+  });
+});
