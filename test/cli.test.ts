@@ -298,6 +298,15 @@ describe.skipIf(notBuilt)(
         root,
       );
       expect(t.status).toBe(0);
+      // No --recipe: the built-in 'single', with the command line's changes named.
+      const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
+        .speechEmotion;
+      expect(meta.recipe).toMatchObject({
+        name: 'single+epochs+batch-size',
+        arch: 'crnn',
+        epochs: 3,
+        batchSize: 8,
+      });
       expect(t.stderr).toMatch(/validation speakers: ravdess:04/);
       expect(t.stderr).toMatch(/epoch 3\/3 .*val UA/);
       expect(t.stderr).not.toMatch(/TensorFlow\.js in Node/);
@@ -370,6 +379,88 @@ describe.skipIf(notBuilt)(
   },
 );
 
+describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
+  it('--recipe default on a small folder trains the two members, and model.json names the recipe', () => {
+    const root = makeDataset(16, { broken: false });
+    const t = cli(
+      ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
+      root,
+    );
+    expect(t.status, t.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
+      .speechEmotion;
+    const shown = cli(['train', '--recipe', 'default', '--show-recipe'], root);
+    expect(shown.status).toBe(0);
+    expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
+    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 2, arch: 'crnn' });
+    expect(meta.training.members).toBe(2);
+    const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
+    expect(report.trainCount).toBe(32); // 16 recordings and one perturbed copy of each
+  }, 180_000);
+
+  it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities, no model', () => {
+    const root = makeDataset(24, { broken: false });
+    writeFileSync(
+      join(root, 'mine.json'),
+      JSON.stringify({
+        name: 'mine',
+        spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
+        arch: 'cnn1d',
+        epochs: 2,
+        batchSize: 8,
+      }),
+    );
+    writeFileSync(
+      join(root, 'folds.json'),
+      JSON.stringify({ ravdess: { a: ['01', '02'], b: ['03', '04'] } }),
+    );
+    const r = cli(
+      [
+        'train',
+        'ravdess',
+        '--recipe',
+        'mine.json',
+        '--folds',
+        'folds.json',
+        '--cv-only',
+        '--out',
+        'cv',
+        '--quiet',
+      ],
+      root,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
+    expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
+    expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
+    const clips = JSON.parse(readFileSync(join(root, 'cv', 'cv-clips.json'), 'utf8'));
+    expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
+    expect(clips.folds[0].clips).toHaveLength(12);
+    expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
+    const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
+    expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);
+    expect(usage(['--recipe', 'mine.json', '--epochs', '0']).stderr).toMatch(
+      /'epochs' must be a positive integer/,
+    );
+    expect(usage(['--cv-only']).stderr).toMatch(/--cv-only needs --folds/);
+    expect(
+      usage([
+        '--folds',
+        'folds.json',
+        '--recipe',
+        'mine.json',
+        '--dataset',
+        'ravdess',
+        '--cv-only',
+        '--members',
+        '2',
+        '--arch',
+        'mlp',
+      ]).status,
+    ).toBe(2);
+  }, 180_000);
+});
+
 const noRealData = missing('cli', 'ravdess', 'savee');
 describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, () => {
   it('extracts all of SAVEE with 2 workers', () => {
@@ -383,7 +474,7 @@ describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(n
     expect(readFileSync(join(out, 'savee.csv'), 'utf8').trim().split('\n')).toHaveLength(361);
   });
 
-  it('trains cnn1d on RAVDESS actors 01–04 and scores clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', async () => {
+  it('trains the fast recipe (cnn1d) on RAVDESS actors 01–04 and scores clearly above chance on unseen actors 05–06 (UA ≥ 0.25)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'se-acc-'));
     const manifest = (actors: string[]) => {
       const lines = ['path,label,speaker'];
@@ -400,10 +491,7 @@ describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(n
     };
     writeFileSync(join(dir, 'train.csv'), manifest(['01', '02', '03', '04']));
     writeFileSync(join(dir, 'test.csv'), manifest(['05', '06']));
-    const t = await cliAsync(
-      ['train', 'train.csv', '--out', 'model', '--epochs', '40', '--seed', '3', '--quiet'],
-      dir,
-    );
+    const t = await cliAsync(['train', 'train.csv', '--recipe', 'fast', '--out', 'model', '--quiet'], dir);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).not.toMatch(/Hi there|looks like you are running/);
     const e = await cliAsync(['evaluate', 'model', 'test.csv', '--json'], dir);

@@ -33,6 +33,13 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     expect(model.labels).toEqual([...lib.EMOTIONS]);
   });
 
+  it('the built-in default recipe is the recipe the shipped model was trained with (metrics.json)', () => {
+    const { name: _a, description: _b, ...builtIn } = lib.recipeByName('default');
+    const { name: _c, ...shipped } = lib.defineRecipe(metrics.recipe);
+    expect(shipped).toEqual(builtIn);
+    expect(lib.featureSpecHash(builtIn.spec)).toBe(lib.featureSpecHash(model.featureSpec));
+  });
+
   it('the model card states the cross-validated figures of metrics.json', () => {
     const card = readFileSync(join(MODEL_DIR, 'README.md'), 'utf8');
     const cv = metrics.crossValidation;

@@ -1,7 +1,7 @@
 import type { DatasetSummary } from '../datasets/summary.js';
 import { invalid } from '../dsp/validate.js';
-import type { EpochLog } from '../model/options.js';
 import type { Evaluation } from '../model/metrics.js';
+import type { EpochLog } from '../model/options.js';
 import { type Axis, type Box, type Figure, SERIES, axes, range } from './charts.js';
 import { type CanvasLike, CanvasPainter, type Painter, SvgPainter, loadCanvas } from './painter.js';
 
