@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { checkSignal, checkedOnce } from '../src/dsp/validate.js';
 import {
   MfccStream,
   SpeechEmotionError,
   cmvn,
+  computeFeatures,
+  defineFeatureSpec,
   delta,
   extractMfcc,
   melFilterbank,
@@ -111,5 +114,35 @@ describe('bad input gets a SpeechEmotionError with a code and a helpful message'
     for (const m of [extractMfcc(silent, sr), melSpectrogram(silent, sr), cmvn(extractMfcc(silent, sr))]) {
       expect(m.data.every(Number.isFinite)).toBe(true);
     }
+  });
+});
+
+describe('signals are checked once, at the public boundary (checkedOnce)', () => {
+  it('inside the call the checked signal and what it trusts skip the scan; afterwards they are checked again', () => {
+    const signal = new Float32Array([0.1, 0.2, 0.3]);
+    const derived = new Float32Array([0.5, Number.NaN]);
+    const seen = checkedOnce('outer', signal, (trust) => {
+      trust(derived);
+      // A NaN put in after the boundary's check is not looked for again inside the call…
+      signal[1] = Number.NaN;
+      checkSignal('inner', signal);
+      checkSignal('inner', derived);
+      return 'ran';
+    });
+    expect(seen).toBe('ran');
+    // …but the marks end with the call.
+    expect(() => checkSignal('after', signal)).toThrow(/after: sample 1 is NaN/);
+    expect(() => checkSignal('after', derived)).toThrow(/after: sample 1 is NaN/);
+    expect(() => checkedOnce('outer', new Float32Array([1, Number.POSITIVE_INFINITY]), () => 0)).toThrow(
+      /outer: sample 1 is Infinity/,
+    );
+  });
+
+  it('computeFeatures still refuses a bad signal, naming itself', () => {
+    const spec = defineFeatureSpec({});
+    const x = new Float32Array(16000).fill(0.1);
+    x[500] = Number.NaN;
+    expect(() => computeFeatures(x, 16000, spec)).toThrow(/computeFeatures: sample 500 is NaN/);
+    expect(() => computeFeatures(x, 22050, spec)).toThrow(/computeFeatures: sample 500 is NaN/);
   });
 });

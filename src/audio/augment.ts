@@ -1,4 +1,4 @@
-import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
+import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { normalFrom, seededRandom } from '../util/math.js';
 import { resample } from './resample.js';
 
@@ -52,28 +52,30 @@ export function perturbAudio(
 ): PerturbedAudio {
   const fn = 'perturbAudio';
   checkKnownOptions(fn, options, ['speed', 'gainDb', 'noiseSnrDb', 'seed']);
-  checkSignal(fn, signal);
   if (!Number.isInteger(sampleRate) || sampleRate <= 0)
     throw invalid(fn, `'sampleRate' must be a positive integer (Hz), got ${sampleRate}.`);
-  const random = seededRandom(options.seed ?? 0);
-  let out: Float32Array = Float32Array.from(signal);
-  if (options.speed !== undefined) {
-    const s = Math.round(draw(fn, 'speed', options.speed, random) * 100) / 100;
-    if (s <= 0) throw invalid(fn, `'speed' must be positive, got ${s}.`);
-    // Playing the samples as if recorded at s·rate, resampled back to the rate: s× faster and higher.
-    if (s !== 1) out = resample(out, Math.round(sampleRate * s), sampleRate);
-  }
-  if (options.gainDb !== undefined) {
-    const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
-    for (let i = 0; i < out.length; i++) out[i] *= g;
-  }
-  if (options.noiseSnrDb !== undefined) {
-    const snr = draw(fn, 'noiseSnrDb', options.noiseSnrDb, random);
-    let power = 0;
-    for (let i = 0; i < out.length; i++) power += out[i] * out[i];
-    power /= Math.max(1, out.length);
-    const sigma = Math.sqrt(power / 10 ** (snr / 10));
-    if (sigma > 0) for (let i = 0; i < out.length; i++) out[i] += sigma * normalFrom(random);
-  }
-  return { signal: out, sampleRate };
+  return checkedOnce(fn, signal, (trust) => {
+    const random = seededRandom(options.seed ?? 0);
+    // A copy of the checked signal: resample need not scan it again.
+    let out: Float32Array = trust(Float32Array.from(signal));
+    if (options.speed !== undefined) {
+      const s = Math.round(draw(fn, 'speed', options.speed, random) * 100) / 100;
+      if (s <= 0) throw invalid(fn, `'speed' must be positive, got ${s}.`);
+      // Playing the samples as if recorded at s·rate, resampled back to the rate: s× faster and higher.
+      if (s !== 1) out = resample(out, Math.round(sampleRate * s), sampleRate);
+    }
+    if (options.gainDb !== undefined) {
+      const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
+      for (let i = 0; i < out.length; i++) out[i] *= g;
+    }
+    if (options.noiseSnrDb !== undefined) {
+      const snr = draw(fn, 'noiseSnrDb', options.noiseSnrDb, random);
+      let power = 0;
+      for (let i = 0; i < out.length; i++) power += out[i] * out[i];
+      power /= Math.max(1, out.length);
+      const sigma = Math.sqrt(power / 10 ** (snr / 10));
+      if (sigma > 0) for (let i = 0; i < out.length; i++) out[i] += sigma * normalFrom(random);
+    }
+    return { signal: out, sampleRate };
+  });
 }

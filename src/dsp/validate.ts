@@ -87,10 +87,47 @@ export function checkOneOf<T>(fn: string, name: string, value: T, allowed: reado
 }
 
 /**
- * Checks that a signal is a non-empty Float32Array/Float64Array of finite samples.
+ * Signals a public function has already checked, while it runs the DSP functions under it (see
+ * {@link checkedOnce}); their own {@link checkSignal} then skips the scan.
+ */
+const checked = new WeakSet<object>();
+
+/**
+ * Runs `body` with `signal` (and whatever `body` marks with the `trust` it receives: arrays it makes
+ * from checked ones, such as a resampled copy or a trimmed view) counted as already checked, so a
+ * public function that calls other public DSP functions scans its input once, at its own boundary.
+ * The marks last only for the synchronous call: a signal changed afterwards is checked again.
+ * @internal
+ */
+export function checkedOnce<T>(
+  fn: string,
+  signal: Float32Array | Float64Array,
+  body: (trust: <A extends Float32Array | Float64Array>(a: A) => A) => T,
+): T {
+  checkSignal(fn, signal);
+  const marked: object[] = [];
+  const trust = <A extends Float32Array | Float64Array>(a: A): A => {
+    if (!checked.has(a)) {
+      checked.add(a);
+      marked.push(a);
+    }
+    return a;
+  };
+  trust(signal);
+  try {
+    return body(trust);
+  } finally {
+    for (const a of marked) checked.delete(a);
+  }
+}
+
+/**
+ * Checks that a signal is a non-empty Float32Array/Float64Array of finite samples (unless the
+ * public function that called this one has checked it: {@link checkedOnce}).
  * @internal
  */
 export function checkSignal(fn: string, signal: ArrayLike<number>): void {
+  if (checked.has(signal as object)) return;
   if (!(signal instanceof Float32Array || signal instanceof Float64Array)) {
     throw new SpeechEmotionError(
       'INVALID_OPTION',

@@ -11,7 +11,7 @@ import {
 } from '../dsp/mfcc.js';
 import { trimSilence } from '../dsp/trim.js';
 import type { FeatureMatrix } from '../dsp/types.js';
-import { checkKnownOptions, checkSignal, invalid } from '../dsp/validate.js';
+import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
 import { concatFeatures, statistics } from './frame-stats.js';
 
@@ -256,6 +256,100 @@ export function featureNames(spec: FeatureSpec): string[] {
 }
 
 /**
+ * The signal a spec's features are computed on: resampled to the spec's rate, trimmed, checked for
+ * silence and length, cut or padded to the spec's duration.
+ */
+function preparedSignal(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+  trust: <A extends Float32Array | Float64Array>(a: A) => A,
+): Float32Array | Float64Array {
+  const sr = spec.sampleRate;
+  let x: Float32Array | Float64Array =
+    sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
+  if (spec.trim) {
+    const { start, end } = trimSilence(x, { topDb: spec.trim.topDb });
+    if (end <= start) {
+      throw new SpeechEmotionError(
+        'SILENT_AUDIO',
+        'computeFeatures: the audio is silent (nothing within the trim threshold of its peak, or all zeros).',
+      );
+    }
+    x = trust(x.subarray(start, end));
+  }
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  if (peak === 0)
+    throw new SpeechEmotionError(
+      'SILENT_AUDIO',
+      'computeFeatures: the audio is digital silence (all samples are 0).',
+    );
+  if (x.length < spec.minSeconds * sr) {
+    throw new SpeechEmotionError(
+      'SIGNAL_TOO_SHORT',
+      `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
+    );
+  }
+  if (!spec.duration) return x;
+  const fixed = new Float32Array(Math.round(spec.duration.seconds * sr));
+  const from = Math.min(x.length, Math.round(spec.duration.offset * sr));
+  fixed.set(x.subarray(from, from + fixed.length));
+  return fixed;
+}
+
+/** MFCC or log-mel of the prepared signal, with deltas. */
+function baseFeatures(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
+  const f = spec.features;
+  const sr = spec.sampleRate;
+  let m: FeatureMatrix;
+  if (f.type === 'mfcc') m = extractMfcc(x, { ...f.options, sampleRate: sr });
+  else {
+    const { topDb, ref, amin, ...mel } = f.options as MfccOptions;
+    m = powerToDb(melSpectrogram(x, { ...mel, sampleRate: sr }), { topDb, ref, amin });
+  }
+  if (spec.deltas === 0) return m;
+  const width = Math.min(9, m.frames % 2 === 1 ? m.frames : m.frames - 1);
+  if (width < 3)
+    throw new SpeechEmotionError(
+      'SIGNAL_TOO_SHORT',
+      'computeFeatures: too few frames for delta features (need 3).',
+    );
+  const parts = [m, delta(m, { width })];
+  if (spec.deltas === 2) parts.push(delta(m, { width, order: 2 }));
+  return concatFeatures(parts);
+}
+
+/** The base features, the spec's extras beside them, CMVN, and the series or its statistics. */
+function featuresOf(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
+  let m = baseFeatures(x, spec);
+  const voicedOnly = new Set<number>();
+  if (spec.extras?.length) {
+    const parts = [m];
+    let column = m.features;
+    for (const e of spec.extras) {
+      const extra = computeExtra(x, spec.sampleRate, e, spec.features.options as MfccOptions);
+      if (extra.frames !== m.frames) {
+        throw invalid(
+          'computeFeatures',
+          `extras ${e.type} gives ${extra.frames} frames where the ${spec.features.type} features have ${m.frames}; use the same frame size and padding.`,
+        );
+      }
+      if (e.type === 'pyin') voicedOnly.add(column);
+      column += extra.features;
+      parts.push(extra);
+    }
+    m = concatFeatures(parts);
+  }
+  // Voiced frames, read before any normalisation moves pitch's zeros.
+  const voiced = new Uint8Array(m.frames);
+  for (const k of voicedOnly)
+    for (let t = 0; t < m.frames; t++) if (m.data[t * m.features + k] > 0) voiced[t] = 1;
+  if (spec.cmvn !== 'none') m = cmvn(m, { variance: spec.cmvn === 'meanvar' });
+  return spec.output.type === 'stats' ? statistics(m, spec.output.stats, voicedOnly, voiced) : m;
+}
+
+/**
  * Turns audio into model inputs exactly as a {@link FeatureSpec} says: resample → trim → fixed
  * duration → MFCC or log-mel → deltas → CMVN → series or statistics.
  *
@@ -277,83 +371,11 @@ export function computeFeatures(
   sampleRate: number,
   spec: FeatureSpec,
 ): FeatureMatrix {
-  checkSignal('computeFeatures', signal);
-  let x: Float32Array | Float64Array =
-    sampleRate === spec.sampleRate
-      ? signal
-      : resample(signal, sampleRate, spec.sampleRate, FEATURE_RESAMPLING);
-  const sr = spec.sampleRate;
-  if (spec.trim) {
-    const { start, end } = trimSilence(x, { topDb: spec.trim.topDb });
-    if (end <= start) {
-      throw new SpeechEmotionError(
-        'SILENT_AUDIO',
-        'computeFeatures: the audio is silent (nothing within the trim threshold of its peak, or all zeros).',
-      );
-    }
-    x = x.subarray(start, end);
-  }
-  let peak = 0;
-  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
-  if (peak === 0)
-    throw new SpeechEmotionError(
-      'SILENT_AUDIO',
-      'computeFeatures: the audio is digital silence (all samples are 0).',
-    );
-  if (x.length < spec.minSeconds * sr) {
-    throw new SpeechEmotionError(
-      'SIGNAL_TOO_SHORT',
-      `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
-    );
-  }
-  if (spec.duration) {
-    const fixed = new Float32Array(Math.round(spec.duration.seconds * sr));
-    const from = Math.min(x.length, Math.round(spec.duration.offset * sr));
-    fixed.set(x.subarray(from, from + fixed.length));
-    x = fixed;
-  }
-  const f = spec.features;
-  let m: FeatureMatrix;
-  if (f.type === 'mfcc') m = extractMfcc(x, { ...f.options, sampleRate: sr });
-  else {
-    const { topDb, ref, amin, ...mel } = f.options as MfccOptions;
-    m = powerToDb(melSpectrogram(x, { ...mel, sampleRate: sr }), { topDb, ref, amin });
-  }
-  if (spec.deltas > 0) {
-    const width = Math.min(9, m.frames % 2 === 1 ? m.frames : m.frames - 1);
-    if (width < 3)
-      throw new SpeechEmotionError(
-        'SIGNAL_TOO_SHORT',
-        'computeFeatures: too few frames for delta features (need 3).',
-      );
-    const parts = [m, delta(m, { width })];
-    if (spec.deltas === 2) parts.push(delta(m, { width, order: 2 }));
-    m = concatFeatures(parts);
-  }
-  const voicedOnly = new Set<number>();
-  if (spec.extras?.length) {
-    const parts = [m];
-    let column = m.features;
-    for (const e of spec.extras) {
-      const extra = computeExtra(x, sr, e, f.options as MfccOptions);
-      if (extra.frames !== m.frames) {
-        throw invalid(
-          'computeFeatures',
-          `extras ${e.type} gives ${extra.frames} frames where the ${f.type} features have ${m.frames}; use the same frame size and padding.`,
-        );
-      }
-      if (e.type === 'pyin') voicedOnly.add(column);
-      column += extra.features;
-      parts.push(extra);
-    }
-    m = concatFeatures(parts);
-  }
-  // Voiced frames, read before any normalisation moves pitch's zeros.
-  const voiced = new Uint8Array(m.frames);
-  for (const k of voicedOnly)
-    for (let t = 0; t < m.frames; t++) if (m.data[t * m.features + k] > 0) voiced[t] = 1;
-  if (spec.cmvn !== 'none') m = cmvn(m, { variance: spec.cmvn === 'meanvar' });
-  return spec.output.type === 'stats' ? statistics(m, spec.output.stats, voicedOnly, voiced) : m;
+  // The signal is checked here, once; the resampled, trimmed and fixed-length copies derive from it.
+  return checkedOnce('computeFeatures', signal, (trust) => {
+    const x = trust(preparedSignal(signal, sampleRate, spec, trust));
+    return featuresOf(x, spec);
+  });
 }
 
 /**
