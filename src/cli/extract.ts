@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EMOTIONS } from '../datasets/labels.js';
+import type { LabelledItem, SkippedFile } from '../datasets/types.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureRow, encodeFeatureSet } from '../features/file.js';
@@ -74,35 +75,24 @@ function sliceShard<T>(items: readonly T[], shard: { index: number; count: numbe
   return items.slice(from, to);
 }
 
-export async function runExtract(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(
-    argv,
-    {
-      out: 'string',
-      spec: 'string',
-      dataset: 'string',
-      'per-file-dir': 'string',
-      jobs: 'number',
-      shard: 'string',
-      strict: 'boolean',
-      quiet: 'boolean',
-      help: 'boolean',
-    },
-    'extract',
-  );
-  if (flags.help) {
-    console.log(EXTRACT_HELP);
-    return 0;
-  }
-  const out = flags.out as string | undefined;
-  if (positionals.length === 0 || !out)
-    throw new UsageError('extract: give at least one dataset folder and --out <file.csv|file.sef>.');
-  const binary = out.toLowerCase().endsWith('.sef');
-  if (!binary && !out.toLowerCase().endsWith('.csv'))
-    throw new UsageError(`extract: --out must end in .csv or .sef, got ${out}.`);
-  let spec: FeatureSpec;
+const FLAGS = {
+  out: 'string',
+  spec: 'string',
+  dataset: 'string',
+  'per-file-dir': 'string',
+  jobs: 'number',
+  shard: 'string',
+  strict: 'boolean',
+  quiet: 'boolean',
+  help: 'boolean',
+} as const;
+
+type Flags = Record<string, string | number | boolean | undefined>;
+
+/** The FeatureSpec of --spec (or the default), with file and JSON problems as usage errors. */
+function specOf(flags: Flags): FeatureSpec {
   try {
-    spec = defineFeatureSpec(flags.spec ? JSON.parse(readFileSync(flags.spec as string, 'utf8')) : {});
+    return defineFeatureSpec(flags.spec ? JSON.parse(readFileSync(flags.spec as string, 'utf8')) : {});
   } catch (e) {
     if (e instanceof SyntaxError)
       throw new UsageError(`extract: ${flags.spec} is not valid JSON: ${e.message}`);
@@ -110,7 +100,17 @@ export async function runExtract(argv: string[]): Promise<number> {
       throw new UsageError(`extract: spec file ${flags.spec} does not exist.`);
     rethrowAsUsage(e);
   }
-  const names = featureNames(spec);
+}
+
+/** What the command line asks for, checked before any file is read. */
+function settingsOf(positionals: string[], flags: Flags) {
+  const out = flags.out as string | undefined;
+  if (positionals.length === 0 || !out)
+    throw new UsageError('extract: give at least one dataset folder and --out <file.csv|file.sef>.');
+  const binary = out.toLowerCase().endsWith('.sef');
+  if (!binary && !out.toLowerCase().endsWith('.csv'))
+    throw new UsageError(`extract: --out must end in .csv or .sef, got ${out}.`);
+  const spec = specOf(flags);
   const seriesCsv = !binary && spec.output.type === 'series';
   if (seriesCsv && !spec.duration) {
     throw new UsageError(
@@ -121,32 +121,37 @@ export async function runExtract(argv: string[]): Promise<number> {
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1))
     throw new UsageError('extract: --jobs must be an integer ≥ 1.');
   const shard = flags.shard ? parseShard(flags.shard as string) : undefined;
-  const quiet = Boolean(flags.quiet);
+  return { out, binary, spec, seriesCsv, jobs, shard, quiet: Boolean(flags.quiet) };
+}
+type Settings = ReturnType<typeof settingsOf>;
 
-  const { items: all, skipped: unlabelled } = await scanAll(
-    positionals,
-    flags.dataset as string | undefined,
-    quiet,
-  );
-  const items = sliceShard(all, shard);
-  const hash = featureSpecHash(spec);
-  const journalPath = `${out}.partial`;
+/**
+ * Extracts the items not yet in the journal (`<out>.partial`), appending each result as it comes,
+ * so an interrupted run resumes. Returns every item's entry, or null when interrupted (Ctrl-C).
+ */
+async function extractJournaled(
+  items: LabelledItem[],
+  s: Settings,
+): Promise<Map<string, JournalEntry> | null> {
+  const hash = featureSpecHash(s.spec);
+  const journalPath = `${s.out}.partial`;
   const done = readJournal(journalPath, hash);
   if (done.size === 0)
-    writeFileSync(journalPath, `${JSON.stringify({ specHash: hash, spec, out, shard })}\n`);
-  else if (!quiet)
+    writeFileSync(
+      journalPath,
+      `${JSON.stringify({ specHash: hash, spec: s.spec, out: s.out, shard: s.shard })}\n`,
+    );
+  else if (!s.quiet)
     console.error(`resuming: ${done.size} of ${items.length} files already done (${journalPath})`);
-
   const todo = items.filter((it) => !done.has(it.path));
-  const progress = new Progress(items.length, quiet);
+  const progress = new Progress(items.length, s.quiet);
   let finished = items.length - todo.length;
   progress.update(finished);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
-  const t0 = performance.now();
   try {
-    for await (const { item, result } of extractItems(todo, spec, { jobs, signal: abort.signal })) {
+    for await (const { item, result } of extractItems(todo, s.spec, { jobs: s.jobs, signal: abort.signal })) {
       const e: JournalEntry = result.ok
         ? {
             path: item.path,
@@ -165,15 +170,15 @@ export async function runExtract(argv: string[]): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  if (abort.signal.aborted) {
-    console.error(
-      `\ninterrupted: ${finished} of ${items.length} files done; no output written. Run the same command again to resume.`,
-    );
-    return 130;
-  }
-  const elapsed = (performance.now() - t0) / 1000;
+  if (!abort.signal.aborted) return done;
+  console.error(
+    `\ninterrupted: ${finished} of ${items.length} files done; no output written. Run the same command again to resume.`,
+  );
+  return null;
+}
 
-  // Assemble the rows in item order.
+/** The rows in item order, the dropped files, and groups of files with identical audio. */
+function assemble(items: LabelledItem[], done: Map<string, JournalEntry>) {
   const rows: FeatureRow[] = [];
   const dropped: { path: string; code: string; message: string }[] = [];
   const byHash = new Map<string, string[]>();
@@ -200,72 +205,114 @@ export async function runExtract(argv: string[]): Promise<number> {
     audioSeconds += e.seconds!;
     byHash.set(e.hash!, [...(byHash.get(e.hash!) ?? []), it.path]);
   }
-  const duplicates = [...byHash.values()].filter((ps) => ps.length > 1);
+  return { rows, dropped, audioSeconds, duplicates: [...byHash.values()].filter((ps) => ps.length > 1) };
+}
+type Assembled = ReturnType<typeof assemble>;
 
-  const frameNames = seriesCsv
+/** The output file (CSV or .sef), its JSON sidecar, and the per-file CSVs of --per-file-dir. */
+function writeOutputs(
+  s: Settings,
+  a: Assembled,
+  extra: { inputs: string[]; unlabelled: SkippedFile[]; perFileDir?: string },
+) {
+  const names = featureNames(s.spec);
+  const hash = featureSpecHash(s.spec);
+  const { rows } = a;
+  const frameNames = s.seriesCsv
     ? rows[0]
       ? Array.from({ length: rows[0].features.frames }, (_, t) => names.map((n) => `t${t}_${n}`)).flat()
       : []
     : names;
-  if (binary) writeAtomic(out, encodeFeatureSet({ spec, specHash: hash, columns: names, rows }));
+  if (s.binary) writeAtomic(s.out, encodeFeatureSet({ spec: s.spec, specHash: hash, columns: names, rows }));
   else {
     const head = ['path', 'dataset', 'speaker', 'gender', 'label', ...frameNames].map(csvField).join(',');
     const lines = rows.map(
       (r) =>
         `${[r.path, r.dataset, r.speaker, r.gender ?? '', r.label].map(csvField).join(',')},${Array.from(r.features.data).join(',')}`,
     );
-    writeAtomic(out, `${[head, ...lines].join('\n')}\n`);
+    writeAtomic(s.out, `${[head, ...lines].join('\n')}\n`);
   }
   const sidecar = {
     library: 'speech-emotion',
-    featureSpec: spec,
+    featureSpec: s.spec,
     specHash: hash,
-    columns: binary ? names : frameNames,
-    shard: shard ?? null,
-    inputs: positionals,
+    columns: s.binary ? names : frameNames,
+    shard: s.shard ?? null,
+    inputs: extra.inputs,
     count: rows.length,
-    dropped,
-    unlabelled,
-    duplicates,
+    dropped: a.dropped,
+    unlabelled: extra.unlabelled,
+    duplicates: a.duplicates,
   };
-  writeAtomic(`${out}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
-  const perFileDir = flags['per-file-dir'] as string | undefined;
-  if (perFileDir) {
-    mkdirSync(perFileDir, { recursive: true });
-    for (const r of rows) {
-      const lines = [names.join(',')];
-      for (let t = 0; t < r.features.frames; t++)
-        lines.push(Array.from(r.features.data.subarray(t * names.length, (t + 1) * names.length)).join(','));
-      writeAtomic(
-        join(perFileDir, `${r.dataset}-${basename(r.path).replace(/\.[^.]+$/, '')}.csv`),
-        `${lines.join('\n')}\n`,
-      );
-    }
+  writeAtomic(`${s.out}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
+  if (!extra.perFileDir) return;
+  mkdirSync(extra.perFileDir, { recursive: true });
+  for (const r of rows) {
+    const lines = [names.join(',')];
+    for (let t = 0; t < r.features.frames; t++)
+      lines.push(Array.from(r.features.data.subarray(t * names.length, (t + 1) * names.length)).join(','));
+    writeAtomic(
+      join(extra.perFileDir, `${r.dataset}-${basename(r.path).replace(/\.[^.]+$/, '')}.csv`),
+      `${lines.join('\n')}\n`,
+    );
   }
-  rmSync(journalPath, { force: true });
+}
 
-  // Summary.
+function printSummary(
+  s: Settings,
+  a: Assembled,
+  total: number,
+  seconds: number,
+  unlabelled: SkippedFile[],
+): void {
   console.log(
-    `extracted ${rows.length} of ${items.length} files (${audioSeconds.toFixed(0)} s of audio) in ${elapsed.toFixed(1)} s → ${out}`,
+    `extracted ${a.rows.length} of ${total} files (${a.audioSeconds.toFixed(0)} s of audio) in ${seconds.toFixed(1)} s → ${s.out}`,
   );
-  if (dropped.length) {
-    console.log(`dropped ${dropped.length} file(s):`);
-    for (const d of dropped) console.log(`  ${d.path}: ${d.code}: ${d.message}`);
+  if (a.dropped.length) {
+    console.log(`dropped ${a.dropped.length} file(s):`);
+    for (const d of a.dropped) console.log(`  ${d.path}: ${d.code}: ${d.message}`);
   }
   if (unlabelled.length)
-    console.log(`${unlabelled.length} file(s) not labelled by the naming (listed in ${out}.json)`);
-  if (duplicates.length) {
-    console.log(`${duplicates.length} group(s) of files with identical audio:`);
-    for (const g of duplicates) console.log(`  ${g.join(' = ')}`);
+    console.log(`${unlabelled.length} file(s) not labelled by the naming (listed in ${s.out}.json)`);
+  if (a.duplicates.length) {
+    console.log(`${a.duplicates.length} group(s) of files with identical audio:`);
+    for (const g of a.duplicates) console.log(`  ${g.join(' = ')}`);
   }
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+  for (const r of a.rows) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
   console.log(
     `labels: ${EMOTIONS.filter((l) => counts.has(l))
       .map((l) => `${l} ${counts.get(l)}`)
       .join(', ')}`,
   );
-  return flags.strict && dropped.length > 0 ? 1 : 0;
+}
+
+export async function runExtract(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, { ...FLAGS }, 'extract');
+  if (flags.help) {
+    console.log(EXTRACT_HELP);
+    return 0;
+  }
+  const s = settingsOf(positionals, flags);
+  const { items: all, skipped: unlabelled } = await scanAll(
+    positionals,
+    flags.dataset as string | undefined,
+    s.quiet,
+  );
+  const items = sliceShard(all, s.shard);
+  const t0 = performance.now();
+  const done = await extractJournaled(items, s);
+  if (!done) return 130;
+  const elapsed = (performance.now() - t0) / 1000;
+  const assembled = assemble(items, done);
+  writeOutputs(s, assembled, {
+    inputs: positionals,
+    unlabelled,
+    perFileDir: flags['per-file-dir'] as string | undefined,
+  });
+  rmSync(`${s.out}.partial`, { force: true });
+  printSummary(s, assembled, items.length, elapsed, unlabelled);
+  return flags.strict && assembled.dropped.length > 0 ? 1 : 0;
 }
 
 export const MERGE_HELP = `speech-emotion merge <part.csv…> --out <all.csv>
