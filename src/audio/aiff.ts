@@ -67,17 +67,37 @@ export function decodeAiff(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
 }
 
-/**
- * Reads an AIFF or AIFF-C header (see readWavLayout): the chunk walk, the format and where the
- * sound data is. `fileLength` is the whole file's length when `u8` holds only its beginning.
- * @internal
- */
-export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
+type Comm = { channels: number; bits: number; sampleRate: number; kind: (typeof COMPRESSIONS)[string] };
+
+/** The COMM chunk: channels, sample size, rate, and (AIFF-C) the compression. */
+function readComm(view: DataView, body: number, size: number, aifc: boolean): Comm {
+  if (size < 18 || body + size > view.byteLength) throw bad(`the 'COMM' chunk is truncated or too short.`);
+  const channels = view.getInt16(body);
+  const bits = view.getInt16(body + 6);
+  const sampleRate = extended(view, body + 8);
+  let kind: Comm['kind'] = 'be';
+  if (aifc) {
+    if (size < 22) throw bad(`the AIFF-C 'COMM' chunk has no compression type.`);
+    const type = fourcc(view, body + 18);
+    const known = COMPRESSIONS[type];
+    if (!known)
+      throw new SpeechEmotionError(
+        'UNSUPPORTED_AUDIO',
+        `decodeAiff: AIFF-C compression '${type}' is not supported. Supported: NONE, sowt, fl32, fl64, ulaw, alaw; convert the file (e.g. \`sox in.aif -e signed -b 16 out.wav\`).`,
+      );
+    kind = known;
+  }
+  if (channels < 1) throw bad('the format declares no channels. The file is corrupt.');
+  if (!(sampleRate >= 1 && sampleRate < 1e7))
+    throw bad(`the sample rate (${sampleRate}) is not valid. The file is corrupt.`);
+  return { channels, bits, sampleRate, kind };
+}
+
+/** The walk over an AIFF file's chunks: its COMM, and where its sound data is. */
+function walkAiffChunks(u8: Uint8Array, fileLength: number) {
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const aifc = fourcc(view, 8) === 'AIFC';
-  let comm:
-    | { channels: number; bits: number; sampleRate: number; kind: 'be' | 'le' | 'float' | 'ulaw' | 'alaw' }
-    | undefined;
+  let comm: Comm | undefined;
   let ssndAt = -1;
   let ssndSize = 0;
   const warnings: string[] = [];
@@ -86,28 +106,8 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
     const id = fourcc(view, at);
     const size = view.getUint32(at + 4);
     const body = at + 8;
-    if (id === 'COMM') {
-      if (size < 18 || body + size > u8.length) throw bad(`the 'COMM' chunk is truncated or too short.`);
-      const channels = view.getInt16(body);
-      const bits = view.getInt16(body + 6);
-      const sampleRate = extended(view, body + 8);
-      let kind: (typeof COMPRESSIONS)[string] = 'be';
-      if (aifc) {
-        if (size < 22) throw bad(`the AIFF-C 'COMM' chunk has no compression type.`);
-        const type = fourcc(view, body + 18);
-        const known = COMPRESSIONS[type];
-        if (!known)
-          throw new SpeechEmotionError(
-            'UNSUPPORTED_AUDIO',
-            `decodeAiff: AIFF-C compression '${type}' is not supported. Supported: NONE, sowt, fl32, fl64, ulaw, alaw; convert the file (e.g. \`sox in.aif -e signed -b 16 out.wav\`).`,
-          );
-        kind = known;
-      }
-      if (channels < 1) throw bad('the format declares no channels. The file is corrupt.');
-      if (!(sampleRate >= 1 && sampleRate < 1e7))
-        throw bad(`the sample rate (${sampleRate}) is not valid. The file is corrupt.`);
-      comm = { channels, bits, sampleRate, kind };
-    } else if (id === 'SSND') {
+    if (id === 'COMM') comm = readComm(view, body, size, aifc);
+    else if (id === 'SSND') {
       if (body + 8 > u8.length) throw bad(`the file is truncated inside its 'SSND' chunk.`);
       const offset = view.getUint32(body);
       ssndAt = body + 8 + offset;
@@ -127,22 +127,18 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
   if (!comm)
     throw bad(`the file has no 'COMM' chunk, so its encoding is unknown. The file is corrupt or truncated.`);
   if (ssndAt < 0) throw bad(`the file has no 'SSND' chunk: it holds no audio, or it is truncated.`);
-  const { channels: nCh, kind } = comm;
-  const bits = kind === 'ulaw' || kind === 'alaw' ? 8 : comm.bits;
-  const ok =
-    kind === 'float'
-      ? bits === 32 || bits === 64
-      : kind === 'ulaw' || kind === 'alaw' || [8, 16, 24, 32].includes(bits);
-  if (!ok) {
-    throw new SpeechEmotionError(
-      'UNSUPPORTED_AUDIO',
-      `decodeAiff: ${bits}-bit ${kind === 'float' ? 'float' : 'integer'} samples are not supported. Supported: 8/16/24/32-bit integers, 32/64-bit floats.`,
-    );
-  }
+  return { comm, ssndAt, ssndSize, warnings };
+}
+
+/**
+ * A decoder of whole frames for a checked format. The branch on the sample type sits outside each
+ * loop: the loops are the hot path of every file read.
+ */
+function aiffDecoder(nCh: number, bits: number, kind: Comm['kind']): AudioLayout['decode'] {
   const bps = bits / 8;
   const frameBytes = bps * nCh;
   const le = kind === 'le';
-  const decode = (bytes: Uint8Array, start: number, frames: number): Float32Array[] => {
+  return (bytes, start, frames) => {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const channels: Float32Array[] = [];
     for (let c = 0; c < nCh; c++) {
@@ -173,7 +169,37 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
     }
     return channels;
   };
+}
+
+/**
+ * Reads an AIFF or AIFF-C header (see readWavLayout): the chunk walk, the format and where the
+ * sound data is. `fileLength` is the whole file's length when `u8` holds only its beginning.
+ * @internal
+ */
+export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
+  const { comm, ssndAt, ssndSize, warnings } = walkAiffChunks(u8, fileLength);
+  const { channels: nCh, kind } = comm;
+  const bits = kind === 'ulaw' || kind === 'alaw' ? 8 : comm.bits;
+  const ok =
+    kind === 'float'
+      ? bits === 32 || bits === 64
+      : kind === 'ulaw' || kind === 'alaw' || [8, 16, 24, 32].includes(bits);
+  if (!ok) {
+    throw new SpeechEmotionError(
+      'UNSUPPORTED_AUDIO',
+      `decodeAiff: ${bits}-bit ${kind === 'float' ? 'float' : 'integer'} samples are not supported. Supported: 8/16/24/32-bit integers, 32/64-bit floats.`,
+    );
+  }
   // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
   const sampleRate = Math.round(comm.sampleRate);
-  return { sampleRate, channels: nCh, frameBytes, dataAt: ssndAt, dataSize: ssndSize, warnings, decode };
+  const frameBytes = (bits / 8) * nCh;
+  return {
+    sampleRate,
+    channels: nCh,
+    frameBytes,
+    dataAt: ssndAt,
+    dataSize: ssndSize,
+    warnings,
+    decode: aiffDecoder(nCh, bits, kind),
+  };
 }

@@ -181,7 +181,11 @@ function halve(
   return out;
 }
 
-/** The polyphase windowed-sinc stage: `outLength` samples, output m at input time m·from/to. */
+/**
+ * The polyphase windowed-sinc stage: `outLength` samples, output m at input time m·from/to. About 65
+ * lines: the filter loop with its four partial sums and the edge cases stay in one scope, the hot
+ * path of resampling.
+ */
 function polyphase(
   signal: Float32Array | Float64Array,
   fromRate: number,

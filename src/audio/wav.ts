@@ -149,11 +149,8 @@ export interface AudioLayout {
   decode(u8: Uint8Array, at: number, frames: number): Float32Array[];
 }
 
-/**
- * Reads a RIFF/WAVE header: the chunk walk, the format and where the data is. `fileLength` is the
- * whole file's length when `u8` holds only its beginning (a streaming reader). @internal
- */
-export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
+/** The walk over a RIFF file's chunks: its format, and where its samples are. */
+function walkChunks(u8: Uint8Array, fileLength: number) {
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   let format: Format | undefined;
   let dataAt = -1;
@@ -190,26 +187,20 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
   if (!format)
     throw bad(`the file has no 'fmt ' chunk, so its encoding is unknown. The file is corrupt or truncated.`);
   if (dataAt < 0) throw bad(`the file has no 'data' chunk: it holds no audio, or it is truncated.`);
+  return { format, dataAt, dataSize, warnings };
+}
 
-  const { tag, channels: nCh, sampleRate, bits } = format;
-  const isPcm = tag === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
-  const isFloat = tag === FORMAT_FLOAT && (bits === 32 || bits === 64);
-  const isG711 = (tag === FORMAT_ALAW || tag === FORMAT_MULAW) && bits === 8;
-  if (!isPcm && !isFloat && !isG711) {
-    const name = FORMAT_NAMES[tag] ?? `format tag ${tag}`;
-    throw new SpeechEmotionError(
-      'UNSUPPORTED_AUDIO',
-      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit and G.711 μ-law/A-law; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
-    );
-  }
+/**
+ * A decoder of whole frames for a checked format. One function per call with the branch on the
+ * sample type outside each loop: the loops are the hot path of every file read.
+ */
+function frameDecoder(format: Format): AudioLayout['decode'] {
+  const { tag, channels: nCh, bits } = format;
+  const isFloat = tag === FORMAT_FLOAT;
+  const isG711 = tag === FORMAT_ALAW || tag === FORMAT_MULAW;
   const bytesPerSample = bits / 8;
   const frameBytes = bytesPerSample * nCh;
-  if (format.blockAlign !== frameBytes) {
-    throw bad(
-      `the block alignment (${format.blockAlign}) does not match ${nCh} channel(s) of ${bits}-bit samples (${frameBytes}). The file is corrupt.`,
-    );
-  }
-  const decode = (bytes: Uint8Array, start: number, frames: number): Float32Array[] => {
+  return (bytes, start, frames) => {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const channels: Float32Array[] = [];
     for (let c = 0; c < nCh; c++) {
@@ -245,7 +236,32 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
     }
     return channels;
   };
-  return { sampleRate, channels: nCh, frameBytes, dataAt, dataSize, warnings, decode };
+}
+
+/**
+ * Reads a RIFF/WAVE header: the chunk walk, the format and where the data is. `fileLength` is the
+ * whole file's length when `u8` holds only its beginning (a streaming reader). @internal
+ */
+export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
+  const { format, dataAt, dataSize, warnings } = walkChunks(u8, fileLength);
+  const { tag, channels: nCh, sampleRate, bits } = format;
+  const isPcm = tag === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
+  const isFloat = tag === FORMAT_FLOAT && (bits === 32 || bits === 64);
+  const isG711 = (tag === FORMAT_ALAW || tag === FORMAT_MULAW) && bits === 8;
+  if (!isPcm && !isFloat && !isG711) {
+    const name = FORMAT_NAMES[tag] ?? `format tag ${tag}`;
+    throw new SpeechEmotionError(
+      'UNSUPPORTED_AUDIO',
+      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit and G.711 μ-law/A-law; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
+    );
+  }
+  const frameBytes = (bits / 8) * nCh;
+  if (format.blockAlign !== frameBytes) {
+    throw bad(
+      `the block alignment (${format.blockAlign}) does not match ${nCh} channel(s) of ${bits}-bit samples (${frameBytes}). The file is corrupt.`,
+    );
+  }
+  return { sampleRate, channels: nCh, frameBytes, dataAt, dataSize, warnings, decode: frameDecoder(format) };
 }
 
 /**

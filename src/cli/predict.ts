@@ -94,6 +94,77 @@ async function predictMany(
   return failed;
 }
 
+type Flags = Record<string, string | number | boolean | undefined>;
+
+/** --labels, checked against the model's labels. */
+function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
+  if (flags.labels === undefined) return undefined;
+  const labels = String(flags.labels)
+    .split(',')
+    .map((l) => l.trim());
+  const unknown = labels.filter((l) => !model.labels.includes(l));
+  if (unknown.length || labels.length === 0)
+    throw new UsageError(
+      `predict: --labels names ${unknown.join(', ') || 'nothing'}; the model knows ${model.labels.join(', ')}.`,
+    );
+  return labels;
+}
+
+/**
+ * --timeline: the file read, decoded and predicted window by window (constant memory over any
+ * length), each window printed as it is ready, with progress on stderr for recordings over a minute.
+ */
+async function predictTimelineOf(
+  file: string,
+  model: EmotionModel,
+  flags: Flags,
+  labels?: string[],
+): Promise<void> {
+  const { sampleRate, duration, chunks, warnings } = await streamMono(file);
+  for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+  const long = duration !== null && duration > 60;
+  const started = performance.now();
+  let nextReport = 0.1;
+  const segments = [];
+  if (!flags.json) console.log(`${file}:`);
+  const windows = {
+    sampleRate,
+    window: flags.window as number | undefined,
+    hop: flags.hop as number | undefined,
+    labels,
+  };
+  for await (const g of model.predictStream(chunks, windows)) {
+    segments.push(g);
+    if (!flags.json)
+      console.log(
+        `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
+      );
+    if (long && duration && g.end / duration >= nextReport) {
+      const speed = g.end / ((performance.now() - started) / 1000);
+      console.error(
+        `${file}: ${Math.floor((100 * g.end) / duration)}% (${(g.end / 60).toFixed(1)} of ${(duration / 60).toFixed(1)} min, ${speed.toFixed(0)}× real time)`,
+      );
+      nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
+    }
+  }
+  if (flags.json) console.log(JSON.stringify({ file, segments }));
+}
+
+/** One file, one prediction. */
+async function predictOne(
+  file: string,
+  model: EmotionModel,
+  json: boolean,
+  labels?: string[],
+): Promise<void> {
+  const { signal, sampleRate, warnings } = await readMono(file);
+  for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+  const p = await model.predict(signal, { sampleRate, labels });
+  if (json) console.log(JSON.stringify({ file, ...p }));
+  else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
+  else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+}
+
 export async function runPredict(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
@@ -117,74 +188,22 @@ export async function runPredict(argv: string[]): Promise<number> {
   if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
-  const labels =
-    flags.labels === undefined
-      ? undefined
-      : String(flags.labels)
-          .split(',')
-          .map((l) => l.trim());
-  if (labels) {
-    const unknown = labels.filter((l) => !model.labels.includes(l));
-    if (unknown.length || labels.length === 0)
-      throw new UsageError(
-        `predict: --labels names ${unknown.join(', ') || 'nothing'}; the model knows ${model.labels.join(', ')}.`,
-      );
-  }
+  const labels = labelsOf(flags, model);
+  const json = Boolean(flags.json);
   let failed = 0;
   if (!flags.timeline && positionals.length > 1) {
-    failed = await predictMany(
-      model,
-      positionals,
-      labels,
-      Boolean(flags.json),
-      flags.jobs as number | undefined,
-    );
+    failed = await predictMany(model, positionals, labels, json, flags.jobs as number | undefined);
     model.dispose();
     return failed ? 1 : 0;
   }
   for (const file of positionals) {
     try {
-      if (flags.timeline) {
-        // Read, decode and predict window by window: constant memory over any length.
-        const { sampleRate, duration, chunks, warnings } = await streamMono(file);
-        for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
-        const long = duration !== null && duration > 60;
-        const started = performance.now();
-        let nextReport = 0.1;
-        const segments = [];
-        if (!flags.json) console.log(`${file}:`);
-        for await (const g of model.predictStream(chunks, {
-          sampleRate,
-          window: flags.window as number | undefined,
-          hop: flags.hop as number | undefined,
-          labels,
-        })) {
-          segments.push(g);
-          if (!flags.json)
-            console.log(
-              `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
-            );
-          if (long && duration && g.end / duration >= nextReport) {
-            const speed = g.end / ((performance.now() - started) / 1000);
-            console.error(
-              `${file}: ${Math.floor((100 * g.end) / duration)}% (${(g.end / 60).toFixed(1)} of ${(duration / 60).toFixed(1)} min, ${speed.toFixed(0)}× real time)`,
-            );
-            nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
-          }
-        }
-        if (flags.json) console.log(JSON.stringify({ file, segments }));
-        continue;
-      }
-      const { signal, sampleRate, warnings } = await readMono(file);
-      for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
-      const p = await model.predict(signal, { sampleRate, labels });
-      if (flags.json) console.log(JSON.stringify({ file, ...p }));
-      else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-      else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+      if (flags.timeline) await predictTimelineOf(file, model, flags, labels);
+      else await predictOne(file, model, json, labels);
     } catch (e) {
       failed++;
       const msg = e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e);
-      if (flags.json) console.log(JSON.stringify({ file, error: msg }));
+      if (json) console.log(JSON.stringify({ file, error: msg }));
       else console.error(`${file}: ${msg}`);
     }
   }

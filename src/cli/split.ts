@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { groupKFold, speakerSplit } from '../datasets/split.js';
 import { formatSummary, summarize } from '../datasets/summary.js';
+import type { LabelledItem } from '../datasets/types.js';
 import { UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
 
 export const SPLIT_HELP = `speech-emotion split <dirs…> [options]
@@ -53,40 +54,54 @@ export async function runSplit(argv: string[]): Promise<number> {
   const seed = (flags.seed as number | undefined) ?? 0;
   let result: unknown;
   try {
-    if (flags.folds !== undefined) {
-      const folds = groupKFold(items, { k: flags.folds as number, seed });
-      for (const f of folds)
-        console.log(
-          `${f.name}: test speakers ${f.testSpeakers.join(' ')} (${f.test.length} test, ${f.train.length} train)`,
-        );
-      result = folds.map((f) => ({
-        name: f.name,
-        testSpeakers: f.testSpeakers,
-        test: f.test.map((i) => i.path),
-        train: f.train.map((i) => i.path),
-      }));
-    } else {
-      const s = speakerSplit(items, {
-        testSpeakers: list(flags['test-speakers']),
-        validationSpeakers: list(flags['val-speakers']),
-        test: flags.test as number | undefined,
-        validation: flags.val as number | undefined,
-        seed,
-      });
-      for (const part of ['train', 'validation', 'test'] as const) {
-        console.log(`\n${part}: ${s[part].length} files, speakers ${s.speakers[part].join(' ') || '(none)'}`);
-        if (s[part].length) console.log(formatSummary(summarize(s[part])));
-      }
-      result = {
-        speakers: s.speakers,
-        train: s.train.map((i) => i.path),
-        validation: s.validation.map((i) => i.path),
-        test: s.test.map((i) => i.path),
-      };
-    }
+    result =
+      flags.folds !== undefined
+        ? printFolds(items, flags.folds as number, seed)
+        : printSplit(items, flags, list, seed);
   } catch (e) {
     rethrowAsUsage(e);
   }
   if (flags.out) writeFileSync(flags.out as string, `${JSON.stringify(result, null, 2)}\n`);
   return 0;
+}
+
+/** Speaker folds, printed; returns what --out writes. */
+function printFolds(items: LabelledItem[], k: number, seed: number) {
+  const folds = groupKFold(items, { k, seed });
+  for (const f of folds)
+    console.log(
+      `${f.name}: test speakers ${f.testSpeakers.join(' ')} (${f.test.length} test, ${f.train.length} train)`,
+    );
+  return folds.map((f) => ({
+    name: f.name,
+    testSpeakers: f.testSpeakers,
+    test: f.test.map((i) => i.path),
+    train: f.train.map((i) => i.path),
+  }));
+}
+
+/** A train/validation/test split by speaker, printed with a summary of each part; returns what --out writes. */
+function printSplit(
+  items: LabelledItem[],
+  flags: Record<string, string | number | boolean | undefined>,
+  list: (s: unknown) => string[] | undefined,
+  seed: number,
+) {
+  const s = speakerSplit(items, {
+    testSpeakers: list(flags['test-speakers']),
+    validationSpeakers: list(flags['val-speakers']),
+    test: flags.test as number | undefined,
+    validation: flags.val as number | undefined,
+    seed,
+  });
+  for (const part of ['train', 'validation', 'test'] as const) {
+    console.log(`\n${part}: ${s[part].length} files, speakers ${s.speakers[part].join(' ') || '(none)'}`);
+    if (s[part].length) console.log(formatSummary(summarize(s[part])));
+  }
+  return {
+    speakers: s.speakers,
+    train: s.train.map((i) => i.path),
+    validation: s.validation.map((i) => i.path),
+    test: s.test.map((i) => i.path),
+  };
 }

@@ -119,6 +119,9 @@ function pyinModel(nPitch: number, width: number, switchProb: number): PyinModel
  * unvoiced) is then decoded with Viterbi. The decoding matches librosa's, including its handling of
  * impossible transitions, so voiced flags agree frame for frame.
  *
+ * Long (about 115 lines) on purpose: one pass over the frames that fills the observation matrix in
+ * place, as librosa's vectorised code does, without a call per frame and candidate.
+ *
  * @param signal - Mono samples.
  * @param options - `sampleRate`, `fmin`, `fmax`, and see {@link PyinOptions}.
  * @returns f0 in Hz (NaN when unvoiced), the voiced flag and the voicing probability, per frame.
@@ -251,6 +254,9 @@ export function pyin(signal: Float32Array | Float64Array, options: PyinOptions):
  * best found so far, so it could neither win nor tie; and the states outside the band, where
  * log(T + tiny) is log(tiny), are scanned only in the rare case where one of them could win or tie.
  * The choice, ties included, is librosa's, at O(states · band) per frame and often less.
+ *
+ * One function of about 130 lines, on purpose: the banded max-product recursion is the hot loop of
+ * pyin, and keeping its state in local typed arrays in one scope is what lets it run at speed.
  */
 function viterbi(obs: Float64Array, frames: number, nStates: number, m: PyinModel): Uint16Array {
   const N = m.nPitch;

@@ -120,6 +120,9 @@ export function resolveYin(fn: string, o: YinOptions): YinSetup {
  * 2002), for lags `minPeriod … maxPeriod`, frame-major, computed as librosa computes it: the
  * autocorrelation through the FFT, the energy terms from a float32 running sum, values below 1e-6
  * set to zero. The FFTs pair two frames per complex transform (see FrameAnalyzer).
+ *
+ * Long (about 110 lines) on purpose: the framing, the paired FFTs and the running sums share their
+ * buffers in one scope, the hot path of yin and pyin (as fft.js keeps its transforms in one loop).
  */
 export function cmndf(
   signal: Float32Array | Float64Array,

@@ -59,83 +59,114 @@ export async function saveNetwork(
   );
 }
 
+/**
+ * Where the model shipped in the package is: a file path in Node, an IOHandler over the
+ * bundler-resolved URLs elsewhere.
+ */
+async function bundledSource(tf: typeof TF): Promise<string | TF.io.IOHandler> {
+  // The literal `new URL(…, import.meta.url)` lets bundlers (Vite, webpack 5, Rollup) copy both
+  // files and rewrite the URLs.
+  const json = new URL('../models/default/model.json', import.meta.url);
+  const weights = new URL('../models/default/weights.bin', import.meta.url);
+  if (isNode() && json.protocol === 'file:') {
+    const url = await nodeModule<typeof import('node:url')>('node:url');
+    const fs = await nodeModule<typeof import('node:fs')>('node:fs');
+    // Built, this file is dist/<chunk>.js, one folder below models/; run from the sources
+    // (src/model/persistence.ts, as tests and ts-node do) it is two folders below.
+    const fromSource = new URL('../../models/default/model.json', import.meta.url);
+    const path = url.fileURLToPath(json);
+    return fs.existsSync(path) ? path : url.fileURLToPath(fromSource);
+  }
+  return tf.io.http(json.href, { weightUrlConverter: async () => weights.href });
+}
+
+/** A model folder (or its model.json) read from disk into an in-memory IOHandler (Node). */
+async function fileHandler(tf: typeof TF, source: string): Promise<TF.io.IOHandler> {
+  if (!isNode()) throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.load: give a URL in browsers.');
+  const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
+  const path = await nodeModule<typeof import('node:path')>('node:path');
+  const jsonPath = source.endsWith('.json') ? source : path.join(source, 'model.json');
+  let json: {
+    modelTopology?: object;
+    weightsManifest?: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
+    userDefinedMetadata?: object;
+    format?: string;
+  };
+  try {
+    json = JSON.parse(await fs.readFile(jsonPath, 'utf8'));
+  } catch (e) {
+    throw new SpeechEmotionError(
+      'INVALID_MODEL',
+      `EmotionModel.load: cannot read ${jsonPath}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new SpeechEmotionError(
+      'INVALID_MODEL',
+      `EmotionModel.load: ${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest).`,
+    );
+  }
+  const parts: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths)
+      parts.push(
+        await fs.readFile(path.join(path.dirname(jsonPath), p)).catch((e: Error) => {
+          throw new SpeechEmotionError(
+            'INVALID_MODEL',
+            `EmotionModel.load: weights file ${p} is missing: ${e.message}`,
+          );
+        }),
+      );
+  }
+  const weightData = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    weightData.set(p, at);
+    at += p.length;
+  }
+  return tf.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: weightData.buffer,
+    userDefinedMetadata: json.userDefinedMetadata,
+    format: json.format,
+  });
+}
+
+/** The speech-emotion metadata of a restored network, checked against the network. */
+function checkedMetadata(net: TFL.LayersModel): Metadata {
+  const meta = (net.getUserDefinedMetadata() as { speechEmotion?: Metadata } | undefined)?.speechEmotion;
+  const fail = (message: string) => new SpeechEmotionError('INVALID_MODEL', `EmotionModel.load: ${message}`);
+  if (!meta || meta.library !== 'speech-emotion')
+    throw fail('this tfjs model has no speech-emotion metadata (labels, FeatureSpec, normalisation).');
+  if (meta.format !== MODEL_FORMAT_VERSION)
+    throw fail(`model format ${meta.format} is not supported (this version reads ${MODEL_FORMAT_VERSION}).`);
+  if (!Array.isArray(meta.labels) || meta.labels.length < 2) throw fail('the model lists no labels.');
+  const spec = defineFeatureSpec(meta.featureSpec); // SPEC_MISMATCH for another spec version
+  const outUnits = (net.outputs[0].shape as number[]).at(-1);
+  if (outUnits !== meta.labels.length)
+    throw fail(`the network has ${outUnits} outputs but the metadata lists ${meta.labels.length} labels.`);
+  const features = meta.inputShape?.at(-1);
+  if (
+    !features ||
+    meta.normalization?.mean?.length !== features ||
+    meta.normalization?.std?.length !== features
+  )
+    throw fail('the normalisation does not match the input shape.');
+  return { ...meta, featureSpec: spec };
+}
+
 /** Loads and checks a saved network and its metadata (see EmotionModel.load). @internal */
 export async function loadNetwork(
   source?: string | TF.io.IOHandler,
 ): Promise<{ net: TFL.LayersModel; meta: Metadata }> {
   const tf = await loadTf();
-  if (source === undefined) {
-    // The model shipped in the package. The literal `new URL(…, import.meta.url)` lets bundlers
-    // (Vite, webpack 5, Rollup) copy both files and rewrite the URLs.
-    const json = new URL('../models/default/model.json', import.meta.url);
-    const weights = new URL('../models/default/weights.bin', import.meta.url);
-    if (isNode() && json.protocol === 'file:') {
-      const url = await nodeModule<typeof import('node:url')>('node:url');
-      const fs = await nodeModule<typeof import('node:fs')>('node:fs');
-      // Built, this file is dist/<chunk>.js, one folder below models/; run from the sources
-      // (src/model/persistence.ts, as tests and ts-node do) it is two folders below.
-      const fromSource = new URL('../../models/default/model.json', import.meta.url);
-      const path = url.fileURLToPath(json);
-      return loadNetwork(fs.existsSync(path) ? path : url.fileURLToPath(fromSource));
-    }
-    source = tf.io.http(json.href, { weightUrlConverter: async () => weights.href });
-  }
+  const from = source ?? (await bundledSource(tf));
+  const handler = typeof from === 'string' && !/^[a-z]+:\/\//.test(from) ? await fileHandler(tf, from) : from;
   const tfl = await loadLayers();
-  let handler: TF.io.IOHandler | string = source;
-  if (typeof source === 'string' && !/^[a-z]+:\/\//.test(source)) {
-    if (!isNode())
-      throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.load: give a URL in browsers.');
-    const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
-    const path = await nodeModule<typeof import('node:path')>('node:path');
-    const jsonPath = source.endsWith('.json') ? source : path.join(source, 'model.json');
-    let json: {
-      modelTopology?: object;
-      weightsManifest?: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
-      userDefinedMetadata?: object;
-      format?: string;
-    };
-    try {
-      json = JSON.parse(await fs.readFile(jsonPath, 'utf8'));
-    } catch (e) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `EmotionModel.load: cannot read ${jsonPath}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `EmotionModel.load: ${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest).`,
-      );
-    }
-    const parts: Uint8Array[] = [];
-    for (const group of json.weightsManifest) {
-      for (const p of group.paths)
-        parts.push(
-          await fs.readFile(path.join(path.dirname(jsonPath), p)).catch((e: Error) => {
-            throw new SpeechEmotionError(
-              'INVALID_MODEL',
-              `EmotionModel.load: weights file ${p} is missing: ${e.message}`,
-            );
-          }),
-        );
-    }
-    const total = parts.reduce((a, p) => a + p.length, 0);
-    const weightData = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      weightData.set(p, at);
-      at += p.length;
-    }
-    handler = tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: weightData.buffer,
-      userDefinedMetadata: json.userDefinedMetadata,
-      format: json.format,
-    });
-  }
   let net: TFL.LayersModel;
   try {
     net = await tfl.loadLayersModel(handler as TF.io.IOHandler);
@@ -146,39 +177,5 @@ export async function loadNetwork(
       { cause: e },
     );
   }
-  const meta = (net.getUserDefinedMetadata() as { speechEmotion?: Metadata } | undefined)?.speechEmotion;
-  if (!meta || meta.library !== 'speech-emotion') {
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      'EmotionModel.load: this tfjs model has no speech-emotion metadata (labels, FeatureSpec, normalisation).',
-    );
-  }
-  if (meta.format !== MODEL_FORMAT_VERSION) {
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      `EmotionModel.load: model format ${meta.format} is not supported (this version reads ${MODEL_FORMAT_VERSION}).`,
-    );
-  }
-  if (!Array.isArray(meta.labels) || meta.labels.length < 2)
-    throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.load: the model lists no labels.');
-  const spec = defineFeatureSpec(meta.featureSpec); // SPEC_MISMATCH for another spec version
-  const outUnits = (net.outputs[0].shape as number[]).at(-1);
-  if (outUnits !== meta.labels.length) {
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      `EmotionModel.load: the network has ${outUnits} outputs but the metadata lists ${meta.labels.length} labels.`,
-    );
-  }
-  const features = meta.inputShape?.at(-1);
-  if (
-    !features ||
-    meta.normalization?.mean?.length !== features ||
-    meta.normalization?.std?.length !== features
-  ) {
-    throw new SpeechEmotionError(
-      'INVALID_MODEL',
-      'EmotionModel.load: the normalisation does not match the input shape.',
-    );
-  }
-  return { net, meta: { ...meta, featureSpec: spec } };
+  return { net, meta: checkedMetadata(net) };
 }

@@ -57,23 +57,11 @@ function padTopLeft(
 }
 
 /**
- * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
- * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
- * @throws when the wasm backend is not registered with TensorFlow.js.
+ * Conv2DBackpropFilter, which tfjs-backend-wasm lacks: the input unfolded into columns (im2col), then
+ * one non-transposed matMul with dy. One function, because the unfolding loop is the hot path.
  */
-export async function registerWasmTrainingKernels(): Promise<void> {
-  if (registered) return;
-  const tf = await loadTf();
-  const get = (name: string) => {
-    const k = tf.getKernel(name, 'wasm');
-    if (!k) throw new Error(`wasm kernel ${name} is missing; is @tensorflow/tfjs-backend-wasm loaded?`);
-    return k.kernelFunc as unknown as KernelFn;
-  };
-  const matMul = get('BatchMatMul');
-  const conv2d = get('Conv2D');
-  const stockInput = get('Conv2DBackpropInput');
-
-  const backpropFilter: KernelFn = ({ inputs, backend, attrs }) => {
+function backpropFilterKernel(matMul: KernelFn): KernelFn {
+  return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const a = attrs as {
       strides: number | number[];
@@ -126,8 +114,14 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     backend.disposeData(colsInfo.dataId);
     return { dataId: out.dataId, shape: [kh, kw, c, co], dtype: 'float32' };
   };
+}
 
-  const backpropInput: KernelFn = (args) => {
+/**
+ * Conv2DBackpropInput for stride and dilation 1: a forward convolution of dy with the flipped,
+ * transposed filter on XNNPACK; other cases go to the stock kernel.
+ */
+function backpropInputKernel(conv2d: KernelFn, stockInput: KernelFn): KernelFn {
+  return (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = attrs as {
@@ -184,6 +178,23 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     backend.disposeData(wInfo.dataId);
     return out;
   };
+}
+
+/**
+ * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
+ * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
+ * @throws when the wasm backend is not registered with TensorFlow.js.
+ */
+export async function registerWasmTrainingKernels(): Promise<void> {
+  if (registered) return;
+  const tf = await loadTf();
+  const get = (name: string) => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`wasm kernel ${name} is missing; is @tensorflow/tfjs-backend-wasm loaded?`);
+    return k.kernelFunc as unknown as KernelFn;
+  };
+  const backpropFilter = backpropFilterKernel(get('BatchMatMul'));
+  const backpropInput = backpropInputKernel(get('Conv2D'), get('Conv2DBackpropInput'));
 
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({

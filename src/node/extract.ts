@@ -61,74 +61,102 @@ export async function* extractItems(
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), items.length || 1));
   const url = jobs > 1 ? workerUrl() : null;
   if (!url) {
-    for (let i = 0; i < items.length; i++) {
-      // A macrotask turn per file lets signal handlers (Ctrl-C) and timers run: between yields an
-      // async generator only runs microtasks.
-      await new Promise<void>((r) => setImmediate(r));
-      if (options.signal?.aborted) return;
-      yield {
-        index: i,
-        item: items[i],
-        result: await processFile(items[i].path, spec, options.perturb, options.noiseCheck),
-      };
-    }
+    yield* extractInThread(items, spec, options);
     return;
   }
-  const done = new Map<number, FileResult>();
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  let finishedWorkers = 0;
+  const pool = startPool(url, jobs, items, spec, options);
+  try {
+    for (let i = 0; i < items.length; i++) {
+      while (!pool.done.has(i)) {
+        if (pool.failure) throw pool.failure;
+        // Stopped early: every worker has finished and this item was never claimed.
+        if (pool.finishedWorkers === jobs) return;
+        await new Promise<void>((r) => {
+          pool.wake = r;
+        });
+        pool.wake = null;
+      }
+      const result = pool.done.get(i)!;
+      pool.done.delete(i);
+      yield { index: i, item: items[i], result };
+    }
+  } finally {
+    await pool.stop();
+  }
+}
+
+/** One file after another in this thread (one job, or no compiled worker). */
+async function* extractInThread(
+  items: readonly LabelledItem[],
+  spec: FeatureSpec,
+  options: ExtractOptions,
+): AsyncGenerator<ExtractResult> {
+  for (let i = 0; i < items.length; i++) {
+    // A macrotask turn per file lets signal handlers (Ctrl-C) and timers run: between yields an
+    // async generator only runs microtasks.
+    await new Promise<void>((r) => setImmediate(r));
+    if (options.signal?.aborted) return;
+    yield {
+      index: i,
+      item: items[i],
+      result: await processFile(items[i].path, spec, options.perturb, options.noiseCheck),
+    };
+  }
+}
+
+/**
+ * `jobs` workers that claim items through a shared counter and post results back in batches; the
+ * results land in `done` by index, and `wake` is called on every message, exit or error.
+ */
+function startPool(
+  url: URL,
+  jobs: number,
+  items: readonly LabelledItem[],
+  spec: FeatureSpec,
+  options: ExtractOptions,
+) {
   const control = new Int32Array(new SharedArrayBuffer(8)); // [0] next index, [1] stop flag
-  const paths = items.map((it) => it.path);
   const onAbort = () => Atomics.store(control, 1, 1);
   options.signal?.addEventListener('abort', onAbort);
-  const workers = Array.from({ length: jobs }, () => {
-    const w = new Worker(url, {
-      workerData: {
-        spec,
-        paths,
-        shared: control.buffer,
-        perturb: options.perturb,
-        noise: options.noiseCheck,
-      },
-    });
+  const pool = {
+    done: new Map<number, FileResult>(),
+    wake: null as (() => void) | null,
+    failure: null as Error | null,
+    finishedWorkers: 0,
+    workers: [] as Worker[],
+    stop: async () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      Atomics.store(control, 1, 1);
+      await Promise.all(pool.workers.map((w) => w.terminate()));
+    },
+  };
+  const workerData = {
+    spec,
+    paths: items.map((it) => it.path),
+    shared: control.buffer,
+    perturb: options.perturb,
+    noise: options.noiseCheck,
+  };
+  for (let j = 0; j < jobs; j++) {
+    const w = new Worker(url, { workerData });
     let finished = false;
     w.on('message', (m: { index: number; result: FileResult }[] | 'done') => {
       if (m === 'done') {
         finished = true;
-        finishedWorkers++;
-      } else for (const r of m) done.set(r.index, r.result);
-      wake?.();
+        pool.finishedWorkers++;
+      } else for (const r of m) pool.done.set(r.index, r.result);
+      pool.wake?.();
     });
     // A worker that dies without finishing (out of memory, a crash) must not leave us waiting.
     w.on('exit', (code) => {
-      if (!finished) failure ??= new Error(`an extraction worker exited unexpectedly (code ${code})`);
-      wake?.();
+      if (!finished) pool.failure ??= new Error(`an extraction worker exited unexpectedly (code ${code})`);
+      pool.wake?.();
     });
     w.on('error', (e) => {
-      failure = e;
-      wake?.();
+      pool.failure = e;
+      pool.wake?.();
     });
-    return w;
-  });
-  try {
-    for (let i = 0; i < items.length; i++) {
-      while (!done.has(i)) {
-        if (failure) throw failure;
-        // Stopped early: every worker has finished and this item was never claimed.
-        if (finishedWorkers === jobs) return;
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-        wake = null;
-      }
-      const result = done.get(i)!;
-      done.delete(i);
-      yield { index: i, item: items[i], result };
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    Atomics.store(control, 1, 1);
-    await Promise.all(workers.map((w) => w.terminate()));
+    pool.workers.push(w);
   }
+  return pool;
 }
