@@ -6,6 +6,8 @@
 //   --batches N         timed batches for ours (default 10)
 //   --stock-batches N   timed batches for stock cpu, about 76 s each (default 1; 0 skips it)
 //   --json              end with one JSON line { oursSecondsPerEpoch, stockCpuSecondsPerEpoch, backend, architectures }
+//   --profile           instead: time per kernel, forward, backward and optimizer, for one epoch of
+//                       the reference CNN and each architecture (bench/train-profile.mjs)
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,6 +17,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { EMOTIONS, EmotionModel, defineFeatureSpec, useBackend } from '../dist/node.js';
 import { args, fmt } from './common.mjs';
 
+if (process.argv.includes('--profile')) {
+  await import('./train-profile.mjs');
+  process.exit(0);
+}
 const opt = args({ batches: 10, 'stock-batches': 1, json: false });
 tf.env().set('PROD', true);
 const CLIPS = 1560;

@@ -1,0 +1,142 @@
+// `npm run bench:train -- --profile`: where one epoch of training goes, kernel by kernel, for the
+// reference CNN and each built-in architecture, on the wasm backend with this library's kernels
+// (one thread). For a batch of 32, tf.profile times every kernel of
+//   forward    the network applied in training mode, and the loss;
+//   backward   tf.variableGrads of the same loss, less the forward kernels (by name);
+//   optimizer  Adam's applyGradients;
+// averaged over the timed batches and scaled to an epoch of 1560 clips (49 batches). Kernel times
+// are the wall time of each synchronous wasm kernel; what is left of the step (tape bookkeeping,
+// tensor allocation, JavaScript between kernels) is printed as "outside kernels".
+//   --batches N   timed batches per architecture (default 3, after one warm-up batch)
+//   --top N       kernels listed per architecture (default 12)
+//   --json        end with one JSON line { architecture: { phase: { kernel: seconds } } }
+import * as tf from '@tensorflow/tfjs-core';
+import { EMOTIONS, EmotionModel, defineFeatureSpec, useBackend } from '../dist/node.js';
+import { args, fmt } from './common.mjs';
+
+const opt = args({ batches: 3, top: 12, json: false, profile: true });
+tf.env().set('PROD', true);
+const CLIPS = 1560;
+const BATCH = 32;
+const STEPS = Math.ceil(CLIPS / BATCH);
+
+/** Sum of kernel milliseconds by kernel name. */
+function byKernel(profile) {
+  const out = new Map();
+  for (const k of profile.kernels) out.set(k.name, (out.get(k.name) ?? 0) + k.kernelTimeMs);
+  return out;
+}
+
+/** One step, profiled in its three phases; returns ms per kernel per phase, and the step's wall time. */
+async function profileStep(net, x, y, optimizer) {
+  // The cross-entropy fit uses (its class weights and smoothing cost a few element-wise kernels more).
+  const loss = () =>
+    tf.tidy(() =>
+      tf.neg(
+        tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(net.apply(x, { training: true }), 1e-7, 1))), -1)),
+      ),
+    );
+  const forward = await tf.profile(() => {
+    tf.dispose(loss());
+  });
+  const vars = net.trainableWeights.map((w) => w.read());
+  let grads;
+  const t0 = performance.now();
+  const all = await tf.profile(() => {
+    const r = tf.variableGrads(loss, vars);
+    r.value.dispose();
+    grads = r.grads;
+  });
+  const update = await tf.profile(() => optimizer.applyGradients(grads));
+  const wall = performance.now() - t0;
+  tf.dispose(Object.values(grads));
+  const f = byKernel(forward);
+  const b = byKernel(all);
+  for (const [name, ms] of f) b.set(name, (b.get(name) ?? 0) - ms);
+  for (const [name, ms] of b) if (Math.abs(ms) < 1e-9) b.delete(name);
+  return { forward: f, backward: b, optimizer: byKernel(update), wall };
+}
+
+function addInto(total, part, scale) {
+  for (const [name, ms] of part) total.set(name, (total.get(name) ?? 0) + (ms * scale) / 1000);
+}
+
+async function profileArchitecture(arch) {
+  const shape = arch === 'mlp' ? [160] : [300, 40];
+  const spec = defineFeatureSpec(
+    arch === 'mlp'
+      ? { output: { type: 'stats', stats: ['mean', 'std', 'min', 'max'] } }
+      : { output: { type: 'series' } },
+  );
+  const model = await EmotionModel.create({
+    labels: [...EMOTIONS],
+    featureSpec: spec,
+    inputShape: shape,
+    architecture: arch === 'reference' ? referenceCnn : arch,
+  });
+  const net = model.layersModel;
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomNormal([BATCH, ...shape]);
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 8, 'int32'), 8);
+  await profileStep(net, x, y, optimizer); // warm-up
+  const phases = { forward: new Map(), backward: new Map(), optimizer: new Map() };
+  let wall = 0;
+  for (let i = 0; i < opt.batches; i++) {
+    const p = await profileStep(net, x, y, optimizer);
+    for (const k of Object.keys(phases)) addInto(phases[k], p[k], STEPS / opt.batches);
+    wall += (p.wall * STEPS) / opt.batches / 1000;
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  return { phases, wall };
+}
+
+/** The reference CNN of bench/train.mjs, as an EmotionModel builder. */
+async function referenceCnnBuilder() {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  return (inputShape, classes) => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv1d({ inputShape, filters: 64, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.globalAveragePooling1d());
+    m.add(tfl.layers.dense({ units: classes, activation: 'softmax' }));
+    return m;
+  };
+}
+const referenceCnn = await referenceCnnBuilder();
+
+await useBackend('wasm');
+console.log(
+  `train profile: seconds per epoch of ${CLIPS} clips (${STEPS} batches of ${BATCH}), wasm + speech-emotion kernels, one thread; Node ${process.version}`,
+);
+const json = {};
+for (const arch of ['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp']) {
+  const { phases, wall } = await profileArchitecture(arch);
+  const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+  const kernels = sum(phases.forward) + sum(phases.backward) + sum(phases.optimizer);
+  console.log(
+    `\n${arch === 'reference' ? 'reference CNN' : arch}: ${fmt(wall, 1)} s per epoch profiled (kernels ${fmt(kernels, 1)} s: forward ${fmt(sum(phases.forward), 1)}, backward ${fmt(sum(phases.backward), 1)}, optimizer ${fmt(sum(phases.optimizer), 1)}; outside kernels ${fmt(wall - kernels, 1)} s)`,
+  );
+  const rows = Object.entries(phases).flatMap(([phase, m]) =>
+    [...m].map(([name, s]) => ({ phase, name, s })),
+  );
+  rows.sort((a, b) => b.s - a.s);
+  for (const r of rows.slice(0, opt.top))
+    console.log(
+      `  ${r.phase.padEnd(9)} ${r.name.padEnd(24)} ${fmt(r.s, 2).padStart(7)} s  ${fmt((100 * r.s) / wall, 0).padStart(3)}%`,
+    );
+  json[arch] = Object.fromEntries(
+    Object.entries(phases).map(([p, m]) => [
+      p,
+      Object.fromEntries([...m].map(([k, v]) => [k, Number(v.toFixed(4))])),
+    ]),
+  );
+  json[arch].wallSeconds = Number(wall.toFixed(3));
+}
+console.log(
+  '\nProfiling adds its own overhead (tfjs reads every kernel output), so the profiled epoch is slower than bench:train measures; the shares are what to read.',
+);
+if (opt.json) console.log(JSON.stringify(json));
