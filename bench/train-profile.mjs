@@ -23,7 +23,10 @@ const STEPS = Math.ceil(CLIPS / BATCH);
 /** Sum of kernel milliseconds by kernel name. */
 function byKernel(profile) {
   const out = new Map();
-  for (const k of profile.kernels) out.set(k.name, (out.get(k.name) ?? 0) + k.kernelTimeMs);
+  // Names ending in __op are op scopes that wrap a kernel already listed (fusedConv2d__op holds
+  // FusedConv2D): counting both would count the time twice.
+  for (const k of profile.kernels)
+    if (!k.name.endsWith('__op')) out.set(k.name, (out.get(k.name) ?? 0) + k.kernelTimeMs);
   return out;
 }
 
@@ -36,25 +39,28 @@ async function profileStep(net, x, y, optimizer) {
         tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(net.apply(x, { training: true }), 1e-7, 1))), -1)),
       ),
     );
-  const forward = await tf.profile(() => {
-    tf.dispose(loss());
-  });
+  // tf.profile returns the engine's one profile object, reset by the next call: read each at once.
+  const f = byKernel(
+    await tf.profile(() => {
+      tf.dispose(loss());
+    }),
+  );
   const vars = net.trainableWeights.map((w) => w.read());
   let grads;
   const t0 = performance.now();
-  const all = await tf.profile(() => {
-    const r = tf.variableGrads(loss, vars);
-    r.value.dispose();
-    grads = r.grads;
-  });
-  const update = await tf.profile(() => optimizer.applyGradients(grads));
+  const b = byKernel(
+    await tf.profile(() => {
+      const r = tf.variableGrads(loss, vars);
+      r.value.dispose();
+      grads = r.grads;
+    }),
+  );
+  const o = byKernel(await tf.profile(() => optimizer.applyGradients(grads)));
   const wall = performance.now() - t0;
   tf.dispose(Object.values(grads));
-  const f = byKernel(forward);
-  const b = byKernel(all);
   for (const [name, ms] of f) b.set(name, (b.get(name) ?? 0) - ms);
   for (const [name, ms] of b) if (Math.abs(ms) < 1e-9) b.delete(name);
-  return { forward: f, backward: b, optimizer: byKernel(update), wall };
+  return { forward: f, backward: b, optimizer: o, wall };
 }
 
 function addInto(total, part, scale) {

@@ -6,6 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../src/node.js';
 
 tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner in test output
+// tfjs-core's own gradient, before useBackend registers the library's.
+const CORE_BN_GRAD = tf.getGradient('FusedBatchNorm');
 
 /** Gradients of sum(conv(x, w)²) with respect to x and w, on a backend. */
 async function convGrads(
@@ -158,5 +160,47 @@ describe('wasm training kernels match the cpu backend', () => {
   it('useBackend names the problem for unknown and browser-only backends', async () => {
     await expect(useBackend('webgl')).rejects.toThrow(/browsers only/);
     await expect(useBackend('nope' as never)).rejects.toThrow(/unknown backend/);
+  });
+});
+
+describe("the library's gradients equal tfjs-core's", () => {
+  it('batch normalisation without tile: the same gradients, bit for bit, for x, mean, variance, scale and offset', async () => {
+    const original = CORE_BN_GRAD;
+    await useBackend('wasm'); // registers the library's gradient (already done above)
+    const ours = tf.getGradient('FusedBatchNorm');
+    expect(ours).not.toBe(original);
+    const grads = async (shape: number[], seed: number) => {
+      const c = shape[shape.length - 1];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const [x, dy] = [tf.tensor(rand(n, seed), shape), tf.tensor(rand(n, seed + 1), shape)];
+      const [mean, variance, scale, offset] = [
+        tf.tensor1d(rand(c, seed + 2)),
+        tf.abs(tf.tensor1d(rand(c, seed + 3))),
+        tf.tensor1d(rand(c, seed + 4)),
+        tf.tensor1d(rand(c, seed + 5)),
+      ];
+      const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
+        tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, 1e-3), dy));
+      const g = tf.grads(f)([x, mean, variance, scale, offset]);
+      const out = await Promise.all(g.map((t) => t.data()));
+      tf.dispose([x, dy, mean, variance, scale, offset, ...g]);
+      return out;
+    };
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await tf.setBackend(backend);
+      for (const [shape, seed] of [
+        [[4, 30, 8], 1],
+        [[2, 7, 5, 3], 9],
+        [[3, 16], 17],
+      ] as [number[], number][]) {
+        tf.registerGradient(original!);
+        const want = await grads(shape, seed);
+        tf.registerGradient(ours!);
+        const got = await grads(shape, seed);
+        got.forEach((g, i) =>
+          expect(Array.from(g), `${backend} ${shape} input ${i}`).toEqual(Array.from(want[i])),
+        );
+      }
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { registerGradients } from './gradients.js';
 import { loadTf } from './tf.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
@@ -67,6 +68,7 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
       'INVALID_OPTION',
       `useBackend: the '${name}' backend failed to start on this platform.`,
     );
+  registerGradients(tf);
   if (name === 'wasm') await registerWasmTrainingKernels();
   return name;
 }
