@@ -49,9 +49,13 @@ async function secondsPerEpoch(backend, batches, warmup) {
   const x = tf.randomNormal([BATCH, 300, 40]);
   const y = tf.oneHot(tf.randomUniform([BATCH], 0, 8, 'int32'), 8);
   for (let i = 0; i < warmup; i++) await m.trainOnBatch(x, y);
-  const t = performance.now();
-  for (let i = 0; i < batches; i++) await m.trainOnBatch(x, y);
-  const perBatch = (performance.now() - t) / 1000 / batches;
+  // The best of three rounds: this machine's neighbours make single rounds vary by 20% or more.
+  let perBatch = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < (warmup > 0 ? 3 : 1); round++) {
+    const t = performance.now();
+    for (let i = 0; i < batches; i++) await m.trainOnBatch(x, y);
+    perBatch = Math.min(perBatch, (performance.now() - t) / 1000 / batches);
+  }
   tf.dispose([x, y]);
   m.dispose();
   return perBatch * STEPS;
@@ -84,7 +88,7 @@ if (opt['stock-batches'] > 0) {
   console.log(`  speed-up: ${fmt(stock / ours, 0)}× (one thread)`);
 }
 // Data-parallel: EmotionModel.fit with the reference CNN on 1560 random clips, one thread and two
-// (the main thread plus one worker_threads replica); the second epoch is timed (the first warms up).
+// (the main thread plus one worker_threads replica); the faster of epochs 2 and 3 counts.
 async function fitEpoch(workers) {
   const spec = defineFeatureSpec({ output: { type: 'series' } });
   const model = await EmotionModel.create({
@@ -104,9 +108,13 @@ async function fitEpoch(workers) {
       features: 40,
     },
   }));
-  const summary = await model.fit(rows, { epochs: 2, batchSize: BATCH, workers });
+  const summary = await model.fit(rows, { epochs: 3, batchSize: BATCH, workers });
   model.dispose();
-  return { seconds: summary.epochs[1].seconds, workers: summary.workers };
+  // Epochs 2 and 3, the faster (the first warms up).
+  return {
+    seconds: Math.min(summary.epochs[1].seconds, summary.epochs[2].seconds),
+    workers: summary.workers,
+  };
 }
 await tf.setBackend('wasm'); // the stock cpu measurement above switched it
 const fit1 = await fitEpoch(1);
@@ -170,9 +178,13 @@ for (const arch of ['cnn1d', 'crnn', 'cnn2d', 'mlp']) {
   const y = tf.oneHot(tf.randomUniform([BATCH], 0, 8, 'int32'), 8);
   for (let i = 0; i < 2; i++) await net.trainOnBatch(x, y);
   const n = Math.max(3, Math.round(opt.batches / 2));
-  const t = performance.now();
-  for (let i = 0; i < n; i++) await net.trainOnBatch(x, y);
-  archTimes[arch] = ((performance.now() - t) / 1000 / n) * STEPS;
+  let perBatch = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await net.trainOnBatch(x, y);
+    perBatch = Math.min(perBatch, (performance.now() - t) / 1000 / n);
+  }
+  archTimes[arch] = perBatch * STEPS;
   tf.dispose([x, y]);
   model.dispose();
   console.log(`  ${arch.padEnd(6)} ${fmt(archTimes[arch], 1)} s`);

@@ -204,3 +204,65 @@ describe("the library's gradients equal tfjs-core's", () => {
     }
   });
 });
+
+describe('wasm MaxPoolGrad matches the cpu backend', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  /** Gradient of sum(maxPool(x) · dy) with respect to x. */
+  async function poolGrad(
+    backend: 'wasm' | 'cpu',
+    x: Float32Array,
+    shape: [number, number, number, number],
+    size: [number, number],
+    stride: [number, number],
+    pad: 'valid' | 'same',
+  ): Promise<Float32Array> {
+    await tf.setBackend(backend);
+    const xt = tf.tensor4d(x, shape);
+    const f = (a: tf.Tensor) => {
+      const y = tf.maxPool(a as tf.Tensor4D, size, stride, pad);
+      return tf.sum(tf.mul(y, tf.tensor(rand(y.size, 77), y.shape)));
+    };
+    const g = tf.grad(f)(xt);
+    const out = (await g.data()) as Float32Array;
+    tf.dispose([xt, g]);
+    return out;
+  }
+
+  it('on random shapes and window sizes, with ties and negative maxima, tiling, overlapping and padded windows', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 2, max: 12 }),
+          w: fc.integer({ min: 1, max: 6 }),
+          c: fc.integer({ min: 1, max: 9 }),
+          ph: fc.integer({ min: 1, max: 3 }),
+          pw: fc.integer({ min: 1, max: 2 }),
+          overlap: fc.boolean(),
+          same: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        async (p) => {
+          const ph = Math.min(p.ph, p.h);
+          const pw = Math.min(p.pw, p.w);
+          const shape: [number, number, number, number] = [p.n, p.h, p.w, p.c];
+          // Coarse values with many zeros and negatives: ties inside a window are common, as after a
+          // ReLU, and some windows' largest input is negative.
+          const x = rand(p.n * p.h * p.w * p.c, p.seed).map((v) => Math.round(v * 3) / 3);
+          const stride: [number, number] = p.overlap ? [1, 1] : [ph, pw];
+          const pad = p.same && p.overlap ? 'same' : 'valid';
+          const want = await poolGrad('cpu', x, shape, [ph, pw], stride, pad);
+          const got = await poolGrad('wasm', x, shape, [ph, pw], stride, pad);
+          // Tiling windows: the same numbers; overlapping ones add up in another order.
+          if (p.overlap) expect(relErr(got, want)).toBeLessThan(1e-6);
+          else expect(Array.from(got)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await tf.setBackend('wasm');
+  });
+});

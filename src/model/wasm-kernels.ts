@@ -12,6 +12,9 @@ import { loadTf } from './tf.js';
  *   with the filter flipped in space and with its channel axes swapped, which runs on the fast
  *   XNNPACK `Conv2D`. Other strides keep the stock kernel.
  *
+ * - `MaxPoolGrad` (present, but slow, and wrong for windows whose maximum is negative): one pass
+ *   that routes each window's gradient to its first maximum, as the cpu backend does.
+ *
  * Conv1D layers reach these through tfjs's conv1d → conv2d lowering. Both are checked against the
  * cpu backend on random shapes in `test/kernels.test.ts`.
  */
@@ -181,6 +184,69 @@ function backpropInputKernel(conv2d: KernelFn, stockInput: KernelFn): KernelFn {
 }
 
 /**
+ * MaxPoolGrad in one pass over the windows: each window's gradient goes to the first largest input
+ * of the window (row-major, padding excluded), as the cpu backend routes it, added up where windows
+ * overlap. Channels innermost (NHWC). The stock wasm kernel searches the windows around every input
+ * position, and drops the gradient of a window whose largest input is negative (measured: on
+ * [0.3, −0.2 | 0.1, −0.5] it gives channel 1 no gradient; cpu gives it to −0.2). Dilated pooling
+ * keeps the stock kernel.
+ */
+function maxPoolGradKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const a = attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: 'valid' | 'same' | number;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    if (input.shape.length !== 4) return stock(args);
+    const info = tfc.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+    const [n, h, w, c] = input.shape;
+    const { outHeight: oh, outWidth: ow } = info;
+    const dxInfo = backend.makeOutput([n, h, w, c], 'float32');
+    const dx = backend.typedArrayFromHeap(dxInfo);
+    dx.fill(0);
+    const xs = backend.typedArrayFromHeap(input);
+    const g = backend.typedArrayFromHeap(dy);
+    const best = new Float32Array(c);
+    const at = new Int32Array(c);
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < oh; y++) {
+        const y0 = Math.max(0, y * sh - padInfo.top);
+        const y1 = Math.min(h, y * sh - padInfo.top + fh);
+        for (let x = 0; x < ow; x++) {
+          const x0 = Math.max(0, x * sw - padInfo.left);
+          const x1 = Math.min(w, x * sw - padInfo.left + fw);
+          best.fill(Number.NEGATIVE_INFINITY);
+          at.fill(-1);
+          for (let i = y0; i < y1; i++)
+            for (let j = x0; j < x1; j++) {
+              const row = ((b * h + i) * w + j) * c;
+              for (let ch = 0; ch < c; ch++)
+                if (xs[row + ch] > best[ch]) {
+                  best[ch] = xs[row + ch];
+                  at[ch] = row + ch;
+                }
+            }
+          const o = ((b * oh + y) * ow + x) * c;
+          for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += g[o + ch];
+        }
+      }
+    return dxInfo;
+  };
+}
+
+/**
  * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
  * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
  * @throws when the wasm backend is not registered with TensorFlow.js.
@@ -195,6 +261,7 @@ export async function registerWasmTrainingKernels(): Promise<void> {
   };
   const backpropFilter = backpropFilterKernel(get('BatchMatMul'));
   const backpropInput = backpropInputKernel(get('Conv2D'), get('Conv2DBackpropInput'));
+  const maxPoolGrad = maxPoolGradKernel(tf, get('MaxPoolGrad'));
 
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({
@@ -208,6 +275,12 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     kernelName: 'Conv2DBackpropInput',
     backendName: 'wasm',
     kernelFunc: backpropInput as unknown as tf.KernelFunc,
+  });
+  tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({
+    kernelName: 'MaxPoolGrad',
+    backendName: 'wasm',
+    kernelFunc: maxPoolGrad as unknown as tf.KernelFunc,
   });
   registered = true;
 }

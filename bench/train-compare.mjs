@@ -1,0 +1,100 @@
+// Training speed of two builds, interleaved, so that a kernel change is measured against its
+// baseline on the same machine at the same time (this machine's speed drifts by 20% or more between
+// runs). Each round runs every build in a fresh process, alternating; the median per build counts.
+//   node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4]
+// A baseline build: `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s <repo>/node_modules
+// && npx tsup` gives /tmp/base/dist/node.js.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fmt } from './common.mjs';
+
+const [, , a, b, ...rest] = process.argv;
+const flag = (name, d) => {
+  const i = rest.indexOf(`--${name}`);
+  return i >= 0 ? Number(rest[i + 1]) : d;
+};
+const ARCHS = ['reference', 'cnn1d', 'crnn', 'cnn2d'];
+
+if (process.env.TRAIN_COMPARE_CHILD) {
+  // One build: seconds per epoch (1560 clips, batch 32) of each architecture, best of 2 rounds.
+  const lib = await import(a);
+  const tf = await import('@tensorflow/tfjs-core');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  tf.env().set('PROD', true);
+  await lib.useBackend('wasm');
+  const batches = flag('batches', 4);
+  const reference = (inputShape, classes) => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv1d({ inputShape, filters: 64, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
+    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
+    m.add(tfl.layers.globalAveragePooling1d());
+    m.add(tfl.layers.dense({ units: classes, activation: 'softmax' }));
+    return m;
+  };
+  const out = {};
+  for (const arch of ARCHS) {
+    const model = await lib.EmotionModel.create({
+      labels: [...lib.EMOTIONS],
+      featureSpec: lib.defineFeatureSpec({ output: { type: 'series' } }),
+      inputShape: [300, 40],
+      architecture: arch === 'reference' ? reference : arch,
+    });
+    const net = model.layersModel;
+    net.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const x = tf.randomNormal([32, 300, 40]);
+    const y = tf.oneHot(tf.randomUniform([32], 0, 8, 'int32'), 8);
+    await net.trainOnBatch(x, y);
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 2; r++) {
+      const t = performance.now();
+      for (let i = 0; i < batches; i++) await net.trainOnBatch(x, y);
+      best = Math.min(best, (performance.now() - t) / 1000 / batches);
+    }
+    out[arch] = best * 49;
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+if (!a || !b) {
+  console.error(
+    'usage: node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4]',
+  );
+  process.exit(2);
+}
+const rounds = flag('rounds', 3);
+const runs = { A: [], B: [] };
+for (let r = 0; r < rounds; r++)
+  for (const [k, dist] of r % 2
+    ? [
+        ['B', b],
+        ['A', a],
+      ]
+    : [
+        ['A', a],
+        ['B', b],
+      ]) {
+    const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), dist, ...rest], {
+      encoding: 'utf8',
+      env: { ...process.env, TRAIN_COMPARE_CHILD: '1' },
+    });
+    if (p.status !== 0) throw new Error(`${dist}: ${p.stderr}`);
+    runs[k].push(JSON.parse(p.stdout.trim().split('\n').at(-1)));
+  }
+const median = (xs) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+console.log(
+  `train compare: seconds per epoch (1560 clips, one thread, wasm), median of ${rounds} interleaved rounds`,
+);
+console.log(`  A = ${a}\n  B = ${b}`);
+for (const arch of ARCHS) {
+  const ma = median(runs.A.map((r) => r[arch]));
+  const mb = median(runs.B.map((r) => r[arch]));
+  console.log(
+    `  ${arch.padEnd(10)} A ${fmt(ma, 1).padStart(6)} s   B ${fmt(mb, 1).padStart(6)} s   A/B ${fmt(ma / mb, 2)}×`,
+  );
+}
