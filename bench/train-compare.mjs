@@ -17,9 +17,11 @@ const ARCHS = ['reference', 'cnn1d', 'crnn', 'cnn2d'];
 
 if (process.env.TRAIN_COMPARE_CHILD) {
   // One build: seconds per epoch (1560 clips, batch 32) of each architecture, best of 2 rounds.
+  // tfjs-layers first: loading it re-registers tfjs-core's gradients, so useBackend must come after
+  // for trainOnBatch to train as EmotionModel.fit does.
+  const tfl = await import('@tensorflow/tfjs-layers');
   const lib = await import(a);
   const tf = await import('@tensorflow/tfjs-core');
-  const tfl = await import('@tensorflow/tfjs-layers');
   tf.env().set('PROD', true);
   await lib.useBackend('wasm');
   const batches = flag('batches', 4);

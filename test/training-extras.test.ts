@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import {
   perturbAudio,
 } from '../src/index.js';
 import { useBackend } from '../src/node.js';
-import { missing, skipNote } from './helpers/data.js';
+import { ROOT as ROOT_DIR, missing, skipNote } from './helpers/data.js';
 
 tf.env().set('PROD', true);
 
@@ -416,3 +417,39 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     model.dispose();
   });
 });
+
+const distMissing = missing('dist');
+describe.skipIf(distMissing)(
+  `the built package trains with the library's gradients${skipNote(distMissing)}`,
+  () => {
+    it('fit uses the two-pass batch-norm gradient even though loading tfjs-layers re-registers tfjs-core’s', () => {
+      // A fresh Node process, as a user runs it: useBackend first, then EmotionModel.create loads
+      // tfjs-layers (whose Node bundle registers tfjs-core's gradients again), then fit.
+      const script = `
+      const lib = await import(${JSON.stringify(join(ROOT_DIR, 'dist', 'node.js'))});
+      const tf = await import('@tensorflow/tfjs-core');
+      tf.env().set('PROD', true);
+      await lib.useBackend('wasm');
+      const spec = lib.defineFeatureSpec({ duration: { offset: 0, seconds: 0.5 }, output: { type: 'series' } });
+      const f = lib.computeFeatures(new Float32Array(8000).map((_, i) => Math.sin(i / 7) * 0.3), 16000, spec);
+      const rows = Array.from({ length: 8 }, (_, i) => ({ path: 'r' + i, dataset: 'manifest', speaker: 's', label: i % 2 ? 'a' : 'b', features: f }));
+      const m = await lib.EmotionModel.create({ labels: ['a', 'b'], featureSpec: spec, inputShape: [f.frames, f.features], architecture: 'cnn1d' });
+      const loaded = tf.getGradient('FusedBatchNorm');
+      let calls = 0;
+      const run = tf.engine().runKernel.bind(tf.engine());
+      tf.engine().runKernel = (name, ...a) => { if (name === 'SpeechEmotionBatchNormGrad') calls++; return run(name, ...a); };
+      await m.fit(rows, { epochs: 1, batchSize: 8 });
+      console.log(JSON.stringify({ replacedByLayers: String(loaded.gradFunc).includes('tile'), calls }));
+    `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: ROOT_DIR,
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      // Loading tfjs-layers did put tfjs-core's gradient back; fit registered the library's again.
+      expect(out.replacedByLayers).toBe(true);
+      expect(out.calls).toBe(3); // one per BatchNormalization layer of cnn1d, for the one batch
+    }, 60_000);
+  },
+);

@@ -1,14 +1,85 @@
 // Gradients that replace tfjs-core's where its form costs more than the arithmetic needs.
 import type * as TF from '@tensorflow/tfjs-core';
 
-let registered = false;
+/** The kernel that computes all five batch-norm gradients in two passes (wasm and cpu). */
+const BN_GRAD = 'SpeechEmotionBatchNormGrad';
+
+/** The parts of the wasm and cpu backends the kernel uses. */
+interface BackendLike {
+  readSync(dataId: object): ArrayLike<number>;
+  typedArrayFromHeap?(t: TF.TensorInfo): Float32Array;
+  makeOutput?(shape: number[], dtype: 'float32'): TF.TensorInfo;
+  makeTensorInfo?(shape: number[], dtype: 'float32', values: Float32Array): TF.TensorInfo;
+}
+
+const valuesOf = (b: BackendLike, t: TF.TensorInfo): ArrayLike<number> =>
+  b.typedArrayFromHeap ? b.typedArrayFromHeap(t) : b.readSync(t.dataId);
+
+/** A float32 output filled by `fill`, in wasm memory or on the cpu backend. */
+function output(b: BackendLike, shape: number[], fill: (out: Float32Array) => void): TF.TensorInfo {
+  if (b.makeOutput && b.typedArrayFromHeap) {
+    const info = b.makeOutput(shape, 'float32');
+    fill(b.typedArrayFromHeap(info));
+    return info;
+  }
+  const data = new Float32Array(shape.reduce((a, n) => a * n, 1));
+  fill(data);
+  return (b.makeTensorInfo as NonNullable<BackendLike['makeTensorInfo']>)(shape, 'float32', data);
+}
 
 /**
- * FusedBatchNorm's gradient without `tile`. tfjs-core multiplies dy by 1/√(var + ε) tiled to the
- * full activation shape first: a tensor as large as the activations, built only to be multiplied
- * (`bench:train -- --profile` measured Tile at 20–34% of a training epoch of cnn1d, crnn and cnn2d
- * on wasm). Broadcasting the per-channel vector gives the same products, so the gradients are
- * bit-identical; the rest of tfjs-core's formula is kept as it is.
+ * dx, dmean, dvariance, dscale, doffset of FusedBatchNorm with per-channel (last axis) statistics,
+ * in two passes over the activations instead of tfjs-core's dozen element-wise operations and
+ * reductions: per channel, Σdy and Σdy·(x − mean) (in float64), then dx = dy · r · scale with
+ * r = 1/√(var + ε) in float32, multiplied in tfjs-core's order; the four reductions are the same
+ * sums taken in float64. Both differ from tfjs-core's results in float32 rounding only.
+ */
+function batchNormGradKernel(args: {
+  inputs: TF.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: TF.NamedAttrMap;
+}) {
+  const b = args.backend as BackendLike;
+  const { x, dy, mean, variance, scale } = args.inputs as Record<string, TF.TensorInfo>;
+  const eps = (args.attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
+  const c = mean.shape[0];
+  const xs = valuesOf(b, x);
+  const g = valuesOf(b, dy);
+  const m = valuesOf(b, mean);
+  const v = valuesOf(b, variance);
+  const sc = scale ? valuesOf(b, scale) : null;
+  const r = new Float32Array(c);
+  for (let k = 0; k < c; k++) r[k] = 1 / Math.fround(Math.sqrt(Math.fround(v[k] + Math.fround(eps))));
+  const sumDy = new Float64Array(c);
+  const sumDyXm = new Float64Array(c);
+  const n = xs.length;
+  for (let i = 0, k = 0; i < n; i++, k = k + 1 === c ? 0 : k + 1) {
+    sumDy[k] += g[i];
+    sumDyXm[k] += g[i] * Math.fround(xs[i] - m[k]);
+  }
+  const dx = output(b, x.shape, (out) => {
+    for (let i = 0, k = 0; i < n; i++, k = k + 1 === c ? 0 : k + 1)
+      out[i] = sc ? Math.fround(g[i] * r[k]) * sc[k] : g[i] * r[k];
+  });
+  const per = (f: (k: number, s: number) => number) =>
+    output(b, [c], (out) => {
+      for (let k = 0; k < c; k++) out[k] = f(k, sc ? sc[k] : 1);
+    });
+  return [
+    dx,
+    per((k, s) => -r[k] * s * sumDy[k]),
+    per((k, s) => -0.5 * r[k] * r[k] * r[k] * s * sumDyXm[k]),
+    per((k) => r[k] * sumDyXm[k]),
+    per((k) => sumDy[k]),
+  ];
+}
+
+/**
+ * FusedBatchNorm's gradient. On wasm and cpu, one kernel computes all five gradients in two passes
+ * (see batchNormGradKernel). Elsewhere, tfjs-core's formula without its `tile`: it multiplies dy by
+ * 1/√(var + ε) tiled to the full activation shape first, a tensor as large as the activations
+ * built only to be multiplied (`bench:train -- --profile` measured Tile at 20–34% of a training
+ * epoch of cnn1d, crnn and cnn2d on wasm); broadcasting gives the same products, bit for bit.
  */
 function batchNormGrad(tf: typeof TF): TF.GradConfig {
   return {
@@ -18,6 +89,23 @@ function batchNormGrad(tf: typeof TF): TF.GradConfig {
       const g = dy as TF.Tensor;
       const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
       const [x, mean, variance, scale] = saved;
+      if (mean.rank === 1 && (scale == null || scale.rank === 1) && tf.getKernel(BN_GRAD, tf.getBackend())) {
+        const inputs = scale == null ? { x, dy: g, mean, variance } : { x, dy: g, mean, variance, scale };
+        const [dx, dMean, dVariance, dScale, dOffset] = tf
+          .engine()
+          .runKernel(
+            BN_GRAD,
+            inputs as unknown as TF.NamedTensorMap,
+            { varianceEpsilon } as unknown as TF.NamedAttrMap,
+          ) as TF.Tensor[];
+        return {
+          x: () => dx,
+          mean: () => dMean,
+          variance: () => dVariance,
+          scale: () => dScale,
+          offset: () => dOffset,
+        };
+      }
       const scaleValue = scale == null ? tf.scalar(1) : scale;
       const axes = mean.rank === 1 ? Array.from({ length: x.rank - 1 }, (_, i) => i) : [];
       const reduce = (t: TF.Tensor) => tf.reshape(axes.length ? tf.sum(t, axes) : t, mean.shape);
@@ -37,13 +125,21 @@ function batchNormGrad(tf: typeof TF): TF.GradConfig {
 }
 
 /**
- * Registers the library's gradients (idempotent): for now, batch normalisation's without `tile`.
- * They give the same numbers as tfjs-core's, for every backend; {@link useBackend} calls this.
+ * Registers the library's gradients and the kernel they use: for now, batch normalisation's. They
+ * give tfjs-core's results (bit for bit, or within float32 rounding where the kernel sums in
+ * float64), for every backend. Called by {@link useBackend} and at the start of every training
+ * step loop: loading `@tensorflow/tfjs-layers` registers tfjs-core's gradients again (its Node
+ * bundle carries its own copy of that code), which would silently undo an earlier registration.
  * @internal
  */
 export function registerGradients(tf: typeof TF): void {
-  if (registered) return;
-  registered = true;
+  for (const backendName of ['wasm', 'cpu'])
+    if (!tf.getKernel(BN_GRAD, backendName))
+      tf.registerKernel({
+        kernelName: BN_GRAD,
+        backendName,
+        kernelFunc: batchNormGradKernel as unknown as TF.KernelFunc,
+      });
   // tfjs-core replaces its own gradient (it says so only in DEBUG mode).
   tf.registerGradient(batchNormGrad(tf));
 }

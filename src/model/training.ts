@@ -7,6 +7,7 @@ import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { seededRandom } from '../util/math.js';
+import { registerGradients } from './gradients.js';
 import { stackNormalised } from './inference.js';
 import type { Metadata } from './metadata.js';
 import type { EpochLog, FitOptions, TrainingSummary } from './options.js';
@@ -170,6 +171,7 @@ export async function fitNetwork(
   if (rows.length === 0)
     throw new SpeechEmotionError('INVALID_OPTION', 'EmotionModel.fit: no training rows.');
   const tf = await loadTf();
+  registerGradients(tf); // after tfjs-layers has loaded, which would undo it (see registerGradients)
   const k = meta.labels.length;
   const y = labelIndex(rows, meta.labels);
   meta.normalization = learnNormalisation(rows, meta.inputShape[meta.inputShape.length - 1]);
