@@ -132,7 +132,7 @@ for (const arch of ['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp']) {
   rows.sort((a, b) => b.s - a.s);
   for (const r of rows.slice(0, opt.top))
     console.log(
-      `  ${r.phase.padEnd(9)} ${r.name.padEnd(24)} ${fmt(r.s, 2).padStart(7)} s  ${fmt((100 * r.s) / wall, 0).padStart(3)}%`,
+      `  ${r.phase.padEnd(9)} ${r.name.padEnd(28)} ${fmt(r.s, 2).padStart(7)} s  ${fmt((100 * r.s) / wall, 0).padStart(3)}%`,
     );
   json[arch] = Object.fromEntries(
     Object.entries(phases).map(([p, m]) => [

@@ -53,13 +53,17 @@ function batchNormGradKernel(args: {
   const sumDy = new Float64Array(c);
   const sumDyXm = new Float64Array(c);
   const n = xs.length;
-  for (let i = 0, k = 0; i < n; i++, k = k + 1 === c ? 0 : k + 1) {
-    sumDy[k] += g[i];
-    sumDyXm[k] += g[i] * Math.fround(xs[i] - m[k]);
-  }
+  // Channels innermost (NHWC): one row of c values per position, no division per element.
+  for (let base = 0; base < n; base += c)
+    for (let k = 0; k < c; k++) {
+      const d = g[base + k];
+      sumDy[k] += d;
+      sumDyXm[k] += d * Math.fround(xs[base + k] - m[k]);
+    }
+  const s = sc ?? new Float32Array(c).fill(1);
   const dx = output(b, x.shape, (out) => {
-    for (let i = 0, k = 0; i < n; i++, k = k + 1 === c ? 0 : k + 1)
-      out[i] = sc ? Math.fround(g[i] * r[k]) * sc[k] : g[i] * r[k];
+    for (let base = 0; base < n; base += c)
+      for (let k = 0; k < c; k++) out[base + k] = Math.fround(g[base + k] * r[k]) * s[k];
   });
   const per = (f: (k: number, s: number) => number) =>
     output(b, [c], (out) => {
