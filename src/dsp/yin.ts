@@ -141,7 +141,8 @@ export function cmndf(
   const out = new Float64Array(frames * lags);
   const plan = realFftPlan(L);
   const z = new Float64Array(2 * L);
-  const pA = new Float64Array(2 * L);
+  // Bins 0 … L/2 of the cross-spectra of the two frames of a pair, one after the other.
+  const pA = new Float64Array(4 * ((L >> 1) + 1));
   const q = new Float64Array(2 * L);
   const acf = new Float64Array(2 * (maxP + 1));
   const energy = new Float64Array(W + maxP + 1);
@@ -151,7 +152,6 @@ export function cmndf(
     const pair = t + 1 < frames;
     // Cross-spectra of one or two frames, then one inverse transform for both (see below).
     for (let f = 0; f < (pair ? 2 : 1); f++) {
-      const p = f === 0 ? pA : q;
       const start = (t + f) * hop;
       // P = Y · conj(W) for the frame y and its samples 1…W (w): one complex FFT of y + i·w gives
       // both spectra, and IFFT(P)[τ] = Σ_{m=1..W} y[m]·y[m+τ].
@@ -167,29 +167,32 @@ export function cmndf(
         z[2 * i + 1] = 0;
       }
       const Z = plan.transform(z);
-      // P is Hermitian (the correlation is real): bins 0 … L/2, mirrored.
+      // P is Hermitian (the correlation is real): bins 0 … L/2 determine it.
       for (let k = 0; k <= half; k++) {
         const m = k === 0 ? 0 : L - k;
         const yr = (Z[2 * k] + Z[2 * m]) / 2;
         const yi = (Z[2 * k + 1] - Z[2 * m + 1]) / 2;
         const wr = (Z[2 * k + 1] + Z[2 * m + 1]) / 2;
         const wi = (Z[2 * m] - Z[2 * k]) / 2;
-        const pr = yr * wr + yi * wi;
-        const pi = yi * wr - yr * wi;
-        p[2 * k] = pr;
-        p[2 * k + 1] = pi;
-        if (k > 0 && m > half) {
-          p[2 * m] = pr;
-          p[2 * m + 1] = -pi;
-        }
+        pA[2 * k + 2 * f * (half + 1)] = yr * wr + yi * wi;
+        pA[2 * k + 1 + 2 * f * (half + 1)] = yi * wr - yr * wi;
       }
     }
-    // IFFT(P_A + i·P_B) = acf_A + i·acf_B, taken as conj(FFT(conj(·))) / L.
-    for (let k = 0; k < L; k++) {
-      const br = pair ? q[2 * k] : 0;
-      const bi = pair ? q[2 * k + 1] : 0;
-      q[2 * k] = pA[2 * k] - bi;
-      q[2 * k + 1] = -(pA[2 * k + 1] + br);
+    // IFFT(P_A + i·P_B) = acf_A + i·acf_B, taken as conj(FFT(conj(·))) / L. Q = conj(P_A + i·P_B)
+    // is written for bin k and, through the Hermitian symmetry of P_A and P_B, for bin L − k.
+    const o = 2 * (half + 1);
+    for (let k = 0; k <= half; k++) {
+      const ar = pA[2 * k];
+      const ai = pA[2 * k + 1];
+      const br = pair ? pA[o + 2 * k] : 0;
+      const bi = pair ? pA[o + 2 * k + 1] : 0;
+      q[2 * k] = ar - bi;
+      q[2 * k + 1] = -(ai + br);
+      if (k > 0 && k < half) {
+        const m = L - k;
+        q[2 * m] = ar + bi;
+        q[2 * m + 1] = ai - br;
+      }
     }
     const r = plan.transform(q);
     for (let n = 0; n <= maxP; n++) {
