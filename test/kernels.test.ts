@@ -164,7 +164,7 @@ describe('wasm training kernels match the cpu backend', () => {
 });
 
 describe("the library's gradients equal tfjs-core's", () => {
-  it("batch normalisation: the two-pass kernel within float32 rounding of tfjs-core's gradients on wasm and cpu, the formula without tile bit-identical elsewhere", async () => {
+  it("batch normalisation: the one-pass kernel within float32 rounding of tfjs-core's gradients on wasm and cpu, the formula without tile bit-identical elsewhere", async () => {
     const original = CORE_BN_GRAD;
     await useBackend('wasm'); // registers the library's gradient (already done above)
     const ours = tf.getGradient('FusedBatchNorm');

@@ -422,7 +422,7 @@ const distMissing = missing('dist');
 describe.skipIf(distMissing)(
   `the built package trains with the library's gradients${skipNote(distMissing)}`,
   () => {
-    it('fit uses the two-pass batch-norm gradient even though loading tfjs-layers re-registers tfjs-core’s', () => {
+    it('fit uses the one-pass batch-norm gradient even though loading tfjs-layers re-registers tfjs-core’s', () => {
       // A fresh Node process, as a user runs it: useBackend first, then EmotionModel.create loads
       // tfjs-layers (whose Node bundle registers tfjs-core's gradients again), then fit.
       const script = `

@@ -1,7 +1,7 @@
 // Gradients that replace tfjs-core's where its form costs more than the arithmetic needs.
 import type * as TF from '@tensorflow/tfjs-core';
 
-/** The kernel that computes all five batch-norm gradients in two passes (wasm and cpu). */
+/** The kernel that computes all five batch-norm gradients in one pass (wasm and cpu). */
 const BN_GRAD = 'SpeechEmotionBatchNormGrad';
 
 /** The parts of the wasm and cpu backends the kernel uses. */
@@ -15,21 +15,31 @@ interface BackendLike {
 const valuesOf = (b: BackendLike, t: TF.TensorInfo): ArrayLike<number> =>
   b.typedArrayFromHeap ? b.typedArrayFromHeap(t) : b.readSync(t.dataId);
 
-/** A float32 output filled by `fill`, in wasm memory or on the cpu backend. */
-function output(b: BackendLike, shape: number[], fill: (out: Float32Array) => void): TF.TensorInfo {
+/**
+ * Float32 outputs of the given shapes: in wasm memory (allocated before any input is read, because
+ * an allocation can grow the wasm heap and detach views taken earlier) or as cpu arrays.
+ */
+function outputs(
+  b: BackendLike,
+  shapes: number[][],
+): { infos: () => TF.TensorInfo[]; views: Float32Array[] } {
   if (b.makeOutput && b.typedArrayFromHeap) {
-    const info = b.makeOutput(shape, 'float32');
-    fill(b.typedArrayFromHeap(info));
-    return info;
+    const infos = shapes.map((shape) =>
+      (b.makeOutput as NonNullable<BackendLike['makeOutput']>)(shape, 'float32'),
+    );
+    return {
+      infos: () => infos,
+      views: infos.map((i) => (b.typedArrayFromHeap as NonNullable<BackendLike['typedArrayFromHeap']>)(i)),
+    };
   }
-  const data = new Float32Array(shape.reduce((a, n) => a * n, 1));
-  fill(data);
-  return (b.makeTensorInfo as NonNullable<BackendLike['makeTensorInfo']>)(shape, 'float32', data);
+  const views = shapes.map((shape) => new Float32Array(shape.reduce((a, n) => a * n, 1)));
+  const make = (b.makeTensorInfo as NonNullable<BackendLike['makeTensorInfo']>).bind(b);
+  return { infos: () => views.map((v, i) => make(shapes[i], 'float32', v)), views };
 }
 
 /**
  * dx, dmean, dvariance, dscale, doffset of FusedBatchNorm with per-channel (last axis) statistics,
- * in two passes over the activations instead of tfjs-core's dozen element-wise operations and
+ * in one pass over the activations instead of tfjs-core's dozen element-wise operations and
  * reductions: per channel, Σdy and Σdy·(x − mean) (in float64), then dx = dy · r · scale with
  * r = 1/√(var + ε) in float32, multiplied in tfjs-core's order; the four reductions are the same
  * sums taken in float64. Both differ from tfjs-core's results in float32 rounding only.
@@ -43,11 +53,13 @@ function batchNormGradKernel(args: {
   const { x, dy, mean, variance, scale } = args.inputs as Record<string, TF.TensorInfo>;
   const eps = (args.attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
   const c = mean.shape[0];
+  const out = outputs(b, [x.shape, [c], [c], [c], [c]]);
+  const [dx, dMean, dVariance, dScale, dOffset] = out.views;
   const xs = valuesOf(b, x);
   const g = valuesOf(b, dy);
   const m = valuesOf(b, mean);
   const v = valuesOf(b, variance);
-  const sc = scale ? valuesOf(b, scale) : null;
+  const s = scale ? valuesOf(b, scale) : new Float32Array(c).fill(1);
   const r = new Float32Array(c);
   for (let k = 0; k < c; k++) r[k] = 1 / Math.fround(Math.sqrt(Math.fround(v[k] + Math.fround(eps))));
   const sumDy = new Float64Array(c);
@@ -59,27 +71,19 @@ function batchNormGradKernel(args: {
       const d = g[base + k];
       sumDy[k] += d;
       sumDyXm[k] += d * Math.fround(xs[base + k] - m[k]);
+      dx[base + k] = Math.fround(d * r[k]) * s[k];
     }
-  const s = sc ?? new Float32Array(c).fill(1);
-  const dx = output(b, x.shape, (out) => {
-    for (let base = 0; base < n; base += c)
-      for (let k = 0; k < c; k++) out[base + k] = Math.fround(g[base + k] * r[k]) * s[k];
-  });
-  const per = (f: (k: number, s: number) => number) =>
-    output(b, [c], (out) => {
-      for (let k = 0; k < c; k++) out[k] = f(k, sc ? sc[k] : 1);
-    });
-  return [
-    dx,
-    per((k, s) => -r[k] * s * sumDy[k]),
-    per((k, s) => -0.5 * r[k] * r[k] * r[k] * s * sumDyXm[k]),
-    per((k) => r[k] * sumDyXm[k]),
-    per((k) => sumDy[k]),
-  ];
+  for (let k = 0; k < c; k++) {
+    dMean[k] = -r[k] * s[k] * sumDy[k];
+    dVariance[k] = -0.5 * r[k] * r[k] * r[k] * s[k] * sumDyXm[k];
+    dScale[k] = r[k] * sumDyXm[k];
+    dOffset[k] = sumDy[k];
+  }
+  return out.infos();
 }
 
 /**
- * FusedBatchNorm's gradient. On wasm and cpu, one kernel computes all five gradients in two passes
+ * FusedBatchNorm's gradient. On wasm and cpu, one kernel computes all five gradients in one pass
  * (see batchNormGradKernel). Elsewhere, tfjs-core's formula without its `tile`: it multiplies dy by
  * 1/√(var + ε) tiled to the full activation shape first, a tensor as large as the activations
  * built only to be multiplied (`bench:train -- --profile` measured Tile at 20–34% of a training
