@@ -30,7 +30,7 @@ export {
 } from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
 export { perturbAudio, type PerturbOptions, type PerturbedAudio, type Range } from './audio/augment.js';
-export { EMOTIONS, type Emotion, normaliseLabel } from './datasets/labels.js';
+export { EMOTIONS, type Emotion, labelOrder, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
 export {
   ADAPTERS,

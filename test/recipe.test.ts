@@ -13,6 +13,7 @@ import {
   SpeechEmotionError,
   computeFeatures,
   defineRecipe,
+  labelOrder,
   memberSeed,
   recipeByName,
   speakerFolds,
@@ -86,6 +87,18 @@ describe('defineRecipe', () => {
       /no built-in recipe 'best'; the built-in recipes are default, single, fast/,
     );
     expect(() => recipeByName('toString')).toThrow(/no built-in recipe/);
+  });
+});
+
+describe('labelOrder', () => {
+  it('lists the emotions in EMOTIONS order, then other labels alphabetically, each once', () => {
+    expect(labelOrder(['sad', 'zebra', 'neutral', 'angry', 'sad', 'boredom'])).toEqual([
+      'neutral',
+      'sad',
+      'angry',
+      'boredom',
+      'zebra',
+    ]);
   });
 });
 
@@ -166,7 +179,7 @@ describe('trainRecipe', () => {
     const seen: string[] = [];
     const model = await trainRecipe(recipe, rows, { onEpochEnd: (m, e) => void seen.push(`${m}:${e}`) });
     expect(seen).toEqual(['1:0', '1:1', '2:0', '2:1']);
-    expect(model.labels).toEqual(['angry', 'calm']);
+    expect(model.labels).toEqual(['calm', 'angry']); // labelOrder: EMOTIONS order, as the bundled model
     expect(model.training?.members).toBe(2);
     expect(model.recipe).toEqual(recipe);
     const dir = mkdtempSync(join(tmpdir(), 'se-recipe-'));

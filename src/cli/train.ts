@@ -1,6 +1,7 @@
 // speech-emotion train: trains a recipe, cross-validates it (speaker folds, a folds file, or leave
 // one corpus out) and reports.
 import { readFileSync } from 'node:fs';
+import { labelOrder } from '../datasets/labels.js';
 import {
   type Fold,
   corpusFolds,
@@ -267,7 +268,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const all = await recipeRows(items, recipe, { jobs: flags.jobs as number | undefined });
   for (const d of all.dropped) console.error(`dropped ${d}`);
   if (all.rows.length === 0) throw new UsageError('train: no usable training recordings.');
-  const labels = [...new Set(all.rows.map((r) => r.label))].sort((a, b) => a.localeCompare(b));
+  const labels = labelOrder(all.rows.map((r) => r.label));
   const run: Run = {
     recipe,
     labels,

@@ -63,3 +63,17 @@ export function normaliseLabel(label: string): Emotion | null {
     ] ?? null
   );
 }
+
+/**
+ * Labels in the order a model lists them: the eight emotions in {@link EMOTIONS} order, then any
+ * other label alphabetically; each once. The order the bundled model uses, so models trained on
+ * the same emotions list them alike.
+ */
+export function labelOrder(labels: Iterable<string>): string[] {
+  const set = new Set(labels);
+  const known = EMOTIONS.filter((e) => set.has(e));
+  const other = [...set]
+    .filter((l) => !(EMOTIONS as readonly string[]).includes(l))
+    .sort((a, b) => a.localeCompare(b));
+  return [...known, ...other];
+}

@@ -1,5 +1,6 @@
 // Training a recipe: each member of its ensemble created and fitted with its own seed, averaged
 // into one model that records the recipe.
+import { labelOrder } from '../datasets/labels.js';
 import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
@@ -9,7 +10,7 @@ import { type Recipe, defineRecipe, memberSeed, recipeFitOptions } from './recip
 
 /** Options of {@link trainRecipe}. */
 export interface TrainRecipeOptions {
-  /** The model's classes, in output order. Default: the labels the rows carry, sorted. */
+  /** The model's classes, in output order. Default: the labels the rows carry, in {@link labelOrder}. */
   labels?: string[];
   /** Data-parallel threads per member ({@link FitOptions.workers}). Default 1. */
   workers?: number;
@@ -62,7 +63,7 @@ export async function trainRecipe(
   const r = defineRecipe(recipe);
   if (!Array.isArray(rows) || rows.length === 0)
     throw new SpeechEmotionError('INVALID_OPTION', `${fn}: no training rows.`);
-  const labels = options.labels ?? [...new Set(rows.map((x) => x.label))].sort((a, b) => a.localeCompare(b));
+  const labels = options.labels ?? labelOrder(rows.map((x) => x.label));
   const members = options.members ?? Array.from({ length: r.ensemble }, (_, i) => i + 1);
   if (members.length === 0 || members.some((m) => !Number.isInteger(m) || m < 1 || m > r.ensemble))
     throw new SpeechEmotionError(
