@@ -60,6 +60,49 @@ function padTopLeft(
 }
 
 /**
+ * colsᵀ of Conv2DBackpropFilter for width stride and dilation 1 (every conv1d of the built-in
+ * designs): x is first transposed to channel-major order, so that each (tap, channel, image row)
+ * segment of colsᵀ is one contiguous copy, with zeros where the tap reaches into the padding,
+ * instead of a gather with stride c. The same values as the general loop.
+ */
+function unfoldContiguous(
+  xs: Float32Array,
+  cols: Float32Array,
+  [n, h, w, c]: number[],
+  [kh, kw, oh, ow]: number[],
+  [sh, dh, pt, pl]: number[],
+): void {
+  const positions = n * h * w;
+  const xT = new Float32Array(positions * c);
+  for (let q = 0; q < positions; q++) {
+    const base = q * c;
+    for (let ch = 0; ch < c; ch++) xT[ch * positions + q] = xs[base + ch];
+  }
+  const p = n * oh * ow;
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      // Output columns whose input column x − pl + j lies inside the image.
+      const lo = Math.min(ow, Math.max(0, pl - j));
+      const hi = Math.max(lo, Math.min(ow, w + pl - j));
+      for (let ch = 0; ch < c; ch++) {
+        let at = ((i * kw + j) * c + ch) * p;
+        for (let b = 0; b < n; b++)
+          for (let y = 0; y < oh; y++, at += ow) {
+            const iy = y * sh - pt + i * dh;
+            if (iy < 0 || iy >= h) {
+              cols.fill(0, at, at + ow);
+              continue;
+            }
+            const src = ch * positions + (b * h + iy) * w - pl + j;
+            if (lo > 0) cols.fill(0, at, at + lo);
+            cols.set(xT.subarray(src + lo, src + hi), at + lo);
+            if (hi < ow) cols.fill(0, at + hi, at + ow);
+          }
+      }
+    }
+}
+
+/**
  * Conv2DBackpropFilter, which tfjs-backend-wasm lacks: the input unfolded into columns (im2col), then
  * one non-transposed matMul with dy. One function, because the unfolding loop is the hot path.
  */
@@ -86,28 +129,30 @@ function backpropFilterKernel(matMul: KernelFn): KernelFn {
     const cols = backend.typedArrayFromHeap(colsInfo);
     const xs = backend.typedArrayFromHeap(x);
     // colsᵀ[(i, j, ch), (b, y, x)] = input sample under filter tap (i, j) for output (b, y, x).
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        for (let ch = 0; ch < c; ch++) {
-          let at = ((i * kw + j) * c + ch) * p;
-          for (let b = 0; b < n; b++) {
-            for (let y = 0; y < oh; y++) {
-              const iy = y * sh - pt + i * dh;
-              if (iy < 0 || iy >= h) {
-                cols.fill(0, at, at + ow);
-                at += ow;
-                continue;
-              }
-              const rowBase = (b * h + iy) * w;
-              for (let xo = 0; xo < ow; xo++, at++) {
-                const ix = xo * sw - pl + j * dw;
-                cols[at] = ix >= 0 && ix < w ? xs[(rowBase + ix) * c + ch] : 0;
+    if (sw === 1 && dw === 1) unfoldContiguous(xs, cols, [n, h, w, c], [kh, kw, oh, ow], [sh, dh, pt, pl]);
+    else
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          for (let ch = 0; ch < c; ch++) {
+            let at = ((i * kw + j) * c + ch) * p;
+            for (let b = 0; b < n; b++) {
+              for (let y = 0; y < oh; y++) {
+                const iy = y * sh - pt + i * dh;
+                if (iy < 0 || iy >= h) {
+                  cols.fill(0, at, at + ow);
+                  at += ow;
+                  continue;
+                }
+                const rowBase = (b * h + iy) * w;
+                for (let xo = 0; xo < ow; xo++, at++) {
+                  const ix = xo * sw - pl + j * dw;
+                  cols[at] = ix >= 0 && ix < w ? xs[(rowBase + ix) * c + ch] : 0;
+                }
               }
             }
           }
         }
       }
-    }
     const dy3: tf.TensorInfo = { dataId: dy.dataId, shape: [1, p, co], dtype: 'float32' };
     const out = matMul({
       inputs: { a: colsInfo, b: dy3 },
