@@ -97,6 +97,7 @@ export {
   RECIPES,
   RECIPE_VERSION,
   type Recipe,
+  type RecipeInput,
   type RecipeName,
   defineRecipe,
   memberSeed,

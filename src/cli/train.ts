@@ -14,7 +14,7 @@ import type { LabelledItem } from '../datasets/types.js';
 import type { FeatureRow } from '../features/file.js';
 import { defineFeatureSpec } from '../features/spec.js';
 import type { EpochLog } from '../model/options.js';
-import { RECIPES, type Recipe, defineRecipe, recipeByName } from '../model/recipe.js';
+import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } from '../model/recipe.js';
 import { trainRecipe } from '../model/train-recipe.js';
 import { type RecipeRows, recipeRows } from '../node/recipe-rows.js';
 import { type FlagSpec, UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
@@ -112,10 +112,10 @@ function readJson(file: string, what: string): unknown {
 export function resolveRecipe(flags: Flags): Recipe {
   const source = (flags.recipe as string | undefined) ?? 'single';
   try {
-    const base: Partial<Recipe> & { name: string } = Object.hasOwn(RECIPES, source)
+    const base: RecipeInput = Object.hasOwn(RECIPES, source)
       ? recipeByName(source)
       : (readJson(source, 'the recipe') as Recipe);
-    const r = structuredClone(base) as Partial<Recipe> & { name: string };
+    const r = structuredClone(base) as RecipeInput;
     const changed: string[] = [];
     const set = <K extends keyof Recipe>(flag: string, key: K, value: (v: never) => Recipe[K]) => {
       if (flags[flag] === undefined) return;

@@ -9,6 +9,12 @@ import type { ArchitectureName } from './architectures.js';
 import type { FitOptions } from './options.js';
 import type { AugmentOptions } from './spec-augment.js';
 
+/** A recipe as a JSON file may hold it: any field may be left out but the name. */
+export type RecipeInput = Partial<Recipe> & {
+  /** A name for reports and the model's metadata. */
+  name: string;
+};
+
 /** The recipe format version this library reads and writes. */
 export const RECIPE_VERSION = 1;
 
@@ -104,7 +110,7 @@ function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
  * const recipe = defineRecipe({ name: 'mine', ...RECIPES.single, epochs: 20 });
  * ```
  */
-export function defineRecipe(partial: Partial<Recipe> & { name: string }): Recipe {
+export function defineRecipe(partial: RecipeInput): Recipe {
   const fn = 'Recipe';
   if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
     throw invalid(fn, 'a recipe must be an object (a JSON file holding one).');
@@ -208,7 +214,7 @@ export type RecipeName = 'default' | 'single' | 'fast';
  *   without `--recipe`).
  * - `fast`: a `cnn1d` on 2.5 s without augmentation, for a first look at a corpus in minutes.
  */
-export const RECIPES: Readonly<Record<RecipeName, Partial<Recipe> & { name: string }>> = {
+export const RECIPES: Readonly<Record<RecipeName, RecipeInput>> = {
   default: {
     name: 'default',
     description: "The bundled model's recipe: two crnn members averaged.",
