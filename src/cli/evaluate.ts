@@ -1,7 +1,8 @@
 // speech-emotion evaluate: scores a model on labelled folders, on the labels the data carries.
 import { EmotionModel } from '../model/emotion-model.js';
+import { itemRows } from '../node/recipe-rows.js';
 import { UsageError, parseArgs, scanAll } from './args.js';
-import { featurise, formatEvaluation, startBackend } from './model-common.js';
+import { formatEvaluation, startBackend } from './model-common.js';
 
 export const EVALUATE_HELP = `speech-emotion evaluate <modelDir|default> <dirs…> [--json]
 
@@ -44,7 +45,9 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const usable = items.filter((i) => known.has(i.label));
   if (usable.length < items.length)
     console.error(`skipping ${items.length - usable.length} recordings whose labels the model does not know`);
-  const { rows, dropped } = await featurise(usable, model.featureSpec, flags.jobs as number | undefined);
+  const { rows, dropped } = await itemRows(usable, model.featureSpec, {
+    jobs: flags.jobs as number | undefined,
+  });
   for (const d of dropped) console.error(`dropped ${d}`);
   // Headline: predictions restricted to the labels the data carries (a 7-emotion corpus is not
   // scored on the model's eighth), unless --all-labels; the other figure is reported too.

@@ -1,13 +1,8 @@
-// Shared by the model commands (train, evaluate, predict): the backend, features, and reports.
-import type { PerturbOptions } from '../audio/augment.js';
-import type { LabelledItem } from '../datasets/types.js';
-import type { FeatureRow } from '../features/file.js';
-import type { FeatureSpec } from '../features/spec.js';
+// Shared by the model commands (train, evaluate, predict): the backend and reports.
 import type { BackendName } from '../model/backend.js';
 import type { Evaluation } from '../model/metrics.js';
 import { loadTf } from '../model/tf.js';
 import { pickBackend, useBackend } from '../node/backend.js';
-import { extractItems } from '../node/extract.js';
 import { rethrowAsUsage } from './args.js';
 
 /** Selects and starts the backend, without tfjs's Node banner. */
@@ -16,29 +11,6 @@ export async function startBackend(flag: unknown): Promise<BackendName> {
   tf.env().set('PROD', true); // silences "looks like you are running TensorFlow.js in Node.js"
   const name = (flag as BackendName | undefined) ?? pickBackend();
   return useBackend(name).catch(rethrowAsUsage);
-}
-
-export async function featurise(
-  items: LabelledItem[],
-  spec: FeatureSpec,
-  jobs?: number,
-  perturb?: PerturbOptions,
-): Promise<{ rows: FeatureRow[]; dropped: string[] }> {
-  const rows: FeatureRow[] = [];
-  const dropped: string[] = [];
-  for await (const { item, result } of extractItems(items, spec, { jobs, perturb })) {
-    if (result.ok)
-      rows.push({
-        path: item.path,
-        dataset: item.dataset,
-        label: item.label,
-        speaker: item.speaker,
-        gender: item.gender,
-        features: result.features,
-      });
-    else dropped.push(`${item.path}: ${result.code}: ${result.message}`);
-  }
-  return { rows, dropped };
 }
 
 export function formatEvaluation(e: Evaluation): string {
