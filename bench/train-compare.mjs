@@ -5,8 +5,10 @@
 // A baseline build: `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s <repo>/node_modules
 // && npx tsup` gives /tmp/base/dist/node.js.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt } from './common.mjs';
+import { benchModel } from './train-models.mjs';
 
 const [, , a, b, ...rest] = process.argv;
 const flag = (name, d) => {
@@ -20,30 +22,14 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   // tfjs-layers first: loading it re-registers tfjs-core's gradients, so useBackend must come after
   // for trainOnBatch to train as EmotionModel.fit does.
   const tfl = await import('@tensorflow/tfjs-layers');
-  const lib = await import(a);
+  const lib = await import(pathToFileURL(resolve(a)).href); // relative to the working folder
   const tf = await import('@tensorflow/tfjs-core');
   tf.env().set('PROD', true);
   await lib.useBackend('wasm');
   const batches = flag('batches', 4);
-  const reference = (inputShape, classes) => {
-    const m = tfl.sequential();
-    m.add(tfl.layers.conv1d({ inputShape, filters: 64, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.globalAveragePooling1d());
-    m.add(tfl.layers.dense({ units: classes, activation: 'softmax' }));
-    return m;
-  };
   const out = {};
   for (const arch of ARCHS) {
-    const model = await lib.EmotionModel.create({
-      labels: [...lib.EMOTIONS],
-      featureSpec: lib.defineFeatureSpec({ output: { type: 'series' } }),
-      inputShape: [300, 40],
-      architecture: arch === 'reference' ? reference : arch,
-    });
+    const { model } = await benchModel(lib, tfl, arch);
     const net = model.layersModel;
     net.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     const x = tf.randomNormal([32, 300, 40]);

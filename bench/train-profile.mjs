@@ -11,8 +11,10 @@
 //   --top N       kernels listed per architecture (default 12)
 //   --json        end with one JSON line { architecture: { phase: { kernel: seconds } } }
 import * as tf from '@tensorflow/tfjs-core';
-import { EMOTIONS, EmotionModel, defineFeatureSpec, useBackend } from '../dist/node.js';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as lib from '../dist/node.js';
 import { args, fmt } from './common.mjs';
+import { benchModel } from './train-models.mjs';
 
 const opt = args({ batches: 3, top: 12, json: false, profile: true });
 tf.env().set('PROD', true);
@@ -68,18 +70,7 @@ function addInto(total, part, scale) {
 }
 
 async function profileArchitecture(arch) {
-  const shape = arch === 'mlp' ? [160] : [300, 40];
-  const spec = defineFeatureSpec(
-    arch === 'mlp'
-      ? { output: { type: 'stats', stats: ['mean', 'std', 'min', 'max'] } }
-      : { output: { type: 'series' } },
-  );
-  const model = await EmotionModel.create({
-    labels: [...EMOTIONS],
-    featureSpec: spec,
-    inputShape: shape,
-    architecture: arch === 'reference' ? referenceCnn : arch,
-  });
+  const { model, shape } = await benchModel(lib, tfl, arch);
   const net = model.layersModel;
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomNormal([BATCH, ...shape]);
@@ -97,24 +88,7 @@ async function profileArchitecture(arch) {
   return { phases, wall };
 }
 
-/** The reference CNN of bench/train.mjs, as an EmotionModel builder. */
-async function referenceCnnBuilder() {
-  const tfl = await import('@tensorflow/tfjs-layers');
-  return (inputShape, classes) => {
-    const m = tfl.sequential();
-    m.add(tfl.layers.conv1d({ inputShape, filters: 64, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-    m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-    m.add(tfl.layers.globalAveragePooling1d());
-    m.add(tfl.layers.dense({ units: classes, activation: 'softmax' }));
-    return m;
-  };
-}
-const referenceCnn = await referenceCnnBuilder();
-
-await useBackend('wasm');
+await lib.useBackend('wasm');
 console.log(
   `train profile: seconds per epoch of ${CLIPS} clips (${STEPS} batches of ${BATCH}), wasm + speech-emotion kernels, one thread; Node ${process.version}`,
 );

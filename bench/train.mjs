@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { EMOTIONS, EmotionModel, defineFeatureSpec, useBackend } from '../dist/node.js';
 import { args, fmt } from './common.mjs';
+import { benchModel, referenceCnn as referenceModel } from './train-models.mjs';
 
 if (process.argv.includes('--profile')) {
   await import('./train-profile.mjs');
@@ -31,14 +32,7 @@ const BATCH = 32;
 const STEPS = Math.ceil(CLIPS / BATCH);
 
 function referenceCnn() {
-  const m = tfl.sequential();
-  m.add(tfl.layers.conv1d({ inputShape: [300, 40], filters: 64, kernelSize: 5, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-  m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling1d({ poolSize: 2 }));
-  m.add(tfl.layers.conv1d({ filters: 128, kernelSize: 5, activation: 'relu' }));
-  m.add(tfl.layers.globalAveragePooling1d());
-  m.add(tfl.layers.dense({ units: 8, activation: 'softmax' }));
+  const m = referenceModel(tfl);
   m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   return m;
 }
@@ -160,18 +154,7 @@ if (python) {
 console.log('\nBuilt-in architectures (EmotionModel.create), wasm, seconds per epoch of 1560 clips:');
 const archTimes = {};
 for (const arch of ['cnn1d', 'crnn', 'cnn2d', 'mlp']) {
-  const shape = arch === 'mlp' ? [160] : [300, 40];
-  const spec = defineFeatureSpec(
-    arch === 'mlp'
-      ? { output: { type: 'stats', stats: ['mean', 'std', 'min', 'max'] } }
-      : { output: { type: 'series' } },
-  );
-  const model = await EmotionModel.create({
-    labels: [...EMOTIONS],
-    featureSpec: spec,
-    inputShape: shape,
-    architecture: arch,
-  });
+  const { model, shape } = await benchModel({ EMOTIONS, EmotionModel, defineFeatureSpec }, tfl, arch);
   const net = model.layersModel;
   net.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const x = tf.randomNormal([BATCH, ...shape]);
