@@ -100,6 +100,16 @@ const FLAGS: FlagSpec = {
 
 type Flags = Record<string, string | number | boolean | undefined>;
 
+/** Options that set one recipe field as given (defineRecipe checks the value). */
+const RECIPE_FLAGS: [string, keyof Recipe][] = [
+  ['arch', 'arch'],
+  ['epochs', 'epochs'],
+  ['batch-size', 'batchSize'],
+  ['learning-rate', 'learningRate'],
+  ['seed', 'seed'],
+  ['members', 'ensemble'],
+];
+
 function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -117,18 +127,15 @@ export function resolveRecipe(flags: Flags): Recipe {
       : (readJson(source, 'the recipe') as Recipe);
     const r = structuredClone(base) as RecipeInput;
     const changed: string[] = [];
-    const set = <K extends keyof Recipe>(flag: string, key: K, value: (v: never) => Recipe[K]) => {
-      if (flags[flag] === undefined) return;
-      r[key] = value(flags[flag] as never);
-      changed.push(flag);
-    };
-    set('arch', 'arch', (v) => v);
-    set('epochs', 'epochs', (v) => v);
-    set('batch-size', 'batchSize', (v) => v);
-    set('learning-rate', 'learningRate', (v) => v);
-    set('seed', 'seed', (v) => v);
-    set('members', 'ensemble', (v) => v);
-    set('spec', 'spec', (v: string) => readJson(v, 'the FeatureSpec') as Recipe['spec']);
+    for (const [flag, key] of RECIPE_FLAGS)
+      if (flags[flag] !== undefined) {
+        (r as Record<string, unknown>)[key] = flags[flag];
+        changed.push(flag);
+      }
+    if (flags.spec !== undefined) {
+      r.spec = readJson(flags.spec as string, 'the FeatureSpec') as Recipe['spec'];
+      changed.push('spec');
+    }
     if (flags.augment) {
       const d = recipeByName('default');
       r.audioAugment ??= d.audioAugment;

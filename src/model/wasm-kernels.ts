@@ -59,6 +59,9 @@ function padTopLeft(
   return [0, 0]; // 'valid'
 }
 
+/** unfoldContiguous's transposed input, kept between steps (the same shapes come every batch). */
+let scratch = new Float32Array(0);
+
 /**
  * colsᵀ of Conv2DBackpropFilter for width stride and dilation 1 (every conv1d of the built-in
  * designs): x is first transposed to channel-major order, so that each (tap, channel, image row)
@@ -73,7 +76,8 @@ function unfoldContiguous(
   [sh, dh, pt, pl]: number[],
 ): void {
   const positions = n * h * w;
-  const xT = new Float32Array(positions * c);
+  if (scratch.length < positions * c) scratch = new Float32Array(positions * c);
+  const xT = scratch;
   for (let q = 0; q < positions; q++) {
     const base = q * c;
     for (let ch = 0; ch < c; ch++) xT[ch * positions + q] = xs[base + ch];
