@@ -87,8 +87,61 @@ describe('perturbAudio', () => {
     const g = perturbAudio(x, SR, { gainDb: 6 }).signal;
     expect(g[100] / x[100]).toBeCloseTo(10 ** (6 / 20), 5);
   });
+  const power = (v: Float32Array, from = 0, to = v.length) => {
+    let p = 0;
+    for (let i = from; i < to; i++) p += v[i] * v[i];
+    return p / (to - from);
+  };
+  it('band-limits like a telephone: a 4th-order Butterworth low- and high-pass', () => {
+    const low = tone(1, 150);
+    const high = tone(1, 5000);
+    const cut = (v: Float32Array) => perturbAudio(v, SR, { lowpassHz: 3400, highpassHz: 300 }).signal;
+    // Past the filters' start-up (first 0.1 s): 5 kHz is 0.56 octave above 3.4 kHz, 150 Hz one below 300 Hz.
+    expect(10 * Math.log10(power(cut(high), 1600) / power(high, 1600))).toBeLessThan(-12);
+    expect(10 * Math.log10(power(cut(low), 1600) / power(low, 1600))).toBeLessThan(-20);
+    const mid = tone(1, 1000);
+    expect(10 * Math.log10(power(cut(mid), 1600) / power(mid, 1600))).toBeGreaterThan(-0.5);
+    // At or above 0.45 × the rate, and under 20 Hz: no filter.
+    expect(perturbAudio(high, SR, { lowpassHz: 7200, highpassHz: 10 }).signal).toEqual(high);
+  });
+  it('adds reverberation that keeps the length and level and smears an impulse', () => {
+    const click = new Float32Array(SR);
+    click[100] = 1;
+    const wet = perturbAudio(click, SR, { reverb: { rt60: 0.5, drrDb: 0 }, seed: 2 }).signal;
+    expect(wet.length).toBe(click.length);
+    expect(power(wet)).toBeCloseTo(power(click), 8);
+    // Half the energy (DRR 0 dB) arrives after the direct path, decaying over the next 0.5 s.
+    const tail = power(wet, 140, SR) * (SR - 140);
+    expect(tail / (power(wet) * SR)).toBeGreaterThan(0.3);
+    expect(power(wet, 110 + 8000, SR)).toBeLessThan(power(wet, 140, 2000) / 100);
+    expect(perturbAudio(click, SR, { reverb: { rt60: 0.5 }, seed: 2 }).signal).toEqual(
+      perturbAudio(click, SR, { reverb: { rt60: 0.5 }, seed: 2 }).signal,
+    );
+    // Under 0.05 s: dry.
+    expect(perturbAudio(click, SR, { reverb: { rt60: 0.01 } }).signal).toEqual(click);
+  });
+  it('equalises at random and adds coloured noise at the requested SNR', () => {
+    const eq = perturbAudio(x, SR, { eqDb: [-6, 6], seed: 4 }).signal;
+    const ratio = 10 * Math.log10(power(eq, 1600) / power(x, 1600));
+    expect(Math.abs(ratio)).toBeGreaterThan(0.01);
+    expect(Math.abs(ratio)).toBeLessThan(18.1); // three bands of at most 6 dB
+    for (const noiseColor of ['white', 'pink', 'brown'] as const) {
+      const y = perturbAudio(x, SR, { noiseSnrDb: 10, noiseColor, seed: 1 }).signal;
+      const n = y.map((v, i) => v - x[i]);
+      expect(10 * Math.log10(power(x) / power(n))).toBeCloseTo(10, 0);
+    }
+    // A colour list draws one per copy; a single 'white' is what no colour gave before.
+    expect(perturbAudio(x, SR, { noiseSnrDb: 10, noiseColor: 'white', seed: 1 }).signal).toEqual(
+      perturbAudio(x, SR, { noiseSnrDb: 10, seed: 1 }).signal,
+    );
+  });
   it('refuses unknown options, bad ranges and bad input', async () => {
     expect(await code(() => perturbAudio(x, SR, { sped: 1.1 } as never))).toBe('UNKNOWN_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { reverb: 0.5 } as never))).toBe('INVALID_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { reverb: { rt: 0.5 } } as never))).toBe('UNKNOWN_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { noiseSnrDb: 5, noiseColor: 'blue' as never }))).toBe(
+      'INVALID_OPTION',
+    );
     expect(await code(() => perturbAudio(x, SR, { gainDb: [3, 1] }))).toBe('INVALID_OPTION');
     expect(await code(() => perturbAudio(new Float32Array([0, Number.NaN]), SR, {}))).toBe(
       'NON_FINITE_SAMPLES',

@@ -1,6 +1,17 @@
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { normalFrom, seededRandom } from '../util/math.js';
+import {
+  type NoiseColor,
+  butterworth4,
+  colouredNoise,
+  convolveSame,
+  filterInPlace,
+  peaking,
+  syntheticRir,
+} from './channel.js';
 import { resample } from './resample.js';
+
+export type { NoiseColor } from './channel.js';
 
 /** What {@link perturbAudio} returns. */
 export interface PerturbedAudio {
@@ -19,11 +30,43 @@ export interface PerturbOptions {
   speed?: Range;
   /** Gain in dB. */
   gainDb?: Range;
-  /** Adds white noise at this signal-to-noise ratio in dB (signal power measured over the clip). */
+  /** Adds noise at this signal-to-noise ratio in dB (signal power measured over the clip). */
   noiseSnrDb?: Range;
+  /** Colour of the added noise, or a list to draw one from per copy. Default `'white'`. */
+  noiseColor?: NoiseColor | NoiseColor[];
+  /**
+   * Reverberation through a synthetic room impulse response: a direct path, then Gaussian noise
+   * decaying by 60 dB over `rt60` seconds, at a direct-to-reverberant ratio of `drrDb` (default
+   * `[0, 10]`). An `rt60` under 0.05 s leaves the copy dry, so `[0, 0.8]` mixes dry and reverberant
+   * copies. The level (energy) is kept.
+   */
+  reverb?: { rt60: Range; drrDb?: Range };
+  /**
+   * Random equalisation, as a different microphone or room would colour the sound: three peaking
+   * bands at log-uniform centres between 150 Hz and 6 kHz (Q 0.7–2), each with a gain in dB drawn
+   * from this range.
+   */
+  eqDb?: Range;
+  /** Cut-off of a 4th-order Butterworth low-pass, Hz (telephone: 3400). At or above 0.45 × the rate: none. */
+  lowpassHz?: Range;
+  /** Cut-off of a 4th-order Butterworth high-pass, Hz (telephone: 300). Under 20 Hz: none. */
+  highpassHz?: Range;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
+
+/** The options {@link perturbAudio} knows. @internal */
+export const PERTURB_KEYS = [
+  'speed',
+  'gainDb',
+  'noiseSnrDb',
+  'noiseColor',
+  'reverb',
+  'eqDb',
+  'lowpassHz',
+  'highpassHz',
+  'seed',
+];
 
 function draw(fn: string, name: string, r: Range, random: () => number): number {
   const [lo, hi] = typeof r === 'number' ? [r, r] : r;
@@ -51,7 +94,7 @@ export function perturbAudio(
   options: PerturbOptions,
 ): PerturbedAudio {
   const fn = 'perturbAudio';
-  checkKnownOptions(fn, options, ['speed', 'gainDb', 'noiseSnrDb', 'seed']);
+  checkKnownOptions(fn, options, PERTURB_KEYS);
   if (!Number.isInteger(sampleRate) || sampleRate <= 0)
     throw invalid(fn, `'sampleRate' must be a positive integer (Hz), got ${sampleRate}.`);
   return checkedOnce(fn, signal, (trust) => {
@@ -64,6 +107,7 @@ export function perturbAudio(
       // Playing the samples as if recorded at s·rate, resampled back to the rate: s× faster and higher.
       if (s !== 1) out = resample(out, Math.round(sampleRate * s), sampleRate);
     }
+    out = channel(fn, out, sampleRate, options, random);
     if (options.gainDb !== undefined) {
       const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
       for (let i = 0; i < out.length; i++) out[i] *= g;
@@ -74,8 +118,69 @@ export function perturbAudio(
       for (let i = 0; i < out.length; i++) power += out[i] * out[i];
       power /= Math.max(1, out.length);
       const sigma = Math.sqrt(power / 10 ** (snr / 10));
-      if (sigma > 0) for (let i = 0; i < out.length; i++) out[i] += sigma * normalFrom(random);
+      const color = noiseColor(fn, options.noiseColor, random);
+      if (sigma > 0 && color === 'white')
+        for (let i = 0; i < out.length; i++) out[i] += sigma * normalFrom(random);
+      else if (sigma > 0) {
+        const noise = colouredNoise(out.length, color, random);
+        for (let i = 0; i < out.length; i++) out[i] += sigma * noise[i];
+      }
     }
     return { signal: out, sampleRate };
   });
+}
+
+const COLORS: NoiseColor[] = ['white', 'pink', 'brown'];
+
+function noiseColor(fn: string, c: PerturbOptions['noiseColor'], random: () => number): NoiseColor {
+  if (c === undefined) return 'white';
+  const list = Array.isArray(c) ? c : [c];
+  if (list.length === 0 || list.some((x) => !COLORS.includes(x)))
+    throw invalid(
+      fn,
+      `'noiseColor' must be one of ${COLORS.join(', ')} or a list of them, got ${JSON.stringify(c)}.`,
+    );
+  // A single colour draws nothing, so copies made before colours existed are unchanged.
+  return list.length === 1 ? list[0] : list[Math.min(list.length - 1, Math.floor(random() * list.length))];
+}
+
+/** The room and microphone: reverberation, then equalisation, then band-limiting. */
+function channel(
+  fn: string,
+  x: Float32Array,
+  sampleRate: number,
+  options: PerturbOptions,
+  random: () => number,
+): Float32Array {
+  let out = x;
+  if (options.reverb !== undefined) {
+    if (typeof options.reverb !== 'object' || options.reverb === null)
+      throw invalid(
+        fn,
+        `'reverb' must be an object { rt60, drrDb? }, got ${JSON.stringify(options.reverb)}.`,
+      );
+    checkKnownOptions(`${fn} reverb`, options.reverb, ['rt60', 'drrDb']);
+    const rt60 = draw(fn, 'reverb.rt60', options.reverb.rt60, random);
+    const drr = draw(fn, 'reverb.drrDb', options.reverb.drrDb ?? [0, 10], random);
+    if (rt60 < 0) throw invalid(fn, `'reverb.rt60' must be ≥ 0 seconds, got ${rt60}.`);
+    if (rt60 >= 0.05) out = convolveSame(out, syntheticRir(rt60, drr, sampleRate, random));
+  }
+  if (options.eqDb !== undefined) {
+    const top = Math.min(6000, 0.45 * sampleRate);
+    for (let band = 0; band < 3; band++) {
+      const gain = draw(fn, 'eqDb', options.eqDb, random);
+      const freq = 150 * (top / 150) ** random();
+      const q = 0.7 * (2 / 0.7) ** random();
+      filterInPlace(out, peaking(freq, q, gain, sampleRate));
+    }
+  }
+  if (options.highpassHz !== undefined) {
+    const f = draw(fn, 'highpassHz', options.highpassHz, random);
+    if (f >= 20 && f < 0.45 * sampleRate) butterworth4(out, 'high', f, sampleRate);
+  }
+  if (options.lowpassHz !== undefined) {
+    const f = draw(fn, 'lowpassHz', options.lowpassHz, random);
+    if (f > 0 && f < 0.45 * sampleRate) butterworth4(out, 'low', f, sampleRate);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // Training recipes: everything that turns labelled recordings into a model, as one JSON-serialisable
 // value (features, architecture, training options, augmentation, ensemble), so that a model can be
 // trained again "the way it was trained" and records how it was made.
-import type { PerturbOptions } from '../audio/augment.js';
+import { PERTURB_KEYS, type PerturbOptions } from '../audio/augment.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
@@ -94,7 +94,7 @@ function positive(fn: string, name: string, v: unknown, integer: boolean): numbe
 function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
   if (a === null || a === undefined) return null;
   if (typeof a !== 'object') throw invalid(fn, `'audioAugment' must be an object or null.`);
-  checkKnownOptions(`${fn} audioAugment`, a, ['copies', 'speed', 'gainDb', 'noiseSnrDb']);
+  checkKnownOptions(`${fn} audioAugment`, a, ['copies', ...PERTURB_KEYS.filter((k) => k !== 'seed')]);
   const out = structuredClone(a) as AudioAugment;
   positive(fn, 'audioAugment.copies', out.copies, true);
   return out;

@@ -1,0 +1,160 @@
+// Channel and room simulation for training augmentation: biquad filters (random equalisation,
+// band-limiting), synthetic reverberation and coloured noise. Everything works in place or returns
+// a new array of the input's length; float64 state, float32 samples.
+import FFT from 'fft.js';
+import { normalFrom } from '../util/math.js';
+
+/** Second-order section coefficients, normalised so that a0 = 1. */
+interface Biquad {
+  b0: number;
+  b1: number;
+  b2: number;
+  a1: number;
+  a2: number;
+}
+
+function normalise(b0: number, b1: number, b2: number, a0: number, a1: number, a2: number): Biquad {
+  return { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 };
+}
+
+/** Peaking equaliser (RBJ audio-EQ cookbook): `gainDb` at `freq` Hz, bandwidth set by `q`. */
+export function peaking(freq: number, q: number, gainDb: number, sampleRate: number): Biquad {
+  const a = 10 ** (gainDb / 40);
+  const w = (2 * Math.PI * freq) / sampleRate;
+  const alpha = Math.sin(w) / (2 * q);
+  const c = Math.cos(w);
+  return normalise(1 + alpha * a, -2 * c, 1 - alpha * a, 1 + alpha / a, -2 * c, 1 - alpha / a);
+}
+
+/** Low- or high-pass second-order section (RBJ cookbook) with quality factor `q`. */
+export function pass(kind: 'low' | 'high', freq: number, q: number, sampleRate: number): Biquad {
+  const w = (2 * Math.PI * freq) / sampleRate;
+  const alpha = Math.sin(w) / (2 * q);
+  const c = Math.cos(w);
+  const k = kind === 'low' ? (1 - c) / 2 : (1 + c) / 2;
+  return normalise(k, kind === 'low' ? 1 - c : -(1 + c), k, 1 + alpha, -2 * c, 1 - alpha);
+}
+
+/** Filters `x` in place through one biquad (direct form I, float64 state). */
+export function filterInPlace(x: Float32Array, f: Biquad): void {
+  let x1 = 0;
+  let x2 = 0;
+  let y1 = 0;
+  let y2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const x0 = x[i];
+    const y0 = f.b0 * x0 + f.b1 * x1 + f.b2 * x2 - f.a1 * y1 - f.a2 * y2;
+    x2 = x1;
+    x1 = x0;
+    y2 = y1;
+    y1 = y0;
+    x[i] = y0;
+  }
+}
+
+/** Q factors of the two sections of a 4th-order Butterworth filter. */
+const BUTTERWORTH4_Q = [0.5411961, 1.306563];
+
+/** 4th-order Butterworth low- or high-pass at `freq` Hz, in place (two cascaded sections). */
+export function butterworth4(x: Float32Array, kind: 'low' | 'high', freq: number, sampleRate: number): void {
+  for (const q of BUTTERWORTH4_Q) filterInPlace(x, pass(kind, freq, q, sampleRate));
+}
+
+function energy(x: Float32Array): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) e += x[i] * x[i];
+  return e;
+}
+
+/**
+ * A synthetic room impulse response: a unit direct path, then (after 2 ms) Gaussian noise decaying
+ * by 60 dB over `rt60` seconds, scaled so that the direct-to-reverberant energy ratio is `drrDb`.
+ */
+export function syntheticRir(
+  rt60: number,
+  drrDb: number,
+  sampleRate: number,
+  random: () => number,
+): Float32Array {
+  const n = Math.max(2, Math.ceil(rt60 * sampleRate));
+  const h = new Float32Array(n);
+  const start = Math.min(n - 1, Math.round(0.002 * sampleRate));
+  const decay = Math.log(1000) / (rt60 * sampleRate); // amplitude e^(−decay·t): −60 dB at rt60
+  for (let i = start; i < n; i++) h[i] = normalFrom(random) * Math.exp(-decay * i);
+  const tail = energy(h);
+  const scale = tail > 0 ? Math.sqrt(10 ** (-drrDb / 10) / tail) : 0;
+  for (let i = start; i < n; i++) h[i] *= scale;
+  h[0] = 1;
+  return h;
+}
+
+const ffts = new Map<number, FFT>();
+
+/**
+ * `x` convolved with `h` (FFT overlap of the whole signal), cut to `x`'s length and scaled to `x`'s
+ * energy, so that reverberation changes the colour and smearing of the sound, not its level.
+ */
+export function convolveSame(x: Float32Array, h: Float32Array): Float32Array {
+  let size = 2;
+  while (size < x.length + h.length - 1) size *= 2;
+  const fft = ffts.get(size) ?? new FFT(size);
+  ffts.set(size, fft);
+  const spectrum = (v: Float32Array) => {
+    const input = new Float64Array(size);
+    input.set(v);
+    const out = new Float64Array(2 * size);
+    fft.realTransform(out, input);
+    fft.completeSpectrum(out);
+    return out;
+  };
+  const a = spectrum(x);
+  const b = spectrum(h);
+  for (let k = 0; k < size; k++) {
+    const re = a[2 * k] * b[2 * k] - a[2 * k + 1] * b[2 * k + 1];
+    const im = a[2 * k] * b[2 * k + 1] + a[2 * k + 1] * b[2 * k];
+    a[2 * k] = re;
+    a[2 * k + 1] = im;
+  }
+  const time = new Float64Array(2 * size);
+  fft.inverseTransform(time, a);
+  const y = new Float32Array(x.length);
+  for (let i = 0; i < y.length; i++) y[i] = time[2 * i];
+  const ey = energy(y);
+  const g = ey > 0 ? Math.sqrt(energy(x) / ey) : 0;
+  for (let i = 0; i < y.length; i++) y[i] *= g;
+  return y;
+}
+
+/** Colours of additive noise: flat (white), −3 dB per octave (pink), −6 dB per octave (brown). */
+export type NoiseColor = 'white' | 'pink' | 'brown';
+
+/** `n` samples of noise of the given colour with unit mean power. */
+export function colouredNoise(n: number, color: NoiseColor, random: () => number): Float32Array {
+  const out = new Float32Array(n);
+  // Pink: Paul Kellet's economy filter bank on white noise; brown: a leaky integrator.
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const w = normalFrom(random);
+    if (color === 'white') out[i] = w;
+    else if (color === 'pink') {
+      b0 = 0.99765 * b0 + w * 0.099046;
+      b1 = 0.963 * b1 + w * 0.2965164;
+      b2 = 0.57 * b2 + w * 1.0526913;
+      out[i] = b0 + b1 + b2 + w * 0.1848;
+    } else {
+      acc = 0.995 * acc + w;
+      out[i] = acc;
+    }
+  }
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += out[i];
+  mean /= Math.max(1, n);
+  for (let i = 0; i < n; i++) out[i] -= mean;
+  const p = energy(out) / Math.max(1, n);
+  const g = p > 0 ? 1 / Math.sqrt(p) : 0;
+  for (let i = 0; i < n; i++) out[i] *= g;
+  return out;
+}
