@@ -29,7 +29,13 @@ export {
   fromAudioBuffer,
 } from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
-export { perturbAudio, type PerturbOptions, type PerturbedAudio, type Range } from './audio/augment.js';
+export {
+  type NoiseColor,
+  perturbAudio,
+  type PerturbOptions,
+  type PerturbedAudio,
+  type Range,
+} from './audio/augment.js';
 export { EMOTIONS, type Emotion, labelOrder, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';
 export {
@@ -104,6 +110,13 @@ export {
   recipeByName,
 } from './model/recipe.js';
 export { type TrainRecipeOptions, trainRecipe } from './model/train-recipe.js';
+export {
+  type Calibration,
+  UNCERTAIN_BELOW,
+  applyTemperature,
+  expectedCalibrationError,
+  fitTemperature,
+} from './model/calibration.js';
 export {
   type ClassMetrics,
   type ConfusionMatrix,

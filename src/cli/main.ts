@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { SpeechEmotionError } from '../errors.js';
 import { UsageError } from './args.js';
+import { CALIBRATE_HELP, runCalibrate } from './calibrate.js';
 import { EVALUATE_HELP, runEvaluate } from './evaluate.js';
 import { EXTRACT_HELP, MERGE_HELP, runExtract, runMerge } from './extract.js';
 import { INSPECT_HELP, runInspect } from './inspect.js';
@@ -30,6 +31,7 @@ Usage:
   speech-emotion split <dirs…> [--test-speakers a,b | --folds k]   speaker-independent splits
   speech-emotion train <dirs…> --out <modelDir>          train a model (report in the folder)
   speech-emotion evaluate <modelDir> <dirs…> [--json]    score a model on held-out speakers
+  speech-emotion calibrate <modelDir> --from cv-clips.json   learn a temperature for its scores
   speech-emotion predict <files…> [--timeline]           the emotion of recordings (bundled model,
                                                         or --model <modelDir>)
   speech-emotion <command> --help                        help and examples for a command
@@ -45,6 +47,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   split: { run: runSplit, help: SPLIT_HELP },
   train: { run: runTrain, help: TRAIN_HELP },
   evaluate: { run: runEvaluate, help: EVALUATE_HELP },
+  calibrate: { run: runCalibrate, help: CALIBRATE_HELP },
   predict: { run: runPredict, help: PREDICT_HELP },
 };
 

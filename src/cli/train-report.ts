@@ -11,6 +11,7 @@ import type { Recipe } from '../model/recipe.js';
 import { savePlot } from '../node/plot.js';
 import type { Figure } from '../plot/charts.js';
 import { plotConfusion, plotLearningCurves } from '../plot/figures.js';
+import { type CalibrationReport, formatCalibration } from './calibrate.js';
 import { formatEvaluation } from './model-common.js';
 
 /** One cross-validation fold, scored. */
@@ -140,6 +141,8 @@ export interface TrainReport {
   cv: FoldResult[];
   /** Minutes the cross-validation took (part of `minutes`). */
   cvMinutes: number;
+  /** Temperature scaling learnt on the folds' held-out clips, and its effect. */
+  calibration: { report: CalibrationReport; uncertainBelow: number } | null;
 }
 
 function markdown(r: TrainReport, cv: ReturnType<typeof crossValidation> | null, confusion: boolean): string {
@@ -172,6 +175,15 @@ function markdown(r: TrainReport, cv: ReturnType<typeof crossValidation> | null,
     for (const [d, s] of Object.entries(cv.perDataset ?? {}))
       md.push(`${d}: mean UA ${pct(s.meanUA)} ± ${(100 * s.stdUA).toFixed(1)}.`);
   }
+  if (r.calibration)
+    md.push(
+      '',
+      '## Calibration',
+      '',
+      ...formatCalibration(r.calibration.report, r.calibration.uncertainBelow)
+        .split('\n')
+        .map((l) => `- ${l}`),
+    );
   if (r.validation) md.push('', '## Validation', '', '```', formatEvaluation(r.validation), '```');
   if (confusion) md.push('', '![confusion matrix](confusion.svg)');
   return `${md.join('\n')}\n`;
@@ -192,6 +204,9 @@ export async function writeTrainReport(out: string, r: TrainReport): Promise<str
     training: r.training,
     validation: r.validation,
     crossValidation: cv,
+    calibration: r.calibration
+      ? { ...r.calibration.report, uncertainBelow: r.calibration.uncertainBelow }
+      : null,
   };
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -13,11 +13,13 @@ import {
 import type { LabelledItem } from '../datasets/types.js';
 import type { FeatureRow } from '../features/file.js';
 import { defineFeatureSpec } from '../features/spec.js';
+import { UNCERTAIN_BELOW } from '../model/calibration.js';
 import type { EpochLog } from '../model/options.js';
 import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } from '../model/recipe.js';
 import { trainRecipe } from '../model/train-recipe.js';
 import { type RecipeRows, recipeRows } from '../node/recipe-rows.js';
 import { type FlagSpec, UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
+import { foldCalibration } from './calibrate.js';
 import { startBackend } from './model-common.js';
 import { type FoldResult, foldResult, writeTrainReport } from './train-report.js';
 
@@ -286,7 +288,11 @@ export async function runTrain(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const minutes = () => (performance.now() - t0) / 60000;
   const cv = folds ? await crossValidate(run, folds) : [];
-  const report = { recipe, backend, labels, cv, cvMinutes: minutes() };
+  // Temperature scaling from the folds' held-out clips; the final model carries it.
+  const calibration = cv.length
+    ? { report: foldCalibration(cv, labels), uncertainBelow: UNCERTAIN_BELOW }
+    : null;
+  const report = { recipe, backend, labels, cv, cvMinutes: minutes(), calibration };
   if (flags['cv-only']) {
     const none = { trainCount: 0, training: null, validation: null };
     console.log(await writeTrainReport(out, { ...report, ...none, minutes: minutes() }));
@@ -304,6 +310,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     ...(valRows ? { validation: valRows } : {}),
     onEpochEnd: epochLogger(quiet, recipe, ''),
   });
+  if (calibration)
+    model.setCalibration({
+      temperature: calibration.report.temperature,
+      uncertainBelow: calibration.uncertainBelow,
+      fittedOn: `${calibration.report.clips} held-out clips of ${calibration.report.folds} cross-validation folds (${recipe.name})`,
+    });
   await model.save(out);
   const validation = valRows ? await model.evaluate(valRows) : null;
   const training = model.training ?? null;

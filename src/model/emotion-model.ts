@@ -13,6 +13,7 @@ import {
   featureSpecHash,
 } from '../features/spec.js';
 import { buildArchitecture } from './architectures.js';
+import { type Calibration, UNCERTAIN_BELOW, applyTemperature, checkCalibration } from './calibration.js';
 import { prefixedCopy } from './ensemble-net.js';
 import { predictProbabilities, timelineStarts } from './inference.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
@@ -90,6 +91,24 @@ export class EmotionModel {
   /** The recipe the model was trained with ({@link trainRecipe}), if any. */
   get recipe(): Recipe | undefined {
     return this.meta.recipe ? structuredClone(this.meta.recipe) : undefined;
+  }
+
+  /**
+   * How {@link EmotionModel.predict}'s scores are calibrated, if they are ({@link Calibration});
+   * `predictFeatures` and `evaluate` always use the network's raw probabilities.
+   */
+  get calibration(): Calibration | undefined {
+    return this.meta.calibration ? { ...this.meta.calibration } : undefined;
+  }
+
+  /**
+   * Sets (or, with `null`, removes) the calibration that `predict`, `predictBatch` and the timelines
+   * apply; it is saved with the model. Learn the temperature with {@link fitTemperature} on
+   * held-out predictions (`speech-emotion calibrate` does it from a cross-validation's `cv-clips.json`).
+   */
+  setCalibration(calibration: Calibration | null): void {
+    if (calibration === null) this.meta.calibration = undefined;
+    else this.meta.calibration = checkCalibration('EmotionModel.setCalibration', calibration);
   }
 
   /** The underlying tfjs-layers model. */
@@ -276,10 +295,14 @@ export class EmotionModel {
     });
     const matrices = results.filter((r): r is FeatureMatrix => 'data' in r);
     const probs = await this.predictFeatures(matrices);
+    const t = this.meta.calibration?.temperature ?? 1;
+    const below = this.meta.calibration?.uncertainBelow ?? UNCERTAIN_BELOW;
     let at = 0;
     return results.map((r) => {
       if (!('data' in r)) return r;
-      return scoresOf(probs[at++], this.meta.labels, allowed);
+      const p = probs[at++];
+      const scored = scoresOf(t === 1 ? p : applyTemperature(p, t), this.meta.labels, allowed);
+      return { ...scored, uncertain: scored.scores[scored.label] < below };
     });
   }
 

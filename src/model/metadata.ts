@@ -1,4 +1,5 @@
 import type { FeatureSpec } from '../features/spec.js';
+import type { Calibration } from './calibration.js';
 import type { TrainingSummary } from './options.js';
 import type { Recipe } from './recipe.js';
 
@@ -17,4 +18,6 @@ export interface Metadata {
   training?: TrainingSummary;
   /** The recipe the model was trained with, when it was trained from one. */
   recipe?: Recipe;
+  /** Temperature scaling and the uncertainty threshold, when learnt (see {@link Calibration}). */
+  calibration?: Calibration;
 }

@@ -109,6 +109,12 @@ export interface Prediction {
    * trimming), or `'no-speech'` (broadband noise: see the model card's known limits).
    */
   warning?: 'silent' | 'too-short' | 'no-speech';
+  /**
+   * On every labelled prediction: true when its top score is under the model's
+   * `calibration.uncertainBelow` (0.5 when the model has no calibration), i.e. the model is more
+   * likely wrong than right. `label` is still the likeliest emotion.
+   */
+  uncertain?: boolean;
 }
 
 /** Options of {@link EmotionModel.predictTimeline}. */

@@ -1,10 +1,11 @@
-// Saving and loading: a tfjs-layers model.json with the speech-emotion metadata, and weights.bin,
-// written whole and renamed into place; loading checks that the metadata fits the network.
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { SpeechEmotionError } from '../errors.js';
 import { defineFeatureSpec } from '../features/spec.js';
 import { isNode, nodeModule } from '../util/node-only.js';
+// Saving and loading: a tfjs-layers model.json with the speech-emotion metadata, and weights.bin,
+// written whole and renamed into place; loading checks that the metadata fits the network.
+import { checkCalibration } from './calibration.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { loadLayers, loadTf } from './tf.js';
 
@@ -156,6 +157,7 @@ function checkedMetadata(net: TFL.LayersModel): Metadata {
     meta.normalization?.std?.length !== features
   )
     throw fail('the normalisation does not match the input shape.');
+  if (meta.calibration !== undefined) checkCalibration('EmotionModel.load', meta.calibration);
   return { ...meta, featureSpec: spec };
 }
 
