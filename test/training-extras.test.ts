@@ -92,6 +92,28 @@ describe('perturbAudio', () => {
     for (let i = from; i < to; i++) p += v[i] * v[i];
     return p / (to - from);
   };
+  /** Frequency of a tone from its zero crossings (rising) per second, over the middle half. */
+  const pitchOf = (v: Float32Array) => {
+    const from = Math.floor(v.length / 4);
+    const to = Math.floor((3 * v.length) / 4);
+    let n = 0;
+    for (let i = from + 1; i < to; i++) if (v[i - 1] < 0 && v[i] >= 0) n++;
+    return (n * SR) / (to - from);
+  };
+  it('changes tempo at the same pitch, and pitch at the same tempo (WSOLA)', () => {
+    const a = tone(1, 200);
+    const faster = perturbAudio(a, SR, { tempo: 1.25 }).signal;
+    expect(Math.abs(faster.length - a.length / 1.25)).toBeLessThanOrEqual(1);
+    expect(pitchOf(faster)).toBeCloseTo(200, -1);
+    const slower = perturbAudio(a, SR, { tempo: 0.8 }).signal;
+    expect(Math.abs(slower.length - a.length / 0.8)).toBeLessThanOrEqual(1);
+    expect(pitchOf(slower)).toBeCloseTo(200, -1);
+    const up = perturbAudio(a, SR, { pitchSemitones: 12 }).signal;
+    expect(Math.abs(up.length - a.length)).toBeLessThanOrEqual(2);
+    expect(pitchOf(up)).toBeCloseTo(400, -1);
+    const down = perturbAudio(a, SR, { pitchSemitones: -3 }).signal;
+    expect(pitchOf(down)).toBeCloseTo(200 * 2 ** (-3 / 12), -1);
+  });
   it('band-limits like a telephone: a 4th-order Butterworth low- and high-pass', () => {
     const low = tone(1, 150);
     const high = tone(1, 5000);
@@ -138,6 +160,8 @@ describe('perturbAudio', () => {
   it('refuses unknown options, bad ranges and bad input', async () => {
     expect(await code(() => perturbAudio(x, SR, { sped: 1.1 } as never))).toBe('UNKNOWN_OPTION');
     expect(await code(() => perturbAudio(x, SR, { reverb: 0.5 } as never))).toBe('INVALID_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { tempo: 3 }))).toBe('INVALID_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { pitchSemitones: [-20, 0] }))).toBe('INVALID_OPTION');
     expect(await code(() => perturbAudio(x, SR, { reverb: { rt: 0.5 } } as never))).toBe('UNKNOWN_OPTION');
     expect(await code(() => perturbAudio(x, SR, { noiseSnrDb: 5, noiseColor: 'blue' as never }))).toBe(
       'INVALID_OPTION',

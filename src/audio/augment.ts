@@ -10,6 +10,7 @@ import {
   syntheticRir,
 } from './channel.js';
 import { resample } from './resample.js';
+import { pitchShift, timeStretch } from './wsola.js';
 
 export type { NoiseColor } from './channel.js';
 
@@ -28,6 +29,10 @@ export type Range = number | [number, number];
 export interface PerturbOptions {
   /** Speed factor (1.1 = 10% faster and 10% higher in pitch, as sox `speed`). Drawn in steps of 0.01. */
   speed?: Range;
+  /** Tempo factor at the same pitch (1.1 = 10% faster), by WSOLA time-stretching. */
+  tempo?: Range;
+  /** Pitch shift in semitones at the same tempo (WSOLA, then resampling; formants move too). */
+  pitchSemitones?: Range;
   /** Gain in dB. */
   gainDb?: Range;
   /** Adds noise at this signal-to-noise ratio in dB (signal power measured over the clip). */
@@ -58,6 +63,8 @@ export interface PerturbOptions {
 /** The options {@link perturbAudio} knows. @internal */
 export const PERTURB_KEYS = [
   'speed',
+  'tempo',
+  'pitchSemitones',
   'gainDb',
   'noiseSnrDb',
   'noiseColor',
@@ -106,6 +113,16 @@ export function perturbAudio(
       if (s <= 0) throw invalid(fn, `'speed' must be positive, got ${s}.`);
       // Playing the samples as if recorded at s·rate, resampled back to the rate: s× faster and higher.
       if (s !== 1) out = resample(out, Math.round(sampleRate * s), sampleRate);
+    }
+    if (options.tempo !== undefined) {
+      const t = draw(fn, 'tempo', options.tempo, random);
+      if (!(t >= 0.5 && t <= 2)) throw invalid(fn, `'tempo' must be between 0.5 and 2, got ${t}.`);
+      out = timeStretch(out, t, sampleRate);
+    }
+    if (options.pitchSemitones !== undefined) {
+      const p = draw(fn, 'pitchSemitones', options.pitchSemitones, random);
+      if (Math.abs(p) > 12) throw invalid(fn, `'pitchSemitones' must be within ±12, got ${p}.`);
+      out = pitchShift(out, p, sampleRate);
     }
     out = channel(fn, out, sampleRate, options, random);
     if (options.gainDb !== undefined) {
