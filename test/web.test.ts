@@ -92,6 +92,7 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     console.log(`browser (${backend}): ${label}; Node (wasm): ${node.label}`);
     expect(EMOTIONS, `Node predicted ${node.label} (${node.warning})`).toContain(node.label);
     expect(label).toBe(node.label);
+    expect((await page.textContent('#message'))?.includes('Low confidence')).toBe(node.uncertain);
     expect(await page.locator('#scores .bar').count()).toBe(EMOTIONS.length);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();

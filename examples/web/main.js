@@ -83,7 +83,8 @@ function show({ prediction, timeline, summary }) {
     message(why ?? 'No emotion could be judged.', true);
   } else {
     $('label').textContent = prediction.label;
-    message('Done.');
+    // `uncertain`: the top (calibrated) score is low, so the label is more likely wrong than right.
+    message(prediction.uncertain ? 'Done. Low confidence: treat this label as a guess.' : 'Done.');
     const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
     for (const [label, p] of entries) {
       const name = document.createElement('span');

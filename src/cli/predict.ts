@@ -1,7 +1,7 @@
 // speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
 import { SpeechEmotionError } from '../errors.js';
 import { EmotionModel, type Prediction } from '../model/emotion-model.js';
-import { scoresOf, withheld } from '../model/prediction.js';
+import { labelledPrediction, withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
 import { streamMono } from '../node/audio-stream.js';
 import { extractItems } from '../node/extract.js';
@@ -19,7 +19,8 @@ the others still predicted.
 
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
-  --json            one JSON object per file and line: { file, label, scores[, warning] }
+  --json            one JSON object per file and line: { file, label, scores, uncertain } or
+                    { file, label: null, scores: {}, warning }
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
                     the file is read in pieces, so memory stays constant over hours of audio
   --window S        timeline window, seconds (default: the model's clip length)
@@ -66,7 +67,7 @@ async function predictMany(
       else console.error(`${file}: ${p.error}`);
     } else if (json) console.log(JSON.stringify({ file, ...p }));
     else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-    else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+    else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`);
   };
   const drain = async () => {
     // The library's rule for a withheld label, on what the workers measured; the rest go through
@@ -81,7 +82,8 @@ async function predictMany(
     for (const [i, { file, result }] of pending.entries()) {
       const none = outcomes[i];
       if (none) print(file, none);
-      else if (result.ok) print(file, scoresOf(probs[at++], model.labels, labels));
+      else if (result.ok)
+        print(file, labelledPrediction(probs[at++], model.labels, labels, model.calibration));
       else print(file, { error: `${file}: ${result.message}` });
     }
     pending = [];
@@ -137,7 +139,7 @@ async function predictTimelineOf(
     segments.push(g);
     if (!flags.json)
       console.log(
-        `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})`}`,
+        `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})${g.uncertain ? ', uncertain' : ''}`}`,
       );
     if (long && duration && g.end / duration >= nextReport) {
       const speed = g.end / ((performance.now() - started) / 1000);
@@ -162,7 +164,7 @@ async function predictOne(
   const p = await model.predict(signal, { sampleRate, labels });
   if (json) console.log(JSON.stringify({ file, ...p }));
   else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-  else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})`);
+  else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`);
 }
 
 export async function runPredict(argv: string[]): Promise<number> {

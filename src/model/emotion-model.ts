@@ -13,7 +13,7 @@ import {
   featureSpecHash,
 } from '../features/spec.js';
 import { buildArchitecture } from './architectures.js';
-import { type Calibration, UNCERTAIN_BELOW, applyTemperature, checkCalibration } from './calibration.js';
+import { type Calibration, checkCalibration } from './calibration.js';
 import { prefixedCopy } from './ensemble-net.js';
 import { predictProbabilities, timelineStarts } from './inference.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
@@ -27,7 +27,7 @@ import type {
   TrainingSummary,
 } from './options.js';
 import { loadNetwork, saveNetwork } from './persistence.js';
-import { resolveLabelSet, scoresOf, withheld } from './prediction.js';
+import { labelledPrediction, resolveLabelSet, scoresOf, withheld } from './prediction.js';
 import type { Recipe } from './recipe.js';
 import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
@@ -295,15 +295,10 @@ export class EmotionModel {
     });
     const matrices = results.filter((r): r is FeatureMatrix => 'data' in r);
     const probs = await this.predictFeatures(matrices);
-    const t = this.meta.calibration?.temperature ?? 1;
-    const below = this.meta.calibration?.uncertainBelow ?? UNCERTAIN_BELOW;
     let at = 0;
-    return results.map((r) => {
-      if (!('data' in r)) return r;
-      const p = probs[at++];
-      const scored = scoresOf(t === 1 ? p : applyTemperature(p, t), this.meta.labels, allowed);
-      return { ...scored, uncertain: scored.scores[scored.label] < below };
-    });
+    return results.map((r) =>
+      'data' in r ? labelledPrediction(probs[at++], this.meta.labels, allowed, this.meta.calibration) : r,
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 import { NOISE_LIKENESS_THRESHOLD } from '../dsp/noise.js';
 import { SpeechEmotionError } from '../errors.js';
+import { type Calibration, UNCERTAIN_BELOW, applyTemperature } from './calibration.js';
 
 /**
  * Validates a label set against a model's labels: a non-empty list of labels the model knows,
@@ -51,6 +52,26 @@ export function scoresOf(
     }
   }
   return { label, scores };
+}
+
+/**
+ * A labelled prediction from the network's probabilities: the model's temperature applied (when it
+ * has a calibration), restricted to `allowed`, and `uncertain` when the top score is under the
+ * calibration's threshold (0.5 without one). The one place predict and the CLI turn probabilities
+ * into a prediction. @internal
+ */
+export function labelledPrediction(
+  probs: ArrayLike<number>,
+  modelLabels: readonly string[],
+  allowed: readonly string[] | undefined,
+  calibration: Calibration | undefined,
+): { label: string; scores: Record<string, number>; uncertain: boolean } {
+  const t = calibration?.temperature ?? 1;
+  const scored = scoresOf(t === 1 ? probs : applyTemperature(probs, t), modelLabels, allowed);
+  return {
+    ...scored,
+    uncertain: scored.scores[scored.label] < (calibration?.uncertainBelow ?? UNCERTAIN_BELOW),
+  };
 }
 
 /** A prediction with no label, and why. */
