@@ -437,6 +437,11 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
     expect(clips.folds[0].clips).toHaveLength(12);
     expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
+    // The folds' held-out clips give a temperature and the calibration error before and after.
+    const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
+    expect(report.calibration.clips).toBe(24);
+    expect(report.calibration.temperature).toBeGreaterThan(0);
+    expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
     const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
     expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);
     expect(usage(['--recipe', 'mine.json', '--epochs', '0']).stderr).toMatch(

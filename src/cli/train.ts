@@ -19,7 +19,7 @@ import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } fr
 import { trainRecipe } from '../model/train-recipe.js';
 import { type RecipeRows, recipeRows } from '../node/recipe-rows.js';
 import { type FlagSpec, UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
-import { foldCalibration } from './calibrate.js';
+import { type CalibrationReport, foldCalibration } from './calibrate.js';
 import { startBackend } from './model-common.js';
 import { type FoldResult, foldResult, writeTrainReport } from './train-report.js';
 
@@ -255,6 +255,40 @@ function validationSplit(flags: Flags, items: LabelledItem[]) {
   }
 }
 
+/** Trains the saved model on every training speaker, with the folds' calibration, and saves it. */
+async function trainFinal(
+  run: Run,
+  split: { train: LabelledItem[]; validation?: LabelledItem[] },
+  backend: string,
+  calibration: { report: CalibrationReport; uncertainBelow: number } | null,
+  out: string,
+) {
+  const { recipe } = run;
+  const trainRows = run.rows.training(split.train);
+  const valRows = split.validation ? run.rows.clean(split.validation) : undefined;
+  if (!run.quiet)
+    console.error(
+      `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,
+    );
+  const model = await trainRecipe(recipe, trainRows, {
+    labels: run.labels,
+    workers: run.workers,
+    ...(valRows ? { validation: valRows } : {}),
+    onEpochEnd: epochLogger(run.quiet, recipe, ''),
+  });
+  if (calibration)
+    model.setCalibration({
+      temperature: calibration.report.temperature,
+      uncertainBelow: calibration.uncertainBelow,
+      fittedOn: `${calibration.report.clips} held-out clips of ${calibration.report.folds} cross-validation folds (${recipe.name})`,
+    });
+  await model.save(out);
+  const validation = valRows ? await model.evaluate(valRows) : null;
+  const training = model.training ?? null;
+  model.dispose();
+  return { trainCount: trainRows.length, training, validation };
+}
+
 export async function runTrain(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'train');
   if (flags.help) {
@@ -298,35 +332,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     console.log(await writeTrainReport(out, { ...report, ...none, minutes: minutes() }));
     return 0;
   }
-  const trainRows = run.rows.training(split ? split.train : items);
-  const valRows = split ? run.rows.clean(split.validation) : undefined;
-  if (!quiet)
-    console.error(
-      `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,
-    );
-  const model = await trainRecipe(recipe, trainRows, {
-    labels,
-    workers: run.workers,
-    ...(valRows ? { validation: valRows } : {}),
-    onEpochEnd: epochLogger(quiet, recipe, ''),
-  });
-  if (calibration)
-    model.setCalibration({
-      temperature: calibration.report.temperature,
-      uncertainBelow: calibration.uncertainBelow,
-      fittedOn: `${calibration.report.clips} held-out clips of ${calibration.report.folds} cross-validation folds (${recipe.name})`,
-    });
-  await model.save(out);
-  const validation = valRows ? await model.evaluate(valRows) : null;
-  const training = model.training ?? null;
-  model.dispose();
+  const trained = await trainFinal(run, split ? split : { train: items }, backend, calibration, out);
   console.log(
     await writeTrainReport(out, {
       ...report,
+      ...trained,
       minutes: minutes(),
-      trainCount: trainRows.length,
-      training,
-      validation,
     }),
   );
   return 0;

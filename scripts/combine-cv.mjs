@@ -1,0 +1,105 @@
+// Scores one or more cross-validation runs, alone and averaged, from their cv-clips.json files,
+// with no retraining: an ensemble of recipes is judged by averaging each test clip's probabilities.
+//
+//   node scripts/combine-cv.mjs runA/cv-clips.json runB/cv-clips.json [--weights 2,1] [--json]
+//
+// Every file must come from the same folds (same fold names and test clips). Each fold is scored as
+// `train` scores it: predictions restricted to the labels its test clips carry, unweighted accuracy
+// (mean per-class recall) per fold and per dataset, and recall per class over all folds.
+import { readFileSync } from 'node:fs';
+import { evaluatePredictions } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const wAt = args.indexOf('--weights');
+const files = args.filter((a, i) => !a.startsWith('--') && (wAt < 0 || i !== wAt + 1));
+if (files.length === 0) {
+  console.error(
+    'usage: node scripts/combine-cv.mjs a/cv-clips.json [b/cv-clips.json …] [--weights 1,1] [--json]',
+  );
+  process.exit(2);
+}
+const weights = wAt >= 0 ? args[wAt + 1].split(',').map(Number) : files.map(() => 1);
+if (weights.length !== files.length || weights.some((w) => !(w >= 0))) {
+  console.error('--weights needs one non-negative number per file');
+  process.exit(2);
+}
+const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+
+/** Averages the runs' probabilities per fold and clip, over the labels each fold's clips carry. */
+function combined(use) {
+  const folds = [];
+  for (const fold of runs[use[0]].folds) {
+    const others = use.map((r) => runs[r].folds.find((f) => f.name === fold.name));
+    if (others.some((f) => !f)) throw new Error(`fold ${fold.name} is missing from a run`);
+    const labels = [...new Set(fold.clips.map((c) => c.label))];
+    const clips = fold.clips.map((clip) => {
+      const sum = labels.map(() => 0);
+      for (const [k, f] of others.entries()) {
+        const same = f.clips.find((c) => c.path === clip.path);
+        if (!same) throw new Error(`${clip.path} is missing from a run's fold ${fold.name}`);
+        for (const [j, l] of labels.entries()) {
+          const at = f.labels.indexOf(l);
+          sum[j] += weights[use[k]] * (at < 0 ? 0 : same.probs[at]);
+        }
+      }
+      const best = sum.indexOf(Math.max(...sum));
+      return { ...clip, predicted: labels[best] };
+    });
+    folds.push({ name: fold.name, labels, clips });
+  }
+  return folds;
+}
+
+function score(folds) {
+  const ua = (clips, labels) =>
+    evaluatePredictions(
+      clips.map((c) => c.label),
+      clips.map((c) => c.predicted),
+      labels,
+    );
+  const perFold = folds.map((f) => {
+    const datasets = {};
+    for (const d of [...new Set(f.clips.map((c) => c.dataset ?? ''))].sort())
+      datasets[d] = ua(
+        f.clips.filter((c) => (c.dataset ?? '') === d),
+        f.labels,
+      ).unweightedAccuracy;
+    const e = ua(f.clips, f.labels);
+    const recall = Object.fromEntries(Object.entries(e.perClass).map(([l, m]) => [l, m.recall]));
+    return { name: f.name, ua: e.unweightedAccuracy, datasets, recall };
+  });
+  const mean = perFold.reduce((a, f) => a + f.ua, 0) / perFold.length;
+  return { perFold, mean };
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)}`;
+const results = [];
+const sets = files.length > 1 ? [...files.map((_, i) => [i]), files.map((_, i) => i)] : [[0]];
+for (const use of sets) {
+  const s = score(combined(use));
+  const name =
+    use.length === 1
+      ? files[use[0]]
+      : `average of ${use.length}${wAt >= 0 ? ` (weights ${weights.join(',')})` : ''}`;
+  results.push({ name, ...s });
+  if (!json) {
+    console.log(`\n${name}`);
+    for (const f of s.perFold) {
+      const per =
+        Object.keys(f.datasets).length > 1
+          ? Object.entries(f.datasets)
+              .map(([d, v]) => `${d} ${pct(v)}%`)
+              .join('  ')
+          : '';
+      console.log(`  ${f.name.padEnd(16)} UA ${pct(f.ua)}%  ${per}`);
+      console.log(
+        `  ${''.padEnd(16)} recall: ${Object.entries(f.recall)
+          .map(([l, r]) => `${l} ${pct(r)}`)
+          .join(', ')}`,
+      );
+    }
+    console.log(`  mean UA over folds ${pct(s.mean)}%`);
+  }
+}
+if (json) console.log(JSON.stringify(results));
