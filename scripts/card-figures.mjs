@@ -1,10 +1,13 @@
 // The model card's figures. Two uses:
 //
-//   node scripts/card-figures.mjs --from <train-out> [--out models/default]
+//   node scripts/card-figures.mjs --from <train-out> [--loco <loco-out>] [--out models/default]
 //     After `speech-emotion train … --recipe default --folds dev-folds.json --out <train-out>` (what
 //     `npm run train:default` runs): writes models/default from that folder — the model, metrics.json
 //     (cross-validation per corpus from report.json and cv-clips.json, and the regression split),
-//     the pooled confusion matrices — and then the card's figures section. The folder is replaced
+//     the pooled confusion matrices, the calibration train learnt — and then the card's figures
+//     section. With --loco, the leave-one-corpus-out run of the recipe (`train … --folds corpus
+//     --cv-only --out <loco-out>`) is added: UA, recall per class and a confusion matrix per
+//     direction. The folder is replaced
 //     atomically; the card's prose (README.md) is kept.
 //
 //   node scripts/card-figures.mjs [models/default]
@@ -56,6 +59,10 @@ export function figuresMarkdown(m, folds) {
     '',
     '![RAVDESS confusion matrix, cross-validation](confusion-ravdess.svg)',
     '![SAVEE confusion matrix, cross-validation](confusion-savee.svg)',
+  );
+  if (m.leaveOneCorpusOut) lines.push('', ...locoMarkdown(m.leaveOneCorpusOut));
+  if (m.calibration) lines.push('', ...calibrationMarkdown(m.calibration));
+  lines.push(
     '',
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
     `RAVDESS actors ${m.regression.speakers.ravdess.join(', ')} and SAVEE ${m.regression.speakers.savee.join(', ')}, ${m.regression.count} clips: UA ${pct(m.regression.unweightedAccuracy)}.`,
@@ -63,6 +70,34 @@ export function figuresMarkdown(m, folds) {
     `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, ${(m.workers ?? 1) === 1 ? 'one thread' : `${m.workers} threads (data-parallel)`}, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} runs of \`scripts/cv.mjs\` over two processes, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members, training minutes summed)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs && !m.command.includes('--cv-from') ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
   );
   return lines.join('\n');
+}
+
+function locoMarkdown(loco) {
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  const labels = loco.directions[0].labels;
+  const lines = [
+    `Leave one corpus out (\`${loco.command}\`, ${loco.members === 1 ? 'one member of the recipe, seed ' + loco.seed : `${loco.members} members`}): trained on one corpus, tested on all of the other, scored on the ${labels.length} emotions both carry (predictions restricted to them; chance ${pct(1 / labels.length)}):`,
+    '',
+    `| trained on | tested on | UA | accuracy | macro F1 | ${labels.join(' | ')} |`,
+    `| --- | --- | --- | --- | --- | ${labels.map(() => '---').join(' | ')} |`,
+  ];
+  for (const d of loco.directions)
+    lines.push(
+      `| ${d.trainedOn} | all of ${d.testedOn} (${d.count}) | **${pct(d.unweightedAccuracy)}** | ${pct(d.accuracy)} | ${pct(d.macroF1)} | ${labels.map((l) => pct(d.recall[l])).join(' | ')} |`,
+    );
+  lines.push('', '(the per-class columns are recall)', '');
+  for (const d of loco.directions)
+    lines.push(
+      `![${d.trainedOn} → ${d.testedOn} confusion matrix](confusion-loco-${d.testedOn.toLowerCase()}.svg)`,
+    );
+  return lines;
+}
+
+function calibrationMarkdown(c) {
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  return [
+    `Calibration: temperature ${c.temperature.toFixed(2)}, learnt on the ${c.clips} held-out clips of the cross-validation above. Expected calibration error (15 bins) ${pct(c.eceBefore)} before, **${pct(c.eceAfter)} after** (cross-fitted: each fold scaled with the temperature learnt on the other folds). With it, ${pct(c.uncertainShare)} of those clips are marked \`uncertain\` (top score under ${c.uncertainBelow}); their accuracy is ${pct(c.accuracyUncertain)}, against ${pct(c.accuracyCertain)} for the rest.`,
+  ];
 }
 
 export function writeCardFigures(dir) {
@@ -124,7 +159,40 @@ async function crossValidationOf(from, lib) {
 }
 
 /** models/default from a `speech-emotion train --recipe default --folds dev-folds.json` output folder. */
-async function assemble(from, out) {
+/** metrics.json's leave-one-corpus-out section from a `train --folds corpus --cv-only` run. */
+export function locoOf(dir) {
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  const name = { ravdess: 'RAVDESS', savee: 'SAVEE' };
+  const directions = report.crossValidation.folds.map((f) => {
+    const tested = f.name.replace(/^corpus\//, '');
+    const e = f.evaluation;
+    return {
+      trainedOn: Object.keys(name)
+        .filter((d) => d !== tested)
+        .map((d) => name[d])
+        .join(' + '),
+      testedOn: name[tested] ?? tested,
+      count: e.count,
+      labels: e.confusion.labels,
+      unweightedAccuracy: e.unweightedAccuracy,
+      accuracy: e.accuracy,
+      macroF1: e.macroF1,
+      recall: Object.fromEntries(Object.entries(e.perClass).map(([l, c]) => [l, c.recall])),
+      evaluation: e,
+    };
+  });
+  // RAVDESS-trained first: the direction closest to a user's unseen voice.
+  directions.sort((a, b) => (a.trainedOn === 'RAVDESS' ? -1 : b.trainedOn === 'RAVDESS' ? 1 : 0));
+  return {
+    recipe: report.recipe.name,
+    members: report.recipe.ensemble,
+    seed: report.recipe.seed,
+    command: `speech-emotion train <ravdess> <savee> --recipe ${report.recipe.name.split('+')[0]} --folds corpus --cv-only`,
+    directions,
+  };
+}
+
+async function assemble(from, out, locoDir) {
   const lib = await import('../dist/node.js');
   const tf = await import('@tensorflow/tfjs-core');
   tf.env().set('PROD', true);
@@ -169,6 +237,8 @@ async function assemble(from, out) {
     minutes: report.minutes - report.crossValidation.minutes, // the final model's share
     command: 'npm run train:default',
     node: process.version,
+    ...(report.calibration ? { calibration: report.calibration } : {}),
+    ...(locoDir ? { leaveOneCorpusOut: locoOf(locoDir) } : {}),
   };
   writeFileSync(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   for (const ds of ['ravdess', 'savee'])
@@ -179,6 +249,12 @@ async function assemble(from, out) {
           `${ds === 'ravdess' ? 'RAVDESS' : 'SAVEE'}: cross-validation, folds pooled`,
         ),
         join(tmp, `confusion-${ds}.${ext}`),
+      );
+  for (const d of metrics.leaveOneCorpusOut?.directions ?? [])
+    for (const ext of ['png', 'svg'])
+      await lib.savePlot(
+        lib.plotConfusion(d.evaluation, `${d.trainedOn} → all of ${d.testedOn}: leave one corpus out`),
+        join(tmp, `confusion-loco-${d.testedOn.toLowerCase()}.${ext}`),
       );
   if (existsSync(join(out, 'README.md'))) cpSync(join(out, 'README.md'), join(tmp, 'README.md'));
   rmSync(out, { recursive: true, force: true });
@@ -191,12 +267,12 @@ async function assemble(from, out) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
-    options: { from: { type: 'string' }, out: { type: 'string' } },
+    options: { from: { type: 'string' }, loco: { type: 'string' }, out: { type: 'string' } },
     allowPositionals: true,
   });
   const out = resolve(
     values.out ?? positionals[0] ?? join(fileURLToPath(new URL('..', import.meta.url)), 'models/default'),
   );
-  if (values.from) await assemble(resolve(values.from), out);
+  if (values.from) await assemble(resolve(values.from), out, values.loco && resolve(values.loco));
   else writeCardFigures(out);
 }

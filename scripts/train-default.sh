@@ -1,17 +1,23 @@
 #!/bin/sh
 # npm run train:default: the bundled model, made with the CLI's default recipe.
-#   1. speech-emotion train: cross-validation on the standard speaker folds, then the final model on
-#      every development speaker (both cores, data-parallel), into $TRAIN_OUT;
-#   2. scripts/card-figures.mjs: models/default from that folder (model, metrics.json with the
-#      regression split, confusion matrices, the card's figures).
-# Extra arguments go to `speech-emotion train` (e.g. `-- --epochs 1` for a quick run of the
-# pipeline; then set MODEL_OUT to keep models/default as it is).
+#   1. speech-emotion train: cross-validation on the standard speaker folds (which also learns the
+#      model's calibration), then the final model on every development speaker (both cores,
+#      data-parallel), into $TRAIN_OUT;
+#   2. speech-emotion train --folds corpus --cv-only: leave one corpus out with one member of the
+#      recipe (`single`), into $LOCO_OUT;
+#   3. scripts/card-figures.mjs: models/default from those folders (model, metrics.json with the
+#      regression split, confusion matrices for both protocols, the card's figures).
+# Extra arguments go to both `speech-emotion train` runs (e.g. `-- --epochs 1` for a quick run of
+# the pipeline; then set MODEL_OUT to keep models/default as it is).
 set -e
 cd "$(dirname "$0")/.."
 DATA=${SPEECH_EMOTION_DATA:-../shared/datasets}
 FOLDS=${SPEECH_EMOTION_FOLDS:-../shared/splits/dev-folds.json}
 TRAIN_OUT=${TRAIN_OUT:-.cache/train-default}
+LOCO_OUT=${LOCO_OUT:-.cache/train-default-loco}
 MODEL_OUT=${MODEL_OUT:-models/default}
 node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" \
   --workers 2 --out "$TRAIN_OUT" "$@"
-node scripts/card-figures.mjs --from "$TRAIN_OUT" --out "$MODEL_OUT"
+node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
+  --workers 2 --out "$LOCO_OUT" "$@"
+node scripts/card-figures.mjs --from "$TRAIN_OUT" --loco "$LOCO_OUT" --out "$MODEL_OUT"

@@ -423,6 +423,7 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
         '--folds',
         'folds.json',
         '--cv-only',
+        '--keep-fold-models',
         '--out',
         'cv',
         '--quiet',
@@ -430,6 +431,8 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
       root,
     );
     expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(root, 'cv', 'folds', 'a', 'model.json'))).toBe(true);
+    expect(existsSync(join(root, 'cv', 'folds', 'b', 'weights.bin'))).toBe(true);
     expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
     expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
     expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
@@ -448,6 +451,7 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
       /'epochs' must be a positive integer/,
     );
     expect(usage(['--cv-only']).stderr).toMatch(/--cv-only needs --folds/);
+    expect(usage(['--keep-fold-models']).stderr).toMatch(/--keep-fold-models needs --folds/);
     expect(
       usage([
         '--folds',

@@ -1,6 +1,7 @@
 // speech-emotion train: trains a recipe, cross-validates it (speaker folds, a folds file, or leave
 // one corpus out) and reports.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { labelOrder } from '../datasets/labels.js';
 import {
   type Fold,
@@ -58,6 +59,7 @@ Evaluation:
   --val-speakers a,b     hold these speakers out for validation (early stopping on their UA)
   --cv-only              with --folds: cross-validate and report, without training a final model
                          (report.json, report.md, cv-clips.json: every test clip's probabilities)
+  --keep-fold-models     with --folds: also save each fold's model, in DIR/folds/<fold name>
 
 Running:
   --out DIR              where the model (model.json, weights.bin) and the report go
@@ -92,6 +94,7 @@ const FLAGS: FlagSpec = {
   'val-speakers': 'string',
   folds: 'string',
   'cv-only': 'boolean',
+  'keep-fold-models': 'boolean',
   workers: 'number',
   backend: 'string',
   jobs: 'number',
@@ -205,6 +208,8 @@ interface Run {
   rows: ReturnType<typeof rowIndex>;
   workers: number;
   quiet: boolean;
+  /** Where each fold's model is saved (--keep-fold-models), or undefined. */
+  foldModels?: string;
 }
 
 /** Trains the recipe on each fold's training speakers and scores it on the fold's test speakers. */
@@ -221,6 +226,7 @@ async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
       onEpochEnd: epochLogger(run.quiet, recipe, tag),
     });
     const result = await foldResult(model, fold, rows.clean(fold.test), sharedLabels(fold, labels));
+    if (run.foldModels) await model.save(join(run.foldModels, fold.name.replace(/[^\w.-]+/g, '-')));
     model.dispose();
     cv.push(result);
     console.error(`${tag}${result.line}`);
@@ -237,6 +243,8 @@ function checkCommand(positionals: string[], flags: Flags): { recipe: Recipe; ou
   if (flags.folds !== undefined && flags['val-speakers'] !== undefined)
     throw new UsageError('train: use --folds or --val-speakers, not both.');
   if (flags['cv-only'] && flags.folds === undefined) throw new UsageError('train: --cv-only needs --folds.');
+  if (flags['keep-fold-models'] && flags.folds === undefined)
+    throw new UsageError('train: --keep-fold-models needs --folds.');
   return { recipe, out };
 }
 
@@ -318,6 +326,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     rows: rowIndex(all),
     workers: (flags.workers as number | undefined) ?? 1,
     quiet,
+    ...(flags['keep-fold-models'] ? { foldModels: join(out, 'folds') } : {}),
   };
   const t0 = performance.now();
   const minutes = () => (performance.now() - t0) / 60000;
