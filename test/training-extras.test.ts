@@ -162,6 +162,7 @@ describe('perturbAudio', () => {
     expect(await code(() => perturbAudio(x, SR, { reverb: 0.5 } as never))).toBe('INVALID_OPTION');
     expect(await code(() => perturbAudio(x, SR, { tempo: 3 }))).toBe('INVALID_OPTION');
     expect(await code(() => perturbAudio(x, SR, { pitchSemitones: [-20, 0] }))).toBe('INVALID_OPTION');
+    expect(await code(() => perturbAudio(x, SR, { reverb: { rt60: [0, 5] } }))).toBe('INVALID_OPTION');
     expect(await code(() => perturbAudio(x, SR, { reverb: { rt: 0.5 } } as never))).toBe('UNKNOWN_OPTION');
     expect(await code(() => perturbAudio(x, SR, { noiseSnrDb: 5, noiseColor: 'blue' as never }))).toBe(
       'INVALID_OPTION',

@@ -75,16 +75,31 @@ export const PERTURB_KEYS = [
   'seed',
 ];
 
-function draw(fn: string, name: string, r: Range, random: () => number): number {
-  const [lo, hi] = typeof r === 'number' ? [r, r] : r;
+/**
+ * A value drawn uniformly from a range (or the fixed value). The whole range is checked against
+ * `[min, max]` before drawing, so a bad range fails whatever the seed.
+ */
+function draw(
+  fn: string,
+  name: string,
+  r: Range,
+  random: () => number,
+  min = Number.NEGATIVE_INFINITY,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  const [lo, hi] = typeof r === 'number' ? [r, r] : Array.isArray(r) ? r : [Number.NaN, Number.NaN];
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo)
     throw invalid(fn, `'${name}' must be a number or a [min, max] range, got ${JSON.stringify(r)}.`);
+  if (lo < min || hi > max)
+    throw invalid(fn, `'${name}' must lie within [${min}, ${max}], got ${JSON.stringify(r)}.`);
   return lo + (hi - lo) * random();
 }
 
 /**
- * Data augmentation for training: a perturbed copy of a recording (speed, gain, additive noise), for
- * making extra training rows with {@link computeFeatures}. The feature-level augmentations
+ * Data augmentation for training: a perturbed copy of a recording, for making extra training rows
+ * with {@link computeFeatures}: another voice (speed, tempo, pitch), room (reverberation),
+ * microphone (equalisation, band-limiting), level and background (coloured noise), each drawn
+ * from its range with a seeded generator. The feature-level augmentations
  * (SpecAugment masks, time shift) are options of `EmotionModel.fit`.
  *
  * @returns The perturbed signal and its sample rate (unchanged: speed is applied by resampling).
@@ -114,16 +129,10 @@ export function perturbAudio(
       // Playing the samples as if recorded at s·rate, resampled back to the rate: s× faster and higher.
       if (s !== 1) out = resample(out, Math.round(sampleRate * s), sampleRate);
     }
-    if (options.tempo !== undefined) {
-      const t = draw(fn, 'tempo', options.tempo, random);
-      if (!(t >= 0.5 && t <= 2)) throw invalid(fn, `'tempo' must be between 0.5 and 2, got ${t}.`);
-      out = timeStretch(out, t, sampleRate);
-    }
-    if (options.pitchSemitones !== undefined) {
-      const p = draw(fn, 'pitchSemitones', options.pitchSemitones, random);
-      if (Math.abs(p) > 12) throw invalid(fn, `'pitchSemitones' must be within ±12, got ${p}.`);
-      out = pitchShift(out, p, sampleRate);
-    }
+    if (options.tempo !== undefined)
+      out = timeStretch(out, draw(fn, 'tempo', options.tempo, random, 0.5, 2), sampleRate);
+    if (options.pitchSemitones !== undefined)
+      out = pitchShift(out, draw(fn, 'pitchSemitones', options.pitchSemitones, random, -12, 12), sampleRate);
     out = channel(fn, out, sampleRate, options, random);
     if (options.gainDb !== undefined) {
       const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
@@ -177,26 +186,25 @@ function channel(
         `'reverb' must be an object { rt60, drrDb? }, got ${JSON.stringify(options.reverb)}.`,
       );
     checkKnownOptions(`${fn} reverb`, options.reverb, ['rt60', 'drrDb']);
-    const rt60 = draw(fn, 'reverb.rt60', options.reverb.rt60, random);
-    const drr = draw(fn, 'reverb.drrDb', options.reverb.drrDb ?? [0, 10], random);
-    if (rt60 < 0) throw invalid(fn, `'reverb.rt60' must be ≥ 0 seconds, got ${rt60}.`);
+    const rt60 = draw(fn, 'reverb.rt60', options.reverb.rt60, random, 0, 2);
+    const drr = draw(fn, 'reverb.drrDb', options.reverb.drrDb ?? [0, 10], random, -20, 40);
     if (rt60 >= 0.05) out = convolveSame(out, syntheticRir(rt60, drr, sampleRate, random));
   }
   if (options.eqDb !== undefined) {
     const top = Math.min(6000, 0.45 * sampleRate);
     for (let band = 0; band < 3; band++) {
-      const gain = draw(fn, 'eqDb', options.eqDb, random);
+      const gain = draw(fn, 'eqDb', options.eqDb, random, -24, 24);
       const freq = 150 * (top / 150) ** random();
       const q = 0.7 * (2 / 0.7) ** random();
       filterInPlace(out, peaking(freq, q, gain, sampleRate));
     }
   }
   if (options.highpassHz !== undefined) {
-    const f = draw(fn, 'highpassHz', options.highpassHz, random);
+    const f = draw(fn, 'highpassHz', options.highpassHz, random, 0);
     if (f >= 20 && f < 0.45 * sampleRate) butterworth4(out, 'high', f, sampleRate);
   }
   if (options.lowpassHz !== undefined) {
-    const f = draw(fn, 'lowpassHz', options.lowpassHz, random);
+    const f = draw(fn, 'lowpassHz', options.lowpassHz, random, 0);
     if (f > 0 && f < 0.45 * sampleRate) butterworth4(out, 'low', f, sampleRate);
   }
   return out;

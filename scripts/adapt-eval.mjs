@@ -1,0 +1,108 @@
+// Measures unsupervised speaker adaptation on a cross-validation's saved fold models, before
+// anything is built on it: each test speaker's features are shifted so that their mean over all of
+// that speaker's clips (no labels used) equals the training set's mean, then scored as `train`
+// scores the fold (predictions restricted to the labels the fold's clips carry).
+//
+//   node scripts/adapt-eval.mjs <train-out> [folds.json]
+//
+// <train-out> is a `train --folds … --keep-fold-models` folder (its folds/ may be incomplete while
+// the run goes on: the folds saved so far are scored). Folds named corpus-* are leave-one-corpus-out;
+// the others come from the folds file (default ../shared/splits/dev-folds.json). Prints UA per fold
+// and corpus without and with adaptation.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+
+const lib = await import('../dist/node.js');
+tf.env().set('PROD', true);
+await lib.useBackend('wasm');
+const from = resolve(process.argv[2] ?? '');
+const data = resolve(
+  fileURLToPath(new URL('..', import.meta.url)),
+  process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets',
+);
+const all = [];
+for (const ds of ['ravdess', 'savee'])
+  all.push(...(await lib.scanDataset(join(data, ds), { dataset: ds })).items);
+const saved = readdirSync(join(from, 'folds')).filter((d) =>
+  existsSync(join(from, 'folds', d, 'model.json')),
+);
+const foldsFile = resolve(process.argv[3] ?? join(data, '..', 'splits', 'dev-folds.json'));
+const folds = saved.some((d) => d.startsWith('corpus-'))
+  ? lib.corpusFolds(all)
+  : lib.speakerFolds(all, JSON.parse(readFileSync(foldsFile, 'utf8')));
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+/** Mean of every frame's features over some matrices. */
+function meanOf(matrices) {
+  const f = matrices[0].features;
+  const sum = new Float64Array(f);
+  let n = 0;
+  for (const m of matrices)
+    for (let j = 0; j < m.data.length; j++) {
+      sum[j % f] += m.data[j];
+      if (j % f === 0) n++;
+    }
+  return Array.from(sum, (s) => s / n);
+}
+
+const totals = { raw: [], adapted: [] };
+for (const fold of folds) {
+  const dir = saved.find((d) => d === fold.name.replace(/[^\w.-]+/g, '-'));
+  if (!dir) continue;
+  const model = await lib.EmotionModel.load(join(from, 'folds', dir));
+  const shared = lib.sharedLabels(fold, model.labels);
+  const { rows } = await lib.itemRows(
+    fold.test.filter((it) => shared.includes(it.label)),
+    model.featureSpec,
+  );
+  const trainMean = JSON.parse(readFileSync(join(from, 'folds', dir, 'model.json'), 'utf8'))
+    .userDefinedMetadata.speechEmotion.normalization.mean;
+  const speakers = new Map();
+  for (const r of rows) {
+    const key = `${r.dataset}:${r.speaker}`;
+    speakers.set(key, [...(speakers.get(key) ?? []), r]);
+  }
+  const adapted = [];
+  for (const list of speakers.values()) {
+    const mu = meanOf(list.map((r) => r.features));
+    for (const r of list) {
+      const f = r.features.features;
+      const d = Float32Array.from(r.features.data, (v, j) => v - mu[j % f] + trainMean[j % f]);
+      adapted.push({ ...r, features: { ...r.features, data: d } });
+    }
+  }
+  const labels = [...new Set(rows.map((r) => r.label))];
+  const score = async (list) => {
+    const probs = await model.predictFeatures(list.map((r) => r.features));
+    const at = labels.map((l) => model.labels.indexOf(l));
+    const predicted = probs.map((p) => labels[at.reduce((b, j, i) => (p[j] > p[at[b]] ? i : b), 0)]);
+    return lib.evaluatePredictions(
+      list.map((r) => r.label),
+      predicted,
+      labels,
+    ).unweightedAccuracy;
+  };
+  const perDs = async (list) => {
+    const out = {};
+    for (const ds of [...new Set(list.map((r) => r.dataset))].sort())
+      out[ds] = await score(list.filter((r) => r.dataset === ds));
+    return out;
+  };
+  const a = await perDs(rows);
+  const b = await perDs(adapted);
+  for (const ds of Object.keys(a)) {
+    console.log(
+      `${fold.name.padEnd(16)} ${ds.padEnd(8)} UA ${pct(a[ds])} → adapted per speaker ${pct(b[ds])}`,
+    );
+    totals.raw.push([ds, a[ds]]);
+    totals.adapted.push([ds, b[ds]]);
+  }
+  model.dispose();
+}
+for (const ds of ['ravdess', 'savee']) {
+  const mean = (xs) => xs.filter(([d]) => d === ds).reduce((s, [, v], _, l) => s + v / l.length, 0);
+  if (totals.raw.some(([d]) => d === ds))
+    console.log(`${ds}: mean UA ${pct(mean(totals.raw))} → ${pct(mean(totals.adapted))}`);
+}
