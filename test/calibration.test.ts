@@ -181,6 +181,16 @@ describe('a calibrated model', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    const other = await EmotionModel.create({
+      labels: ['a', 'b', 'c'],
+      featureSpec: spec,
+      inputShape: [26],
+      seed: 4,
+    });
+    const both = await EmotionModel.ensemble([model, other]);
+    expect(both.calibration).toBeUndefined(); // a member's temperature is not the ensemble's
+    both.dispose();
+    other.dispose();
     expect(code(() => model.setCalibration({ temperature: 0, uncertainBelow: 0.5 }))).toBe('INVALID_OPTION');
     expect(code(() => model.setCalibration({ temperature: 1, uncertainBelow: 2 }))).toBe('INVALID_OPTION');
     model.setCalibration(null);

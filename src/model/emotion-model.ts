@@ -175,7 +175,8 @@ export class EmotionModel {
    * as a single model. The members must share labels, FeatureSpec, input shape and normalisation —
    * typically the same recipe trained on the same rows with different seeds. Members loaded from
    * separately saved files are fine. The ensemble holds its own copy of the weights: the members stay
-   * usable, and disposing of them does not affect it.
+   * usable, and disposing of them does not affect it. The ensemble has no calibration: learn one
+   * for it ({@link EmotionModel.setCalibration}).
    */
   static async ensemble(members: EmotionModel[]): Promise<EmotionModel> {
     const fn = 'EmotionModel.ensemble';
@@ -207,6 +208,8 @@ export class EmotionModel {
     const net = tfl.model({ inputs: input, outputs: average });
     const meta: Metadata = structuredClone(first.meta);
     if (first.meta.training) meta.training = { ...first.meta.training, members: members.length };
+    // A member's temperature is not the ensemble's (averaging already softens the scores).
+    meta.calibration = undefined;
     return new EmotionModel(net, meta);
   }
 
