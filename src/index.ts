@@ -35,6 +35,7 @@ export {
   type PerturbOptions,
   type PerturbedAudio,
   type Range,
+  type ReverbOptions,
 } from './audio/augment.js';
 export { EMOTIONS, type Emotion, labelOrder, normaliseLabel } from './datasets/labels.js';
 export type { DatasetName, LabelledItem, SkippedFile } from './datasets/types.js';

@@ -25,6 +25,14 @@ export interface PerturbedAudio {
 /** A fixed value, or a `[min, max]` range drawn from uniformly. */
 export type Range = number | [number, number];
 
+/** The room of {@link PerturbOptions.reverb}. */
+export interface ReverbOptions {
+  /** Reverberation time in seconds (the tail decays by 60 dB over it), 0–2; under 0.05: dry. */
+  rt60: Range;
+  /** Direct-to-reverberant energy ratio in dB, −20–40. Default `[0, 10]`. */
+  drrDb?: Range;
+}
+
 /** Options of {@link perturbAudio}. Every perturbation is off unless given. */
 export interface PerturbOptions {
   /** Speed factor (1.1 = 10% faster and 10% higher in pitch, as sox `speed`). Drawn in steps of 0.01. */
@@ -45,7 +53,7 @@ export interface PerturbOptions {
    * `[0, 10]`). An `rt60` under 0.05 s leaves the copy dry, so `[0, 0.8]` mixes dry and reverberant
    * copies. The level (energy) is kept.
    */
-  reverb?: { rt60: Range; drrDb?: Range };
+  reverb?: ReverbOptions;
   /**
    * Random equalisation, as a different microphone or room would colour the sound: three peaking
    * bands at log-uniform centres between 150 Hz and 6 kHz (Q 0.7–2), each with a gain in dB drawn
