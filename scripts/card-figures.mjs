@@ -76,7 +76,7 @@ function locoMarkdown(loco) {
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   const labels = loco.directions[0].labels;
   const lines = [
-    `Leave one corpus out (\`${loco.command}\`, ${loco.members === 1 ? 'one member of the recipe, seed ' + loco.seed : `${loco.members} members`}): trained on one corpus, tested on all of the other, scored on the ${labels.length} emotions both carry (predictions restricted to them; chance ${pct(1 / labels.length)}):`,
+    `Leave one corpus out (\`${loco.command}\`, ${loco.members === 1 ? `one member of the recipe, seed ${loco.seed}` : `${loco.members} members`}): trained on one corpus, tested on all of the other, scored on the ${labels.length} emotions both carry (predictions restricted to them; chance ${pct(1 / labels.length)}):`,
     '',
     `| trained on | tested on | UA | accuracy | macro F1 | ${labels.join(' | ')} |`,
     `| --- | --- | --- | --- | --- | ${labels.map(() => '---').join(' | ')} |`,

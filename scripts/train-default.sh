@@ -16,7 +16,7 @@ FOLDS=${SPEECH_EMOTION_FOLDS:-../shared/splits/dev-folds.json}
 TRAIN_OUT=${TRAIN_OUT:-.cache/train-default}
 LOCO_OUT=${LOCO_OUT:-.cache/train-default-loco}
 MODEL_OUT=${MODEL_OUT:-models/default}
-node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" \
+node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" --keep-fold-models \
   --workers 2 --out "$TRAIN_OUT" "$@"
 node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
   --workers 2 --out "$LOCO_OUT" "$@"

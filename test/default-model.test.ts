@@ -35,7 +35,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
 
   it('the built-in default recipe is the recipe the shipped model was trained with (metrics.json)', () => {
     const { name: _a, description: _b, ...builtIn } = lib.recipeByName('default');
-    const { name: _c, ...shipped } = lib.defineRecipe(metrics.recipe);
+    const { name: _c, description: _d, ...shipped } = lib.defineRecipe(metrics.recipe);
     expect(shipped).toEqual(builtIn);
     expect(lib.featureSpecHash(builtIn.spec)).toBe(lib.featureSpecHash(model.featureSpec));
   });

@@ -45,8 +45,9 @@ Options that change the recipe:
   --epochs N  --batch-size N  --learning-rate X  --seed N
   --members N            members of the ensemble (each seeded seed + 1000·(k−1))
   --spec FILE            FeatureSpec JSON
-  --augment              add default's augmentation (one speed-, gain- and noise-perturbed copy of
-                         every recording; SpecAugment and time shift) to a recipe without any
+  --augment              add default's augmentation (one perturbed copy of every recording: speed,
+                         reverberation, equalisation, band-limiting, gain, coloured noise;
+                         SpecAugment and time shift) to a recipe without any
 
 Evaluation:
   --folds K              first cross-validate over K speaker folds (UA per fold, mean ± std in the

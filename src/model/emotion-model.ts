@@ -107,7 +107,8 @@ export class EmotionModel {
    * held-out predictions (`speech-emotion calibrate` does it from a cross-validation's `cv-clips.json`).
    */
   setCalibration(calibration: Calibration | null): void {
-    if (calibration === null) this.meta.calibration = undefined;
+    // biome-ignore lint/performance/noDelete: the key must be absent (tfjs refuses undefined in a model's metadata).
+    if (calibration === null) delete this.meta.calibration;
     else this.meta.calibration = checkCalibration('EmotionModel.setCalibration', calibration);
   }
 
@@ -209,7 +210,8 @@ export class EmotionModel {
     const meta: Metadata = structuredClone(first.meta);
     if (first.meta.training) meta.training = { ...first.meta.training, members: members.length };
     // A member's temperature is not the ensemble's (averaging already softens the scores).
-    meta.calibration = undefined;
+    // biome-ignore lint/performance/noDelete: the key must be absent (tfjs refuses undefined in a model's metadata).
+    delete meta.calibration;
     return new EmotionModel(net, meta);
   }
 

@@ -200,7 +200,19 @@ const DEFAULT_TRAINING: Omit<Recipe, 'version' | 'name' | 'description' | 'spec'
   labelSmoothing: 0.1,
   augment: { specAugment: {}, shift: 0.1 },
   seed: 1,
-  audioAugment: { copies: 1, speed: [0.9, 1.1], noiseSnrDb: [15, 35], gainDb: [-6, 6] },
+  // One perturbed copy of every recording: the voice (speed), the room (reverberation), the
+  // microphone (equalisation, band-limiting), the level and the background (coloured noise).
+  audioAugment: {
+    copies: 1,
+    speed: [0.9, 1.1],
+    noiseSnrDb: [15, 35],
+    gainDb: [-6, 6],
+    noiseColor: ['white', 'pink', 'brown'],
+    reverb: { rt60: [0, 0.8] },
+    eqDb: [-6, 6],
+    highpassHz: [0, 300],
+    lowpassHz: [3400, 12000],
+  },
 };
 
 /** Names of the built-in recipes. */
@@ -209,7 +221,8 @@ export type RecipeName = 'default' | 'single' | 'fast';
 /**
  * The built-in recipes (partial: pass them through {@link defineRecipe} or {@link recipeByName}).
  * - `default`: the bundled model's recipe (`models/default`, see its model card): two `crnn`
- *   members, SpecAugment and time shift, one speed-, gain- and noise-perturbed copy of each recording.
+ *   members, SpecAugment and time shift, one perturbed copy of each recording (speed, reverberation,
+ *   equalisation, band-limiting, gain, coloured noise).
  * - `single`: one member of `default`, half the training time (what `speech-emotion train` uses
  *   without `--recipe`).
  * - `fast`: a `cnn1d` on 2.5 s without augmentation, for a first look at a corpus in minutes.
