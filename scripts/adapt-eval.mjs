@@ -73,17 +73,8 @@ for (const fold of folds) {
       adapted.push({ ...r, features: { ...r.features, data: d } });
     }
   }
-  const labels = [...new Set(rows.map((r) => r.label))];
-  const score = async (list) => {
-    const probs = await model.predictFeatures(list.map((r) => r.features));
-    const at = labels.map((l) => model.labels.indexOf(l));
-    const predicted = probs.map((p) => labels[at.reduce((b, j, i) => (p[j] > p[at[b]] ? i : b), 0)]);
-    return lib.evaluatePredictions(
-      list.map((r) => r.label),
-      predicted,
-      labels,
-    ).unweightedAccuracy;
-  };
+  // Scored as `train` scores the fold: predictions restricted to the labels both sides carry.
+  const score = async (list) => (await model.evaluate(list, { labels: shared })).unweightedAccuracy;
   const perDs = async (list) => {
     const out = {};
     for (const ds of [...new Set(list.map((r) => r.dataset))].sort())
