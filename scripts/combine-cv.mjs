@@ -1,18 +1,23 @@
 // Scores one or more cross-validation runs, alone and averaged, from their cv-clips.json files,
 // with no retraining: an ensemble of recipes is judged by averaging each test clip's probabilities.
 //
-//   node scripts/combine-cv.mjs runA/cv-clips.json runB/cv-clips.json [--weights 2,1] [--json]
+//   node scripts/combine-cv.mjs runA/cv-clips.json runB/cv-clips.json [--weights 2,1] [--temperature T] [--json]
 //
 // Every file must come from the same folds (same fold names and test clips). Each fold is scored as
 // `train` scores it: predictions restricted to the labels its test clips carry, unweighted accuracy
-// (mean per-class recall) per fold and per dataset, and recall per class over all folds.
+// (mean per-class recall) per fold and per dataset, and recall per class. Also per fold: the mean top
+// score, and the expected calibration error (15 bins) of the restricted scores after temperature T
+// (default 1; a model's `calibration.temperature` tells how its scores would fare on these clips).
 import { readFileSync } from 'node:fs';
-import { evaluatePredictions } from '../dist/index.js';
+import { applyTemperature, evaluatePredictions, expectedCalibrationError } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const wAt = args.indexOf('--weights');
-const files = args.filter((a, i) => !a.startsWith('--') && (wAt < 0 || i !== wAt + 1));
+const tAt = args.indexOf('--temperature');
+const temperature = tAt >= 0 ? Number(args[tAt + 1]) : 1;
+const values = new Set([wAt, tAt].filter((i) => i >= 0).map((i) => i + 1));
+const files = args.filter((a, i) => !a.startsWith('--') && !values.has(i));
 if (files.length === 0) {
   console.error(
     'usage: node scripts/combine-cv.mjs a/cv-clips.json [b/cv-clips.json …] [--weights 1,1] [--json]',
@@ -22,6 +27,10 @@ if (files.length === 0) {
 const weights = wAt >= 0 ? args[wAt + 1].split(',').map(Number) : files.map(() => 1);
 if (weights.length !== files.length || weights.some((w) => !(w >= 0))) {
   console.error('--weights needs one non-negative number per file');
+  process.exit(2);
+}
+if (!(temperature > 0)) {
+  console.error('--temperature needs a positive number');
   process.exit(2);
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
@@ -43,8 +52,9 @@ function combined(use) {
           sum[j] += weights[use[k]] * (at < 0 ? 0 : same.probs[at]);
         }
       }
-      const best = sum.indexOf(Math.max(...sum));
-      return { ...clip, predicted: labels[best] };
+      const probs = applyTemperature(sum, temperature);
+      const best = probs.indexOf(Math.max(...probs));
+      return { ...clip, probs, predicted: labels[best] };
     });
     folds.push({ name: fold.name, labels, clips });
   }
@@ -67,7 +77,19 @@ function score(folds) {
       ).unweightedAccuracy;
     const e = ua(f.clips, f.labels);
     const recall = Object.fromEntries(Object.entries(e.perClass).map(([l, m]) => [l, m.recall]));
-    return { name: f.name, ua: e.unweightedAccuracy, datasets, recall };
+    const probs = f.clips.map((c) => c.probs);
+    const truth = f.clips.map((c) => f.labels.indexOf(c.label));
+    const confidence = probs.reduce((a, p) => a + Math.max(...p), 0) / probs.length;
+    const ece = expectedCalibrationError(probs, truth);
+    return {
+      name: f.name,
+      ua: e.unweightedAccuracy,
+      accuracy: e.accuracy,
+      datasets,
+      recall,
+      confidence,
+      ece,
+    };
   });
   const mean = perFold.reduce((a, f) => a + f.ua, 0) / perFold.length;
   return { perFold, mean };
@@ -92,7 +114,9 @@ for (const use of sets) {
               .map(([d, v]) => `${d} ${pct(v)}%`)
               .join('  ')
           : '';
-      console.log(`  ${f.name.padEnd(16)} UA ${pct(f.ua)}%  ${per}`);
+      console.log(
+        `  ${f.name.padEnd(16)} UA ${pct(f.ua)}%  accuracy ${pct(f.accuracy)}%  mean top score ${pct(f.confidence)}%  ECE ${pct(f.ece)}% (T ${temperature})  ${per}`,
+      );
       console.log(
         `  ${''.padEnd(16)} recall: ${Object.entries(f.recall)
           .map(([l, r]) => `${l} ${pct(r)}`)
