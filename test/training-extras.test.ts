@@ -157,6 +157,22 @@ describe('perturbAudio', () => {
       perturbAudio(x, SR, { noiseSnrDb: 10, seed: 1 }).signal,
     );
   });
+  it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
+    // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
+    const voiced = tone(2, 220);
+    const padded = new Float32Array(3 * SR);
+    padded.set(voiced, SR / 2);
+    const a = perturbAudio(padded, SR, { cropSeconds: 1, seed: 3 }).signal;
+    expect(a.length).toBe(SR);
+    // Within the voiced part, give or take trimSilence's frame (2048 samples) at its edges.
+    expect(power(a) / power(voiced)).toBeGreaterThan(0.85);
+    expect(perturbAudio(padded, SR, { cropSeconds: 1, seed: 4 }).signal).not.toEqual(a);
+    // Longer than the voiced part: the voiced part, trimmed as trimSilence trims it.
+    const whole = perturbAudio(padded, SR, { cropSeconds: 2.8 }).signal;
+    expect(whole.length).toBeGreaterThan(1.9 * SR);
+    expect(whole.length).toBeLessThan(2.3 * SR);
+    expect(await code(() => perturbAudio(x, SR, { cropSeconds: [0, 1] }))).toBe('INVALID_OPTION');
+  });
   it('refuses unknown options, bad ranges and bad input', async () => {
     expect(await code(() => perturbAudio(x, SR, { sped: 1.1 } as never))).toBe('UNKNOWN_OPTION');
     expect(await code(() => perturbAudio(x, SR, { reverb: 0.5 } as never))).toBe('INVALID_OPTION');

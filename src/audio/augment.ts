@@ -1,3 +1,4 @@
+import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { normalFrom, seededRandom } from '../util/math.js';
 import {
@@ -41,6 +42,13 @@ export interface PerturbOptions {
   tempo?: Range;
   /** Pitch shift in semitones at the same tempo (WSOLA, then resampling; formants move too). */
   pitchSemitones?: Range;
+  /**
+   * Keeps a random stretch of this many seconds of the voiced part (the part {@link trimSilence}
+   * keeps with its defaults), so that a model also learns from short utterances; a voiced part
+   * no longer than the drawn length is kept whole. Applied after the voice perturbations, before
+   * the room and microphone.
+   */
+  cropSeconds?: Range;
   /** Gain in dB. */
   gainDb?: Range;
   /** Adds noise at this signal-to-noise ratio in dB (signal power measured over the clip). */
@@ -73,6 +81,7 @@ export const PERTURB_KEYS = [
   'speed',
   'tempo',
   'pitchSemitones',
+  'cropSeconds',
   'gainDb',
   'noiseSnrDb',
   'noiseColor',
@@ -141,6 +150,7 @@ export function perturbAudio(
       out = timeStretch(out, draw(fn, 'tempo', options.tempo, random, 0.5, 2), sampleRate);
     if (options.pitchSemitones !== undefined)
       out = pitchShift(out, draw(fn, 'pitchSemitones', options.pitchSemitones, random, -12, 12), sampleRate);
+    if (options.cropSeconds !== undefined) out = crop(fn, out, sampleRate, options.cropSeconds, random);
     out = channel(fn, out, sampleRate, options, random);
     if (options.gainDb !== undefined) {
       const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
@@ -162,6 +172,19 @@ export function perturbAudio(
     }
     return { signal: out, sampleRate };
   });
+}
+
+/** A random stretch of `range` seconds of the voiced part of `x` (the whole voiced part when shorter). */
+function crop(fn: string, x: Float32Array, sampleRate: number, range: Range, random: () => number): Float32Array {
+  const seconds = draw(fn, 'cropSeconds', range, random, 0.1);
+  const length = Math.round(seconds * sampleRate);
+  const { start, end } = trimSilence(x);
+  // The draw of the start is made whatever the lengths, so later draws do not depend on them.
+  const at = random();
+  if (end <= start) return x;
+  if (end - start <= length) return x.slice(start, end);
+  const from = start + Math.floor(at * (end - start - length + 1));
+  return x.slice(from, from + length);
 }
 
 const COLORS: NoiseColor[] = ['white', 'pink', 'brown'];
