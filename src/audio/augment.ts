@@ -175,7 +175,13 @@ export function perturbAudio(
 }
 
 /** A random stretch of `range` seconds of the voiced part of `x` (the whole voiced part when shorter). */
-function crop(fn: string, x: Float32Array, sampleRate: number, range: Range, random: () => number): Float32Array {
+function crop(
+  fn: string,
+  x: Float32Array,
+  sampleRate: number,
+  range: Range,
+  random: () => number,
+): Float32Array {
   const seconds = draw(fn, 'cropSeconds', range, random, 0.1);
   const length = Math.round(seconds * sampleRate);
   const { start, end } = trimSilence(x);
