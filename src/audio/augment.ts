@@ -43,10 +43,11 @@ export interface PerturbOptions {
   /** Pitch shift in semitones at the same tempo (WSOLA, then resampling; formants move too). */
   pitchSemitones?: Range;
   /**
-   * Keeps a random stretch of this many seconds of the voiced part (the part {@link trimSilence}
-   * keeps with its defaults), so that a model also learns from short utterances; a voiced part
+   * Keeps a random stretch of this many seconds (at least 0.1) of the voiced part (the part
+   * {@link trimSilence} keeps with its defaults), for training on shorter utterances; a voiced part
    * no longer than the drawn length is kept whole. Applied after the voice perturbations, before
-   * the room and microphone.
+   * the room and microphone. (With the default recipe's model it did not help short recordings on
+   * the first development fold; see `docs/recipes/results`.)
    */
   cropSeconds?: Range;
   /** Gain in dB. */
