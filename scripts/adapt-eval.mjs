@@ -9,64 +9,28 @@
 // the run goes on: the folds saved so far are scored). Folds named corpus-* are leave-one-corpus-out;
 // the others come from the folds file (default ../shared/splits/dev-folds.json). Prints UA per fold
 // and corpus without and with adaptation.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import { devItems, groupBy, meanFrame, openLibrary, savedFolds } from './dev-data.mjs';
 
-const lib = await import('../dist/node.js');
-tf.env().set('PROD', true);
-await lib.useBackend('wasm');
+const lib = await openLibrary();
 const from = resolve(process.argv[2] ?? '');
-const data = resolve(
-  fileURLToPath(new URL('..', import.meta.url)),
-  process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets',
-);
-const all = [];
-for (const ds of ['ravdess', 'savee'])
-  all.push(...(await lib.scanDataset(join(data, ds), { dataset: ds })).items);
-const saved = readdirSync(join(from, 'folds')).filter((d) =>
-  existsSync(join(from, 'folds', d, 'model.json')),
-);
-const foldsFile = resolve(process.argv[3] ?? join(data, '..', 'splits', 'dev-folds.json'));
-const folds = saved.some((d) => d.startsWith('corpus-'))
-  ? lib.corpusFolds(all)
-  : lib.speakerFolds(all, JSON.parse(readFileSync(foldsFile, 'utf8')));
+const folds = savedFolds(lib, await devItems(lib), from, process.argv[3] && resolve(process.argv[3]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
-/** Mean of every frame's features over some matrices. */
-function meanOf(matrices) {
-  const f = matrices[0].features;
-  const sum = new Float64Array(f);
-  let n = 0;
-  for (const m of matrices)
-    for (let j = 0; j < m.data.length; j++) {
-      sum[j % f] += m.data[j];
-      if (j % f === 0) n++;
-    }
-  return Array.from(sum, (s) => s / n);
-}
-
 const totals = { raw: [], adapted: [] };
-for (const fold of folds) {
-  const dir = saved.find((d) => d === fold.name.replace(/[^\w.-]+/g, '-'));
-  if (!dir) continue;
-  const model = await lib.EmotionModel.load(join(from, 'folds', dir));
+for (const { fold, dir } of folds) {
+  const model = await lib.EmotionModel.load(dir);
   const shared = lib.sharedLabels(fold, model.labels);
   const { rows } = await lib.itemRows(
     fold.test.filter((it) => shared.includes(it.label)),
     model.featureSpec,
   );
-  const trainMean = JSON.parse(readFileSync(join(from, 'folds', dir, 'model.json'), 'utf8'))
-    .userDefinedMetadata.speechEmotion.normalization.mean;
-  const speakers = new Map();
-  for (const r of rows) {
-    const key = `${r.dataset}:${r.speaker}`;
-    speakers.set(key, [...(speakers.get(key) ?? []), r]);
-  }
+  const trainMean = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).userDefinedMetadata
+    .speechEmotion.normalization.mean;
   const adapted = [];
-  for (const list of speakers.values()) {
-    const mu = meanOf(list.map((r) => r.features));
+  for (const list of groupBy(rows, (r) => `${r.dataset}:${r.speaker}`).values()) {
+    const mu = meanFrame(list.map((r) => r.features));
     for (const r of list) {
       const f = r.features.features;
       const d = Float32Array.from(r.features.data, (v, j) => v - mu[j % f] + trainMean[j % f]);

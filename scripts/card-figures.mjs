@@ -17,11 +17,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-const FOLDS_FILE = resolve(
-  fileURLToPath(new URL('..', import.meta.url)),
-  process.env.SPEECH_EMOTION_FOLDS ?? '../shared/splits/dev-folds.json',
-);
+import { FOLDS_FILE, devItems, openLibrary } from './dev-data.mjs';
 
 export function figuresMarkdown(m, folds) {
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -193,10 +189,7 @@ export function locoOf(dir) {
 }
 
 async function assemble(from, out, locoDir) {
-  const lib = await import('../dist/node.js');
-  const tf = await import('@tensorflow/tfjs-core');
-  tf.env().set('PROD', true);
-  await lib.useBackend('wasm');
+  const lib = await openLibrary();
   const folds = JSON.parse(readFileSync(FOLDS_FILE, 'utf8'));
   const report = JSON.parse(readFileSync(join(from, 'report.json'), 'utf8'));
   const crossValidation = await crossValidationOf(from, lib);
@@ -204,13 +197,7 @@ async function assemble(from, out, locoDir) {
   // shipped model still scores what it scored here, so a change to the feature code cannot silently
   // degrade it. It says nothing about unseen speakers; the cross-validation does.
   const regressionSpeakers = { ravdess: folds.ravdess.fold5, savee: folds.savee.fold3 };
-  const data = resolve(
-    fileURLToPath(new URL('..', import.meta.url)),
-    process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets',
-  );
-  const items = [];
-  for (const ds of ['ravdess', 'savee'])
-    items.push(...(await lib.scanDataset(join(data, ds), { dataset: ds })).items);
+  const items = await devItems(lib);
   const model = await lib.EmotionModel.load(from);
   const { rows } = await lib.itemRows(
     items.filter((it) => regressionSpeakers[it.dataset]?.includes(it.speaker)),

@@ -8,40 +8,20 @@
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
 // ../shared/splits/dev-folds.json). Prints UA per fold, corpus and cut, then the means.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import { resolve } from 'node:path';
+import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
 
-const lib = await import(process.env.SPEECH_EMOTION_DIST ?? '../dist/node.js');
-tf.env().set('PROD', true);
-await lib.useBackend('wasm');
+const lib = await openLibrary();
 const args = process.argv.slice(2);
 const flag = args.indexOf('--cuts');
 const cuts = [null, ...(flag >= 0 ? args.splice(flag, 2)[1] : '2.5,2,1.5').split(',').map(Number)];
-const from = resolve(args[0] ?? '');
-const data = resolve(
-  fileURLToPath(new URL('..', import.meta.url)),
-  process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets',
-);
-const all = [];
-for (const ds of ['ravdess', 'savee'])
-  all.push(...(await lib.scanDataset(join(data, ds), { dataset: ds })).items);
-const saved = readdirSync(join(from, 'folds')).filter((d) =>
-  existsSync(join(from, 'folds', d, 'model.json')),
-);
-const foldsFile = resolve(args[1] ?? join(data, '..', 'splits', 'dev-folds.json'));
-const folds = saved.some((d) => d.startsWith('corpus-'))
-  ? lib.corpusFolds(all)
-  : lib.speakerFolds(all, JSON.parse(readFileSync(foldsFile, 'utf8')));
+const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const name = (cut) => (cut === null ? 'whole' : `${cut} s`);
 
 const totals = new Map();
-for (const fold of folds) {
-  const dir = saved.find((d) => d === fold.name.replace(/[^\w.-]+/g, '-'));
-  if (!dir) continue;
-  const model = await lib.EmotionModel.load(join(from, 'folds', dir));
+for (const { fold, dir } of folds) {
+  const model = await lib.EmotionModel.load(dir);
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label)))

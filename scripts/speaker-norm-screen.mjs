@@ -12,27 +12,18 @@
 // cv-clips.json that scripts/combine-cv.mjs reads. One thread; about 12 minutes for a one-member
 // recipe on this machine.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { devItems, groupBy, meanFrame, openLibrary } from './dev-data.mjs';
 
-const lib = await import(process.env.SPEECH_EMOTION_DIST ?? '../dist/node.js');
-tf.env().set('PROD', true);
-await lib.useBackend('wasm');
 const [recipePath, outDir] = process.argv.slice(2);
 const mode = process.argv.includes('--mode') ? process.argv[process.argv.indexOf('--mode') + 1] : 'mean';
 if (!recipePath || !outDir || !['mean', 'none'].includes(mode)) {
   console.error('usage: node scripts/speaker-norm-screen.mjs <recipe.json> <out-dir> [--mode mean|none]');
   process.exit(2);
 }
+const lib = await openLibrary();
 const recipe = lib.defineRecipe(JSON.parse(readFileSync(recipePath, 'utf8')));
-const data = resolve(
-  fileURLToPath(new URL('..', import.meta.url)),
-  process.env.SPEECH_EMOTION_DATA ?? '../shared/datasets',
-);
-const items = [];
-for (const ds of ['ravdess', 'savee'])
-  items.push(...(await lib.scanDataset(join(data, ds), { dataset: ds })).items);
+const items = await devItems(lib);
 const t0 = performance.now();
 const all = await lib.recipeRows(items, recipe);
 console.error(`features: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -40,20 +31,12 @@ console.error(`features: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 /** Rows shifted so that each group's mean frame is zero (per feature column). */
 function centreGroups(rows, keyOf) {
   if (mode === 'none') return rows;
-  const groups = new Map();
-  for (const r of rows) groups.set(keyOf(r), [...(groups.get(keyOf(r)) ?? []), r]);
   const out = [];
-  for (const list of groups.values()) {
-    const f = list[0].features.features;
-    const sum = new Float64Array(f);
-    let n = 0;
-    for (const r of list)
-      for (let j = 0; j < r.features.data.length; j++) {
-        sum[j % f] += r.features.data[j];
-        if (j % f === 0) n++;
-      }
+  for (const list of groupBy(rows, keyOf).values()) {
+    const mu = meanFrame(list.map((r) => r.features));
+    const f = mu.length;
     for (const r of list) {
-      const data = Float32Array.from(r.features.data, (v, j) => v - sum[j % f] / n);
+      const data = Float32Array.from(r.features.data, (v, j) => v - mu[j % f]);
       out.push({ ...r, features: { ...r.features, data } });
     }
   }
