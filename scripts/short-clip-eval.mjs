@@ -2,8 +2,11 @@
 // scored whole, then cut to their first S seconds (silence included, as a recording of S seconds
 // would hold it), as `train` scores the fold (predictions restricted to the labels the fold's
 // clips carry). Clips too short for the model's FeatureSpec after the cut are left out and counted.
+// With --from-speech, each cut starts where the speech starts (the first frame within 30 dB of the
+// clip's peak, trimSilence with topDb 30) instead of at the recording's start: S seconds of speech.
+// (RAVDESS recordings open with about a second of silence, SAVEE's with almost none.)
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [folds.json]
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -13,24 +16,29 @@ import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
 
 const lib = await openLibrary();
 const args = process.argv.slice(2);
+const fromSpeech = args.includes('--from-speech');
+if (fromSpeech) args.splice(args.indexOf('--from-speech'), 1);
 const flag = args.indexOf('--cuts');
 const cuts = [null, ...(flag >= 0 ? args.splice(flag, 2)[1] : '2.5,2,1.5').split(',').map(Number)];
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-const name = (cut) => (cut === null ? 'whole' : `${cut} s`);
+const name = (cut) => (cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`);
 
 const totals = new Map();
 for (const { fold, dir } of folds) {
   const model = await lib.EmotionModel.load(dir);
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
-  for (const it of fold.test.filter((x) => shared.includes(x.label)))
-    audio.push({ it, a: await lib.readMono(it.path) });
+  for (const it of fold.test.filter((x) => shared.includes(x.label))) {
+    const a = await lib.readMono(it.path);
+    audio.push({ it, a, onset: fromSpeech ? lib.trimSilence(a.signal, { topDb: 30 }).start : 0 });
+  }
   for (const cut of cuts) {
     const rows = [];
     let tooShort = 0;
-    for (const { it, a } of audio) {
-      const signal = cut === null ? a.signal : a.signal.subarray(0, Math.round(cut * a.sampleRate));
+    for (const { it, a, onset } of audio) {
+      const signal =
+        cut === null ? a.signal : a.signal.subarray(onset, onset + Math.round(cut * a.sampleRate));
       try {
         rows.push({ ...it, features: lib.computeFeatures(signal, a.sampleRate, model.featureSpec) });
       } catch (e) {
