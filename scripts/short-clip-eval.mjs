@@ -6,7 +6,11 @@
 // clip's peak, trimSilence with topDb 30) instead of at the recording's start: S seconds of speech.
 // (RAVDESS recordings open with about a second of silence, SAVEE's with almost none.)
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [folds.json]
+// With --lead-in S, every recording first gets S seconds of white noise prepended, 45 dB below its
+// peak sample (a quiet room before the speaker starts), which a 60 dB trim keeps; --cuts '' then
+// scores only the whole recordings.
+//
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -18,11 +22,38 @@ const lib = await openLibrary();
 const args = process.argv.slice(2);
 const fromSpeech = args.includes('--from-speech');
 if (fromSpeech) args.splice(args.indexOf('--from-speech'), 1);
+const lead = args.indexOf('--lead-in');
+const leadIn = lead >= 0 ? Number(args.splice(lead, 2)[1]) : 0;
 const flag = args.indexOf('--cuts');
-const cuts = [null, ...(flag >= 0 ? args.splice(flag, 2)[1] : '2.5,2,1.5').split(',').map(Number)];
+const cutList = flag >= 0 ? args.splice(flag, 2)[1] : '2.5,2,1.5';
+const cuts = [null, ...(cutList ? cutList.split(',').map(Number) : [])];
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-const name = (cut) => (cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`);
+const name = (cut) =>
+  `${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
+
+/** The recording after `leadIn` seconds of seeded white noise 45 dB below its peak sample. */
+function withLeadIn(a) {
+  if (!leadIn) return a;
+  const n = Math.round(leadIn * a.sampleRate);
+  let peak = 0;
+  for (const v of a.signal) peak = Math.max(peak, Math.abs(v));
+  const sigma = peak * 10 ** (-45 / 20);
+  const out = new Float32Array(n + a.signal.length);
+  let seed = 12345;
+  for (let i = 0; i < n; i += 2) {
+    // Box–Muller on a small linear congruential generator: the same noise every run.
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const u = (seed + 1) / 4294967297;
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const v = seed / 4294967296;
+    const r = sigma * Math.sqrt(-2 * Math.log(u));
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  out.set(a.signal, n);
+  return { ...a, signal: out };
+}
 
 const totals = new Map();
 for (const { fold, dir } of folds) {
@@ -30,7 +61,7 @@ for (const { fold, dir } of folds) {
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label))) {
-    const a = await lib.readMono(it.path);
+    const a = withLeadIn(await lib.readMono(it.path));
     audio.push({ it, a, onset: fromSpeech ? lib.trimSilence(a.signal, { topDb: 30 }).start : 0 });
   }
   for (const cut of cuts) {
