@@ -278,9 +278,9 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
 describe.skipIf(notBuilt)(
   `speech-emotion train, evaluate and predict (built dist/cli.js)${skipNote(notBuilt)}`,
   () => {
-    it('train writes a model and reports; evaluate --json ends with the metrics; predict labels files and reports bad ones', () => {
+    it('train writes a model and reports; evaluate --json ends with the metrics; predict labels files and reports bad ones', async () => {
       const root = makeDataset(32, { broken: false });
-      const t = cli(
+      const t = await cliAsync(
         [
           'train',
           'ravdess',
@@ -380,9 +380,9 @@ describe.skipIf(notBuilt)(
 );
 
 describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
-  it('--recipe default on a small folder trains the two members, and model.json names the recipe', () => {
+  it('--recipe default on a small folder trains the two members, and model.json names the recipe', async () => {
     const root = makeDataset(16, { broken: false });
-    const t = cli(
+    const t = await cliAsync(
       ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
       root,
     );
