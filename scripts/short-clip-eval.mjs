@@ -3,7 +3,8 @@
 // would hold it), as `train` scores the fold (predictions restricted to the labels the fold's
 // clips carry). Clips too short for the model's FeatureSpec after the cut are left out and counted.
 // With --from-speech, each cut starts where the speech starts (the first frame within 30 dB of the
-// clip's peak, trimSilence with topDb 30) instead of at the recording's start: S seconds of speech.
+// clip's loudest frame, trimSilence with topDb 30) instead of at the recording's start: S seconds
+// of speech.
 // (RAVDESS recordings open with about a second of silence, SAVEE's with almost none.)
 //
 // With --lead-in S, every recording first gets S seconds of white noise prepended, 45 dB below its
