@@ -43,10 +43,11 @@ function withLeadIn(a) {
   const out = new Float32Array(n + a.signal.length);
   let seed = 12345;
   for (let i = 0; i < n; i += 2) {
-    // Box–Muller on a small linear congruential generator: the same noise every run.
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    // Box–Muller on a 32-bit linear congruential generator (Math.imul: exact mod 2³²), the same
+    // noise every run.
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     const u = (seed + 1) / 4294967297;
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     const v = seed / 4294967296;
     const r = sigma * Math.sqrt(-2 * Math.log(u));
     out[i] = r * Math.cos(2 * Math.PI * v);
