@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { realFftPlan } from '../src/dsp/fft.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
+import { fastFftPlan, wasmFftAvailable } from '../src/dsp/simd.js';
 import { applyFilterbank } from '../src/dsp/spectral.js';
 import {
   cmvn,
@@ -67,6 +69,76 @@ describe('FFT', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('runs the WebAssembly SIMD plans in Node (so the tests below check them, not fft.js twice)', () => {
+    expect(wasmFftAvailable()).toBe(true);
+    expect(fastFftPlan(1024)).not.toBe(realFftPlan(1024));
+    // Not a power of two, or too small: fft.js's plans.
+    expect(fastFftPlan(1000)).toBe(realFftPlan(1000));
+    expect(fastFftPlan(8)).toBe(realFftPlan(8));
+  });
+
+  it('the WebAssembly plans (real and complex, every power of two 16…8192) match a naive DFT', () => {
+    for (let log = 4; log <= 13; log++) {
+      const n = 1 << log;
+      const plan = fastFftPlan(n);
+      const x = new Float64Array(2 * n);
+      for (let i = 0; i < 2 * n; i++) x[i] = Math.sin(0.731 * i * i) + ((i * 7919) % 13) / 13 - 0.5;
+      const keep = x.slice();
+      // Complex: the DFT of re + i·im is DFT(re) + i·DFT(im), both from the naive real DFT.
+      const re = naiveDft(x.filter((_, i) => i % 2 === 0));
+      const im = naiveDft(x.filter((_, i) => i % 2 === 1));
+      const z = plan.transform(x);
+      expect(x).toEqual(keep); // the caller's buffer is left as it was
+      let scale = 1;
+      let err = 0;
+      for (let k = 0; k < n; k++) {
+        // Bins past n/2 of a real DFT are the conjugates of bins n − k.
+        const m = k <= n / 2 ? k : n - k;
+        const sgn = k <= n / 2 ? 1 : -1;
+        const wr = re.re[m] - sgn * im.im[m];
+        const wi = sgn * re.im[m] + im.re[m];
+        scale = Math.max(scale, Math.hypot(wr, wi));
+        err = Math.max(err, Math.abs(z[2 * k] - wr), Math.abs(z[2 * k + 1] - wi));
+      }
+      expect(err / scale).toBeLessThan(1e-12);
+      const real = x.subarray(0, n);
+      const ref = naiveDft(real);
+      const r = plan.forward(real);
+      err = 0;
+      for (let k = 0; k <= n / 2; k++)
+        err = Math.max(err, Math.abs(r[2 * k] - ref.re[k]), Math.abs(r[2 * k + 1] - ref.im[k]));
+      expect(err / scale).toBeLessThan(1e-12);
+    }
+  });
+
+  it("the WebAssembly magnitude kernels give the JavaScript path's bits (numpy's abs of complex64)", () => {
+    const f32 = Math.fround;
+    for (const n of [16, 512, 2048]) {
+      const plan = fastFftPlan(n);
+      const bins = n / 2 + 1;
+      const x = new Float64Array(2 * n);
+      for (let i = 0; i < 2 * n; i++) x[i] = 0.3 * Math.sin(0.01 * i * i) + 1e-3 * Math.cos(i);
+      const out = new Float32Array(2 * bins);
+      const ref = new Float32Array(2 * bins);
+      let z = plan.forward(x.subarray(0, n));
+      for (let k = 0; k < bins; k++) ref[k] = Math.sqrt(f32(z[2 * k]) ** 2 + f32(z[2 * k + 1]) ** 2);
+      plan.magnitudes?.(out, 0, bins);
+      expect(out.subarray(0, bins)).toEqual(ref.subarray(0, bins));
+      z = plan.transform(x);
+      for (let k = 0; k < bins; k++) {
+        const m = k === 0 ? 0 : 2 * (n - k);
+        const ar = f32(0.5 * (z[2 * k] + z[m]));
+        const ai = f32(0.5 * (z[2 * k + 1] - z[m + 1]));
+        const br = f32(0.5 * (z[2 * k + 1] + z[m + 1]));
+        const bi = f32(0.5 * (z[m] - z[2 * k]));
+        ref[k] = Math.sqrt(ar * ar + ai * ai);
+        ref[bins + k] = Math.sqrt(br * br + bi * bi);
+      }
+      plan.pairMagnitudes?.(out, 0, bins, bins);
+      expect(out).toEqual(ref);
+    }
   });
 
   it('spectrogram frames (two per complex FFT) equal |DFT(window · frame)|² computed naively', () => {

@@ -1,6 +1,9 @@
 // The frame features beyond MFCC on signals whose answer is known, their errors, and their use in
 // a FeatureSpec. Parity with librosa: test/features-parity.test.ts.
 import { describe, expect, it } from 'vitest';
+import { padForFrames } from '../src/dsp/energy.js';
+import { fastFftPlan, wasmCmndf } from '../src/dsp/simd.js';
+import { cmndfScalar, resolveYin } from '../src/dsp/yin.js';
 import {
   SpeechEmotionError,
   chromaStft,
@@ -88,6 +91,36 @@ describe('frame features on known signals', () => {
     expect(p.voicedProb[5]).toBeLessThan(0.1);
     expect(p.voicedProb[t]).toBeGreaterThan(0.5);
     expect(Array.from(pyin(withSilence, { ...o, fillNa: null }).f0).every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('the WebAssembly YIN kernel', () => {
+  it('gives the bits of the JavaScript path on the same FFT, on a glide, noise and silence, for several option sets', () => {
+    let seed = 7;
+    const noise = Float32Array.from({ length: 9000 }, (_, i) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      // A tone gliding in pitch, noise, a stretch of digital silence (the 1e-6 zeroing paths).
+      if (i > 6000 && i < 7500) return 0;
+      return 0.4 * Math.sin(0.02 * i + 1e-6 * i * i) + 0.05 * (seed / 2 ** 32 - 0.5);
+    });
+    const cases = [
+      { sampleRate: SR, fmin: 50, fmax: 500, frameLength: 1024 },
+      { sampleRate: SR, fmin: 80, fmax: 400, frameLength: 512, hopLength: 100, center: false },
+      { sampleRate: 22050, fmin: 65, fmax: 2093, frameLength: 2048, padMode: 'reflect' as const },
+      { sampleRate: SR, fmin: 100, fmax: 1000, frameLength: 512, winLength: 200, hopLength: 64 },
+    ];
+    for (const o of cases) {
+      const s = resolveYin('yin', o);
+      const { padded, frames } = padForFrames('yin', noise, s, s.padMode);
+      const fast = wasmCmndf('yin', noise, s)?.d.slice();
+      expect(fast).toBeDefined();
+      expect(fast).toEqual(cmndfScalar(padded, frames, s, fastFftPlan(s.frameLength)));
+      // On fft.js the FFT's rounding differs in the last bits, and nothing more.
+      const ref = cmndfScalar(padded, frames, s);
+      let err = 0;
+      for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs((fast?.[i] ?? 0) - ref[i]));
+      expect(err).toBeLessThan(1e-9);
+    }
   });
 });
 

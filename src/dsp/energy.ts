@@ -56,20 +56,26 @@ export function resolveTimeFrames(
 /**
  * The signal as librosa frames it: padded by `frameLength / 2` at each end when centred
  * (`'constant'` zeros, `'edge'` repeats the end samples, `'reflect'` mirrors without repeating
- * them), and the number of whole frames in it. @internal
+ * them), and the number of whole frames in it. When centred, `dest` (of length n + frameLength
+ * − frameLength % 2, if given) receives the padded signal instead of a new array. @internal
  */
 export function padForFrames(
   fn: string,
   signal: Float32Array | Float64Array,
   f: ResolvedFrames,
   mode: PadMode | 'edge',
+  dest?: Float64Array,
 ): { padded: Float32Array | Float64Array; frames: number } {
   const n = signal.length;
   let padded = signal;
   if (f.center) {
     const p = Math.floor(f.frameLength / 2);
-    const out = new Float64Array(n + 2 * p);
+    const out = dest ?? new Float64Array(n + 2 * p);
     out.set(signal, p);
+    if (dest) {
+      out.fill(0, 0, p);
+      out.fill(0, p + n);
+    }
     if (mode === 'edge') {
       out.fill(signal[0], 0, p);
       out.fill(signal[n - 1], p + n);

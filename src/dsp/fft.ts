@@ -18,6 +18,17 @@ export interface RealFftPlan {
    * buffer owned by the plan. Used to transform two real frames at once.
    */
   transform(input: Float64Array): Float64Array;
+  /**
+   * Optional fast path: the float32 magnitudes (real and imaginary parts rounded to float32 first,
+   * as numpy's abs of complex64) of bins `0..bins−1` of the last `forward` result, into
+   * `out[offset …]`.
+   */
+  magnitudes?(out: Float32Array, offset: number, bins: number): void;
+  /**
+   * Optional fast path: the same for the two real frames A and B whose combination A + i·B the
+   * last `transform` took, into `out[outA …]` and `out[outB …]`.
+   */
+  pairMagnitudes?(out: Float32Array, outA: number, outB: number, bins: number): void;
 }
 
 const plans = new Map<number, RealFftPlan>();

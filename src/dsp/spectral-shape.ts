@@ -1,5 +1,7 @@
 import { SpeechEmotionError } from '../errors.js';
+import { fastFftPlan } from './simd.js';
 import {
+  type FrameAnalyzer,
   type ResolvedStft,
   STFT_KEYS,
   type StftOptions,
@@ -53,6 +55,61 @@ export interface SpectralContrastOptions extends SpectralFeatureOptions {
 const KEYS = [...STFT_KEYS, 'sampleRate'] as const;
 
 /**
+ * Magnitudes of the frame starting at absolute sample `start`, rounded to float32 as librosa's
+ * `np.abs` of its complex64 STFT is (real and imaginary parts rounded first), into `out[outOffset …]`.
+ */
+function magnitudeFrame(
+  a: FrameAnalyzer,
+  src: Float32Array | Float64Array,
+  start: number,
+  out: Float32Array,
+  outOffset: number,
+): void {
+  const z = a.spectrumFrame(src, 0, src.length, start);
+  if (a.plan.magnitudes) {
+    a.plan.magnitudes(out, outOffset, a.nBins);
+    return;
+  }
+  const f32 = Math.fround;
+  for (let k = 0, o = outOffset; k < a.nBins; k++, o++) {
+    const re = f32(z[2 * k]);
+    const im = f32(z[2 * k + 1]);
+    out[o] = Math.sqrt(re * re + im * im);
+  }
+}
+
+/**
+ * Magnitudes of two frames at once through one complex FFT (see FrameAnalyzer), each rounded as
+ * in {@link magnitudeFrame}, into `out[outA …]` and `out[outB …]`.
+ */
+function magnitudePair(
+  a: FrameAnalyzer,
+  src: Float32Array | Float64Array,
+  startA: number,
+  startB: number,
+  out: Float32Array,
+  outA: number,
+  outB: number,
+): void {
+  const z = a.transformPair(src, 0, src.length, startA, startB);
+  if (a.plan.pairMagnitudes) {
+    a.plan.pairMagnitudes(out, outA, outB, a.nBins);
+    return;
+  }
+  const nFft = a.stft.nFft;
+  const f32 = Math.fround;
+  for (let k = 0; k < a.nBins; k++) {
+    const m = k === 0 ? 0 : 2 * (nFft - k);
+    const ar = f32(0.5 * (z[2 * k] + z[m]));
+    const ai = f32(0.5 * (z[2 * k + 1] - z[m + 1]));
+    const br = f32(0.5 * (z[2 * k + 1] + z[m + 1]));
+    const bi = f32(0.5 * (z[m] - z[2 * k]));
+    out[outA + k] = Math.sqrt(ar * ar + ai * ai);
+    out[outB + k] = Math.sqrt(br * br + bi * bi);
+  }
+}
+
+/**
  * Magnitudes of every frame, rounded to float32 as librosa's `np.abs(stft)` is (complex64 in,
  * float32 out), so comparisons such as the roll-off threshold fall where librosa's do.
  * @internal
@@ -64,26 +121,18 @@ export function magnitudeFrames(
   onePerFft = false,
 ): { data: Float32Array; frames: number; bins: number } {
   const frames = frameCount(fn, signal.length, stft);
-  const a = analyzerFor(stft);
+  const a = analyzerFor(stft, fastFftPlan);
   const bins = a.nBins;
   const out = new Float32Array(frames * bins);
-  const n = signal.length;
   const hop = stft.hopLength;
   let t = 0;
   // Two frames per complex FFT is ~1.5× faster; its float64 rounding differs from a real FFT's in
   // the last bits, which can move a float32 rounding, so callers that compare running sums
   // against a threshold (roll-off) take one frame per FFT, as numpy does.
   for (; !onePerFft && t + 1 < frames; t += 2) {
-    a.magnitudePair(signal, n, t * hop - a.padLeft, (t + 1) * hop - a.padLeft, out, t * bins, (t + 1) * bins);
+    magnitudePair(a, signal, t * hop - a.padLeft, (t + 1) * hop - a.padLeft, out, t * bins, (t + 1) * bins);
   }
-  for (; t < frames; t++) {
-    const z = a.spectrumFrame(signal, 0, n, t * hop - a.padLeft);
-    for (let k = 0, o = t * bins; k < bins; k++, o++) {
-      const re = Math.fround(z[2 * k]);
-      const im = Math.fround(z[2 * k + 1]);
-      out[o] = Math.sqrt(re * re + im * im);
-    }
-  }
+  for (; t < frames; t++) magnitudeFrame(a, signal, t * hop - a.padLeft, out, t * bins);
   return { data: out, frames, bins };
 }
 

@@ -109,7 +109,8 @@ export class FrameAnalyzer {
   readonly nBins: number;
   /** Left padding of the virtual signal: frame t starts at t·hop − padLeft. */
   readonly padLeft: number;
-  private readonly plan: RealFftPlan;
+  /** The FFT plan (size nFft). */
+  readonly plan: RealFftPlan;
   private readonly frame: Float64Array;
   private readonly pair: Float64Array;
   private readonly win: Float64Array;
@@ -117,11 +118,12 @@ export class FrameAnalyzer {
   /** A spare spectrum-sized buffer for callers. */
   readonly scratch: Float64Array;
 
-  constructor(stft: ResolvedStft) {
+  /** `plan`: the FFT plan of size `stft.nFft` to use (default: fft.js's, {@link realFftPlan}). */
+  constructor(stft: ResolvedStft, plan: RealFftPlan = realFftPlan(stft.nFft)) {
     this.stft = stft;
     this.nBins = Math.floor(stft.nFft / 2) + 1;
     this.padLeft = stft.center ? Math.floor(stft.nFft / 2) : 0;
-    this.plan = realFftPlan(stft.nFft);
+    this.plan = plan;
     this.frame = new Float64Array(stft.nFft);
     this.pair = new Float64Array(2 * stft.nFft);
     this.scratch = new Float64Array(this.nBins);
@@ -202,7 +204,7 @@ export class FrameAnalyzer {
    * Loads frames A and B as the real and imaginary parts of one complex frame and transforms it;
    * returns the complex spectrum Z (plan-owned buffer, valid until the next call).
    */
-  private transformPair(
+  transformPair(
     src: Float32Array | Float64Array,
     srcOffset: number,
     n: number,
@@ -251,34 +253,6 @@ export class FrameAnalyzer {
       const bi = z[2 * k] - z[m];
       out[outA + k] = powerOf(0.25 * (ar * ar + ai * ai), power);
       out[outB + k] = powerOf(0.25 * (br * br + bi * bi), power);
-    }
-  }
-
-  /**
-   * Magnitudes of two frames at once through one complex FFT, each rounded to float32 as librosa's
-   * `np.abs` of its complex64 STFT is (real and imaginary parts rounded first), into
-   * `out[outA …]` and `out[outB …]`.
-   */
-  magnitudePair(
-    src: Float32Array | Float64Array,
-    n: number,
-    startA: number,
-    startB: number,
-    out: Float32Array,
-    outA: number,
-    outB: number,
-  ): void {
-    const z = this.transformPair(src, 0, n, startA, startB);
-    const nFft = this.stft.nFft;
-    const f32 = Math.fround;
-    for (let k = 0; k < this.nBins; k++) {
-      const m = k === 0 ? 0 : 2 * (nFft - k);
-      const ar = f32(0.5 * (z[2 * k] + z[m]));
-      const ai = f32(0.5 * (z[2 * k + 1] - z[m + 1]));
-      const br = f32(0.5 * (z[2 * k + 1] + z[m + 1]));
-      const bi = f32(0.5 * (z[m] - z[2 * k]));
-      out[outA + k] = Math.sqrt(ar * ar + ai * ai);
-      out[outB + k] = Math.sqrt(br * br + bi * bi);
     }
   }
 
@@ -360,15 +334,27 @@ export function applyFilterbank(
   }
 }
 
-const analyzers = new Map<string, FrameAnalyzer>();
+const analyzers = new Map<(size: number) => RealFftPlan, Map<string, FrameAnalyzer>>();
 
-/** The cached analyzer for these STFT parameters: its buffers are reused from call to call. @internal */
-export function analyzerFor(stft: ResolvedStft): FrameAnalyzer {
+/**
+ * The cached analyzer for these STFT parameters: its buffers are reused from call to call.
+ * `planFor` makes its FFT plan (default: fft.js's); analyzers are cached per plan maker.
+ * @internal
+ */
+export function analyzerFor(
+  stft: ResolvedStft,
+  planFor: (size: number) => RealFftPlan = realFftPlan,
+): FrameAnalyzer {
   const key = `${stft.nFft}:${stft.hopLength}:${stft.winLength}:${stft.window}:${stft.center}:${stft.padMode}`;
-  let a = analyzers.get(key);
+  let cache = analyzers.get(planFor);
+  if (!cache) {
+    cache = new Map();
+    analyzers.set(planFor, cache);
+  }
+  let a = cache.get(key);
   if (!a) {
-    a = new FrameAnalyzer(stft);
-    analyzers.set(key, a);
+    a = new FrameAnalyzer(stft, planFor(stft.nFft));
+    cache.set(key, a);
   }
   return a;
 }

@@ -1,7 +1,8 @@
 // YIN pitch estimation (librosa.yin): the cumulative mean normalised difference per frame, its
 // first trough under the threshold, refined by parabolic interpolation. pyin.ts builds on it.
 import { padForFrames } from './energy.js';
-import { realFftPlan } from './fft.js';
+import { type RealFftPlan, realFftPlan } from './fft.js';
+import { wasmCmndf } from './simd.js';
 import type { PadMode } from './types.js';
 import { checkInt, checkKnownOptions, checkNumber, checkOneOf, checkSignal, invalid } from './validate.js';
 
@@ -119,19 +120,37 @@ export function resolveYin(fn: string, o: YinOptions): YinSetup {
  * The cumulative mean normalised difference function of every frame (de Cheveigné & Kawahara,
  * 2002), for lags `minPeriod … maxPeriod`, frame-major, computed as librosa computes it: the
  * autocorrelation through the FFT, the energy terms from a float32 running sum, values below 1e-6
- * set to zero. The FFTs pair two frames per complex transform (see FrameAnalyzer).
- *
- * Long (about 110 lines) on purpose: the framing, the paired FFTs and the running sums share their
- * buffers in one scope, the hot path of yin and pyin (as fft.js keeps its transforms in one loop).
+ * set to zero. Runs on the WebAssembly kernel where it can ({@link wasmCmndf}; then `d` is valid
+ * only until the next kernel call: read it at once), else on {@link cmndfScalar}.
  */
 export function cmndf(
   signal: Float32Array | Float64Array,
   s: YinSetup,
   fn: string,
 ): { d: Float64Array; frames: number; lags: number } {
-  const framed = padForFrames(fn, signal, s, s.padMode);
-  const padded = framed.padded instanceof Float64Array ? framed.padded : Float64Array.from(framed.padded);
-  const frames = framed.frames;
+  const lags = s.maxPeriod - s.minPeriod + 1;
+  const fast = wasmCmndf(fn, signal, s);
+  if (fast) return { ...fast, lags };
+  const { padded, frames } = padForFrames(fn, signal, s, s.padMode);
+  return { d: cmndfScalar(padded, frames, s), frames, lags };
+}
+
+/**
+ * {@link cmndf} in JavaScript on fft.js, for where WebAssembly SIMD is missing: the same
+ * operations as the kernel in src/dsp/simd/kernels.c, so on the same FFT `plan` the same bits. The
+ * FFTs pair two frames per complex transform (see FrameAnalyzer).
+ *
+ * Long (about 100 lines) on purpose: the framing, the paired FFTs and the running sums share their
+ * buffers in one scope, the hot path of yin and pyin (as fft.js keeps its transforms in one loop).
+ * @internal
+ */
+export function cmndfScalar(
+  signal: Float32Array | Float64Array,
+  frames: number,
+  s: YinSetup,
+  plan: RealFftPlan = realFftPlan(s.frameLength),
+): Float64Array {
+  const padded = signal instanceof Float64Array ? signal : Float64Array.from(signal);
   const L = s.frameLength;
   const W = s.winLength;
   const hop = s.hopLength;
@@ -139,7 +158,6 @@ export function cmndf(
   const maxP = s.maxPeriod;
   const lags = maxP - minP + 1;
   const out = new Float64Array(frames * lags);
-  const plan = realFftPlan(L);
   const z = new Float64Array(2 * L);
   // Bins 0 … L/2 of the cross-spectra of the two frames of a pair, one after the other.
   const pA = new Float64Array(4 * ((L >> 1) + 1));
@@ -233,7 +251,7 @@ export function cmndf(
       }
     }
   }
-  return { d: out, frames, lags };
+  return out;
 }
 
 /** librosa's parabolic interpolation stencil over lags: the offset of the vertex, 0 at the ends. */

@@ -1,0 +1,299 @@
+import { padForFrames } from './energy.js';
+import { type RealFftPlan, realFftPlan } from './fft.js';
+import { KERNELS_WASM_BASE64 } from './simd-module.js';
+import type { YinSetup } from './yin.js';
+
+/**
+ * Power-of-two FFT plans on the WebAssembly SIMD kernels of `src/dsp/simd/kernels.c` (float64, one
+ * complex number per f64x2 vector, radix-4 Stockham): about 2.5× fft.js's speed at 512–2048
+ * points. Where WebAssembly or its SIMD is missing (or compiling fails), {@link fastFftPlan}
+ * returns fft.js's plan: the results agree to float64 rounding either way.
+ *
+ * Used by the spectral features and the pitch trackers. `extractMfcc` keeps fft.js, so that its
+ * browser bundle does not carry the module.
+ */
+
+interface FftExports {
+  fft(n: number, x: number, y: number, tw: number): number;
+  rfft(n: number, x: number, y: number, tw: number, split: number, out: number): void;
+  magnitudes(bins: number, z: number, out: number): void;
+  pair_magnitudes(n: number, bins: number, z: number, outA: number, outB: number): void;
+  cmndf(
+    padded: number,
+    frames: number,
+    L: number,
+    W: number,
+    hop: number,
+    minP: number,
+    maxP: number,
+    tw: number,
+    x: number,
+    y: number,
+    pa: number,
+    acf: number,
+    ea: number,
+    eb: number,
+    out: number,
+  ): void;
+}
+
+/** Bytes below this offset belong to the module (its stack); buffers are placed above. */
+const RESERVED = 2 * 65536;
+
+interface Runtime {
+  memory: WebAssembly.Memory;
+  exports: FftExports;
+  /** Next free byte offset. */
+  top: number;
+  /** A region for per-call data (signals, results), reallocated larger when a call needs more. */
+  scratch: { at: number; bytes: number };
+}
+
+let runtime: Runtime | null | undefined;
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The module, instantiated on first use; `null` where it cannot run here. */
+function getRuntime(): Runtime | null {
+  if (runtime !== undefined) return runtime;
+  runtime = null;
+  try {
+    if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+    const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
+    // Small enough (under 4 kB) for a synchronous compile on a browser's main thread.
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    runtime = {
+      memory,
+      exports: instance.exports as unknown as FftExports,
+      top: RESERVED,
+      scratch: { at: 0, bytes: 0 },
+    };
+  } catch {
+    runtime = null;
+  }
+  return runtime;
+}
+
+/** Reserves `bytes` (16-byte aligned) in the module's memory, growing it if needed. */
+function alloc(rt: Runtime, bytes: number): number {
+  const at = rt.top;
+  rt.top += (bytes + 15) & ~15;
+  const need = rt.top - rt.memory.buffer.byteLength;
+  if (need > 0) rt.memory.grow(Math.ceil(need / 65536));
+  return at;
+}
+
+/**
+ * The scratch region, at least `bytes` long. Its contents do not survive the next call; a larger
+ * request moves it to the top of memory (the old region is not reused: it only ever grows ×1.5).
+ */
+function scratch(rt: Runtime, bytes: number): number {
+  if (rt.scratch.bytes < bytes) {
+    const size = Math.max(bytes, Math.ceil(rt.scratch.bytes * 1.5));
+    rt.scratch = { at: alloc(rt, size), bytes: size };
+  }
+  return rt.scratch.at;
+}
+
+/**
+ * Twiddles of the complex n-point transform, as fft.c's `fft` reads them: stage by stage
+ * (ncur = n, n/4, …, ≥ 4), for p < ncur/4, W^p, W^2p, W^3p (W = exp(−2πi/ncur)), each as the
+ * vectors (wr, wr) and (−wi, wi).
+ */
+function twiddles(n: number): Float64Array {
+  let count = 0;
+  for (let nc = n; nc >= 4; nc >>= 2) count += (nc >> 2) * 12;
+  const tw = new Float64Array(count);
+  let o = 0;
+  for (let nc = n; nc >= 4; nc >>= 2) {
+    for (let p = 0; p < nc >> 2; p++) {
+      for (let r = 1; r <= 3; r++) {
+        const angle = (-2 * Math.PI * ((r * p) % nc)) / nc;
+        const wr = Math.cos(angle);
+        const wi = Math.sin(angle);
+        tw[o++] = wr;
+        tw[o++] = wr;
+        tw[o++] = -wi;
+        tw[o++] = wi;
+      }
+    }
+  }
+  return tw;
+}
+
+class WasmPlan implements RealFftPlan {
+  readonly size: number;
+  readonly rt: Runtime;
+  /** Byte offsets of the two transform buffers (2·size doubles each). */
+  readonly x: number;
+  readonly y: number;
+  private readonly out: number;
+  /** Float32 magnitudes of the last spectrum (two frames' worth). */
+  private readonly mag: number;
+  /** Where the last `transform` left its result (x or y). */
+  private last = 0;
+  /** Twiddles of the n-point complex transform, and of the n/2-point one with the real split. */
+  private tw = -1;
+  private twHalf = -1;
+  private split = -1;
+  private buffer: ArrayBuffer | null = null;
+  private xView!: Float64Array;
+  private yView!: Float64Array;
+  private realIn!: Float64Array;
+  private outView!: Float64Array;
+  private magA!: Float32Array;
+  private magB!: Float32Array;
+
+  constructor(rt: Runtime, size: number) {
+    this.rt = rt;
+    this.size = size;
+    this.x = alloc(rt, 16 * size);
+    this.y = alloc(rt, 16 * size);
+    this.out = alloc(rt, 16 * (size / 2 + 1));
+    this.mag = alloc(rt, 8 * (size / 2 + 1));
+  }
+
+  private table(values: Float64Array): number {
+    const at = alloc(this.rt, 8 * values.length);
+    new Float64Array(this.rt.memory.buffer, at, values.length).set(values);
+    return at;
+  }
+
+  /** Views on the module's memory, made again after it grows (growing detaches the old ones). */
+  private views(): void {
+    const buf = this.rt.memory.buffer;
+    if (buf === this.buffer) return;
+    const n = this.size;
+    this.buffer = buf;
+    this.xView = new Float64Array(buf, this.x, 2 * n);
+    this.yView = new Float64Array(buf, this.y, 2 * n);
+    this.realIn = new Float64Array(buf, this.x, n);
+    this.outView = new Float64Array(buf, this.out, n + 2);
+    this.magA = new Float32Array(buf, this.mag, n / 2 + 1);
+    this.magB = new Float32Array(buf, this.mag + 4 * (n / 2 + 1), n / 2 + 1);
+  }
+
+  forward(input: Float64Array): Float64Array {
+    const n = this.size;
+    if (this.twHalf < 0) {
+      this.twHalf = this.table(twiddles(n / 2));
+      const split = new Float64Array(n / 2 + 2);
+      for (let k = 0; k <= n / 4; k++) {
+        const angle = (-2 * Math.PI * k) / n;
+        split[2 * k] = Math.cos(angle);
+        split[2 * k + 1] = Math.sin(angle);
+      }
+      this.split = this.table(split);
+    }
+    this.views();
+    this.realIn.set(input.length === n ? input : input.subarray(0, n));
+    this.rt.exports.rfft(n, this.x, this.y, this.twHalf, this.split, this.out);
+    return this.outView;
+  }
+
+  /** Byte offset of the n-point complex transform's twiddles. */
+  complexTwiddles(): number {
+    if (this.tw < 0) this.tw = this.table(twiddles(this.size));
+    return this.tw;
+  }
+
+  transform(input: Float64Array): Float64Array {
+    const n = this.size;
+    this.complexTwiddles();
+    this.views();
+    this.xView.set(input.length === 2 * n ? input : input.subarray(0, 2 * n));
+    const at = this.rt.exports.fft(n, this.x, this.y, this.tw);
+    this.last = at;
+    return at === this.x ? this.xView : this.yView;
+  }
+
+  magnitudes(out: Float32Array, offset: number, bins: number): void {
+    this.rt.exports.magnitudes(bins, this.out, this.mag);
+    this.views();
+    out.set(this.magA.subarray(0, bins), offset);
+  }
+
+  pairMagnitudes(out: Float32Array, outA: number, outB: number, bins: number): void {
+    this.rt.exports.pair_magnitudes(this.size, bins, this.last, this.mag, this.mag + 4 * (this.size / 2 + 1));
+    this.views();
+    out.set(this.magA.subarray(0, bins), outA);
+    out.set(this.magB.subarray(0, bins), outB);
+  }
+}
+
+const plans = new Map<number, RealFftPlan>();
+
+/**
+ * The fastest real-FFT plan for `size` available here: the WebAssembly SIMD plan for powers of two
+ * from 16, else {@link realFftPlan}'s (fft.js, Bluestein for other sizes). Same contract as
+ * `realFftPlan`; the results agree with it to float64 rounding.
+ * @internal
+ */
+export function fastFftPlan(size: number): RealFftPlan {
+  let plan = plans.get(size);
+  if (!plan) {
+    const rt = size >= 16 && (size & (size - 1)) === 0 ? getRuntime() : null;
+    plan = rt ? new WasmPlan(rt, size) : realFftPlan(size);
+    plans.set(size, plan);
+  }
+  return plan;
+}
+
+/** Whether {@link fastFftPlan} runs on WebAssembly here (false: fft.js). @internal */
+export function wasmFftAvailable(): boolean {
+  return getRuntime() !== null;
+}
+
+/**
+ * YIN's cumulative mean normalised difference of every frame on the WebAssembly kernel: the same
+ * operations as `cmndfScalar` in yin.ts on this module's FFT, so the same bits (float32 energy
+ * sums included). Frames `signal` as `padForFrames` does, straight into the module's memory.
+ * Returns `frames × (maxPeriod − minPeriod + 1)` as a view on the module's memory, **valid only
+ * until the next call of a kernel here**, or `null` where the kernels cannot run here or
+ * frameLength is not a power of two from 16.
+ * @internal
+ */
+export function wasmCmndf(
+  fn: string,
+  signal: Float32Array | Float64Array,
+  s: YinSetup,
+): { d: Float64Array; frames: number } | null {
+  const { frameLength: L, winLength: W, hopLength: hop, minPeriod: minP, maxPeriod: maxP } = s;
+  const plan = fastFftPlan(L);
+  if (!(plan instanceof WasmPlan)) return null;
+  const rt = plan.rt;
+  const tw = plan.complexTwiddles();
+  const lags = maxP - minP + 1;
+  const length = signal.length + (s.center ? 2 * Math.floor(L / 2) : 0);
+  const frames = length < L ? 0 : 1 + Math.floor((length - L) / hop);
+  const sizes = [
+    8 * length,
+    8 * 4 * ((L >> 1) + 1),
+    8 * 2 * (maxP + 1),
+    4 * (W + maxP + 1),
+    4 * (W + maxP + 1),
+  ];
+  const at: number[] = [];
+  let total = 0;
+  for (const b of sizes) {
+    at.push(total);
+    total += (b + 15) & ~15;
+  }
+  const outAt = total;
+  total += 8 * frames * lags;
+  const base = scratch(rt, total);
+  const buf = rt.memory.buffer;
+  const padded = new Float64Array(buf, base, length);
+  // Throws SIGNAL_TOO_SHORT when no frame fits.
+  padForFrames(fn, signal, s, s.padMode, padded);
+  if (!s.center) padded.set(signal);
+  const [sig, pa, acf, ea, eb] = at.map((o) => base + o);
+  rt.exports.cmndf(sig, frames, L, W, hop, minP, maxP, tw, plan.x, plan.y, pa, acf, ea, eb, base + outAt);
+  return { d: new Float64Array(buf, base + outAt, frames * lags), frames };
+}

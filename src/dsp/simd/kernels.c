@@ -1,0 +1,263 @@
+// Hot loops of the DSP core for WebAssembly SIMD, in float64 (one complex number per f64x2
+// vector): FFTs, float32 spectral magnitudes, and YIN's difference function.
+// Built into src/dsp/simd-module.ts by `node scripts/build-wasm.mjs` (clang 14 or later, wasm-ld);
+// the library never needs a compiler at install time.
+//
+// Memory layout is owned by the JavaScript side (src/dsp/simd.ts): it places the buffers and
+// the twiddle tables, computed there with Math.cos / Math.sin, and passes their byte offsets.
+//
+// FFT algorithm: Stockham autosort, radix 4, with one radix-2 stage last when log2(n) is odd;
+// out of place, ping-ponging between `x` and `y`. A twiddle w = wr + i·wi is stored as two
+// vectors (wr, wr) and (−wi, wi), so a·w = a·(wr, wr) + swap(a)·(−wi, wi).
+#include <wasm_simd128.h>
+
+typedef v128_t cplx;
+
+static inline cplx cmul(cplx a, cplx wrr, cplx wii) {
+  cplx sw = wasm_i64x2_shuffle(a, a, 1, 0);
+  return wasm_f64x2_add(wasm_f64x2_mul(a, wrr), wasm_f64x2_mul(sw, wii));
+}
+
+// −i·a = (a.im, −a.re)
+static inline cplx mul_minus_i(cplx a) {
+  cplx sw = wasm_i64x2_shuffle(a, a, 1, 0);
+  return wasm_f64x2_mul(sw, wasm_f64x2_make(1.0, -1.0));
+}
+
+// Forward complex DFT of `n` points (a power of two, n ≥ 4) from `x` (interleaved re, im).
+// `tw` holds, stage by stage (n_cur = n, n/4, …, while n_cur ≥ 4), for p = 0 … n_cur/4 − 1, the
+// vectors of W^p, W^2p, W^3p (W = exp(−2πi/n_cur)): six vectors per p. Returns the buffer that
+// holds the result: x or y (y is scratch of the same size). x is overwritten.
+__attribute__((export_name("fft")))
+cplx *fft(int n, cplx *x, cplx *y, const cplx *tw) {
+  int s = 1;
+  int ncur = n;
+  while (ncur >= 4) {
+    int m = ncur >> 2;
+    for (int p = 0; p < m; p++) {
+      const cplx *w = tw + 6 * p;
+      cplx w1r = w[0], w1i = w[1], w2r = w[2], w2i = w[3], w3r = w[4], w3i = w[5];
+      const cplx *xa = x + s * p;
+      const cplx *xb = xa + s * m;
+      const cplx *xc = xb + s * m;
+      const cplx *xd = xc + s * m;
+      cplx *ya = y + s * 4 * p;
+      cplx *yb = ya + s;
+      cplx *yc = yb + s;
+      cplx *yd = yc + s;
+      if (p == 0) {
+        for (int q = 0; q < s; q++) {
+          cplx a = xa[q], b = xb[q], c = xc[q], d = xd[q];
+          cplx apc = wasm_f64x2_add(a, c), amc = wasm_f64x2_sub(a, c);
+          cplx bpd = wasm_f64x2_add(b, d), jbmd = mul_minus_i(wasm_f64x2_sub(b, d));
+          ya[q] = wasm_f64x2_add(apc, bpd);
+          yb[q] = wasm_f64x2_add(amc, jbmd);
+          yc[q] = wasm_f64x2_sub(apc, bpd);
+          yd[q] = wasm_f64x2_sub(amc, jbmd);
+        }
+      } else {
+        for (int q = 0; q < s; q++) {
+          cplx a = xa[q], b = xb[q], c = xc[q], d = xd[q];
+          cplx apc = wasm_f64x2_add(a, c), amc = wasm_f64x2_sub(a, c);
+          cplx bpd = wasm_f64x2_add(b, d), jbmd = mul_minus_i(wasm_f64x2_sub(b, d));
+          ya[q] = wasm_f64x2_add(apc, bpd);
+          yb[q] = cmul(wasm_f64x2_add(amc, jbmd), w1r, w1i);
+          yc[q] = cmul(wasm_f64x2_sub(apc, bpd), w2r, w2i);
+          yd[q] = cmul(wasm_f64x2_sub(amc, jbmd), w3r, w3i);
+        }
+      }
+    }
+    tw += 6 * m;
+    s <<= 2;
+    ncur >>= 2;
+    cplx *t = x;
+    x = y;
+    y = t;
+  }
+  if (ncur == 2) {
+    for (int q = 0; q < s; q++) {
+      cplx a = x[q], b = x[q + s];
+      y[q] = wasm_f64x2_add(a, b);
+      y[q + s] = wasm_f64x2_sub(a, b);
+    }
+    return y;
+  }
+  return x;
+}
+
+// Real forward DFT of `n` points (a power of two, n ≥ 8) of the real samples at `in`: the complex
+// n/2-point DFT Z of z[j] = in[2j] + i·in[2j+1], then X[k] = (Z[k] + conj Z[h−k]) / 2 −
+// i·W^k (Z[k] − conj Z[h−k]) / 2 with h = n/2, W = exp(−2πi/n). `split` holds W^k for
+// k = 0 … h/2 as (wr, wi) pairs. Writes bins 0 … h interleaved to `out` (h + 1 vectors). `in` is
+// overwritten.
+__attribute__((export_name("rfft")))
+void rfft(int n, cplx *in, cplx *y, const cplx *tw, const cplx *split, cplx *out) {
+  int h = n >> 1;
+  cplx *z = fft(h, in, y, tw);
+  const double *zd = (const double *)z;
+  const double *sd = (const double *)split;
+  double *od = (double *)out;
+  double z0r = zd[0], z0i = zd[1];
+  od[0] = z0r + z0i;
+  od[1] = 0;
+  od[2 * h] = z0r - z0i;
+  od[2 * h + 1] = 0;
+  for (int k = 1; k <= h >> 1; k++) {
+    int m = h - k;
+    double ar = zd[2 * k], ai = zd[2 * k + 1];
+    double br = zd[2 * m], bi = zd[2 * m + 1];
+    // E = (Z[k] + conj Z[m]) / 2, O = (Z[k] − conj Z[m]) / 2 · (−i)
+    double er = 0.5 * (ar + br), ei = 0.5 * (ai - bi);
+    double or_ = 0.5 * (ai + bi), oi = -0.5 * (ar - br);
+    double wr = sd[2 * k], wi = sd[2 * k + 1];
+    double tr = wr * or_ - wi * oi, ti = wr * oi + wi * or_;
+    od[2 * k] = er + tr;
+    od[2 * k + 1] = ei + ti;
+    // X[h − k] = conj(E) − conj(W^k·O) · (−1): by symmetry of the pair (k, m)
+    od[2 * m] = er - tr;
+    od[2 * m + 1] = -(ei - ti);
+  }
+}
+
+// Rounds both lanes to float32 and back, as a (double)(float) cast does.
+static inline v128_t round_f32(v128_t v) {
+  return wasm_f64x2_promote_low_f32x4(wasm_f32x4_demote_f64x2_zero(v));
+}
+
+// sqrt(re² + im²) of the lanes of (re0, re1) and (im0, im1), rounded to float32 and stored as two
+// floats at `out`.
+static inline void store_hypot2(float *out, v128_t re, v128_t im) {
+  v128_t m = wasm_f64x2_sqrt(wasm_f64x2_add(wasm_f64x2_mul(re, re), wasm_f64x2_mul(im, im)));
+  wasm_v128_store64_lane(out, wasm_f32x4_demote_f64x2_zero(m), 0);
+}
+
+// Magnitudes of bins 0 … bins−1 of the interleaved spectrum `z`, as numpy's abs of a complex64
+// STFT: real and imaginary parts rounded to float32, the root of the sum of squares taken in
+// float64 and rounded to float32. The same operations, in the same order, as the JavaScript path
+// (WebAssembly has no fused multiply-add), so both give the same bits. Two bins per step.
+__attribute__((export_name("magnitudes")))
+void magnitudes(int bins, const double *z, float *out) {
+  int k = 0;
+  for (; k + 1 < bins; k += 2) {
+    v128_t v0 = round_f32(wasm_v128_load(z + 2 * k));
+    v128_t v1 = round_f32(wasm_v128_load(z + 2 * k + 2));
+    store_hypot2(out + k, wasm_i64x2_shuffle(v0, v1, 0, 2), wasm_i64x2_shuffle(v0, v1, 1, 3));
+  }
+  for (; k < bins; k++) {
+    double re = (float)z[2 * k];
+    double im = (float)z[2 * k + 1];
+    out[k] = (float)__builtin_sqrt(re * re + im * im);
+  }
+}
+
+// Magnitudes of two real frames A and B transformed together as A + i·B (n-point complex
+// spectrum `z`): A[k] = (Z[k] + conj Z[n−k]) / 2, B[k] = (Z[k] − conj Z[n−k]) / 2i, each rounded
+// as in `magnitudes`, for k = 0 … bins−1 (bins ≤ n/2 + 1). One bin of both frames per step.
+__attribute__((export_name("pair_magnitudes")))
+void pair_magnitudes(int n, int bins, const double *z, float *outA, float *outB) {
+  const v128_t half = wasm_f64x2_splat(0.5);
+  const v128_t neg_hi = wasm_f64x2_make(1.0, -1.0);
+  for (int k = 0; k < bins; k++) {
+    int m = k == 0 ? 0 : n - k;
+    v128_t zk = wasm_v128_load(z + 2 * k);
+    v128_t zm = wasm_v128_load(z + 2 * m);
+    v128_t sum = wasm_f64x2_add(zk, zm);   // (zr_k + zr_m, zi_k + zi_m)
+    v128_t diff = wasm_f64x2_sub(zk, zm);  // (zr_k − zr_m, zi_k − zi_m)
+    // A = (sum.re, diff.im) / 2, B = (sum.im, −diff.re) / 2, rounded to float32.
+    v128_t a = round_f32(wasm_f64x2_mul(half, wasm_i64x2_shuffle(sum, diff, 0, 3)));
+    v128_t b = round_f32(wasm_f64x2_mul(half, wasm_f64x2_mul(wasm_i64x2_shuffle(sum, diff, 1, 2), neg_hi)));
+    v128_t m2 = wasm_f64x2_sqrt(wasm_f64x2_add(wasm_f64x2_mul(wasm_i64x2_shuffle(a, b, 0, 2), wasm_i64x2_shuffle(a, b, 0, 2)),
+                                                 wasm_f64x2_mul(wasm_i64x2_shuffle(a, b, 1, 3), wasm_i64x2_shuffle(a, b, 1, 3))));
+    v128_t f = wasm_f32x4_demote_f64x2_zero(m2);
+    outA[k] = wasm_f32x4_extract_lane(f, 0);
+    outB[k] = wasm_f32x4_extract_lane(f, 1);
+  }
+}
+
+// The cumulative mean normalised difference of YIN for every frame, as src/dsp/yin.ts's `cmndf`
+// computes it in JavaScript, operation for operation (the same bits): see there for the maths.
+// `padded`: the framed signal; `fft_tw`: twiddles of the L-point transform; x, y: L-point FFT
+// buffers; pa: 4·(L/2 + 1) doubles; acf: 2·(maxP + 1) doubles; ea, eb: W + maxP + 1 floats each;
+// out: frames × (maxP − minP + 1) doubles.
+__attribute__((export_name("cmndf")))
+void cmndf(const double *padded, int frames, int L, int W, int hop, int minP, int maxP, const cplx *fft_tw,
+           cplx *x, cplx *y, double *pa, double *acf, float *ea, float *eb, double *out) {
+  const double tiny = 2.2250738585072014e-308;
+  int half = L >> 1;
+  int lags = maxP - minP + 1;
+  for (int t = 0; t < frames; t += 2) {
+    int pair = t + 1 < frames;
+    for (int f = 0; f < (pair ? 2 : 1); f++) {
+      const double *src = padded + (t + f) * hop;
+      double *z = (double *)x;
+      z[0] = src[0];
+      z[1] = 0;
+      for (int i = 1; i <= W; i++) {
+        z[2 * i] = src[i];
+        z[2 * i + 1] = src[i];
+      }
+      for (int i = W + 1; i < L; i++) {
+        z[2 * i] = src[i];
+        z[2 * i + 1] = 0;
+      }
+      const double *Z = (const double *)fft(L, x, y, fft_tw);
+      double *p = pa + 2 * f * (half + 1);
+      for (int k = 0; k <= half; k++) {
+        int m = k == 0 ? 0 : L - k;
+        double yr = (Z[2 * k] + Z[2 * m]) / 2;
+        double yi = (Z[2 * k + 1] - Z[2 * m + 1]) / 2;
+        double wr = (Z[2 * k + 1] + Z[2 * m + 1]) / 2;
+        double wi = (Z[2 * m] - Z[2 * k]) / 2;
+        p[2 * k] = yr * wr + yi * wi;
+        p[2 * k + 1] = yi * wr - yr * wi;
+      }
+    }
+    double *q = (double *)x;
+    int o = 2 * (half + 1);
+    for (int k = 0; k <= half; k++) {
+      double ar = pa[2 * k];
+      double ai = pa[2 * k + 1];
+      double br = pair ? pa[o + 2 * k] : 0;
+      double bi = pair ? pa[o + 2 * k + 1] : 0;
+      q[2 * k] = ar - bi;
+      q[2 * k + 1] = -(ai + br);
+      if (k > 0 && k < half) {
+        int m = L - k;
+        q[2 * m] = ar + bi;
+        q[2 * m + 1] = ai - br;
+      }
+    }
+    const double *r = (const double *)fft(L, x, y, fft_tw);
+    for (int n = 0; n <= maxP; n++) {
+      acf[n] = r[2 * n] / L;
+      acf[maxP + 1 + n] = -r[2 * n + 1] / L;
+    }
+    const double *sa = padded + t * hop;
+    const double *sb = pair ? sa + hop : sa;
+    float ca = 0, cb = 0;
+    for (int i = 0, n = W + maxP; i <= n; i++) {
+      double a = sa[i], b = sb[i];
+      ca = ca + (float)(a * a);
+      cb = cb + (float)(b * b);
+      ea[i] = ca;
+      eb[i] = cb;
+    }
+    for (int f = 0; f < (pair ? 2 : 1); f++) {
+      const float *en = f == 0 ? ea : eb;
+      const double *ac = acf + f * (maxP + 1);
+      float e0 = en[W] - en[0];
+      if (__builtin_fabs((double)e0) < 1e-6) e0 = 0;
+      double cum = 0;
+      double *row = out + (t + f) * lags - minP;
+      for (int tau = 1; tau <= maxP; tau++) {
+        float e = en[W + tau] - en[tau];
+        if (__builtin_fabs((double)e) < 1e-6) e = 0;
+        double a = ac[tau];
+        if (__builtin_fabs(a) < 1e-6) a = 0;
+        double d = (double)(float)(e0 + e) - 2 * a;
+        cum += d;
+        if (tau >= minP) row[tau] = d / (cum / tau + tiny);
+      }
+    }
+  }
+}
