@@ -122,6 +122,24 @@ describe('the WebAssembly YIN kernel', () => {
       expect(err).toBeLessThan(1e-9);
     }
   });
+
+  it('works through a long signal in chunks of an even number of frames, with the same bits', () => {
+    let seed = 11;
+    const clip = Float32Array.from({ length: 20000 }, (_, i) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return 0.3 * Math.sin(0.03 * i + 0.4 * Math.sin(i / 4000)) + 0.05 * (seed / 2 ** 32 - 0.5);
+    });
+    const s = resolveYin('yin', { sampleRate: SR, fmin: 50, fmax: 500, frameLength: 1024 });
+    const { padded, frames } = padForFrames('yin', clip, s, s.padMode);
+    const whole = wasmCmndf('yin', clip, s)?.d.slice();
+    // A budget of 100 kB: 79 frames in chunks of 22, the last one odd.
+    const chunked = wasmCmndf('yin', clip, s, 100_000);
+    expect(chunked?.frames).toBe(frames);
+    // A new array, not a view on the module's memory.
+    expect(chunked?.d.buffer.byteLength).toBe(chunked?.d.byteLength);
+    expect(chunked?.d).toEqual(whole);
+    expect(whole).toEqual(cmndfScalar(padded, frames, s, fastFftPlan(s.frameLength)));
+  });
 });
 
 describe('bad input gets a SpeechEmotionError that names the option', () => {

@@ -250,19 +250,26 @@ export function wasmFftAvailable(): boolean {
   return getRuntime() !== null;
 }
 
+/** Bytes of module memory one `wasmCmndf` call may use before it works in chunks of frames. */
+const CMNDF_BUDGET = 16 << 20;
+
 /**
  * YIN's cumulative mean normalised difference of every frame on the WebAssembly kernel: the same
  * operations as `cmndfScalar` in yin.ts on this module's FFT, so the same bits (float32 energy
- * sums included). Frames `signal` as `padForFrames` does, straight into the module's memory.
- * Returns `frames × (maxPeriod − minPeriod + 1)` as a view on the module's memory, **valid only
- * until the next call of a kernel here**, or `null` where the kernels cannot run here or
- * frameLength is not a power of two from 16.
+ * sums included). Returns `frames × (maxPeriod − minPeriod + 1)` and the frame count, or `null`
+ * where the kernels cannot run here or frameLength is not a power of two from 16.
+ *
+ * Up to `budget` bytes ({@link CMNDF_BUDGET}), the signal is framed straight into the module's memory and the
+ * result is a view on it, **valid only until the next call of a kernel here**. Longer signals go
+ * through in chunks of an even number of frames (so frames pair as in one pass) into a new array,
+ * so the module's memory, which never shrinks, stays small; the bits are the same.
  * @internal
  */
 export function wasmCmndf(
   fn: string,
   signal: Float32Array | Float64Array,
   s: YinSetup,
+  budget = CMNDF_BUDGET,
 ): { d: Float64Array; frames: number } | null {
   const { frameLength: L, winLength: W, hopLength: hop, minPeriod: minP, maxPeriod: maxP } = s;
   const plan = fastFftPlan(L);
@@ -272,28 +279,41 @@ export function wasmCmndf(
   const lags = maxP - minP + 1;
   const length = signal.length + (s.center ? 2 * Math.floor(L / 2) : 0);
   const frames = length < L ? 0 : 1 + Math.floor((length - L) / hop);
-  const sizes = [
-    8 * length,
-    8 * 4 * ((L >> 1) + 1),
-    8 * 2 * (maxP + 1),
-    4 * (W + maxP + 1),
-    4 * (W + maxP + 1),
-  ];
+  // Work buffers, then the framed signal and the result of `chunk` frames.
+  const work = [8 * 4 * ((L >> 1) + 1), 8 * 2 * (maxP + 1), 4 * (W + maxP + 1), 4 * (W + maxP + 1)];
   const at: number[] = [];
-  let total = 0;
-  for (const b of sizes) {
-    at.push(total);
-    total += (b + 15) & ~15;
+  let workBytes = 0;
+  for (const b of work) {
+    at.push(workBytes);
+    workBytes += (b + 15) & ~15;
   }
-  const outAt = total;
-  total += 8 * frames * lags;
-  const base = scratch(rt, total);
+  const perFrame = 8 * (hop + lags);
+  const whole = workBytes + 8 * length + 8 * frames * lags + 32;
+  const chunk = whole <= budget ? frames : Math.max(2, 2 * Math.floor(budget / perFrame / 2));
+  const span = (n: number) => (n - 1) * hop + L;
+  const sigBytes = (8 * (chunk === frames ? length : span(chunk)) + 15) & ~15;
+  const base = scratch(rt, workBytes + sigBytes + 8 * chunk * lags);
+  const [pa, acf, ea, eb] = at.map((o) => base + o);
+  const sig = base + workBytes;
+  const outAt = sig + sigBytes;
   const buf = rt.memory.buffer;
-  const padded = new Float64Array(buf, base, length);
-  // Throws SIGNAL_TOO_SHORT when no frame fits.
-  padForFrames(fn, signal, s, s.padMode, padded);
-  if (!s.center) padded.set(signal);
-  const [sig, pa, acf, ea, eb] = at.map((o) => base + o);
-  rt.exports.cmndf(sig, frames, L, W, hop, minP, maxP, tw, plan.x, plan.y, pa, acf, ea, eb, base + outAt);
-  return { d: new Float64Array(buf, base + outAt, frames * lags), frames };
+  if (chunk === frames) {
+    const padded = new Float64Array(buf, sig, length);
+    // Throws SIGNAL_TOO_SHORT when no frame fits.
+    padForFrames(fn, signal, s, s.padMode, padded);
+    if (!s.center) padded.set(signal);
+    rt.exports.cmndf(sig, frames, L, W, hop, minP, maxP, tw, plan.x, plan.y, pa, acf, ea, eb, outAt);
+    return { d: new Float64Array(buf, outAt, frames * lags), frames };
+  }
+  const { padded } = padForFrames(fn, signal, s, s.padMode);
+  const d = new Float64Array(frames * lags);
+  const sigView = new Float64Array(buf, sig, span(chunk));
+  const outView = new Float64Array(buf, outAt, chunk * lags);
+  for (let f0 = 0; f0 < frames; f0 += chunk) {
+    const n = Math.min(chunk, frames - f0);
+    sigView.set(padded.subarray(f0 * hop, f0 * hop + span(n)));
+    rt.exports.cmndf(sig, n, L, W, hop, minP, maxP, tw, plan.x, plan.y, pa, acf, ea, eb, outAt);
+    d.set(outView.subarray(0, n * lags), f0 * lags);
+  }
+  return { d, frames };
 }

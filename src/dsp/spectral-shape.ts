@@ -109,9 +109,23 @@ function magnitudePair(
   }
 }
 
+let spare = new Float32Array(0);
+
+/**
+ * A Float32Array of `length` for {@link magnitudeFrames}, reused from call to call up to 4M values
+ * (16 MB): a fresh megabyte per call costs page faults that take as long as the FFTs.
+ */
+function reusable(length: number): Float32Array {
+  if (length > 1 << 22) return new Float32Array(length);
+  if (spare.length < length)
+    spare = new Float32Array(Math.min(1 << 22, Math.max(length, spare.length * 1.5)));
+  return spare.subarray(0, length);
+}
+
 /**
  * Magnitudes of every frame, rounded to float32 as librosa's `np.abs(stft)` is (complex64 in,
- * float32 out), so comparisons such as the roll-off threshold fall where librosa's do.
+ * float32 out), so comparisons such as the roll-off threshold fall where librosa's do. `data` is
+ * shared scratch, valid until the next call: read it (or change it) before then, never return it.
  * @internal
  */
 export function magnitudeFrames(
@@ -123,7 +137,7 @@ export function magnitudeFrames(
   const frames = frameCount(fn, signal.length, stft);
   const a = analyzerFor(stft, fastFftPlan);
   const bins = a.nBins;
-  const out = new Float32Array(frames * bins);
+  const out = reusable(frames * bins);
   const hop = stft.hopLength;
   let t = 0;
   // Two frames per complex FFT is ~1.5× faster; its float64 rounding differs from a real FFT's in
@@ -136,7 +150,10 @@ export function magnitudeFrames(
   return { data: out, frames, bins };
 }
 
-/** Validates the options shared by the spectral features and computes the magnitudes. @internal */
+/**
+ * Validates the options shared by the spectral features and computes the magnitudes (shared
+ * scratch: see {@link magnitudeFrames}). @internal
+ */
 export function spectralInput(
   fn: string,
   signal: Float32Array | Float64Array,
