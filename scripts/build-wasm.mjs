@@ -24,6 +24,7 @@ for (const cc of candidates) {
         '--target=wasm32',
         '-O3',
         '-msimd128',
+        '-mbulk-memory',
         '-nostdlib',
         '-fuse-ld=lld',
         '-Wl,--no-entry',

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { realFftPlan } from '../src/dsp/fft.js';
+import { type RealFftPlan, realFftPlan } from '../src/dsp/fft.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
 import { fastFftPlan, wasmFftAvailable } from '../src/dsp/simd.js';
-import { applyFilterbank } from '../src/dsp/spectral.js';
+import { magnitudeFrames } from '../src/dsp/spectral-shape.js';
+import { type StftOptions, applyFilterbank, resolveStftOptions } from '../src/dsp/spectral.js';
 import {
   cmvn,
   dct,
@@ -138,6 +139,39 @@ describe('FFT', () => {
       }
       plan.pairMagnitudes?.(out, 0, bins, bins);
       expect(out).toEqual(ref);
+    }
+  });
+
+  it('the framing kernel gives the bits of framing in JavaScript, edge frames, padding and odd counts included', () => {
+    // The same WebAssembly plan without its framing kernel: frames go through one by one.
+    const perFrame = (size: number): RealFftPlan => {
+      const p = fastFftPlan(size);
+      return {
+        size,
+        forward: (x) => p.forward(x),
+        transform: (x) => p.transform(x),
+        magnitudes: (out, o, bins) => p.magnitudes?.(out, o, bins),
+        pairMagnitudes: (out, a, b, bins) => p.pairMagnitudes?.(out, a, b, bins),
+      };
+    };
+    const x = Float32Array.from(
+      { length: 7919 },
+      (_, i) => 0.5 * Math.sin(0.05 * i + 1e-5 * i * i) * Math.cos(i / 700),
+    );
+    const cases: StftOptions[] = [
+      { nFft: 2048, hopLength: 512 },
+      { nFft: 512, hopLength: 160, winLength: 400, padMode: 'reflect' },
+      { nFft: 256, hopLength: 100, center: false },
+      { nFft: 1024, hopLength: 333, winLength: 1000, window: 'hamming' },
+    ];
+    for (const o of cases) {
+      const stft = resolveStftOptions('test', o);
+      for (const onePerFft of [false, true]) {
+        const fast = magnitudeFrames('test', x, stft, onePerFft).data.slice();
+        const slow = magnitudeFrames('test', x, stft, onePerFft, perFrame).data.slice();
+        expect(fast.length).toBeGreaterThan(0);
+        expect(fast).toEqual(slow);
+      }
     }
   });
 

@@ -29,6 +29,24 @@ export interface RealFftPlan {
    * last `transform` took, into `out[outA …]` and `out[outB …]`.
    */
   pairMagnitudes?(out: Float32Array, outA: number, outB: number, bins: number): void;
+  /**
+   * Optional fast path: the float32 magnitudes of `count` consecutive windowed frames of `signal`,
+   * frame j being `signal[first + j·hop + i] · win[i]` at position `winStart + i` (zero elsewhere),
+   * into rows of `bins` at `out[outOffset …]`; two frames per complex FFT unless `onePerFft`.
+   * Every sample index must lie inside `signal`.
+   */
+  stftMagnitudes?(
+    signal: Float32Array | Float64Array,
+    first: number,
+    count: number,
+    hop: number,
+    win: Float64Array,
+    winStart: number,
+    onePerFft: boolean,
+    out: Float32Array,
+    outOffset: number,
+    bins: number,
+  ): void;
 }
 
 const plans = new Map<number, RealFftPlan>();

@@ -18,6 +18,24 @@ interface FftExports {
   rfft(n: number, x: number, y: number, tw: number, split: number, out: number): void;
   magnitudes(bins: number, z: number, out: number): void;
   pair_magnitudes(n: number, bins: number, z: number, outA: number, outB: number): void;
+  stft_magnitudes(
+    sig: number,
+    count: number,
+    hop: number,
+    win: number,
+    wl: number,
+    winStart: number,
+    nfft: number,
+    onePerFft: number,
+    tw: number,
+    twHalf: number,
+    split: number,
+    x: number,
+    y: number,
+    spec: number,
+    bins: number,
+    out: number,
+  ): void;
   cmndf(
     padded: number,
     frames: number,
@@ -179,18 +197,23 @@ class WasmPlan implements RealFftPlan {
     this.magB = new Float32Array(buf, this.mag + 4 * (n / 2 + 1), n / 2 + 1);
   }
 
+  /** Makes the real transform's tables (the n/2-point twiddles and W^k for the split) once. */
+  private realTables(): void {
+    if (this.twHalf >= 0) return;
+    const n = this.size;
+    this.twHalf = this.table(twiddles(n / 2));
+    const split = new Float64Array(n / 2 + 2);
+    for (let k = 0; k <= n / 4; k++) {
+      const angle = (-2 * Math.PI * k) / n;
+      split[2 * k] = Math.cos(angle);
+      split[2 * k + 1] = Math.sin(angle);
+    }
+    this.split = this.table(split);
+  }
+
   forward(input: Float64Array): Float64Array {
     const n = this.size;
-    if (this.twHalf < 0) {
-      this.twHalf = this.table(twiddles(n / 2));
-      const split = new Float64Array(n / 2 + 2);
-      for (let k = 0; k <= n / 4; k++) {
-        const angle = (-2 * Math.PI * k) / n;
-        split[2 * k] = Math.cos(angle);
-        split[2 * k + 1] = Math.sin(angle);
-      }
-      this.split = this.table(split);
-    }
+    this.realTables();
     this.views();
     this.realIn.set(input.length === n ? input : input.subarray(0, n));
     this.rt.exports.rfft(n, this.x, this.y, this.twHalf, this.split, this.out);
@@ -217,6 +240,56 @@ class WasmPlan implements RealFftPlan {
     this.rt.exports.magnitudes(bins, this.out, this.mag);
     this.views();
     out.set(this.magA.subarray(0, bins), offset);
+  }
+
+  /**
+   * Float32 magnitudes (as {@link WasmPlan.magnitudes}) of `count` consecutive frames, frame j made
+   * of `signal[first + j·hop + i] · win[i]` at position `winStart + i` of the size-point frame (zero
+   * elsewhere; every sample index must lie inside `signal`), into rows of `bins` at
+   * `out[outOffset …]`. Frames pair through one complex transform unless `onePerFft`.
+   */
+  stftMagnitudes(
+    signal: Float32Array | Float64Array,
+    first: number,
+    count: number,
+    hop: number,
+    win: Float64Array,
+    winStart: number,
+    onePerFft: boolean,
+    out: Float32Array,
+    outOffset: number,
+    bins: number,
+  ): void {
+    const rt = this.rt;
+    this.complexTwiddles();
+    this.realTables();
+    const span = (count - 1) * hop + win.length;
+    const sigBytes = (8 * span + 15) & ~15;
+    const winBytes = (8 * win.length + 15) & ~15;
+    const base = scratch(rt, sigBytes + winBytes + 4 * count * bins);
+    const buf = rt.memory.buffer;
+    new Float64Array(buf, base, span).set(signal.subarray(first, first + span));
+    new Float64Array(buf, base + sigBytes, win.length).set(win);
+    const outAt = base + sigBytes + winBytes;
+    rt.exports.stft_magnitudes(
+      base,
+      count,
+      hop,
+      base + sigBytes,
+      win.length,
+      winStart,
+      this.size,
+      onePerFft ? 1 : 0,
+      this.tw,
+      this.twHalf,
+      this.split,
+      this.x,
+      this.y,
+      this.out,
+      bins,
+      outAt,
+    );
+    out.set(new Float32Array(buf, outAt, count * bins), outOffset);
   }
 
   pairMagnitudes(out: Float32Array, outA: number, outB: number, bins: number): void {

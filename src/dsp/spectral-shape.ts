@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import type { RealFftPlan } from './fft.js';
 import { fastFftPlan } from './simd.js';
 import {
   type FrameAnalyzer,
@@ -133,20 +134,52 @@ export function magnitudeFrames(
   signal: Float32Array | Float64Array,
   stft: ResolvedStft,
   onePerFft = false,
+  planFor: (size: number) => RealFftPlan = fastFftPlan,
 ): { data: Float32Array; frames: number; bins: number } {
   const frames = frameCount(fn, signal.length, stft);
-  const a = analyzerFor(stft, fastFftPlan);
+  const a = analyzerFor(stft, planFor);
   const bins = a.nBins;
   const out = reusable(frames * bins);
   const hop = stft.hopLength;
-  let t = 0;
-  // Two frames per complex FFT is ~1.5× faster; its float64 rounding differs from a real FFT's in
-  // the last bits, which can move a float32 rounding, so callers that compare running sums
-  // against a threshold (roll-off) take one frame per FFT, as numpy does.
-  for (; !onePerFft && t + 1 < frames; t += 2) {
-    magnitudePair(a, signal, t * hop - a.padLeft, (t + 1) * hop - a.padLeft, out, t * bins, (t + 1) * bins);
+  // Frames [inner, innerEnd) lie wholly inside the signal: a kernel that frames them itself
+  // (the WebAssembly plan's) takes them in one call, from an even frame so that pairs fall alike.
+  let inner = frames;
+  let innerEnd = frames;
+  if (a.plan.stftMagnitudes) {
+    const off = a.winStart - a.padLeft;
+    inner = off >= 0 ? 0 : Math.ceil(-off / hop);
+    inner = Math.min(frames, inner + (inner % 2));
+    const last = Math.floor((signal.length - a.win.length - off) / hop);
+    innerEnd = Math.max(inner, Math.min(frames, last + 1));
+    if (!onePerFft) innerEnd -= (innerEnd - inner) % 2;
   }
-  for (; t < frames; t++) magnitudeFrame(a, signal, t * hop - a.padLeft, out, t * bins);
+  const edges = (from: number, to: number) => {
+    let t = from;
+    // Two frames per complex FFT is ~1.5× faster; its float64 rounding differs from a real FFT's
+    // in the last bits, which can move a float32 rounding, so callers that compare running sums
+    // against a threshold (roll-off) take one frame per FFT, as numpy does.
+    for (; !onePerFft && t + 1 < to; t += 2) {
+      magnitudePair(a, signal, t * hop - a.padLeft, (t + 1) * hop - a.padLeft, out, t * bins, (t + 1) * bins);
+    }
+    for (; t < to; t++) magnitudeFrame(a, signal, t * hop - a.padLeft, out, t * bins);
+  };
+  edges(0, inner);
+  if (innerEnd > inner) {
+    const first = inner * hop + a.winStart - a.padLeft;
+    a.plan.stftMagnitudes?.(
+      signal,
+      first,
+      innerEnd - inner,
+      hop,
+      a.win,
+      a.winStart,
+      onePerFft,
+      out,
+      inner * bins,
+      bins,
+    );
+  }
+  edges(innerEnd, frames);
   return { data: out, frames, bins };
 }
 

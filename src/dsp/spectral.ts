@@ -113,8 +113,9 @@ export class FrameAnalyzer {
   readonly plan: RealFftPlan;
   private readonly frame: Float64Array;
   private readonly pair: Float64Array;
-  private readonly win: Float64Array;
-  private readonly winStart: number;
+  /** The window (winLength samples) and where it sits in the nFft frame. */
+  readonly win: Float64Array;
+  readonly winStart: number;
   /** A spare spectrum-sized buffer for callers. */
   readonly scratch: Float64Array;
 

@@ -261,3 +261,38 @@ void cmndf(const double *padded, int frames, int L, int W, int hop, int minP, in
     }
   }
 }
+
+// Float32 magnitudes (as `magnitudes`) of `count` frames of `sig`, frame j starting at sample
+// j·hop, each multiplied by the window `win` (wl samples) placed at `win_start` of an nfft-point
+// frame whose other samples are zero: rows of `bins` floats at `out`. With `one_per_fft`, one real
+// transform per frame (`rfft`, twiddles `tw_half` and `split`); otherwise frames go two at a time
+// through one complex transform (`fft`, twiddles `tw`), as A + i·B, and an odd last frame alone
+// through a real transform. `spec` is scratch for the real transform's bins.
+__attribute__((export_name("stft_magnitudes")))
+void stft_magnitudes(const double *sig, int count, int hop, const double *win, int wl, int win_start, int nfft,
+                     int one_per_fft, const cplx *tw, const cplx *tw_half, const cplx *split, cplx *x, cplx *y,
+                     cplx *spec, int bins, float *out) {
+  int j = 0;
+  if (!one_per_fft) {
+    for (; j + 1 < count; j += 2) {
+      double *z = (double *)x;
+      for (int i = 0; i < 2 * nfft; i++) z[i] = 0;
+      const double *a = sig + j * hop;
+      const double *b = a + hop;
+      for (int i = 0; i < wl; i++) {
+        z[2 * (win_start + i)] = a[i] * win[i];
+        z[2 * (win_start + i) + 1] = b[i] * win[i];
+      }
+      const cplx *r = fft(nfft, x, y, tw);
+      pair_magnitudes(nfft, bins, (const double *)r, out + j * bins, out + (j + 1) * bins);
+    }
+  }
+  for (; j < count; j++) {
+    double *in = (double *)x;
+    for (int i = 0; i < nfft; i++) in[i] = 0;
+    const double *a = sig + j * hop;
+    for (int i = 0; i < wl; i++) in[win_start + i] = a[i] * win[i];
+    rfft(nfft, x, y, tw_half, split, spec);
+    magnitudes(bins, (const double *)spec, out + j * bins);
+  }
+}
