@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RealFftPlan, realFftPlan } from '../src/dsp/fft.js';
+import { magnitudeFrames } from '../src/dsp/magnitudes.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
 import { fastFftPlan, wasmFftAvailable } from '../src/dsp/simd.js';
-import { magnitudeFrames } from '../src/dsp/spectral-shape.js';
 import { type StftOptions, applyFilterbank, resolveStftOptions } from '../src/dsp/spectral.js';
 import {
   cmvn,
