@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { filterbankProduct } from '../src/dsp/chroma.js';
 import { type RealFftPlan, realFftPlan } from '../src/dsp/fft.js';
 import { magnitudeFrames } from '../src/dsp/magnitudes.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
-import { fastFftPlan, wasmFftAvailable } from '../src/dsp/simd.js';
+import { fastFftPlan, wasmFftAvailable, wasmFilterbankProduct } from '../src/dsp/simd.js';
 import { type StftOptions, applyFilterbank, resolveStftOptions } from '../src/dsp/spectral.js';
 import {
   cmvn,
@@ -172,6 +173,23 @@ describe('FFT', () => {
         expect(fast.length).toBeGreaterThan(0);
         expect(fast).toEqual(slow);
       }
+    }
+  });
+
+  it("the WebAssembly filterbank product (chroma's) agrees with the JavaScript sums to rounding", () => {
+    for (const [rows, bins, frames] of [
+      [12, 1025, 9],
+      [7, 257, 4],
+      [3, 2, 1],
+      [24, 513, 3],
+    ]) {
+      const fb = Float32Array.from({ length: rows * bins }, (_, i) => Math.abs(Math.sin(i * 0.37)));
+      const data = Float32Array.from({ length: frames * bins }, (_, i) => (i % 11) * Math.cos(i) ** 2);
+      const fast = wasmFilterbankProduct(fb, rows, data, frames, bins)?.slice();
+      const ref = filterbankProduct(fb, rows, data, frames, bins);
+      expect(fast?.length).toBe(rows * frames);
+      for (let i = 0; i < ref.length; i++)
+        expect(Math.abs((fast?.[i] ?? 0) - ref[i])).toBeLessThanOrEqual(1e-12 * ref[i]);
     }
   });
 

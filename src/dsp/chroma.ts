@@ -1,3 +1,4 @@
+import { wasmFilterbankProduct } from './simd.js';
 import { type SpectralFeatureOptions, rint, spectralInput } from './spectral-shape.js';
 import type { FeatureMatrix } from './types.js';
 import { checkInt, checkNumber, invalid } from './validate.js';
@@ -278,13 +279,40 @@ export function chromaStft(signal: Float32Array | Float64Array, options: ChromaS
       : checkNumber(fn, 'tuning', options.tuning, 'any');
   const fb = chromaFilterbank(sampleRate, stft.nFft, nChroma, tuning, ctroct, octwidth, baseC);
   const out = new Float32Array(frames * nChroma);
-  const v = new Float64Array(nChroma);
+  const sums =
+    wasmFilterbankProduct(fb, nChroma, data, frames, bins) ??
+    filterbankProduct(fb, nChroma, data, frames, bins);
   for (let t = 0; t < frames; t++) {
-    const o = t * bins;
     let scale = 0;
     for (let c = 0; c < nChroma; c++) {
-      // Four partial sums: independent chains, so the adds overlap (numpy's float32 dot has its
-      // own summation order too; the results agree to rounding).
+      const s = sums[t * nChroma + c];
+      if (norm === Number.POSITIVE_INFINITY) scale = Math.max(scale, Math.abs(s));
+      else if (norm !== null) scale += Math.abs(s) ** norm;
+    }
+    if (norm !== null && norm !== Number.POSITIVE_INFINITY) scale **= 1 / norm;
+    // librosa.util.normalize: a frame whose norm is below float32's smallest normal stays unscaled.
+    if (norm === null || scale < 1.1754943508222875e-38) scale = 1;
+    for (let c = 0; c < nChroma; c++) out[t * nChroma + c] = sums[t * nChroma + c] / scale;
+  }
+  return { data: out, frames, features: nChroma };
+}
+
+/**
+ * `Σ_k fb[c·bins + k] · data[t·bins + k]` for every frame t and filter c, in JavaScript: where the
+ * WebAssembly kernel cannot run. Four partial sums per filter, so the adds overlap (numpy's float32
+ * dot has its own order too; the results agree to rounding). @internal
+ */
+export function filterbankProduct(
+  fb: Float32Array,
+  rows: number,
+  data: Float32Array,
+  frames: number,
+  bins: number,
+) {
+  const out = new Float64Array(frames * rows);
+  for (let t = 0; t < frames; t++) {
+    const o = t * bins;
+    for (let c = 0; c < rows; c++) {
       const r = c * bins;
       let s0 = 0;
       let s1 = 0;
@@ -298,15 +326,8 @@ export function chromaStft(signal: Float32Array | Float64Array, options: ChromaS
         s3 += fb[r + k + 3] * data[o + k + 3];
       }
       for (; k < bins; k++) s0 += fb[r + k] * data[o + k];
-      const s = s0 + s1 + (s2 + s3);
-      v[c] = s;
-      if (norm === Number.POSITIVE_INFINITY) scale = Math.max(scale, Math.abs(s));
-      else if (norm !== null) scale += Math.abs(s) ** norm;
+      out[t * rows + c] = s0 + s1 + (s2 + s3);
     }
-    if (norm !== null && norm !== Number.POSITIVE_INFINITY) scale **= 1 / norm;
-    // librosa.util.normalize: a frame whose norm is below float32's smallest normal stays unscaled.
-    if (norm === null || scale < 1.1754943508222875e-38) scale = 1;
-    for (let c = 0; c < nChroma; c++) out[t * nChroma + c] = v[c] / scale;
   }
-  return { data: out, frames, features: nChroma };
+  return out;
 }

@@ -18,6 +18,7 @@ interface FftExports {
   rfft(n: number, x: number, y: number, tw: number, split: number, out: number): void;
   magnitudes(bins: number, z: number, out: number): void;
   pair_magnitudes(n: number, bins: number, z: number, outA: number, outB: number): void;
+  filterbank_f32(rows: number, bins: number, frames: number, fb: number, data: number, out: number): void;
   stft_magnitudes(
     sig: number,
     count: number,
@@ -389,4 +390,33 @@ export function wasmCmndf(
     d.set(outView.subarray(0, n * lags), f0 * lags);
   }
   return { d, frames };
+}
+
+/**
+ * `out[t·rows + r] = Σ_k fb[r·bins + k] · data[t·bins + k]` (float64 sums) for every frame t, on
+ * the WebAssembly kernel: chroma's filterbank product. The sums run in another order than a plain
+ * loop's, so they agree with it to float64 rounding. Returns a view on the module's memory, valid
+ * only until the next call of a kernel here, or `null` where the kernels cannot run (or the work
+ * would take more than 64 MB of it).
+ * @internal
+ */
+export function wasmFilterbankProduct(
+  fb: Float32Array,
+  rows: number,
+  data: Float32Array,
+  frames: number,
+  bins: number,
+): Float64Array | null {
+  const rt = getRuntime();
+  const fbBytes = (4 * rows * bins + 15) & ~15;
+  const dataBytes = (4 * frames * bins + 15) & ~15;
+  const total = fbBytes + dataBytes + 8 * frames * rows;
+  if (!rt || total > 64 << 20) return null;
+  const base = scratch(rt, total);
+  const buf = rt.memory.buffer;
+  new Float32Array(buf, base, rows * bins).set(fb.subarray(0, rows * bins));
+  new Float32Array(buf, base + fbBytes, frames * bins).set(data.subarray(0, frames * bins));
+  const outAt = base + fbBytes + dataBytes;
+  rt.exports.filterbank_f32(rows, bins, frames, base, base + fbBytes, outAt);
+  return new Float64Array(buf, outAt, frames * rows);
 }

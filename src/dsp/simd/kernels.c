@@ -296,3 +296,58 @@ void stft_magnitudes(const double *sig, int count, int hop, const double *win, i
     magnitudes(bins, (const double *)spec, out + j * bins);
   }
 }
+
+// Sum of a vector's two lanes.
+static inline double hsum(v128_t v) {
+  return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1);
+}
+
+// Two float32 values at p, widened to float64.
+static inline v128_t load2_f32(const float *p) {
+  return wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p));
+}
+
+// out[t·rows + r] = Σ_k fb[r·bins + k] · data[t·bins + k] in float64, for `frames` rows of `bins`
+// float32 values in `data` and a float32 filterbank `fb` (rows × bins): four filters at a time,
+// two bins per step.
+__attribute__((export_name("filterbank_f32")))
+void filterbank_f32(int rows, int bins, int frames, const float *fb, const float *data, double *out) {
+  for (int t = 0; t < frames; t++) {
+    const float *d = data + t * bins;
+    double *o = out + t * rows;
+    int r = 0;
+    for (; r + 3 < rows; r += 4) {
+      const float *w0 = fb + r * bins, *w1 = w0 + bins, *w2 = w1 + bins, *w3 = w2 + bins;
+      v128_t a0 = wasm_f64x2_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      int k = 0;
+      for (; k + 1 < bins; k += 2) {
+        v128_t x = load2_f32(d + k);
+        a0 = wasm_f64x2_add(a0, wasm_f64x2_mul(load2_f32(w0 + k), x));
+        a1 = wasm_f64x2_add(a1, wasm_f64x2_mul(load2_f32(w1 + k), x));
+        a2 = wasm_f64x2_add(a2, wasm_f64x2_mul(load2_f32(w2 + k), x));
+        a3 = wasm_f64x2_add(a3, wasm_f64x2_mul(load2_f32(w3 + k), x));
+      }
+      double s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      for (; k < bins; k++) {
+        double x = d[k];
+        s0 += (double)w0[k] * x;
+        s1 += (double)w1[k] * x;
+        s2 += (double)w2[k] * x;
+        s3 += (double)w3[k] * x;
+      }
+      o[r] = s0;
+      o[r + 1] = s1;
+      o[r + 2] = s2;
+      o[r + 3] = s3;
+    }
+    for (; r < rows; r++) {
+      const float *w = fb + r * bins;
+      v128_t a = wasm_f64x2_splat(0);
+      int k = 0;
+      for (; k + 1 < bins; k += 2) a = wasm_f64x2_add(a, wasm_f64x2_mul(load2_f32(w + k), load2_f32(d + k)));
+      double s = hsum(a);
+      for (; k < bins; k++) s += (double)w[k] * d[k];
+      o[r] = s;
+    }
+  }
+}
