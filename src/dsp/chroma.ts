@@ -58,15 +58,21 @@ function piptrack(
   const pitch: number[] = [];
   const mag: number[] = [];
   const thr = new Float32Array(bins);
+  // The bins whose frequency k·sampleRate/nFft lies in [lo, hi), as that expression rounds.
+  let kLo = 0;
+  while (kLo < bins && !(lo <= (kLo * sampleRate) / nFft)) kLo++;
+  let kHi = kLo;
+  while (kHi < bins && (kHi * sampleRate) / nFft < hi) kHi++;
+  // Thresholded values are read at k − 1 … k + 1.
+  const tLo = Math.max(0, kLo - 1);
+  const tHi = Math.min(bins, kHi + 1);
   for (let t = 0; t < frames; t++) {
     const o = t * bins;
     let max = 0;
     for (let k = 0; k < bins; k++) if (S[o + k] > max) max = S[o + k];
     const ref = F32(threshold * max);
-    for (let k = 0; k < bins; k++) thr[k] = S[o + k] > ref ? S[o + k] : 0;
-    for (let k = 0; k < bins; k++) {
-      const f = (k * sampleRate) / nFft;
-      if (!(lo <= f && f < hi)) continue;
+    for (let k = tLo; k < tHi; k++) thr[k] = S[o + k] > ref ? S[o + k] : 0;
+    for (let k = kLo; k < kHi; k++) {
       // util.localmax with edge padding: strictly above the left neighbour, not below the right.
       if (!(k > 0 && thr[k] > thr[k - 1] && (k === bins - 1 || thr[k] >= thr[k + 1]))) continue;
       // Parabolic shift (librosa's numba stencil; 0 at the edges and where it would exceed a bin).
