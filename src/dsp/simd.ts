@@ -6,8 +6,9 @@ import type { YinSetup } from './yin.js';
 /**
  * Power-of-two FFT plans on the WebAssembly SIMD kernels of `src/dsp/simd/kernels.c` (float64, one
  * complex number per f64x2 vector, radix-4 Stockham): 2.7–3.6× fft.js's speed for complex
- * transforms of 512–2048 points, 2.7–4.3× for real ones, input copy included (see bench/README.md). Where WebAssembly or its SIMD is missing (or compiling fails), {@link fastFftPlan}
- * returns fft.js's plan: the results agree to float64 rounding either way.
+ * transforms of 512–2048 points, 2.7–4.3× for real ones, input copy included (bench/README.md).
+ * Where WebAssembly or its SIMD is missing (or compiling fails), {@link fastFftPlan} returns
+ * fft.js's plan: the results agree to float64 rounding either way.
  *
  * Used by the spectral features and the pitch trackers. `extractMfcc` keeps fft.js, so that its
  * browser bundle does not carry the module.
@@ -59,6 +60,12 @@ interface FftExports {
 /** Bytes below this offset belong to the module (its stack); buffers are placed above. */
 const RESERVED = 2 * 65536;
 
+/**
+ * Bytes of the module's memory one call may use before it works in chunks (the memory never
+ * shrinks, so a long recording must not leave it large).
+ */
+const WASM_BUDGET = 16 << 20;
+
 interface Runtime {
   memory: WebAssembly.Memory;
   exports: FftExports;
@@ -84,7 +91,8 @@ function getRuntime(): Runtime | null {
   try {
     if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
     const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
-    // Small enough (under 4 kB) for a synchronous compile on a browser's main thread.
+    // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
+    // versions 4 kB, where this throws and fft.js runs instead). The module is 10 kB.
     const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     runtime = {
@@ -121,7 +129,7 @@ function scratch(rt: Runtime, bytes: number): number {
 }
 
 /**
- * Twiddles of the complex n-point transform, as fft.c's `fft` reads them: stage by stage
+ * Twiddles of the complex n-point transform, as kernels.c's `fft` reads them: stage by stage
  * (ncur = n, n/4, …, ≥ 4), for p < ncur/4, W^p, W^2p, W^3p (W = exp(−2πi/ncur)), each as the
  * vectors (wr, wr) and (−wi, wi).
  */
@@ -260,37 +268,49 @@ class WasmPlan implements RealFftPlan {
     out: Float32Array,
     outOffset: number,
     bins: number,
+    budget = WASM_BUDGET,
   ): void {
     const rt = this.rt;
     this.complexTwiddles();
     this.realTables();
-    const span = (count - 1) * hop + win.length;
-    const sigBytes = (8 * span + 15) & ~15;
-    const winBytes = (8 * win.length + 15) & ~15;
-    const base = scratch(rt, sigBytes + winBytes + 4 * count * bins);
+    const wl = win.length;
+    // Frames go through in chunks (an even number of them, so pairs fall as in one pass) that keep
+    // the module's memory, which never shrinks, within `budget` bytes.
+    const perFrame = 8 * hop + 4 * bins;
+    const chunk = Math.max(2, 2 * Math.floor((budget - 8 * (wl + 2)) / perFrame / 2));
+    const most = Math.min(count, chunk);
+    const sigBytes = (8 * ((most - 1) * hop + wl) + 15) & ~15;
+    const winBytes = (8 * wl + 15) & ~15;
+    const base = scratch(rt, sigBytes + winBytes + 4 * most * bins);
     const buf = rt.memory.buffer;
-    new Float64Array(buf, base, span).set(signal.subarray(first, first + span));
-    new Float64Array(buf, base + sigBytes, win.length).set(win);
+    new Float64Array(buf, base + sigBytes, wl).set(win);
     const outAt = base + sigBytes + winBytes;
-    rt.exports.stft_magnitudes(
-      base,
-      count,
-      hop,
-      base + sigBytes,
-      win.length,
-      winStart,
-      this.size,
-      onePerFft ? 1 : 0,
-      this.tw,
-      this.twHalf,
-      this.split,
-      this.x,
-      this.y,
-      this.out,
-      bins,
-      outAt,
-    );
-    out.set(new Float32Array(buf, outAt, count * bins), outOffset);
+    for (let j = 0; j < count; j += chunk) {
+      const n = Math.min(chunk, count - j);
+      const from = first + j * hop;
+      const span = (n - 1) * hop + wl;
+      new Float64Array(buf, base, span).set(signal.subarray(from, from + span));
+      const e = rt.exports;
+      e.stft_magnitudes(
+        base,
+        n,
+        hop,
+        base + sigBytes,
+        wl,
+        winStart,
+        this.size,
+        onePerFft ? 1 : 0,
+        this.tw,
+        this.twHalf,
+        this.split,
+        this.x,
+        this.y,
+        this.out,
+        bins,
+        outAt,
+      );
+      out.set(new Float32Array(buf, outAt, n * bins), outOffset + j * bins);
+    }
   }
 
   pairMagnitudes(out: Float32Array, outA: number, outB: number, bins: number): void {
@@ -324,26 +344,24 @@ export function wasmFftAvailable(): boolean {
   return getRuntime() !== null;
 }
 
-/** Bytes of module memory one `wasmCmndf` call may use before it works in chunks of frames. */
-const CMNDF_BUDGET = 16 << 20;
-
 /**
  * YIN's cumulative mean normalised difference of every frame on the WebAssembly kernel: the same
  * operations as `cmndfScalar` in yin.ts on this module's FFT, so the same bits (float32 energy
  * sums included). Returns `frames × (maxPeriod − minPeriod + 1)` and the frame count, or `null`
  * where the kernels cannot run here or frameLength is not a power of two from 16.
  *
- * Up to `budget` bytes ({@link CMNDF_BUDGET}), the signal is framed straight into the module's memory and the
- * result is a view on it, **valid only until the next call of a kernel here**. Longer signals go
- * through in chunks of an even number of frames (so frames pair as in one pass) into a new array,
- * so the module's memory, which never shrinks, stays small; the bits are the same.
+ * Up to `budget` bytes ({@link WASM_BUDGET}), the signal is framed straight into the module's
+ * memory and the result is a view on it, **valid only until the next call of a kernel here**.
+ * Longer signals go through in chunks of an even number of frames (so frames pair as in one pass)
+ * into a new array, so the module's memory, which never shrinks, stays small; the bits are the
+ * same.
  * @internal
  */
 export function wasmCmndf(
   fn: string,
   signal: Float32Array | Float64Array,
   s: YinSetup,
-  budget = CMNDF_BUDGET,
+  budget = WASM_BUDGET,
 ): { d: Float64Array; frames: number } | null {
   const { frameLength: L, winLength: W, hopLength: hop, minPeriod: minP, maxPeriod: maxP } = s;
   const plan = fastFftPlan(L);
@@ -397,7 +415,7 @@ export function wasmCmndf(
  * the WebAssembly kernel: chroma's filterbank product. The sums run in another order than a plain
  * loop's, so they agree with it to float64 rounding. Returns a view on the module's memory, valid
  * only until the next call of a kernel here, or `null` where the kernels cannot run (or the work
- * would take more than 64 MB of it).
+ * would take more than 16 MB of it: then the caller's JavaScript path runs).
  * @internal
  */
 export function wasmFilterbankProduct(
@@ -411,7 +429,7 @@ export function wasmFilterbankProduct(
   const fbBytes = (4 * rows * bins + 15) & ~15;
   const dataBytes = (4 * frames * bins + 15) & ~15;
   const total = fbBytes + dataBytes + 8 * frames * rows;
-  if (!rt || total > 64 << 20) return null;
+  if (!rt || total > WASM_BUDGET) return null;
   const base = scratch(rt, total);
   const buf = rt.memory.buffer;
   new Float32Array(buf, base, rows * bins).set(fb.subarray(0, rows * bins));
