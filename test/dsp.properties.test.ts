@@ -176,6 +176,19 @@ describe('FFT', () => {
     }
   });
 
+  it("the reused magnitude buffer grows from odd sizes, and a call never sees an earlier call's values", () => {
+    const stft = resolveStftOptions('test', { nFft: 2048, hopLength: 512 });
+    // 3 × 1025 values (odd), then 5 × 1025: the buffer grows; then the smaller call again.
+    const a = Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: 2048 }, (_, i) => 0.5 * Math.cos(0.3 * i));
+    const first = magnitudeFrames('test', a, stft).data.slice();
+    expect(first.length).toBe(3 * 1025);
+    const second = magnitudeFrames('test', b, stft).data.slice();
+    expect(second.length).toBe(5 * 1025);
+    expect(magnitudeFrames('test', a, stft).data).toEqual(first);
+    expect(magnitudeFrames('test', b, stft, false, realFftPlan).data.length).toBe(5 * 1025);
+  });
+
   it('the framing kernel gives the same bits in chunks of frames (long recordings) as in one call', () => {
     const x = Float32Array.from({ length: 40000 }, (_, i) => 0.4 * Math.sin(0.07 * i + 2e-6 * i * i));
     const win = Float64Array.from({ length: 400 }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 400));

@@ -69,7 +69,7 @@ let spare = new Float32Array(0);
 function reusable(length: number): Float32Array {
   if (length > 1 << 22) return new Float32Array(length);
   if (spare.length < length)
-    spare = new Float32Array(Math.min(1 << 22, Math.max(length, spare.length * 1.5)));
+    spare = new Float32Array(Math.min(1 << 22, Math.max(length, Math.ceil(spare.length * 1.5))));
   return spare.subarray(0, length);
 }
 
