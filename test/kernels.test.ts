@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { tilingMaxPoolGrad, tilingMaxPoolGradJs } from '../src/model/wasm-pool.js';
 import { useBackend } from '../src/node.js';
 
 tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner in test output
@@ -35,9 +36,9 @@ async function convGrads(
   return out;
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let scale = 1e-6;
-  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
   let e = 0;
   for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
   return e / scale;
@@ -276,6 +277,183 @@ describe('wasm MaxPoolGrad matches the cpu backend', () => {
         },
       ),
       { numRuns: 60 },
+    );
+    await tf.setBackend('wasm');
+  });
+});
+
+describe('wasm Sum and Mean over axes that are not the innermost', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  async function reduce(
+    backend: 'wasm' | 'cpu',
+    op: 'sum' | 'mean',
+    x: Float32Array,
+    shape: number[],
+    axes: number[],
+    keepDims: boolean,
+  ): Promise<{ values: Float32Array; shape: number[] }> {
+    await tf.setBackend(backend);
+    const t = tf.tensor(x, shape);
+    const r = tf[op](t, axes, keepDims);
+    const out = { values: (await r.data()) as Float32Array, shape: r.shape };
+    tf.dispose([t, r]);
+    return out;
+  }
+
+  /** The reduction in float64, row-major over the kept axes. */
+  function reduce64(op: 'sum' | 'mean', x: Float32Array, shape: number[], axes: number[]): Float64Array {
+    const kept = shape.map((n, i) => (axes.includes(i) ? 1 : n));
+    const out = new Float64Array(kept.reduce((p, n) => p * n, 1));
+    const idx = new Array(shape.length).fill(0);
+    for (let q = 0; q < x.length; q++) {
+      let o = 0;
+      for (let d = 0; d < shape.length; d++) o = o * kept[d] + (axes.includes(d) ? 0 : idx[d]);
+      out[o] += x[q];
+      for (let d = shape.length - 1; d >= 0 && ++idx[d] === shape[d]; d--) idx[d] = 0;
+    }
+    const count = axes.reduce((p, a) => p * shape[a], 1);
+    return op === 'mean' ? out.map((v) => v / count) : out;
+  }
+
+  it('match the cpu backend on random shapes, axis runs and keepDims, and leave other reductions to the stock kernels', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.nat(),
+        fc.boolean(),
+        fc.constantFrom<'sum' | 'mean'>('sum', 'mean'),
+        fc.integer({ min: 1, max: 1e6 }),
+        async (shape, a, b, keepDims, op, seed) => {
+          // Any run of axes [first, last], and sometimes a gap (not contiguous: the stock path).
+          const first = a % shape.length;
+          const last = first + (b % (shape.length - first));
+          const axes = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+          if (axes.length > 2 && seed % 3 === 0) axes.splice(1, 1);
+          const x = rand(
+            shape.reduce((p, n) => p * n, 1),
+            seed,
+          );
+          const want = await reduce('cpu', op, x, shape, axes, keepDims);
+          const got = await reduce('wasm', op, x, shape, axes, keepDims);
+          expect(got.shape).toEqual(want.shape);
+          // Both sum in float32, in different orders: each is compared with the exact result.
+          const exact = reduce64(op, x, shape, axes);
+          expect(relErr(got.values, exact)).toBeLessThan(1e-5);
+          expect(relErr(want.values, exact)).toBeLessThan(1e-5);
+        },
+      ),
+      { numRuns: 80 },
+    );
+    await tf.setBackend('wasm');
+  });
+
+  it('at training sizes: batch-norm statistics of a [32, 150, 20, 32] activation and global average pooling', async () => {
+    for (const [shape, axes] of [
+      [
+        [32, 150, 20, 32],
+        [0, 1, 2],
+      ],
+      [[32, 300, 64], [1]],
+    ] as const) {
+      const x = rand(
+        shape.reduce((p: number, n: number) => p * n, 1),
+        5,
+      ).map((v) => v + 0.5);
+      for (const op of ['sum', 'mean'] as const) {
+        // 96 000 terms of mean 0.5: the stock wasm kernel's one float32 running sum was 1.07e-5 off
+        // (relative to the largest sum) on this input; two short ones are closer.
+        const got = await reduce('wasm', op, x, [...shape], [...axes], false);
+        expect(relErr(got.values, reduce64(op, x, [...shape], [...axes]))).toBeLessThan(2e-6);
+      }
+    }
+    await tf.setBackend('wasm');
+  });
+});
+
+describe('MaxPoolGrad for tiling windows', () => {
+  it('the SIMD kernel and the JavaScript path give the same dx (ties, remainders of channels, rows and columns)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 3 }),
+          fh: fc.integer({ min: 1, max: 3 }),
+          fw: fc.integer({ min: 1, max: 3 }),
+          oh: fc.integer({ min: 1, max: 5 }),
+          ow: fc.integer({ min: 1, max: 5 }),
+          extraH: fc.integer({ min: 0, max: 2 }),
+          extraW: fc.integer({ min: 0, max: 2 }),
+          c: fc.integer({ min: 1, max: 11 }),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        (p) => {
+          const h = p.oh * p.fh + Math.min(p.extraH, p.fh - 1);
+          const w = p.ow * p.fw + Math.min(p.extraW, p.fw - 1);
+          const x = rand(p.n * h * w * p.c, p.seed).map((v) => Math.round(v * 2) / 2);
+          const g = rand(p.n * p.oh * p.ow * p.c, p.seed + 1);
+          const simd = new Float32Array(x.length).fill(7); // stale values must not survive
+          tilingMaxPoolGrad(x, g, simd, [p.n, h, w, p.c], [p.oh, p.ow, p.fh, p.fw]);
+          const js = new Float32Array(x.length);
+          tilingMaxPoolGradJs(x, g, js, [p.n, h, w, p.c], [p.oh, p.ow, p.fh, p.fw]);
+          expect(Array.from(simd)).toEqual(Array.from(js));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('wasm BatchMatMul with transposed operands', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('matches the cpu backend on random shapes, batch dimensions and transpose flags', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          batch: fc.constantFrom<number[]>([], [1], [3], [2, 2]),
+          m: fc.integer({ min: 1, max: 9 }),
+          k: fc.integer({ min: 1, max: 9 }),
+          n: fc.integer({ min: 1, max: 9 }),
+          tA: fc.boolean(),
+          tB: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        async (p) => {
+          const aShape = [...p.batch, ...(p.tA ? [p.k, p.m] : [p.m, p.k])];
+          const bShape = [...p.batch, ...(p.tB ? [p.n, p.k] : [p.k, p.n])];
+          const run = async (backend: 'wasm' | 'cpu') => {
+            await tf.setBackend(backend);
+            const a = tf.tensor(
+              rand(
+                aShape.reduce((x, y) => x * y, 1),
+                p.seed,
+              ),
+              aShape,
+            );
+            const b = tf.tensor(
+              rand(
+                bShape.reduce((x, y) => x * y, 1),
+                p.seed + 1,
+              ),
+              bShape,
+            );
+            const c = tf.matMul(a, b, p.tA, p.tB);
+            const out = { shape: c.shape, values: (await c.data()) as Float32Array };
+            tf.dispose([a, b, c]);
+            return out;
+          };
+          const want = await run('cpu');
+          const got = await run('wasm');
+          expect(got.shape).toEqual(want.shape);
+          expect(relErr(got.values, want.values)).toBeLessThan(1e-5);
+        },
+      ),
+      { numRuns: 80 },
     );
     await tf.setBackend('wasm');
   });

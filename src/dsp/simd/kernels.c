@@ -351,3 +351,50 @@ void filterbank_f32(int rows, int bins, int frames, const float *fb, const float
     }
   }
 }
+
+// The gradient of max pooling whose windows tile the input (stride = window, no padding), for
+// `images` NHWC images of h × w × c: each window's gradient g goes to its first largest input
+// (row-major; an all-NaN window gives none), every other input of the window gets 0. Four channels
+// per vector: the window's maximum and its position are found with compares and selects, then each
+// of the window's fh·fw positions is written once. Rows and columns that no window covers are
+// zeroed.
+__attribute__((export_name("maxpool_grad_tiling")))
+void maxpool_grad_tiling(int images, int h, int w, int c, int fh, int fw, const float *x, const float *g,
+                         float *dx) {
+  const int oh = h / fh, ow = w / fw, taps = fh * fw;
+  if (oh * fh != h || ow * fw != w) __builtin_memset(dx, 0, (unsigned long)images * h * w * c * sizeof(float));
+  for (int b = 0; b < images; b++)
+    for (int y = 0; y < oh; y++)
+      for (int xo = 0; xo < ow; xo++) {
+        const int corner = ((b * h + y * fh) * w + xo * fw) * c;
+        const float *go = g + ((b * oh + y) * ow + xo) * c;
+        int ch = 0;
+        for (; ch + 3 < c; ch += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
+          for (int i = 0, k = 0; i < fh; i++)
+            for (int j = 0; j < fw; j++, k++) {
+              v128_t v = wasm_v128_load(x + corner + (i * w + j) * c + ch);
+              v128_t m = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, m);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(k), at, m);
+            }
+          v128_t gv = wasm_v128_load(go + ch);
+          for (int i = 0, k = 0; i < fh; i++)
+            for (int j = 0; j < fw; j++, k++)
+              wasm_v128_store(dx + corner + (i * w + j) * c + ch,
+                              wasm_v128_and(gv, wasm_i32x4_eq(at, wasm_i32x4_splat(k))));
+        }
+        for (; ch < c; ch++) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int k = 0; k < taps; k++) {
+            float v = x[corner + ((k / fw) * w + k % fw) * c + ch];
+            if (v > best) {
+              best = v;
+              at = k;
+            }
+          }
+          for (int k = 0; k < taps; k++) dx[corner + ((k / fw) * w + k % fw) * c + ch] = k == at ? go[ch] : 0.0f;
+        }
+      }
+}

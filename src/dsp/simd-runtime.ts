@@ -1,0 +1,131 @@
+// The WebAssembly SIMD module of src/dsp/simd/kernels.c: instantiated once, on first use, with one
+// memory that JavaScript lays out (a bump allocator for long-lived tables, one scratch region for
+// per-call data). Used by the DSP kernels (simd.ts) and the model's training kernels.
+import { KERNELS_WASM_BASE64 } from './simd-module.js';
+
+/** The kernels' exports (byte offsets into the module's memory for every pointer). */
+export interface KernelExports {
+  fft(n: number, x: number, y: number, tw: number): number;
+  rfft(n: number, x: number, y: number, tw: number, split: number, out: number): void;
+  magnitudes(bins: number, z: number, out: number): void;
+  pair_magnitudes(n: number, bins: number, z: number, outA: number, outB: number): void;
+  filterbank_f32(rows: number, bins: number, frames: number, fb: number, data: number, out: number): void;
+  stft_magnitudes(
+    sig: number,
+    count: number,
+    hop: number,
+    win: number,
+    wl: number,
+    winStart: number,
+    nfft: number,
+    onePerFft: number,
+    tw: number,
+    twHalf: number,
+    split: number,
+    x: number,
+    y: number,
+    spec: number,
+    bins: number,
+    out: number,
+  ): void;
+  maxpool_grad_tiling(
+    images: number,
+    h: number,
+    w: number,
+    c: number,
+    fh: number,
+    fw: number,
+    x: number,
+    g: number,
+    dx: number,
+  ): void;
+  cmndf(
+    padded: number,
+    frames: number,
+    L: number,
+    W: number,
+    hop: number,
+    minP: number,
+    maxP: number,
+    tw: number,
+    x: number,
+    y: number,
+    pa: number,
+    acf: number,
+    ea: number,
+    eb: number,
+    out: number,
+  ): void;
+}
+
+/** Bytes below this offset belong to the module (its stack); buffers are placed above. */
+const RESERVED = 2 * 65536;
+
+/**
+ * Bytes of the module's memory one call may use before it works in chunks (the memory never
+ * shrinks, so a long recording must not leave it large).
+ */
+export const WASM_BUDGET = 16 << 20;
+
+/** The instantiated module and its memory's allocation state. */
+export interface WasmRuntime {
+  memory: WebAssembly.Memory;
+  exports: KernelExports;
+  /** Next free byte offset. */
+  top: number;
+  /** A region for per-call data (signals, results), reallocated larger when a call needs more. */
+  scratch: { at: number; bytes: number };
+}
+
+let runtime: WasmRuntime | null | undefined;
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The module, instantiated on first use; `null` where it cannot run here. */
+export function getRuntime(): WasmRuntime | null {
+  if (runtime !== undefined) return runtime;
+  runtime = null;
+  try {
+    if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+    const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
+    // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
+    // versions 4 kB, where this throws and fft.js runs instead). The module is 10 kB.
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    runtime = {
+      memory,
+      exports: instance.exports as unknown as KernelExports,
+      top: RESERVED,
+      scratch: { at: 0, bytes: 0 },
+    };
+  } catch {
+    runtime = null;
+  }
+  return runtime;
+}
+
+/** Reserves `bytes` (16-byte aligned) in the module's memory, growing it if needed. */
+export function alloc(rt: WasmRuntime, bytes: number): number {
+  const at = rt.top;
+  rt.top += (bytes + 15) & ~15;
+  const need = rt.top - rt.memory.buffer.byteLength;
+  if (need > 0) rt.memory.grow(Math.ceil(need / 65536));
+  return at;
+}
+
+/**
+ * The scratch region, at least `bytes` long. Its contents do not survive the next call; a larger
+ * request moves it to the top of memory (the old region is not reused: it only ever grows ×1.5).
+ */
+export function scratch(rt: WasmRuntime, bytes: number): number {
+  if (rt.scratch.bytes < bytes) {
+    const size = Math.max(bytes, Math.ceil(rt.scratch.bytes * 1.5));
+    rt.scratch = { at: alloc(rt, size), bytes: size };
+  }
+  return rt.scratch.at;
+}
