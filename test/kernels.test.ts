@@ -9,6 +9,7 @@ import { useBackend } from '../src/node.js';
 tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner in test output
 // tfjs-core's own gradient, before useBackend registers the library's.
 const CORE_BN_GRAD = tf.getGradient('FusedBatchNorm');
+const CORE_REDUCTION_GRADS = { Sum: tf.getGradient('Sum'), Mean: tf.getGradient('Mean') };
 
 /** Gradients of sum(conv(x, w)²) with respect to x and w, on a backend. */
 async function convGrads(
@@ -158,6 +159,19 @@ describe('wasm training kernels match the cpu backend', () => {
       expect(relErr(a[i] as Float32Array, b[i] as Float32Array)).toBeLessThan(1e-4);
   });
 
+  it('Identity shares memory: a clone outlives its source, and frees its memory when both are gone', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numBytes;
+    const ids = tf.engine().backend.numDataIds();
+    const a = tf.tensor([1, 2, 3, 4]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    b.dispose();
+    expect(tf.memory().numBytes).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(ids);
+  });
+
   it('useBackend names the problem for unknown and browser-only backends', async () => {
     await expect(useBackend('webgl')).rejects.toThrow(/browsers only/);
     await expect(useBackend('nope' as never)).rejects.toThrow(/unknown backend/);
@@ -217,6 +231,60 @@ describe("the library's gradients equal tfjs-core's", () => {
     } finally {
       tf.registerKernel(kernel);
     }
+  });
+});
+
+describe("Sum's and Mean's gradients equal tfjs-core's, bit for bit", () => {
+  it('on wasm and cpu (the spreading kernel for runs of axes) and without the kernel, on random shapes and axes', async () => {
+    await useBackend('wasm');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom<'Sum' | 'Mean'>('Sum', 'Mean'),
+        fc.boolean(),
+        fc.constantFrom<'wasm' | 'cpu'>('wasm', 'cpu'),
+        fc.integer({ min: 1, max: 1e6 }),
+        async (shape, rawAxes, op, keepDims, backend, seed) => {
+          const axes = rawAxes.filter((a) => a < shape.length);
+          fc.pre(axes.length > 0);
+          await tf.setBackend(backend);
+          const grad = async () => {
+            const x = tf.tensor(
+              rand(
+                shape.reduce((p, n) => p * n, 1),
+                seed,
+              ),
+              shape,
+            );
+            const f = (a: tf.Tensor) => {
+              const r = op === 'Sum' ? tf.sum(a, axes, keepDims) : tf.mean(a, axes, keepDims);
+              return tf.sum(tf.mul(r, tf.tensor(rand(r.size, seed + 1), r.shape)));
+            };
+            const g = tf.grad(f)(x);
+            const out = Array.from((await g.data()) as Float32Array);
+            tf.dispose([x, g]);
+            return out;
+          };
+          const ours = tf.getGradient(op);
+          tf.registerGradient(CORE_REDUCTION_GRADS[op]!);
+          const want = await grad();
+          tf.registerGradient(ours!);
+          const got = await grad();
+          expect(got).toEqual(want);
+          // Without the kernel (as on webgl or tfjs-node), tfjs-core's formula.
+          const kernel = tf.getKernel('SpeechEmotionSpread', backend)!;
+          tf.unregisterKernel('SpeechEmotionSpread', backend);
+          try {
+            expect(await grad()).toEqual(want);
+          } finally {
+            tf.registerKernel(kernel);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await tf.setBackend('wasm');
   });
 });
 

@@ -3,6 +3,8 @@ import type * as TF from '@tensorflow/tfjs-core';
 
 /** The kernel that computes all five batch-norm gradients in one pass (wasm and cpu). */
 const BN_GRAD = 'SpeechEmotionBatchNormGrad';
+/** The kernel that spreads a reduction's gradient back over the reduced axes (wasm and cpu). */
+const SPREAD = 'SpeechEmotionSpread';
 
 /** The parts of the wasm and cpu backends the kernel uses. */
 interface BackendLike {
@@ -133,7 +135,72 @@ function batchNormGrad(tf: typeof TF): TF.GradConfig {
 }
 
 /**
- * Registers the library's gradients and the kernel they use: for now, batch normalisation's. They
+ * The gradient of a sum or mean over a run of axes, dy spread back over them: x viewed as
+ * [outer, reduced, inner], out[o, r, i] = dy[o, i] (divided by `reduced` for a mean, in float32, as
+ * tfjs-core divides). tfjs-core builds a tensor of ones as large as x in JavaScript, multiplies dy
+ * by it and divides; the values are the same, bit for bit. Each block is written once and then
+ * doubled with `copyWithin`.
+ */
+function spreadKernel(args: { inputs: TF.NamedTensorInfoMap; backend: unknown; attrs?: TF.NamedAttrMap }) {
+  const b = args.backend as BackendLike;
+  const { dy } = args.inputs as { dy: TF.TensorInfo };
+  const { shape, layout, mean } = args.attrs as unknown as {
+    shape: number[];
+    layout: [number, number, number];
+    mean: boolean;
+  };
+  const [outer, reduced, inner] = layout;
+  const out = outputs(b, [shape]);
+  const [o] = out.views;
+  const g = valuesOf(b, dy);
+  const block = reduced * inner;
+  for (let k = 0; k < outer; k++) {
+    const at = k * block;
+    for (let i = 0; i < inner; i++) o[at + i] = mean ? g[k * inner + i] / reduced : g[k * inner + i];
+    for (let len = inner; len < block; len *= 2) o.copyWithin(at + len, at, at + Math.min(len, block - len));
+  }
+  return out.infos()[0];
+}
+
+/**
+ * Sum's and Mean's gradients: on wasm and cpu, for a run of axes, {@link spreadKernel}; elsewhere,
+ * and for other axis sets, tfjs-core's formula.
+ */
+function reductionGrad(tf: typeof TF, kernelName: 'Sum' | 'Mean'): TF.GradConfig {
+  const mean = kernelName === 'Mean';
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+      const sorted = [...axes].sort((p, q) => p - q);
+      const run = sorted.every((a, i) => i === 0 || a === sorted[i - 1] + 1);
+      const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, n) => p * n, 1);
+      const layout: [number, number, number] = [
+        size(0, sorted[0]),
+        size(sorted[0], sorted[sorted.length - 1] + 1),
+        size(sorted[sorted.length - 1] + 1, x.rank),
+      ];
+      if (axes.length && run && x.dtype === 'float32' && tf.getKernel(SPREAD, tf.getBackend()))
+        return {
+          x: () =>
+            tf.engine().runKernel(SPREAD, { dy: dy as TF.Tensor }, {
+              shape: x.shape,
+              layout,
+              mean,
+            } as unknown as TF.NamedAttrMap) as TF.Tensor,
+        };
+      const expanded = x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
+      const spread = () => tf.mul(tf.reshape(dy as TF.Tensor, expanded), tf.ones(x.shape, 'float32'));
+      const count = axes.reduce((p, a) => p * x.shape[a], 1);
+      return { x: () => (mean ? tf.div(spread(), count) : spread()) };
+    },
+  };
+}
+
+/**
+ * Registers the library's gradients and the kernels they use: batch normalisation's, Sum's and Mean's. They
  * give tfjs-core's results (bit for bit, or within float32 rounding where the kernel sums in
  * float64), for every backend. Called by {@link useBackend} and at the start of every training
  * step loop: loading `@tensorflow/tfjs-layers` registers tfjs-core's gradients again (its Node
@@ -148,6 +215,15 @@ export function registerGradients(tf: typeof TF): void {
         backendName,
         kernelFunc: batchNormGradKernel as unknown as TF.KernelFunc,
       });
+  for (const backendName of ['wasm', 'cpu'])
+    if (!tf.getKernel(SPREAD, backendName))
+      tf.registerKernel({
+        kernelName: SPREAD,
+        backendName,
+        kernelFunc: spreadKernel as unknown as TF.KernelFunc,
+      });
   // tfjs-core replaces its own gradient (it says so only in DEBUG mode).
   tf.registerGradient(batchNormGrad(tf));
+  tf.registerGradient(reductionGrad(tf, 'Sum'));
+  tf.registerGradient(reductionGrad(tf, 'Mean'));
 }
