@@ -22,7 +22,7 @@ import { middleReductionKernel } from './wasm-reductions.js';
  * - `BatchMatMul` with a transposed operand: the operand copied transposed first, then XNNPACK's
  *   non-transposed product, about 6× faster (`wasm-matmul.ts`).
  * - `Sum` and `Mean` over axes that are not the innermost (batch-norm statistics, bias gradients):
- *   XNNPACK's average pooling instead of a transposed copy (`wasm-reductions.ts`).
+ *   read in place, in float64, instead of transposed first (`wasm-reductions.ts`).
  *
  * Conv1D layers reach these through tfjs's conv1d → conv2d lowering. All are checked against the
  * cpu backend on random shapes in `test/kernels.test.ts`.
@@ -386,7 +386,7 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     ['Sum', false],
     ['Mean', true],
   ] as const) {
-    const kernelFunc = middleReductionKernel(tf, get(name), get('AvgPool'), mean);
+    const kernelFunc = middleReductionKernel(tf, get(name), mean);
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
