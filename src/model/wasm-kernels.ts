@@ -16,8 +16,8 @@ import { middleReductionKernel } from './wasm-reductions.js';
  *   XNNPACK `Conv2D`. Other strides keep the stock kernel.
  *
  * - `MaxPoolGrad` (present, but slow, and wrong for windows whose maximum is negative): one pass
- *   that routes each window's gradient to its first maximum, as the cpu backend does.
- *
+ *   that routes each window's gradient to its first maximum, as the cpu backend does; for windows
+ *   that tile the input, on the WebAssembly SIMD module (`wasm-pool.ts`).
  * - `Identity` without a copy (the gradient tape clones every tensor it saves).
  * - `BatchMatMul` with a transposed operand: the operand copied transposed first, then XNNPACK's
  *   non-transposed product, about 6× faster (`wasm-matmul.ts`).
@@ -333,6 +333,9 @@ function maxPoolGradKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
 /**
  * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
  * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
+ * They replace kernels for the whole process, not only for this library: `tf.sum` and `tf.mean`
+ * over outer axes, `tf.matMul` with a transposed operand, `tf.clone` (no copy). Results agree with
+ * the stock kernels to float32 rounding (sums of integers exactly).
  * @throws when the wasm backend is not registered with TensorFlow.js.
  */
 export async function registerWasmTrainingKernels(): Promise<void> {
