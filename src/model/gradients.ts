@@ -200,10 +200,10 @@ function reductionGrad(tf: typeof TF, kernelName: 'Sum' | 'Mean'): TF.GradConfig
 }
 
 /**
- * Registers the library's gradients and the kernels they use: batch normalisation's, Sum's and Mean's. They
- * give tfjs-core's results (bit for bit, or within float32 rounding where the kernel sums in
- * float64), for every backend. Called by {@link useBackend} and at the start of every training
- * step loop: loading `@tensorflow/tfjs-layers` registers tfjs-core's gradients again (its Node
+ * Registers the library's gradients and the kernels they use: batch normalisation's, Sum's and
+ * Mean's. They give tfjs-core's results (bit for bit, or within float32 rounding where the kernel
+ * sums in float64), for every backend. Called by {@link useBackend} and at the start of every
+ * training step loop: loading `@tensorflow/tfjs-layers` registers tfjs-core's gradients again (its Node
  * bundle carries its own copy of that code), which would silently undo an earlier registration.
  * @internal
  */
