@@ -11,7 +11,10 @@
 // peak sample (a quiet room before the speaker starts), which a 60 dB trim keeps; --cuts '' then
 // scores only the whole recordings.
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [folds.json]
+// With --trim-db D, the models' features are computed with silence trimmed at D dB below the peak
+// instead of the trim they were trained with: what a test-time trim would do, without retraining.
+//
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -23,6 +26,8 @@ const lib = await openLibrary();
 const args = process.argv.slice(2);
 const fromSpeech = args.includes('--from-speech');
 if (fromSpeech) args.splice(args.indexOf('--from-speech'), 1);
+const trimAt = args.indexOf('--trim-db');
+const trimDb = trimAt >= 0 ? Number(args.splice(trimAt, 2)[1]) : 0;
 const lead = args.indexOf('--lead-in');
 const leadIn = lead >= 0 ? Number(args.splice(lead, 2)[1]) : 0;
 const flag = args.indexOf('--cuts');
@@ -31,7 +36,7 @@ const cuts = [null, ...(cutList ? cutList.split(',').map(Number) : [])];
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const name = (cut) =>
-  `${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
+  `${trimDb ? `trim ${trimDb} dB, ` : ''}${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
 
 /** The recording after `leadIn` seconds of seeded white noise 45 dB below its peak sample. */
 function withLeadIn(a) {
@@ -60,6 +65,9 @@ function withLeadIn(a) {
 const totals = new Map();
 for (const { fold, dir } of folds) {
   const model = await lib.EmotionModel.load(dir);
+  const spec = trimDb
+    ? lib.defineFeatureSpec({ ...model.featureSpec, trim: { ...model.featureSpec.trim, topDb: trimDb } })
+    : model.featureSpec;
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label))) {
@@ -73,7 +81,7 @@ for (const { fold, dir } of folds) {
       const signal =
         cut === null ? a.signal : a.signal.subarray(onset, onset + Math.round(cut * a.sampleRate));
       try {
-        rows.push({ ...it, features: lib.computeFeatures(signal, a.sampleRate, model.featureSpec) });
+        rows.push({ ...it, features: lib.computeFeatures(signal, a.sampleRate, spec) });
       } catch (e) {
         if (!(e instanceof lib.SpeechEmotionError)) throw e;
         tooShort++;
