@@ -1,5 +1,6 @@
 // Gradients that replace tfjs-core's where its form costs more than the arithmetic needs.
 import type * as TF from '@tensorflow/tfjs-core';
+import { axisRunLayout } from './wasm-reductions.js';
 
 /** The kernel that computes all five batch-norm gradients in one pass (wasm and cpu). */
 const BN_GRAD = 'SpeechEmotionBatchNormGrad';
@@ -174,15 +175,8 @@ function reductionGrad(tf: typeof TF, kernelName: 'Sum' | 'Mean'): TF.GradConfig
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
-      const sorted = [...axes].sort((p, q) => p - q);
-      const run = sorted.every((a, i) => i === 0 || a === sorted[i - 1] + 1);
-      const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, n) => p * n, 1);
-      const layout: [number, number, number] = [
-        size(0, sorted[0]),
-        size(sorted[0], sorted[sorted.length - 1] + 1),
-        size(sorted[sorted.length - 1] + 1, x.rank),
-      ];
-      if (axes.length && run && x.dtype === 'float32' && tf.getKernel(SPREAD, tf.getBackend()))
+      const layout = axisRunLayout(x.shape, axes);
+      if (layout && x.dtype === 'float32' && tf.getKernel(SPREAD, tf.getBackend()))
         return {
           x: () =>
             tf.engine().runKernel(SPREAD, { dy: dy as TF.Tensor }, {
@@ -208,20 +202,13 @@ function reductionGrad(tf: typeof TF, kernelName: 'Sum' | 'Mean'): TF.GradConfig
  * @internal
  */
 export function registerGradients(tf: typeof TF): void {
-  for (const backendName of ['wasm', 'cpu'])
-    if (!tf.getKernel(BN_GRAD, backendName))
-      tf.registerKernel({
-        kernelName: BN_GRAD,
-        backendName,
-        kernelFunc: batchNormGradKernel as unknown as TF.KernelFunc,
-      });
-  for (const backendName of ['wasm', 'cpu'])
-    if (!tf.getKernel(SPREAD, backendName))
-      tf.registerKernel({
-        kernelName: SPREAD,
-        backendName,
-        kernelFunc: spreadKernel as unknown as TF.KernelFunc,
-      });
+  for (const [kernelName, kernelFunc] of [
+    [BN_GRAD, batchNormGradKernel],
+    [SPREAD, spreadKernel],
+  ] as const)
+    for (const backendName of ['wasm', 'cpu'])
+      if (!tf.getKernel(kernelName, backendName))
+        tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as unknown as TF.KernelFunc });
   // tfjs-core replaces its own gradient (it says so only in DEBUG mode).
   tf.registerGradient(batchNormGrad(tf));
   tf.registerGradient(reductionGrad(tf, 'Sum'));

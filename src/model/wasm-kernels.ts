@@ -331,6 +331,20 @@ function maxPoolGradKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
 }
 
 /**
+ * Identity that shares the input's memory (reference-counted, as Reshape does on wasm and Identity
+ * does on the cpu backend) instead of copying it: the gradient tape clones every tensor it saves
+ * for the backward pass, and on wasm each clone was a full copy (7.6% of a crnn training step).
+ */
+function sharingIdentityKernel(stock: KernelFn): KernelFn {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return stock(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/**
  * Registers the fast training kernels on the wasm backend (idempotent). {@link useBackend} calls it
  * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
  * They replace kernels for the whole process, not only for this library: `tf.sum` and `tf.mean`
@@ -346,62 +360,24 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     if (!k) throw new Error(`wasm kernel ${name} is missing; is @tensorflow/tfjs-backend-wasm loaded?`);
     return k.kernelFunc as unknown as KernelFn;
   };
-  const backpropFilter = backpropFilterKernel(get('BatchMatMul'));
-  const backpropInput = backpropInputKernel(get('Conv2D'), get('Conv2DBackpropInput'));
-  const maxPoolGrad = maxPoolGradKernel(tf, get('MaxPoolGrad'));
-
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+  // Every replacement is built from the stock kernels before any is swapped in (the filter
+  // gradient and the transposing product both wrap the stock BatchMatMul).
+  const replacements: [string, KernelFn][] = [
+    ['Conv2DBackpropFilter', backpropFilterKernel(get('BatchMatMul'))],
+    ['Conv2DBackpropInput', backpropInputKernel(get('Conv2D'), get('Conv2DBackpropInput'))],
+    ['MaxPoolGrad', maxPoolGradKernel(tf, get('MaxPoolGrad'))],
+    ['Identity', sharingIdentityKernel(get('Identity'))],
+    ['BatchMatMul', transposingMatMulKernel(get('BatchMatMul'), get('Transpose'))],
+    ['Sum', middleReductionKernel(tf, get('Sum'), false)],
+    ['Mean', middleReductionKernel(tf, get('Mean'), true)],
+  ];
+  for (const [kernelName, kernelFunc] of replacements) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({
-      kernelName: 'Conv2DBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: backpropFilter as unknown as tf.KernelFunc,
-    });
-  }
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: backpropInput as unknown as tf.KernelFunc,
-  });
-  // Identity shares the input's memory (reference-counted, as Reshape does here and Identity does
-  // on the cpu backend) instead of copying it: the gradient tape clones every tensor it saves for
-  // the backward pass, and on wasm each clone was a full copy (7.6% of a crnn training step).
-  const identity = get('Identity');
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (x.dtype === 'string') return identity(args);
-      args.backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    }) as unknown as tf.KernelFunc,
-  });
-  const matMul = transposingMatMulKernel(get('BatchMatMul'), get('Transpose'));
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    kernelFunc: matMul as unknown as tf.KernelFunc,
-  });
-  for (const [name, mean] of [
-    ['Sum', false],
-    ['Mean', true],
-  ] as const) {
-    const kernelFunc = middleReductionKernel(tf, get(name), mean);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({
-      kernelName: name,
+      kernelName,
       backendName: 'wasm',
       kernelFunc: kernelFunc as unknown as tf.KernelFunc,
     });
   }
-  tf.unregisterKernel('MaxPoolGrad', 'wasm');
-  tf.registerKernel({
-    kernelName: 'MaxPoolGrad',
-    backendName: 'wasm',
-    kernelFunc: maxPoolGrad as unknown as tf.KernelFunc,
-  });
   registered = true;
 }

@@ -15,15 +15,18 @@ import type { KernelFn } from './wasm-kernels.js';
  * contiguous, integer inputs) keep the stock kernels.
  */
 
-/** [outer, reduced, inner] of a reduction over `axes`, or null when the stock kernel should take it. */
-export function reductionLayout(shape: number[], axes: number[]): [number, number, number] | null {
+/**
+ * x viewed as [outer, reduced, inner] for a reduction over `axes`: the product of the axes before
+ * them, of them, and after them; `null` when they are not one contiguous run (or there are none).
+ * @internal
+ */
+export function axisRunLayout(shape: number[], axes: number[]): [number, number, number] | null {
   if (axes.length === 0) return null;
   const sorted = [...axes].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return null;
+  const size = (a: number, b: number) => shape.slice(a, b).reduce((p, n) => p * n, 1);
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
-  if (last === shape.length - 1) return null; // innermost: the stock kernel needs no transpose
-  const size = (a: number, b: number) => shape.slice(a, b).reduce((p, n) => p * n, 1);
   return [size(0, first), size(first, last + 1), size(last + 1, shape.length)];
 }
 
@@ -69,8 +72,9 @@ export function middleReductionKernel(tfc: typeof tf, stock: KernelFn, mean: boo
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     if (x.dtype !== 'float32') return stock(args);
     const axes = tfc.util.parseAxisParam(axis, x.shape);
-    const layout = reductionLayout(x.shape, axes);
-    if (!layout || layout.includes(0)) return stock(args);
+    const layout = axisRunLayout(x.shape, axes);
+    // Innermost axes (inner = 1) need no transpose: the stock kernel is fine there.
+    if (!layout || layout[2] === 1 || layout.includes(0)) return stock(args);
     const shape = keepDims
       ? x.shape.map((n, i) => (axes.includes(i) ? 1 : n))
       : x.shape.filter((_, i) => !axes.includes(i));
