@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { isNode, nodeModule } from '../util/node-only.js';
+import type { FusedAdam } from './adam.js';
 
 /** What a training replica needs to rebuild the loss. @internal */
 export interface LossConfig {
@@ -130,7 +131,7 @@ export interface ParallelContext {
   labels: number;
   /** Label index of every training row. */
   y: Int32Array;
-  optimizer: TF.AdamOptimizer;
+  optimizer: FusedAdam;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
   replicas: Replica[] | null;
   /** The trainable variables, in weight order. */
@@ -189,11 +190,8 @@ export async function parallelStep(
     });
   }
   for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= batch.length;
-  const lr = (c.optimizer as unknown as { learningRate: number }).learningRate;
-  for (const r of replicas) r.apply(sums, lr);
-  const named = c.vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(sums[j], v.shape) }));
-  c.optimizer.applyGradients(named);
-  tf.dispose(named.map((n) => n.tensor));
+  for (const r of replicas) r.apply(sums, c.optimizer.learningRate);
+  c.optimizer.applyArrays(c.vars, sums);
   return lossSum / batch.length;
 }
 
