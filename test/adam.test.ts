@@ -28,10 +28,21 @@ function train(
   apply: (opt: tf.Optimizer, vars: tf.Variable[], grads: Float32Array[]) => void,
   steps: number,
 ): Float32Array[] {
-  const vars = SHAPES.map((s, i) => tf.variable(tf.tensor(values(s.reduce((a, b) => a * b), 10 + i), s)));
+  const vars = SHAPES.map((s, i) =>
+    tf.variable(
+      tf.tensor(
+        values(
+          s.reduce((a, b) => a * b),
+          10 + i,
+        ),
+        s,
+      ),
+    ),
+  );
   const opt = make(0.001);
   for (let t = 0; t < steps; t++) {
-    (opt as unknown as { learningRate: number }).learningRate = 0.001 * (1 + Math.cos((Math.PI * t) / steps)) * 0.5;
+    (opt as unknown as { learningRate: number }).learningRate =
+      0.001 * (1 + Math.cos((Math.PI * t) / steps)) * 0.5;
     apply(
       opt,
       vars,
@@ -50,33 +61,16 @@ const named = (vars: tf.Variable[], grads: Float32Array[]) =>
 describe.each(['cpu', 'wasm'] as const)('fusedAdam on %s', (backend) => {
   it("gives tfjs-core's Adam weights bit for bit, through applyGradients, a map of names and applyArrays", async () => {
     await useBackend(backend);
-    const stock = train(
-      (lr) => tf.train.adam(lr),
-      (opt, vars, grads) => {
+    /** Steps through applyGradients, with a list of named tensors or a map of names. */
+    const applyNamed =
+      (asMap: boolean) => (opt: tf.Optimizer, vars: tf.Variable[], grads: Float32Array[]) => {
         const n = named(vars, grads);
-        opt.applyGradients(n);
+        opt.applyGradients(asMap ? Object.fromEntries(n.map((x) => [x.name, x.tensor])) : n);
         tf.dispose(n.map((x) => x.tensor));
-      },
-      12,
-    );
-    const viaList = train(
-      (lr) => fusedAdam(tf, lr),
-      (opt, vars, grads) => {
-        const n = named(vars, grads);
-        opt.applyGradients(n);
-        tf.dispose(n.map((x) => x.tensor));
-      },
-      12,
-    );
-    const viaMap = train(
-      (lr) => fusedAdam(tf, lr),
-      (opt, vars, grads) => {
-        const n = named(vars, grads);
-        opt.applyGradients(Object.fromEntries(n.map((x) => [x.name, x.tensor])));
-        tf.dispose(n.map((x) => x.tensor));
-      },
-      12,
-    );
+      };
+    const stock = train((lr) => tf.train.adam(lr), applyNamed(false), 12);
+    const viaList = train((lr) => fusedAdam(tf, lr), applyNamed(false), 12);
+    const viaMap = train((lr) => fusedAdam(tf, lr), applyNamed(true), 12);
     const viaArrays = train(
       (lr) => fusedAdam(tf, lr),
       (opt, vars, grads) => (opt as ReturnType<typeof fusedAdam>).applyArrays(vars, grads),
