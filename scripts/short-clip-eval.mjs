@@ -13,8 +13,9 @@
 //
 // With --trim-db D, the models' features are computed with silence trimmed at D dB below the peak
 // instead of the trim they were trained with: what a test-time trim would do, without retraining.
+// With --trim-lead-in D,K, the same for the spec's `trim.leadIn` ({ topDb: D, keepSeconds: K }).
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [folds.json]
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [--trim-lead-in D,K] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -28,6 +29,8 @@ const fromSpeech = args.includes('--from-speech');
 if (fromSpeech) args.splice(args.indexOf('--from-speech'), 1);
 const trimAt = args.indexOf('--trim-db');
 const trimDb = trimAt >= 0 ? Number(args.splice(trimAt, 2)[1]) : 0;
+const leadTrimAt = args.indexOf('--trim-lead-in');
+const [leadTopDb, keepSeconds] = leadTrimAt >= 0 ? args.splice(leadTrimAt, 2)[1].split(',').map(Number) : [];
 const lead = args.indexOf('--lead-in');
 const leadIn = lead >= 0 ? Number(args.splice(lead, 2)[1]) : 0;
 const flag = args.indexOf('--cuts');
@@ -36,7 +39,7 @@ const cuts = [null, ...(cutList ? cutList.split(',').map(Number) : [])];
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const name = (cut) =>
-  `${trimDb ? `trim ${trimDb} dB, ` : ''}${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
+  `${trimDb ? `trim ${trimDb} dB, ` : ''}${leadTopDb ? `lead-in trim ${leadTopDb} dB ${keepSeconds} s, ` : ''}${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
 
 /** The recording after `leadIn` seconds of seeded white noise 45 dB below its peak sample. */
 function withLeadIn(a) {
@@ -65,9 +68,10 @@ function withLeadIn(a) {
 const totals = new Map();
 for (const { fold, dir } of folds) {
   const model = await lib.EmotionModel.load(dir);
-  const spec = trimDb
-    ? lib.defineFeatureSpec({ ...model.featureSpec, trim: { ...model.featureSpec.trim, topDb: trimDb } })
-    : model.featureSpec;
+  const trim = model.featureSpec.trim || trimDb || leadTopDb ? { topDb: 60, ...model.featureSpec.trim } : null;
+  if (trimDb) trim.topDb = trimDb;
+  if (leadTopDb) trim.leadIn = { topDb: leadTopDb, keepSeconds };
+  const spec = lib.defineFeatureSpec({ ...model.featureSpec, trim });
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label))) {

@@ -11,6 +11,7 @@ import {
   featureNames,
   featureSpecHash,
   fromAudioBuffer,
+  trimSilence,
 } from '../src/index.js';
 import { readAudioFile, readMono } from '../src/node.js';
 import { ROOT } from './helpers/data.js';
@@ -133,6 +134,42 @@ describe('FeatureSpec', () => {
       output: { type: 'series' },
     });
     expect(computeFeatures(voice(1, 16000), 16000, logmel).features).toBe(64);
+  });
+
+  it('trim.leadIn drops the quiet before the speech that topDb keeps, up to keepSeconds before it', () => {
+    const rate = 16000;
+    // 1 s of hum 40 dB under the voice, then 2 s of voice.
+    const hum = Float32Array.from({ length: rate }, (_, i) => 0.003 * Math.sin(i / 3));
+    const speech = voice(2, rate);
+    const x = new Float32Array(3 * rate);
+    x.set(hum);
+    x.set(speech, rate);
+    const spec = (leadIn?: { topDb: number; keepSeconds: number }) =>
+      defineFeatureSpec({
+        trim: leadIn ? { topDb: 60, leadIn } : { topDb: 60 },
+        duration: { offset: 0, seconds: 1 },
+        output: { type: 'series' },
+      });
+    const first = (s: ReturnType<typeof spec>, y = x) => computeFeatures(y, rate, s).data;
+    // The voice starts at 1 s; trimSilence at 30 dB finds it to within a frame (2048 samples, centred).
+    const onset = trimSilence(x, { topDb: 30 }).start;
+    expect(Math.abs(onset - rate)).toBeLessThanOrEqual(1024);
+    expect(trimSilence(x, { topDb: 60 }).start).toBe(0); // topDb 60 keeps the hum
+    expect(first(spec())).not.toEqual(first(spec(), x.subarray(onset)));
+    // leadIn at 30 dB: the window starts at the onset, or keepSeconds before it.
+    expect(first(spec({ topDb: 30, keepSeconds: 0 }))).toEqual(first(spec(), x.subarray(onset)));
+    expect(first(spec({ topDb: 30, keepSeconds: 0.25 }))).toEqual(
+      first(spec(), x.subarray(onset - rate / 4)),
+    );
+    // Keeping more than there is, or an onset threshold the hum passes, changes nothing.
+    expect(first(spec({ topDb: 30, keepSeconds: 2 }))).toEqual(first(spec()));
+    expect(first(spec({ topDb: 50, keepSeconds: 0 }))).toEqual(first(spec()));
+    expect(featureSpecHash(spec({ topDb: 30, keepSeconds: 0 }))).not.toBe(featureSpecHash(spec()));
+    expect(() => spec({ topDb: 30 } as never)).toThrow(/trim.leadIn/);
+    expect(() => spec({ topDb: 30, keepSeconds: 0, margin: 1 } as never)).toThrow(/unknown option 'margin'/);
+    expect(() => defineFeatureSpec({ trim: { topDb: 60, lead: {} } as never })).toThrow(
+      /Did you mean 'leadIn'/,
+    );
   });
 
   it('refuses silence and clips that are too short, with their codes', () => {

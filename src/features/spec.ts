@@ -49,6 +49,18 @@ export interface FeatureSpec {
   trim: {
     /** Frames this many dB below the loudest are silence. */
     topDb: number;
+    /**
+     * Quiet before the speech, cut harder than `topDb` cuts it: everything more than `keepSeconds`
+     * before the first frame within `leadIn.topDb` dB of the loudest is dropped too. A room's hum
+     * before the speaker starts is often within 60 dB of the speech, so `topDb` alone keeps it, and
+     * with a fixed `duration` it takes the place of speech. Absent: no extra cut.
+     */
+    leadIn?: {
+      /** The speech starts at the first frame within this many dB of the loudest, e.g. 30. */
+      topDb: number;
+      /** Seconds kept before that frame (soft onsets), e.g. 0.25. */
+      keepSeconds: number;
+    };
   } | null;
   /**
    * Fixed duration: skip `offset` seconds, then keep `seconds` seconds, zero-padding at the end when
@@ -166,8 +178,7 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
   }
   if (!Number.isInteger(spec.sampleRate) || spec.sampleRate < 1000)
     throw invalid(fn, `'sampleRate' must be an integer ≥ 1000 Hz, got ${spec.sampleRate}.`);
-  if (spec.trim !== null && !(typeof spec.trim?.topDb === 'number' && spec.trim.topDb > 0))
-    throw invalid(fn, `'trim' must be null or { topDb: number > 0 }.`);
+  checkTrim(fn, spec.trim);
   if (spec.duration !== null) {
     const d = spec.duration;
     if (!(d && d.offset >= 0 && d.seconds > 0))
@@ -197,6 +208,27 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
     minSeconds: 0,
   });
   return spec;
+}
+
+/** Validates a spec's `trim`. */
+function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
+  if (trim === null) return;
+  if (!(typeof trim?.topDb === 'number' && trim.topDb > 0))
+    throw invalid(fn, `'trim' must be null or { topDb: number > 0, leadIn? }.`);
+  checkKnownOptions(`${fn}.trim`, trim, ['topDb', 'leadIn']);
+  const lead = trim.leadIn;
+  if (lead === undefined) return;
+  if (
+    !(
+      lead &&
+      typeof lead.topDb === 'number' &&
+      lead.topDb > 0 &&
+      lead.keepSeconds >= 0 &&
+      lead.keepSeconds < Infinity
+    )
+  )
+    throw invalid(fn, `'trim.leadIn' must be { topDb: number > 0, keepSeconds: number ≥ 0 }.`);
+  checkKnownOptions(`${fn}.trim.leadIn`, lead, ['topDb', 'keepSeconds']);
 }
 
 /** JSON with sorted keys, so equal specs serialise identically. */
@@ -255,6 +287,14 @@ export function featureNames(spec: FeatureSpec): string[] {
   return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
 }
 
+/** The kept interval of a spec's `trim`: {@link trimSilence}, then the harder cut of `leadIn`. */
+function trimmed(x: Float32Array | Float64Array, sr: number, trim: NonNullable<FeatureSpec['trim']>) {
+  const { start, end } = trimSilence(x, { topDb: trim.topDb });
+  if (!trim.leadIn || end <= start) return { start, end };
+  const onset = trimSilence(x, { topDb: trim.leadIn.topDb }).start;
+  return { start: Math.min(end, Math.max(start, onset - Math.round(trim.leadIn.keepSeconds * sr))), end };
+}
+
 /**
  * The signal a spec's features are computed on: resampled to the spec's rate, trimmed, checked for
  * silence and length, cut or padded to the spec's duration.
@@ -269,7 +309,7 @@ function preparedSignal(
   let x: Float32Array | Float64Array =
     sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
   if (spec.trim) {
-    const { start, end } = trimSilence(x, { topDb: spec.trim.topDb });
+    const { start, end } = trimmed(x, sr, spec.trim);
     if (end <= start) {
       throw new SpeechEmotionError(
         'SILENT_AUDIO',
