@@ -68,7 +68,8 @@ function withLeadIn(a) {
 const totals = new Map();
 for (const { fold, dir } of folds) {
   const model = await lib.EmotionModel.load(dir);
-  const trim = model.featureSpec.trim || trimDb || leadTopDb ? { topDb: 60, ...model.featureSpec.trim } : null;
+  const trim =
+    model.featureSpec.trim || trimDb || leadTopDb ? { topDb: 60, ...model.featureSpec.trim } : null;
   if (trimDb) trim.topDb = trimDb;
   if (leadTopDb) trim.leadIn = { topDb: leadTopDb, keepSeconds };
   const spec = lib.defineFeatureSpec({ ...model.featureSpec, trim });
