@@ -13,7 +13,9 @@ import {
   defineFeatureSpec,
   perturbAudio,
 } from '../src/index.js';
+import { mixBatch } from '../src/model/spec-augment.js';
 import { useBackend } from '../src/node.js';
+import { betaFrom, seededRandom } from '../src/util/math.js';
 import { ROOT as ROOT_DIR, missing, skipNote } from './helpers/data.js';
 
 tf.env().set('PROD', true);
@@ -251,6 +253,60 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       'INVALID_OPTION',
     );
     expect(await code(() => m.fit(data, { schedule: 'step' as never }))).toBe('INVALID_OPTION');
+    m.dispose();
+  });
+
+  it('mixup: rows and targets mixed by the same λ ~ Beta(α, α); fit with it is repeatable and differs', async () => {
+    const random = seededRandom(9);
+    // Beta(0.4, 0.4): mean 1/2, variance 1 / (4 (2α + 1)); Beta(2, 5): mean 2/7.
+    const draws = Array.from({ length: 20000 }, () => betaFrom(random, 0.4, 0.4));
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / draws.length;
+    expect(mean).toBeCloseTo(0.5, 2);
+    expect(variance).toBeCloseTo(1 / (4 * 1.8), 2);
+    const skewed = Array.from({ length: 20000 }, () => betaFrom(random, 2, 5));
+    expect(skewed.reduce((a, b) => a + b, 0) / skewed.length).toBeCloseTo(2 / 7, 2);
+
+    // Eight rows of three values, row i filled with i, target one-hot at class i.
+    const n = 8;
+    const x = Float32Array.from({ length: n * 3 }, (_, q) => Math.floor(q / 3));
+    const y = Float32Array.from({ length: n * n }, (_, q) => (q % (n + 1) === 0 ? 1 : 0));
+    mixBatch(x, y, n, 0.4, seededRandom(3));
+    let mixed = 0;
+    for (let i = 0; i < n; i++) {
+      const t = y.subarray(i * n, (i + 1) * n);
+      const nonzero = [...t.keys()].filter((c) => t[c] > 0);
+      expect(t.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(nonzero.length).toBeLessThanOrEqual(2);
+      // Row i holds Σ_c target_c · c: the same weights as its target.
+      const expected = nonzero.reduce((a, c) => a + t[c] * c, 0);
+      for (let q = 0; q < 3; q++) expect(x[i * 3 + q]).toBeCloseTo(expected, 5);
+      if (nonzero.length === 2) mixed++;
+    }
+    expect(mixed).toBeGreaterThan(0);
+
+    const data = rows(24);
+    const weights = async (mixup?: number) => {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        inputShape: [data[0].features.frames, data[0].features.features],
+        seed: 2,
+      });
+      await m.fit(data, { epochs: 2, batchSize: 8, seed: 4, augment: mixup ? { mixup } : {} });
+      const w = await m.layersModel.getWeights()[0].data();
+      m.dispose();
+      return w;
+    };
+    const [a, b, none] = [await weights(0.4), await weights(0.4), await weights()];
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(none);
+    const m = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+    });
+    expect(await code(() => m.fit(data, { augment: { mixup: -1 } }))).toBe('INVALID_OPTION');
     m.dispose();
   });
 

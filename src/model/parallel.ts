@@ -61,7 +61,7 @@ export interface Replica {
   grads(
     x: Float32Array,
     shape: number[],
-    y: Int32Array,
+    y: Float32Array,
     seeds: number[],
   ): Promise<{ loss: number; grads: Float32Array[] }>;
   /** Applies averaged gradients with the replica's own optimizer (the same steps as the main one). */
@@ -129,7 +129,7 @@ export interface ParallelContext {
   inputShape: number[];
   /** Classes. */
   labels: number;
-  /** Label index of every training row. */
+  /** Label index of every training row (the targets of a step come with its batch). */
   y: Int32Array;
   optimizer: FusedAdam;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
@@ -147,29 +147,30 @@ export interface ParallelContext {
 export async function parallelStep(
   c: ParallelContext,
   data: Float32Array,
-  batch: number[],
+  targets: Float32Array,
+  n: number,
   random: () => number,
 ): Promise<number> {
   const { tf, inputShape: shape } = c;
   const replicas = c.replicas ?? [];
   const per = shape.reduce((a, b) => a * b, 1);
   const parts = replicas.length + 1;
-  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * batch.length) / parts));
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
   const dropouts = c.net.layers.filter((l) => l.getClassName() === 'Dropout').length;
   const seeds = Array.from({ length: parts }, () =>
     Array.from({ length: Math.max(1, dropouts) }, () => Math.floor(random() * 2147483647)),
   );
-  const labels = Int32Array.from(batch, (r) => c.y[r]);
+  const k = c.labels;
   const remote = replicas.map((rep, i) => {
     const [a, b] = [bounds[i + 1], bounds[i + 2]];
     return b > a
-      ? rep.grads(data.slice(a * per, b * per), [b - a, ...shape], labels.slice(a, b), seeds[i + 1])
+      ? rep.grads(data.slice(a * per, b * per), [b - a, ...shape], targets.slice(a * k, b * k), seeds[i + 1])
       : Promise.resolve(null);
   });
   seedDropouts(c.net, seeds[0]);
   const n0 = bounds[1];
   const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
-  const y0 = tf.oneHot(tf.tensor1d(labels.subarray(0, n0), 'int32'), c.labels);
+  const y0 = tf.tensor(targets.subarray(0, n0 * k), [n0, k]);
   const own = shardGradients(tf, c.net, c.loss, x0, y0);
   tf.dispose([x0, y0]);
   const sums = own.grads.map((g) => {
@@ -189,10 +190,10 @@ export async function parallelStep(
       for (let q = 0; q < g.length; q++) s[q] += g[q] * n;
     });
   }
-  for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= batch.length;
+  for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= n;
   for (const r of replicas) r.apply(sums, c.optimizer.learningRate);
   c.optimizer.applyArrays(c.vars, sums);
-  return lossSum / batch.length;
+  return lossSum / n;
 }
 
 /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */

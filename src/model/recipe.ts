@@ -135,7 +135,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   const labelSmoothing = partial.labelSmoothing ?? 0;
   if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing < 1))
     throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
-  if (partial.augment && spec.output.type !== 'series')
+  if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
   const seed = partial.seed ?? 1;
   if (!Number.isInteger(seed)) throw invalid(fn, `'seed' must be an integer, got ${JSON.stringify(seed)}.`);

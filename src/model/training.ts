@@ -21,7 +21,7 @@ import {
   seedDropouts,
   startReplicas,
 } from './parallel.js';
-import { type FullAugment, augmentBatch, checkAugment } from './spec-augment.js';
+import { type FullAugment, augmentBatch, checkAugment, mixBatch } from './spec-augment.js';
 import { loadTf } from './tf.js';
 
 const FIT_OPTIONS = [
@@ -124,27 +124,43 @@ function lossConfigOf(y: Int32Array, k: number, options: FitOptions): LossConfig
   return { k, eps: options.labelSmoothing ?? 0, classWeights };
 }
 
-/** What one optimizer step needs, on this thread or split over replicas. */
-interface StepContext extends ParallelContext {
-  /** One-hot labels of every training row. */
-  yOne: TF.Tensor;
-}
-
-/** One step on a batch (rows `batch`, features `data`); returns the batch's mean loss. */
+/** One step on a batch of `n` rows (features `data`, targets `targets`); returns the batch's mean loss. */
 async function step(
-  c: StepContext,
+  c: ParallelContext,
   data: Float32Array,
-  batch: number[],
+  targets: Float32Array,
+  n: number,
   random: () => number,
 ): Promise<number> {
-  if (c.replicas) return parallelStep(c, data, batch, random);
+  if (c.replicas) return parallelStep(c, data, targets, n, random);
   const { tf } = c;
-  const xb = tf.tensor(data, [batch.length, ...c.inputShape]);
-  const idx = tf.tensor1d(batch, 'int32');
-  const yb = tf.gather(c.yOne, idx);
+  const xb = tf.tensor(data, [n, ...c.inputShape]);
+  const yb = tf.tensor(targets, [n, c.labels]);
   const l = (await c.net.trainOnBatch(xb, yb)) as number;
-  tf.dispose([idx, xb, yb]);
+  tf.dispose([xb, yb]);
   return l;
+}
+
+/** The rows `batch` of `x` (`per` values each) and their one-hot targets, augmented as `s` says. */
+function batchOf(
+  c: ParallelContext,
+  x: Float32Array,
+  batch: number[],
+  s: FitSettings,
+  blockSize: number,
+  random: () => number,
+): { data: Float32Array; targets: Float32Array } {
+  const per = c.inputShape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(batch.length * per);
+  batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
+  const targets = new Float32Array(batch.length * c.labels);
+  batch.forEach((r, i) => {
+    targets[i * c.labels + c.y[r]] = 1;
+  });
+  if (s.augment && c.inputShape.length === 2)
+    augmentBatch(data, batch.length, c.inputShape, blockSize, s.augment, random);
+  if (s.augment?.mixup) mixBatch(data, targets, batch.length, s.augment.mixup, random);
+  return { data, targets };
 }
 
 /** A Fisher–Yates shuffle of 0…n−1 drawn from `random`. */
@@ -188,13 +204,12 @@ export async function fitNetwork(
           learningRate: s.learningRate,
         })
       : null;
-  const c: StepContext = {
+  const c: ParallelContext = {
     tf,
     net,
     inputShape: meta.inputShape,
     labels: k,
     y,
-    yOne: tf.oneHot(tf.tensor1d(y, 'int32'), k),
     optimizer,
     loss,
     replicas,
@@ -218,7 +233,7 @@ export async function fitNetwork(
     };
     return meta.training;
   } finally {
-    tf.dispose([c.yOne, ...(best.weights ?? [])]);
+    tf.dispose(best.weights ?? []);
     disposeLoss();
     await Promise.all((replicas ?? []).map((r) => r.close()));
   }
@@ -226,7 +241,7 @@ export async function fitNetwork(
 
 /** The epochs of {@link fitNetwork}; `best` receives the kept epoch and a copy of its weights. */
 async function runEpochs(
-  c: StepContext,
+  c: ParallelContext,
   x: Float32Array,
   s: FitSettings,
   meta: Metadata,
@@ -235,7 +250,6 @@ async function runEpochs(
   best: { score: number; epoch: number; weights: TF.Tensor[] | null },
 ): Promise<{ log: EpochLog[]; stopped: TrainingSummary['stopped'] }> {
   const { tf, net } = c;
-  const per = meta.inputShape.reduce((a, b) => a * b, 1);
   const blockSize = meta.inputShape[meta.inputShape.length - 1] / (meta.featureSpec.deltas + 1);
   const random = seededRandom(s.seed);
   // A seeded tfjs Dropout layer draws the same mask at every call; giving each dropout layer a fresh
@@ -257,10 +271,8 @@ async function runEpochs(
         Array.from({ length: dropouts }, () => Math.floor(random() * 2147483647)),
       );
       const batch = order.slice(b, b + s.batchSize);
-      const data = new Float32Array(batch.length * per);
-      batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
-      if (s.augment) augmentBatch(data, batch.length, meta.inputShape, blockSize, s.augment, random);
-      lossSum += await step(c, data, batch, random);
+      const { data, targets } = batchOf(c, x, batch, s, blockSize, random);
+      lossSum += await step(c, data, targets, batch.length, random);
       batches++;
     }
     if (c.replicas) await averageMovingStats(tf, net, c.replicas);

@@ -33,7 +33,7 @@ parentPort?.on('message', (m) => {
   else if (m.type === 'grads') {
     seedDropouts(net, m.seeds);
     const x = tf.tensor(m.x, m.shape);
-    const y = tf.oneHot(tf.tensor1d(m.y, 'int32'), data.loss.k);
+    const y = tf.tensor(m.y, [m.shape[0], data.loss.k]);
     const r = shardGradients(tf, net, loss, x, y);
     const grads = r.grads.map((g) => g.dataSync() as Float32Array);
     tf.dispose([x, y, ...r.grads]);
