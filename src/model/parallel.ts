@@ -1,7 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { isNode, nodeModule } from '../util/node-only.js';
-import type { FusedAdam } from './adam.js';
 
 /** What a training replica needs to rebuild the loss. @internal */
 export interface LossConfig {
@@ -131,7 +130,7 @@ export interface ParallelContext {
   labels: number;
   /** Label index of every training row (the targets of a step come with its batch). */
   y: Int32Array;
-  optimizer: FusedAdam;
+  optimizer: TF.AdamOptimizer;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
   replicas: Replica[] | null;
   /** The trainable variables, in weight order. */
@@ -191,8 +190,11 @@ export async function parallelStep(
     });
   }
   for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= n;
-  for (const r of replicas) r.apply(sums, c.optimizer.learningRate);
-  c.optimizer.applyArrays(c.vars, sums);
+  const lr = (c.optimizer as unknown as { learningRate: number }).learningRate;
+  for (const r of replicas) r.apply(sums, lr);
+  const named = c.vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(sums[j], v.shape) }));
+  c.optimizer.applyGradients(named);
+  tf.dispose(named.map((n) => n.tensor));
   return lossSum / n;
 }
 

@@ -7,7 +7,6 @@ import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { seededRandom } from '../util/math.js';
-import { fusedAdam } from './adam.js';
 import { registerGradients } from './gradients.js';
 import { stackNormalised } from './inference.js';
 import type { Metadata } from './metadata.js';
@@ -194,7 +193,7 @@ export async function fitNetwork(
   meta.normalization = learnNormalisation(rows, meta.inputShape[meta.inputShape.length - 1]);
   const lossConfig = lossConfigOf(y, k, options);
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
-  const optimizer = fusedAdam(tf, s.learningRate);
+  const optimizer = tf.train.adam(s.learningRate);
   net.compile({ optimizer, loss });
   const replicas =
     s.workers > 1
@@ -259,8 +258,9 @@ async function runEpochs(
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const t0 = performance.now();
     if (s.schedule === 'cosine')
-      // Adam reads its learningRate at every step.
-      c.optimizer.learningRate = (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2;
+      // Adam reads its (protected) learningRate at every step.
+      (c.optimizer as unknown as { learningRate: number }).learningRate =
+        (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2;
     const order = shuffled(c.y.length, random);
     let lossSum = 0;
     let batches = 0;

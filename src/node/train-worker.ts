@@ -6,7 +6,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
-import { fusedAdam } from '../model/adam.js';
 import { type LossConfig, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
 import { useBackend } from './backend.js';
@@ -25,7 +24,7 @@ await useBackend(data.backend as never);
 const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
 net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
-const optimizer = fusedAdam(tf, data.learningRate);
+const optimizer = tf.train.adam(data.learningRate);
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
 
 parentPort?.on('message', (m) => {
@@ -39,8 +38,10 @@ parentPort?.on('message', (m) => {
     tf.dispose([x, y, ...r.grads]);
     parentPort?.postMessage({ loss: r.loss, grads });
   } else if (m.type === 'apply') {
-    optimizer.learningRate = m.learningRate;
-    optimizer.applyArrays(vars, m.grads);
+    (optimizer as unknown as { learningRate: number }).learningRate = m.learningRate;
+    const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(m.grads[i], v.shape) }));
+    optimizer.applyGradients(named);
+    tf.dispose(named.map((n) => n.tensor));
   } else if (m.type === 'stats') {
     parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
   }
