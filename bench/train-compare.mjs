@@ -1,21 +1,27 @@
 // Training speed of two builds, interleaved, so that a kernel change is measured against its
 // baseline on the same machine at the same time (this machine's speed drifts by 20% or more between
 // runs). Each round runs every build in a fresh process, alternating; the median per build counts.
-//   node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4]
+//   node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4] [--fit]
+// With --fit, each round times whole epochs of EmotionModel.fit instead (the optimizer, the batch
+// assembly and the data-parallel exchange included): the reference CNN and crnn, on one thread and
+// on two.
 // A baseline build: `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s <repo>/node_modules
 // && npx tsup` gives /tmp/base/dist/node.js.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt } from './common.mjs';
-import { benchModel } from './train-models.mjs';
+import { benchModel, fitEpoch } from './train-models.mjs';
 
 const [, , a, b, ...rest] = process.argv;
 const flag = (name, d) => {
   const i = rest.indexOf(`--${name}`);
   return i >= 0 ? Number(rest[i + 1]) : d;
 };
-const ARCHS = ['reference', 'cnn1d', 'crnn', 'cnn2d'];
+const FIT = rest.includes('--fit');
+const ARCHS = FIT
+  ? ['reference', 'reference ×2', 'crnn', 'crnn ×2']
+  : ['reference', 'cnn1d', 'crnn', 'cnn2d'];
 
 if (process.env.TRAIN_COMPARE_CHILD) {
   // One build: seconds per epoch (1560 clips, batch 32) of each architecture, best of 2 rounds.
@@ -28,6 +34,14 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   await lib.useBackend('wasm');
   const batches = flag('batches', 4);
   const out = {};
+  if (FIT) {
+    for (const name of ARCHS) {
+      const [arch, two] = name.split(' ');
+      out[name] = (await fitEpoch(lib, tfl, arch, two ? 2 : 1)).seconds;
+    }
+    console.log(JSON.stringify(out));
+    process.exit(0);
+  }
   for (const arch of ARCHS) {
     const { model } = await benchModel(lib, tfl, arch);
     const net = model.layersModel;
@@ -51,7 +65,7 @@ if (process.env.TRAIN_COMPARE_CHILD) {
 
 if (!a || !b) {
   console.error(
-    'usage: node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4]',
+    'usage: node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4] [--fit]',
   );
   process.exit(2);
 }
@@ -76,13 +90,13 @@ for (let r = 0; r < rounds; r++)
   }
 const median = (xs) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(
-  `train compare: seconds per epoch (1560 clips, one thread, wasm), median of ${rounds} interleaved rounds`,
+  `train compare: seconds per epoch (1560 clips, wasm, ${FIT ? 'EmotionModel.fit, ×2: two threads' : 'trainOnBatch, one thread'}), median of ${rounds} interleaved rounds`,
 );
 console.log(`  A = ${a}\n  B = ${b}`);
 for (const arch of ARCHS) {
   const ma = median(runs.A.map((r) => r[arch]));
   const mb = median(runs.B.map((r) => r[arch]));
   console.log(
-    `  ${arch.padEnd(10)} A ${fmt(ma, 1).padStart(6)} s   B ${fmt(mb, 1).padStart(6)} s   A/B ${fmt(ma / mb, 2)}×`,
+    `  ${arch.padEnd(13)} A ${fmt(ma, 1).padStart(6)} s   B ${fmt(mb, 1).padStart(6)} s   A/B ${fmt(ma / mb, 2)}×`,
   );
 }

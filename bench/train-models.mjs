@@ -36,3 +36,30 @@ export async function benchModel(lib, tfl, arch) {
   });
   return { model, shape };
 }
+
+/**
+ * Seconds of one epoch of `EmotionModel.fit` on `clips` random clips, batch 32, with `workers`
+ * threads (data-parallel above 1): the faster of epochs 2 and 3 (the first warms up). Returns the
+ * seconds and the threads fit used.
+ */
+export async function fitEpoch(lib, tfl, arch, workers, clips = 1560) {
+  const { model, shape } = await benchModel(lib, tfl, arch);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const rows = Array.from({ length: clips }, (_, i) => ({
+    path: `r${i}`,
+    dataset: 'manifest',
+    speaker: 'x',
+    label: lib.EMOTIONS[i % 8],
+    features: {
+      data: Float32Array.from({ length: per }, () => Math.random() - 0.5),
+      frames: shape.length > 1 ? shape[0] : 1,
+      features: shape.at(-1),
+    },
+  }));
+  const summary = await model.fit(rows, { epochs: 3, batchSize: 32, workers });
+  model.dispose();
+  return {
+    seconds: Math.min(summary.epochs[1].seconds, summary.epochs[2].seconds),
+    workers: summary.workers,
+  };
+}

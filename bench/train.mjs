@@ -16,9 +16,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { EMOTIONS, EmotionModel, defineFeatureSpec, useBackend } from '../dist/node.js';
+import * as lib from '../dist/node.js';
 import { args, fmt } from './common.mjs';
-import { benchModel, referenceCnn as referenceModel } from './train-models.mjs';
+import { benchModel, fitEpoch, referenceCnn as referenceModel } from './train-models.mjs';
 
 if (process.argv.includes('--profile')) {
   await import('./train-profile.mjs');
@@ -71,7 +71,7 @@ try {
 } catch (e) {
   stockWasm = `cannot train: ${e.message}`;
 }
-await useBackend('wasm'); // registers this library's training kernels
+await lib.useBackend('wasm'); // registers this library's training kernels
 const ours = await secondsPerEpoch('wasm', opt.batches, 2);
 console.log(`  ours (wasm + speech-emotion kernels): ${fmt(ours, 1)} s per epoch`);
 console.log(`  stock wasm: ${stockWasm}`);
@@ -82,37 +82,10 @@ if (opt['stock-batches'] > 0) {
   console.log(`  speed-up: ${fmt(stock / ours, 0)}× (one thread)`);
 }
 // Data-parallel: EmotionModel.fit with the reference CNN on 1560 random clips, one thread and two
-// (the main thread plus one worker_threads replica); the faster of epochs 2 and 3 counts.
-async function fitEpoch(workers) {
-  const spec = defineFeatureSpec({ output: { type: 'series' } });
-  const model = await EmotionModel.create({
-    labels: [...EMOTIONS],
-    featureSpec: spec,
-    inputShape: [300, 40],
-    architecture: () => referenceCnn(),
-  });
-  const rows = Array.from({ length: CLIPS }, (_, i) => ({
-    path: `r${i}`,
-    dataset: 'manifest',
-    speaker: 'x',
-    label: EMOTIONS[i % 8],
-    features: {
-      data: Float32Array.from({ length: 300 * 40 }, () => Math.random() - 0.5),
-      frames: 300,
-      features: 40,
-    },
-  }));
-  const summary = await model.fit(rows, { epochs: 3, batchSize: BATCH, workers });
-  model.dispose();
-  // Epochs 2 and 3, the faster (the first warms up).
-  return {
-    seconds: Math.min(summary.epochs[1].seconds, summary.epochs[2].seconds),
-    workers: summary.workers,
-  };
-}
+// (the main thread plus one worker_threads replica).
 await tf.setBackend('wasm'); // the stock cpu measurement above switched it
-const fit1 = await fitEpoch(1);
-const fit2 = await fitEpoch(2);
+const fit1 = await fitEpoch(lib, tfl, 'reference', 1);
+const fit2 = await fitEpoch(lib, tfl, 'reference', 2);
 console.log(`  ours, EmotionModel.fit on 1 thread: ${fmt(fit1.seconds, 1)} s per epoch`);
 console.log(
   `  ours, EmotionModel.fit data-parallel on ${fit2.workers} threads: ${fmt(fit2.seconds, 1)} s per epoch (${fmt(fit1.seconds / fit2.seconds, 2)}× one thread)`,
@@ -154,7 +127,7 @@ if (python) {
 console.log('\nBuilt-in architectures (EmotionModel.create), wasm, seconds per epoch of 1560 clips:');
 const archTimes = {};
 for (const arch of ['cnn1d', 'crnn', 'cnn2d', 'mlp']) {
-  const { model, shape } = await benchModel({ EMOTIONS, EmotionModel, defineFeatureSpec }, tfl, arch);
+  const { model, shape } = await benchModel(lib, tfl, arch);
   const net = model.layersModel;
   net.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const x = tf.randomNormal([BATCH, ...shape]);
