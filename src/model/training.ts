@@ -140,7 +140,7 @@ async function step(
   return l;
 }
 
-/** The rows `batch` of `x` (`per` values each) and their one-hot targets, augmented as `s` says. */
+/** The rows `batch` of `x` and their one-hot targets, augmented as `s` says (SpecAugment and shift on series, then mixup). */
 function batchOf(
   c: ParallelContext,
   x: Float32Array,
