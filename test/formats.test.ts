@@ -167,6 +167,8 @@ describe('FeatureSpec', () => {
     expect(featureSpecHash(spec({ topDb: 30, keepSeconds: 0 }))).not.toBe(featureSpecHash(spec()));
     expect(() => spec({ topDb: 30 } as never)).toThrow(/trim.leadIn/);
     expect(() => spec({ topDb: 30, keepSeconds: 0, margin: 1 } as never)).toThrow(/unknown option 'margin'/);
+    expect(() => spec({ topDb: 30, keepsecond: 0 } as never)).toThrow(/Did you mean 'keepSeconds'/);
+    expect(() => spec({ topDb: 30, keepSeconds: -1 })).toThrow(/trim.leadIn/);
     expect(() => defineFeatureSpec({ trim: { topDb: 60, lead: {} } as never })).toThrow(
       /Did you mean 'leadIn'/,
     );

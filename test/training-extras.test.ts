@@ -13,7 +13,7 @@ import {
   defineFeatureSpec,
   perturbAudio,
 } from '../src/index.js';
-import { mixBatch } from '../src/model/spec-augment.js';
+import { checkAugment, mixBatch } from '../src/model/spec-augment.js';
 import { useBackend } from '../src/node.js';
 import { betaFrom, seededRandom } from '../src/util/math.js';
 import { ROOT as ROOT_DIR, missing, skipNote } from './helpers/data.js';
@@ -307,6 +307,9 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       inputShape: [data[0].features.frames, data[0].features.features],
     });
     expect(await code(() => m.fit(data, { augment: { mixup: -1 } }))).toBe('INVALID_OPTION');
+    // Mixup works on per-utterance statistics too; SpecAugment and shift do not.
+    expect(checkAugment({ mixup: 0.4 }, [160])?.mixup).toBe(0.4);
+    expect(() => checkAugment({ shift: 0.1, mixup: 0.4 }, [160])).toThrow(/'mixup' works on both/);
     m.dispose();
   });
 

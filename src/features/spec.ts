@@ -218,17 +218,12 @@ function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
   checkKnownOptions(`${fn}.trim`, trim, ['topDb', 'leadIn']);
   const lead = trim.leadIn;
   if (lead === undefined) return;
-  if (
-    !(
-      lead &&
-      typeof lead.topDb === 'number' &&
-      lead.topDb > 0 &&
-      lead.keepSeconds >= 0 &&
-      lead.keepSeconds < Infinity
-    )
-  )
-    throw invalid(fn, `'trim.leadIn' must be { topDb: number > 0, keepSeconds: number ≥ 0 }.`);
+  const shape = `'trim.leadIn' must be { topDb: number > 0, keepSeconds: number ≥ 0 }.`;
+  if (typeof lead !== 'object' || lead === null) throw invalid(fn, shape);
   checkKnownOptions(`${fn}.trim.leadIn`, lead, ['topDb', 'keepSeconds']);
+  const { topDb, keepSeconds } = lead;
+  if (!(Number.isFinite(topDb) && topDb > 0 && Number.isFinite(keepSeconds) && keepSeconds >= 0))
+    throw invalid(fn, shape);
 }
 
 /** JSON with sorted keys, so equal specs serialise identically. */

@@ -49,7 +49,7 @@ export function checkAugment(a: AugmentOptions | undefined, inputShape: number[]
   if (inputShape.length !== 2 && (a.specAugment !== undefined || a.shift !== undefined))
     throw new SpeechEmotionError(
       'INVALID_OPTION',
-      `${fn}: 'augment' needs series inputs (frames × features); this model takes per-utterance statistics.`,
+      `${fn}: augment 'specAugment' and 'shift' need series inputs (frames × features); this model takes per-utterance statistics ('mixup' works on both).`,
     );
   const sa = a.specAugment;
   if (sa !== undefined)
