@@ -108,6 +108,7 @@ export {
   type RecipeName,
   defineRecipe,
   memberSeed,
+  predictionSpec,
   recipeByName,
 } from './model/recipe.js';
 export { type TrainRecipeOptions, trainRecipe } from './model/train-recipe.js';

@@ -1,9 +1,10 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFeatureSet } from '../src/index.js';
+import { EmotionModel, computeFeatures, decodeFeatureSet, toMono } from '../src/index.js';
+import { readAudioFile, useBackend } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
@@ -398,13 +399,16 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(report.trainCount).toBe(32); // 16 recordings and one perturbed copy of each
   }, 180_000);
 
-  it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities, no model', () => {
+  it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {
     const root = makeDataset(24, { broken: false });
     writeFileSync(
       join(root, 'mine.json'),
       JSON.stringify({
         name: 'mine',
         spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
+        // Predictions (and so the test folds) trim harder than training: cut to the first frame
+        // within 3 dB of the loudest.
+        predictTrim: { topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } },
         arch: 'cnn1d',
         epochs: 2,
         batchSize: 8,
@@ -440,11 +444,31 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
     expect(clips.folds[0].clips).toHaveLength(12);
     expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
+    // The fold's model predicts with the recipe's predictTrim, was trained on the spec's trim, and
+    // its test clips were scored as it predicts.
+    await useBackend('wasm');
+    const foldModel = await EmotionModel.load(join(root, 'cv', 'folds', 'a'));
+    expect(foldModel.featureSpec.trim).toEqual({ topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } });
+    expect(foldModel.recipe?.spec.trim).toEqual({ topDb: 60 });
+    const clip = clips.folds[0].clips[0];
+    const audio = await readAudioFile(resolve(root, clip.path));
+    const [asPredicted, asTrained] = [foldModel.featureSpec, foldModel.recipe!.spec].map((spec) =>
+      computeFeatures(toMono(audio.channels), audio.sampleRate, spec),
+    );
+    expect(asPredicted.data).not.toEqual(asTrained.data);
+    const [probs] = await foldModel.predictFeatures([asPredicted]);
+    for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
+    foldModel.dispose();
     // The folds' held-out clips give a temperature and the calibration error before and after.
     const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
     expect(report.calibration.clips).toBe(24);
     expect(report.calibration.temperature).toBeGreaterThan(0);
     expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
+    // --spec replaces how the model predicts too: the recipe's predictTrim goes with its spec.
+    writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
+    const shown = (args: string[]) => JSON.parse(cli(['train', ...args, '--show-recipe'], root).stdout);
+    expect(shown(['--recipe', 'mine.json']).predictTrim.leadIn).toEqual({ topDb: 3, keepSeconds: 0 });
+    expect(shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
     const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
     expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);
     expect(usage(['--recipe', 'mine.json', '--epochs', '0']).stderr).toMatch(

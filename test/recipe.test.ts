@@ -15,6 +15,7 @@ import {
   defineRecipe,
   labelOrder,
   memberSeed,
+  predictionSpec,
   recipeByName,
   speakerFolds,
   trainRecipe,
@@ -75,6 +76,32 @@ describe('defineRecipe', () => {
       expect(error, JSON.stringify(recipe)).toBeInstanceOf(SpeechEmotionError);
       expect((error as Error).message, JSON.stringify(recipe)).toMatch(message);
     }
+  });
+
+  it('predictTrim: completed and checked; the model predicts with it, training rows keep the spec', () => {
+    const spec = { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } } as never;
+    const plain = defineRecipe({ name: 'plain', spec });
+    expect(plain).not.toHaveProperty('predictTrim');
+    expect(predictionSpec(plain)).toEqual(plain.spec);
+    const r = defineRecipe({
+      name: 'lead',
+      spec,
+      predictTrim: { topDb: 60, leadIn: { topDb: 30, keepSeconds: 0.5 } },
+    });
+    expect(r.predictTrim).toEqual({ topDb: 60, leadIn: { topDb: 30, keepSeconds: 0.5 } });
+    expect(predictionSpec(r)).toEqual({ ...r.spec, trim: r.predictTrim });
+    expect(r.spec.trim).toEqual({ topDb: 60 });
+    expect(defineRecipe({ name: 'none', spec, predictTrim: null }).predictTrim).toBeNull();
+    expect(() => defineRecipe({ name: 'x', spec, predictTrim: { topDb: -3 } as never })).toThrow(
+      /Recipe: 'predictTrim': 'trim' must be null or \{ topDb: number > 0/,
+    );
+    expect(() =>
+      defineRecipe({
+        name: 'x',
+        spec,
+        predictTrim: { topDb: 60, leadIn: { topDb: 30, keepSecond: 1 } } as never,
+      }),
+    ).toThrow(/Recipe: 'predictTrim': .*unknown option 'keepSecond'. Did you mean 'keepSeconds'/);
   });
 
   it('the built-in recipes are complete recipes; single is one member of default', () => {
@@ -201,6 +228,21 @@ describe('trainRecipe', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a model trained from a recipe with predictTrim predicts with it', async () => {
+    const recipe = defineRecipe({
+      name: 'lead',
+      spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } } as never,
+      predictTrim: { topDb: 60, leadIn: { topDb: 30, keepSeconds: 0.5 } },
+      arch: 'cnn1d',
+      epochs: 1,
+      batchSize: 8,
+    });
+    const model = await trainRecipe(recipe, rowsOf(recipe, 8));
+    expect(model.featureSpec).toEqual(predictionSpec(recipe));
+    expect(model.recipe?.spec.trim).toEqual({ topDb: 60 });
+    model.dispose();
+  });
 
   it('refuses rows it cannot train on and members the recipe does not have', async () => {
     const recipe = recipeByName('fast');

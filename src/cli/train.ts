@@ -46,7 +46,8 @@ Options that change the recipe:
   --arch NAME            cnn1d, cnn2d, crnn or mlp
   --epochs N  --batch-size N  --learning-rate X  --seed N
   --members N            members of the ensemble (each seeded seed + 1000·(k−1))
-  --spec FILE            FeatureSpec JSON
+  --spec FILE            FeatureSpec JSON (for training and prediction: it replaces the recipe's
+                         predictTrim too)
   --augment              add default's augmentation (one perturbed copy of every recording: speed,
                          reverberation, equalisation, band-limiting, gain, coloured noise;
                          SpecAugment and time shift) to a recipe without any
@@ -142,6 +143,7 @@ export function resolveRecipe(flags: Flags): Recipe {
       }
     if (flags.spec !== undefined) {
       r.spec = readJson(flags.spec as string, 'the FeatureSpec') as Recipe['spec'];
+      r.predictTrim = undefined; // the spec given is how the model predicts too
       changed.push('spec');
     }
     if (flags.augment) {
@@ -176,12 +178,16 @@ function foldsOf(flags: Flags, items: LabelledItem[]): Fold[] | undefined {
   }
 }
 
-/** Rows of some items, looked up by path: the clean ones, or clean plus the recipe's copies. */
+/**
+ * Rows of some items, looked up by path: to score on (made as the model predicts), or to train on
+ * (clean plus the recipe's copies).
+ */
 function rowIndex(all: RecipeRows) {
   const clean = new Map(all.rows.map((r) => [r.path, r]));
+  const test = new Map(all.testRows.map((r) => [r.path, r]));
   const copies = all.copies.map((c) => new Map(c.map((r) => [r.path, r])));
   return {
-    clean: (list: LabelledItem[]) => list.flatMap((i) => clean.get(i.path) ?? []),
+    test: (list: LabelledItem[]) => list.flatMap((i) => test.get(i.path) ?? []),
     training: (list: LabelledItem[]): FeatureRow[] => [
       ...list.flatMap((i) => clean.get(i.path) ?? []),
       ...copies.flatMap((c) => list.flatMap((i) => c.get(i.path) ?? [])),
@@ -228,7 +234,7 @@ async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
       workers: run.workers,
       onEpochEnd: epochLogger(run.quiet, recipe, tag),
     });
-    const result = await foldResult(model, fold, rows.clean(fold.test), sharedLabels(fold, labels));
+    const result = await foldResult(model, fold, rows.test(fold.test), sharedLabels(fold, labels));
     if (run.foldModels) await model.save(join(run.foldModels, fold.name.replace(/[^\w.-]+/g, '-')));
     model.dispose();
     cv.push(result);
@@ -276,7 +282,7 @@ async function trainFinal(
 ) {
   const { recipe } = run;
   const trainRows = run.rows.training(split.train);
-  const valRows = split.validation ? run.rows.clean(split.validation) : undefined;
+  const valRows = split.validation ? run.rows.test(split.validation) : undefined;
   if (!run.quiet)
     console.error(
       `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,

@@ -42,6 +42,15 @@ export interface Recipe {
   description?: string;
   /** How inputs are made (a partial spec in the JSON file; complete after {@link defineRecipe}). */
   spec: FeatureSpec;
+  /**
+   * The silence trim the trained model predicts with, when it is not `spec.trim` (left out: the
+   * model predicts as it was trained). Training rows are made with `spec`; the saved model's
+   * FeatureSpec, and the test folds of a cross-validation, use `spec` with this trim
+   * ({@link predictionSpec}), so the figures reported are what predictions get. For a trim that
+   * helps on real recordings but would cost accuracy if the network trained on it, e.g. the
+   * bundled model's `trim.leadIn`. Only the trim may differ: it leaves the input's shape as it is.
+   */
+  predictTrim?: FeatureSpec['trim'];
   /** Built-in architecture. Default `'crnn'` for a series, `'mlp'` for statistics. */
   arch: ArchitectureName;
   /** Default 30. */
@@ -69,6 +78,7 @@ const RECIPE_KEYS = [
   'name',
   'description',
   'spec',
+  'predictTrim',
   'arch',
   'epochs',
   'batchSize',
@@ -100,6 +110,16 @@ function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
   return out;
 }
 
+function checkPredictTrim(fn: string, spec: FeatureSpec, trim: unknown): FeatureSpec['trim'] | undefined {
+  if (trim === undefined) return undefined;
+  try {
+    return defineFeatureSpec({ ...spec, trim: trim as FeatureSpec['trim'] }).trim;
+  } catch (e) {
+    if (!(e instanceof SpeechEmotionError)) throw e;
+    throw invalid(fn, `'predictTrim': ${e.message.replace(/^FeatureSpec: /, '')}`);
+  }
+}
+
 /**
  * A complete, checked recipe from a partial one (as read from a JSON file): defaults filled in, the
  * FeatureSpec completed ({@link defineFeatureSpec}), unknown keys and bad values refused with a
@@ -124,6 +144,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   if (typeof partial.name !== 'string' || partial.name.trim() === '')
     throw invalid(fn, `'name' must be a non-empty string.`);
   const spec = defineFeatureSpec(partial.spec ?? {});
+  const predictTrim = checkPredictTrim(fn, spec, partial.predictTrim);
   const arch = partial.arch ?? (spec.output.type === 'series' ? 'crnn' : 'mlp');
   if (!ARCHITECTURES.includes(arch))
     throw invalid(fn, `'arch' must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(arch)}.`);
@@ -144,6 +165,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     name: partial.name,
     ...(partial.description === undefined ? {} : { description: String(partial.description) }),
     spec,
+    ...(predictTrim === undefined ? {} : { predictTrim }),
     arch,
     epochs: positive(fn, 'epochs', partial.epochs ?? 30, true),
     batchSize: positive(fn, 'batchSize', partial.batchSize ?? 32, true),
@@ -155,6 +177,15 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     seed,
     ensemble: positive(fn, 'ensemble', partial.ensemble ?? 1, true),
   };
+}
+
+/**
+ * The FeatureSpec a model trained from `recipe` predicts with (and its cross-validation scores test
+ * folds with): the recipe's `spec`, with `predictTrim` when the recipe has one.
+ */
+export function predictionSpec(recipe: Recipe): FeatureSpec {
+  const r = defineRecipe(recipe);
+  return r.predictTrim === undefined ? r.spec : defineFeatureSpec({ ...r.spec, trim: r.predictTrim });
 }
 
 /** The seed of member `member` (1-based) of a recipe's ensemble. */
@@ -222,7 +253,8 @@ export type RecipeName = 'default' | 'single' | 'fast';
  * The built-in recipes (partial: pass them through {@link defineRecipe} or {@link recipeByName}).
  * - `default`: the bundled model's recipe (`models/default`, see its model card): two `crnn`
  *   members, SpecAugment and time shift, one perturbed copy of each recording (speed, reverberation,
- *   equalisation, band-limiting, gain, coloured noise).
+ *   equalisation, band-limiting, gain, coloured noise); it predicts with a harder cut of a quiet
+ *   start (`predictTrim`).
  * - `single`: one member of `default`, half the training time (what `speech-emotion train` uses
  *   without `--recipe`).
  * - `fast`: a `cnn1d` on 2.5 s without augmentation, for a first look at a corpus in minutes.

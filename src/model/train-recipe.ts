@@ -6,7 +6,7 @@ import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { EmotionModel } from './emotion-model.js';
 import type { EpochLog, FitOptions } from './options.js';
-import { type Recipe, defineRecipe, memberSeed, recipeFitOptions } from './recipe.js';
+import { type Recipe, defineRecipe, memberSeed, predictionSpec, recipeFitOptions } from './recipe.js';
 
 /** Options of {@link trainRecipe}. */
 export interface TrainRecipeOptions {
@@ -31,7 +31,8 @@ export interface TrainRecipeOptions {
 
 /**
  * Trains a recipe on feature rows made with its FeatureSpec: the clean rows and, when the recipe
- * augments audio, the perturbed copies (`recipeRows` in `speech-emotion/node` makes both). Member k
+ * augments audio, the perturbed copies (`recipeRows` in `speech-emotion/node` makes both). The
+ * model predicts with {@link predictionSpec} (the recipe's `spec`, with its `predictTrim`). Member k
  * is seeded `seed + 1000 · (k − 1)`; with several members the result is their
  * {@link EmotionModel.ensemble}. The model records the recipe (`model.recipe`, saved with it).
  *
@@ -77,7 +78,7 @@ export async function trainRecipe(
     for (const m of members) {
       const model = await EmotionModel.create({
         labels,
-        featureSpec: r.spec,
+        featureSpec: predictionSpec(r),
         inputShape,
         architecture: r.arch,
         seed: memberSeed(r, m),

@@ -4,7 +4,7 @@ import type { PerturbOptions } from '../audio/augment.js';
 import type { LabelledItem } from '../datasets/types.js';
 import type { FeatureRow } from '../features/file.js';
 import type { FeatureSpec } from '../features/spec.js';
-import { type Recipe, copySeed, defineRecipe } from '../model/recipe.js';
+import { type Recipe, copySeed, defineRecipe, predictionSpec } from '../model/recipe.js';
 import { extractItems } from './extract.js';
 
 /** Feature rows of items, in item order, and the files that could not be used. */
@@ -45,13 +45,18 @@ export async function itemRows(
 export interface RecipeRows extends ItemRows {
   /** The recipe's perturbed copies: `copies[c]` holds copy c + 1 of every usable item. */
   copies: FeatureRow[][];
+  /**
+   * Each item once, unperturbed, made as the trained model will predict ({@link predictionSpec}):
+   * what a test fold is scored on. The same array as `rows` when the recipe has no `predictTrim`.
+   */
+  testRows: FeatureRow[];
 }
 
 /**
- * The rows a recipe trains on, made with its FeatureSpec: `rows` (each item once, unperturbed; also
- * what a test fold is scored on) and `copies` (the recipe's `audioAugment.copies` perturbed copies;
- * copy c of a recording is seeded by the recipe's seed, c and the recording's samples, so the
- * rows do not depend on file names or places). Train on `[...rows, ...copies.flat()]`.
+ * The rows a recipe trains on, made with its FeatureSpec: `rows` (each item once, unperturbed) and
+ * `copies` (the recipe's `audioAugment.copies` perturbed copies; copy c of a recording is seeded by
+ * the recipe's seed, c and the recording's samples, so the rows do not depend on file names or
+ * places). Train on `[...rows, ...copies.flat()]`; score on `testRows`.
  */
 export async function recipeRows(
   items: LabelledItem[],
@@ -68,5 +73,8 @@ export async function recipeRows(
         (await itemRows(items, r.spec, { ...options, perturb: { ...perturb, seed: copySeed(r, c) } })).rows,
       );
   }
-  return { ...clean, copies };
+  if (r.predictTrim === undefined) return { ...clean, copies, testRows: clean.rows };
+  const test = await itemRows(items, predictionSpec(r), options);
+  const dropped = [...clean.dropped, ...test.dropped.filter((d) => !clean.dropped.includes(d))];
+  return { rows: clean.rows, dropped, copies, testRows: test.rows };
 }
