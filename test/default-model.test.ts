@@ -37,7 +37,10 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     const { name: _a, description: _b, ...builtIn } = lib.recipeByName('default');
     const { name: _c, description: _d, ...shipped } = lib.defineRecipe(metrics.recipe);
     expect(shipped).toEqual(builtIn);
-    expect(lib.featureSpecHash(builtIn.spec)).toBe(lib.featureSpecHash(model.featureSpec));
+    // It predicts with the recipe's predictTrim, on the spec it was trained with.
+    const predicts = lib.predictionSpec(lib.recipeByName('default'));
+    expect(lib.featureSpecHash(predicts)).toBe(lib.featureSpecHash(model.featureSpec));
+    expect(model.featureSpec.trim).toEqual(builtIn.predictTrim);
   });
 
   it('the model card states the cross-validated figures of metrics.json', () => {
