@@ -159,6 +159,31 @@ describe('perturbAudio', () => {
       perturbAudio(x, SR, { noiseSnrDb: 10, seed: 1 }).signal,
     );
   });
+  it('adds a babble of the recording itself, time-reversed, at the requested ratio', () => {
+    // A rising chirp: reversed and shifted, its copies are not the signal.
+    const chirp = Float32Array.from({ length: SR }, (_, i) =>
+      Math.sin((2 * Math.PI * (100 + 0.2 * i) * i) / SR),
+    );
+    const y = perturbAudio(chirp, SR, { babbleSnrDb: 6, seed: 2 }).signal;
+    const b = y.map((v, i) => v - chirp[i]);
+    expect(10 * Math.log10(power(chirp) / power(b))).toBeCloseTo(6, 3);
+    expect(perturbAudio(chirp, SR, { babbleSnrDb: 6, seed: 2 }).signal).toEqual(y);
+    expect(perturbAudio(chirp, SR, { babbleSnrDb: 6, seed: 3 }).signal).not.toEqual(y);
+    // Its spectrum is the recording's: a tone's babble is the same tone.
+    const t = tone(1, 220);
+    const tb = perturbAudio(t, SR, { babbleSnrDb: 0, seed: 1 }).signal.map((v, i) => v - t[i]);
+    const at = (v: Float32Array, hz: number) => {
+      let re = 0;
+      let im = 0;
+      for (let i = 0; i < v.length; i++) {
+        re += v[i] * Math.cos((2 * Math.PI * hz * i) / SR);
+        im += v[i] * Math.sin((2 * Math.PI * hz * i) / SR);
+      }
+      return Math.hypot(re, im);
+    };
+    expect(at(tb, 220)).toBeGreaterThan(100 * at(tb, 1000));
+    expect(() => perturbAudio(t, SR, { babbleSnrDb: [20, 10] })).toThrow(/'babbleSnrDb' must be a number/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

@@ -57,6 +57,11 @@ export interface PerturbOptions {
   /** Colour of the added noise, or a list to draw one from per copy. Default `'white'`. */
   noiseColor?: NoiseColor | NoiseColor[];
   /**
+   * Adds a babble of four talkers made from the recording itself (time-reversed, each circularly
+   * shifted by a random offset) at this signal-to-babble ratio in dB.
+   */
+  babbleSnrDb?: Range;
+  /**
    * Reverberation through a synthetic room impulse response: a direct path, then Gaussian noise
    * decaying by 60 dB over `rt60` seconds, at a direct-to-reverberant ratio of `drrDb` (default
    * `[0, 10]`). An `rt60` under 0.05 s leaves the copy dry, so `[0, 0.8]` mixes dry and reverberant
@@ -86,6 +91,7 @@ export const PERTURB_KEYS = [
   'gainDb',
   'noiseSnrDb',
   'noiseColor',
+  'babbleSnrDb',
   'reverb',
   'eqDb',
   'lowpassHz',
@@ -156,6 +162,23 @@ export function perturbAudio(
     if (options.gainDb !== undefined) {
       const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
       for (let i = 0; i < out.length; i++) out[i] *= g;
+    }
+    if (options.babbleSnrDb !== undefined) {
+      const snr = draw(fn, 'babbleSnrDb', options.babbleSnrDb, random);
+      const n = out.length;
+      const babble = new Float32Array(n);
+      for (let k = 0; k < 4; k++) {
+        const shift = Math.floor(random() * n);
+        for (let i = 0; i < n; i++) babble[i] += out[n - 1 - ((i + shift) % n)];
+      }
+      let ps = 0;
+      let pb = 0;
+      for (let i = 0; i < n; i++) {
+        ps += out[i] * out[i];
+        pb += babble[i] * babble[i];
+      }
+      const g = pb > 0 ? Math.sqrt(ps / pb / 10 ** (snr / 10)) : 0;
+      for (let i = 0; i < n; i++) out[i] += g * babble[i];
     }
     if (options.noiseSnrDb !== undefined) {
       const snr = draw(fn, 'noiseSnrDb', options.noiseSnrDb, random);
