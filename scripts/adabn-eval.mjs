@@ -86,7 +86,8 @@ for (const { fold, dir } of folds) {
     console.log(
       `${fold.name.padEnd(16)} ${ds.padEnd(8)} UA ${pct(line[0])} → BN statistics of the corpus's test clips ${pct(line[1])}, of each speaker's ${pct(line[2])}`,
     );
-    (totals[ds] ??= []).push(line);
+    if (!totals[ds]) totals[ds] = [];
+    totals[ds].push(line);
   }
   model.dispose();
 }
