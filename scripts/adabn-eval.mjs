@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 //
 //   node scripts/adabn-eval.mjs <train-out> [folds.json]
 //
-// <train-out> is a `train --folds … --keep-fold-models` folder of one-member models (an ensemble's
-// members are nested models, which this script does not reach into).
+// <train-out> is a `train --folds … --keep-fold-models` folder (an ensemble's members are adapted
+// each).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { devItems, groupBy, openLibrary, savedFolds } from './dev-data.mjs';
@@ -34,12 +34,15 @@ function inputOf(model, rows) {
 /** Probabilities of the rows, with every batch-norm layer's statistics taken from these rows. */
 function adaptedProbs(model, rows) {
   const net = model.layersModel;
-  const bns = net.layers.filter((l) => l.getClassName() === 'BatchNormalization');
-  if (bns.length === 0 || net.layers.some((l) => l.layers)) throw new Error('one-member models only');
-  const saved = bns.map((l) => l.getWeights().map((w) => w.clone()));
+  // An ensemble's members are nested models that each take the input as it is.
+  const members = net.layers.some((l) => l.layers) ? net.layers.filter((l) => l.layers) : [net];
+  const bns = members.flatMap((m) =>
+    m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((bn) => ({ m, bn })),
+  );
+  const saved = bns.map(({ bn }) => bn.getWeights().map((w) => w.clone()));
   const x = inputOf(model, rows);
-  for (const bn of bns) {
-    const sub = tfl.model({ inputs: net.inputs, outputs: bn.input });
+  for (const { m, bn } of bns) {
+    const sub = tfl.model({ inputs: m.inputs, outputs: bn.input });
     const act = sub.predict(x);
     const axes = act.shape.map((_, i) => i).slice(0, -1);
     const { mean, variance } = tf.moments(act, axes);
@@ -48,7 +51,7 @@ function adaptedProbs(model, rows) {
     tf.dispose([act, mean, variance]);
   }
   const probs = net.predict(x).arraySync();
-  bns.forEach((bn, i) => bn.setWeights(saved[i]));
+  bns.forEach(({ bn }, i) => bn.setWeights(saved[i]));
   tf.dispose([x, ...saved.flat()]);
   return probs;
 }
