@@ -184,6 +184,20 @@ describe('perturbAudio', () => {
     expect(at(tb, 220)).toBeGreaterThan(100 * at(tb, 1000));
     expect(() => perturbAudio(t, SR, { babbleSnrDb: [20, 10] })).toThrow(/'babbleSnrDb' must be a number/);
   });
+  it('passes copies through an 8-bit μ-law codec with the given probability', () => {
+    const t = tone(1, 220);
+    const y = perturbAudio(t, SR, { muLaw: 1, seed: 1 }).signal;
+    expect(new Set(y).size).toBeLessThanOrEqual(255); // 8 bits: 2 × 127 + 1 levels
+    const d = y.map((v, i) => v - t[i]);
+    expect(10 * Math.log10(power(t) / power(d))).toBeGreaterThan(30); // G.711 carries speech at about 38 dB
+    expect(perturbAudio(t, SR, { muLaw: 0, seed: 1 }).signal).toEqual(t);
+    let coded = 0;
+    for (let seed = 0; seed < 200; seed++)
+      if (!perturbAudio(t, SR, { muLaw: 0.5, seed }).signal.every((v, i) => v === t[i])) coded++;
+    expect(coded).toBeGreaterThan(70);
+    expect(coded).toBeLessThan(130);
+    expect(() => perturbAudio(t, SR, { muLaw: 2 })).toThrow(/'muLaw' must lie within \[0, 1\]/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

@@ -78,6 +78,11 @@ export interface PerturbOptions {
   lowpassHz?: Range;
   /** Cut-off of a 4th-order Butterworth high-pass, Hz (telephone: 300). Under 20 Hz: none. */
   highpassHz?: Range;
+  /**
+   * Probability (0–1) that the copy passes, last, through an 8-bit μ-law codec (G.711, μ = 255,
+   * samples clipped to ±1), as a telephone line would carry it.
+   */
+  muLaw?: number;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
@@ -96,6 +101,7 @@ export const PERTURB_KEYS = [
   'eqDb',
   'lowpassHz',
   'highpassHz',
+  'muLaw',
   'seed',
 ];
 
@@ -194,8 +200,21 @@ export function perturbAudio(
         for (let i = 0; i < out.length; i++) out[i] += sigma * noise[i];
       }
     }
+    if (options.muLaw !== undefined && random() < draw(fn, 'muLaw', options.muLaw, random, 0, 1))
+      muLawInPlace(out);
     return { signal: out, sampleRate };
   });
+}
+
+/** 8-bit μ-law (G.711, μ = 255) encoding and decoding of samples clipped to ±1. */
+function muLawInPlace(x: Float32Array): void {
+  const mu = 255;
+  const log1pMu = Math.log1p(mu);
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.max(-1, Math.min(1, x[i]));
+    const q = Math.round(((Math.sign(v) * Math.log1p(mu * Math.abs(v))) / log1pMu) * 127) / 127;
+    x[i] = (Math.sign(q) * ((1 + mu) ** Math.abs(q) - 1)) / mu;
+  }
 }
 
 /** A random stretch of `range` seconds of the voiced part of `x` (the whole voiced part when shorter). */
