@@ -169,23 +169,8 @@ export function perturbAudio(
       const g = 10 ** (draw(fn, 'gainDb', options.gainDb, random) / 20);
       for (let i = 0; i < out.length; i++) out[i] *= g;
     }
-    if (options.babbleSnrDb !== undefined) {
-      const snr = draw(fn, 'babbleSnrDb', options.babbleSnrDb, random);
-      const n = out.length;
-      const babble = new Float32Array(n);
-      for (let k = 0; k < 4; k++) {
-        const shift = Math.floor(random() * n);
-        for (let i = 0; i < n; i++) babble[i] += out[n - 1 - ((i + shift) % n)];
-      }
-      let ps = 0;
-      let pb = 0;
-      for (let i = 0; i < n; i++) {
-        ps += out[i] * out[i];
-        pb += babble[i] * babble[i];
-      }
-      const g = pb > 0 ? Math.sqrt(ps / pb / 10 ** (snr / 10)) : 0;
-      for (let i = 0; i < n; i++) out[i] += g * babble[i];
-    }
+    if (options.babbleSnrDb !== undefined)
+      addSelfBabble(out, draw(fn, 'babbleSnrDb', options.babbleSnrDb, random), random);
     if (options.noiseSnrDb !== undefined) {
       const snr = draw(fn, 'noiseSnrDb', options.noiseSnrDb, random);
       let power = 0;
@@ -204,6 +189,24 @@ export function perturbAudio(
       muLawInPlace(out);
     return { signal: out, sampleRate };
   });
+}
+
+/** Adds four time-reversed copies of `x`, each circularly shifted at random, at `snr` dB below it. */
+function addSelfBabble(x: Float32Array, snr: number, random: () => number): void {
+  const n = x.length;
+  const babble = new Float32Array(n);
+  for (let k = 0; k < 4; k++) {
+    const shift = Math.floor(random() * n);
+    for (let i = 0; i < n; i++) babble[i] += x[n - 1 - ((i + shift) % n)];
+  }
+  let ps = 0;
+  let pb = 0;
+  for (let i = 0; i < n; i++) {
+    ps += x[i] * x[i];
+    pb += babble[i] * babble[i];
+  }
+  const g = pb > 0 ? Math.sqrt(ps / pb / 10 ** (snr / 10)) : 0;
+  for (let i = 0; i < n; i++) x[i] += g * babble[i];
 }
 
 /** 8-bit μ-law (G.711, μ = 255) encoding and decoding of samples clipped to ±1. */
