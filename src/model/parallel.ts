@@ -190,12 +190,28 @@ export async function parallelStep(
     });
   }
   for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= n;
-  const lr = (c.optimizer as unknown as { learningRate: number }).learningRate;
-  for (const r of replicas) r.apply(sums, lr);
-  const named = c.vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(sums[j], v.shape) }));
-  c.optimizer.applyGradients(named);
-  tf.dispose(named.map((n) => n.tensor));
+  for (const r of replicas) r.apply(sums, learningRate(c.optimizer));
+  applyArrays(tf, c.optimizer, c.vars, sums);
   return lossSum / n;
+}
+
+/** Adam's learning rate, which tfjs keeps protected and reads at every step. @internal */
+export function learningRate(optimizer: TF.AdamOptimizer, set?: number): number {
+  const o = optimizer as unknown as { learningRate: number };
+  if (set !== undefined) o.learningRate = set;
+  return o.learningRate;
+}
+
+/** One optimizer step of `vars` from gradient arrays in the same order. @internal */
+export function applyArrays(
+  tf: typeof TF,
+  optimizer: TF.AdamOptimizer,
+  vars: TF.Variable[],
+  grads: Float32Array[],
+): void {
+  const named = vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(grads[j], v.shape) }));
+  optimizer.applyGradients(named);
+  tf.dispose(named.map((n) => n.tensor));
 }
 
 /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */

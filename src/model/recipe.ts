@@ -185,7 +185,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
  */
 export function predictionSpec(recipe: Recipe): FeatureSpec {
   const r = defineRecipe(recipe);
-  return r.predictTrim === undefined ? r.spec : defineFeatureSpec({ ...r.spec, trim: r.predictTrim });
+  return r.predictTrim === undefined ? r.spec : { ...r.spec, trim: r.predictTrim }; // checked by defineRecipe
 }
 
 /** The seed of member `member` (1-based) of a recipe's ensemble. */

@@ -15,6 +15,7 @@ import {
   type LossConfig,
   type ParallelContext,
   averageMovingStats,
+  learningRate,
   makeLoss,
   parallelStep,
   seedDropouts,
@@ -258,9 +259,7 @@ async function runEpochs(
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const t0 = performance.now();
     if (s.schedule === 'cosine')
-      // Adam reads its (protected) learningRate at every step.
-      (c.optimizer as unknown as { learningRate: number }).learningRate =
-        (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2;
+      learningRate(c.optimizer, (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2);
     const order = shuffled(c.y.length, random);
     let lossSum = 0;
     let batches = 0;

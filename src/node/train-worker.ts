@@ -6,7 +6,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
-import { type LossConfig, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
+import {
+  type LossConfig,
+  applyArrays,
+  learningRate,
+  makeLoss,
+  seedDropouts,
+  shardGradients,
+} from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
 import { useBackend } from './backend.js';
 
@@ -38,10 +45,8 @@ parentPort?.on('message', (m) => {
     tf.dispose([x, y, ...r.grads]);
     parentPort?.postMessage({ loss: r.loss, grads });
   } else if (m.type === 'apply') {
-    (optimizer as unknown as { learningRate: number }).learningRate = m.learningRate;
-    const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(m.grads[i], v.shape) }));
-    optimizer.applyGradients(named);
-    tf.dispose(named.map((n) => n.tensor));
+    learningRate(optimizer, m.learningRate);
+    applyArrays(tf, optimizer, vars, m.grads);
   } else if (m.type === 'stats') {
     parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
   }
