@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 // Measures test-time adaptation of batch normalisation (AdaBN) on a cross-validation's saved fold
 // models, before anything is built on it: the moving mean and variance of every batch-norm layer
 // are recomputed, layer by layer, from the activations of a group of test clips (no labels used),
@@ -10,9 +9,11 @@ import { resolve } from 'node:path';
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder (an ensemble's members are adapted
 // each).
+
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { devItems, groupBy, openLibrary, savedFolds } from './dev-data.mjs';
+import { devItems, foldTestRows, groupBy, openLibrary, savedFolds } from './dev-data.mjs';
 
 const lib = await openLibrary();
 const from = resolve(process.argv[2] ?? '');
@@ -58,12 +59,7 @@ function adaptedProbs(model, rows) {
 
 const totals = {};
 for (const { fold, dir } of folds) {
-  const model = await lib.EmotionModel.load(dir);
-  const shared = lib.sharedLabels(fold, model.labels);
-  const { rows } = await lib.itemRows(
-    fold.test.filter((it) => shared.includes(it.label)),
-    model.featureSpec,
-  );
+  const { model, shared, rows } = await foldTestRows(lib, fold, dir);
   const restricted = (p) =>
     shared.reduce(
       (best, l) => (p[model.labels.indexOf(l)] > p[model.labels.indexOf(best)] ? l : best),

@@ -11,7 +11,7 @@
 // and corpus without and with adaptation.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { devItems, groupBy, meanFrame, openLibrary, savedFolds } from './dev-data.mjs';
+import { devItems, foldTestRows, groupBy, meanFrame, openLibrary, savedFolds } from './dev-data.mjs';
 
 const lib = await openLibrary();
 const from = resolve(process.argv[2] ?? '');
@@ -20,12 +20,7 @@ const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
 const totals = { raw: [], adapted: [] };
 for (const { fold, dir } of folds) {
-  const model = await lib.EmotionModel.load(dir);
-  const shared = lib.sharedLabels(fold, model.labels);
-  const { rows } = await lib.itemRows(
-    fold.test.filter((it) => shared.includes(it.label)),
-    model.featureSpec,
-  );
+  const { model, shared, rows } = await foldTestRows(lib, fold, dir);
   const trainMean = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).userDefinedMetadata
     .speechEmotion.normalization.mean;
   const adapted = [];

@@ -73,3 +73,17 @@ export function groupBy(list, keyOf) {
   }
   return groups;
 }
+
+/**
+ * A saved fold model and its fold's test clips of the labels both sides carry, as rows made with
+ * the model's FeatureSpec: what `train` scored the fold on.
+ */
+export async function foldTestRows(lib, fold, dir) {
+  const model = await lib.EmotionModel.load(dir);
+  const shared = lib.sharedLabels(fold, model.labels);
+  const { rows } = await lib.itemRows(
+    fold.test.filter((it) => shared.includes(it.label)),
+    model.featureSpec,
+  );
+  return { model, shared, rows };
+}
