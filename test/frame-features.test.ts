@@ -233,6 +233,41 @@ describe('FeatureSpec extras', () => {
     expect(at('voicedProb_min')).toBeLessThan(0.1);
   });
 
+  it("gives pitch in semitones above the clip's median: a low and a high voice alike", () => {
+    const line = (hz: number) => {
+      const x = new Float32Array(2 * SR);
+      x.set(tone(hz, 0.8, 0.3), 4000);
+      x.set(tone(hz * 1.5, 0.4, 0.3), 20000);
+      return x;
+    };
+    const spec = (units: 'hz' | 'semitones') =>
+      defineFeatureSpec({
+        trim: null,
+        features: { type: 'mfcc', options: { nMfcc: 13, nFft: 512, hopLength: 256 } },
+        output: { type: 'stats', stats: ['mean', 'min', 'max'] },
+        extras: [{ type: 'pyin', options: { units } }],
+      });
+    const st = spec('semitones');
+    expect(featureNames(st).slice(-6, -3)).toEqual([
+      'f0Semitones_mean',
+      'f0Semitones_min',
+      'f0Semitones_max',
+    ]);
+    const low = computeFeatures(line(120), SR, st).data;
+    const high = computeFeatures(line(240), SR, st).data;
+    const at = (d: Float32Array, n: string) => d[featureNames(st).indexOf(n)];
+    // Twice as long at the lower pitch: the median is it, so the rise reads 12·log2(1.5) ≈ 7.02.
+    for (const d of [low, high]) {
+      expect(at(d, 'f0Semitones_min')).toBeCloseTo(0, 0);
+      expect(at(d, 'f0Semitones_max')).toBeCloseTo(12 * Math.log2(1.5), 0);
+    }
+    expect(Math.abs(at(low, 'f0Semitones_mean') - at(high, 'f0Semitones_mean'))).toBeLessThan(0.2);
+    // In Hz the two voices differ by an octave.
+    const hz = spec('hz');
+    const mean = (x: Float32Array) => computeFeatures(x, SR, hz).data[featureNames(hz).indexOf('f0_mean')];
+    expect(mean(line(240)) / mean(line(120))).toBeCloseTo(2, 1);
+  });
+
   it('refuses an unknown extra or options the spec owns', () => {
     expect(code(() => defineFeatureSpec({ extras: [{ type: 'loudness' as never }] }))).toMatch(
       /extras\[\]\.type/,
@@ -240,5 +275,11 @@ describe('FeatureSpec extras', () => {
     expect(code(() => defineFeatureSpec({ extras: [{ type: 'rms', options: { hopLength: 10 } }] }))).toMatch(
       /'hopLength' comes from the spec/,
     );
+    expect(
+      code(() => defineFeatureSpec({ extras: [{ type: 'pyin', options: { units: 'cents' } }] })),
+    ).toMatch(/'units' must be 'hz' or 'semitones'/);
+    expect(
+      code(() => defineFeatureSpec({ extras: [{ type: 'rms', options: { units: 'semitones' } }] })),
+    ).toMatch(/'units' is an option of pyin only/);
   });
 });

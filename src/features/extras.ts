@@ -31,7 +31,9 @@ export type ExtraFeatureName =
  * One stacked frame feature: the function's name and its options (librosa's names; not
  * `sampleRate`, `hopLength` or `center`, which come from the spec). `pyin` gives two columns,
  * `f0` (Hz, 0 when unvoiced) and `voicedProb`; it needs `fmin` and `fmax` (default 50 and 500 Hz, a
- * speech range) and a `frameLength` long enough for `fmin` (default 1024).
+ * speech range) and a `frameLength` long enough for `fmin` (default 1024). Its own option `units:
+ * 'semitones'` gives `f0Semitones` instead of `f0`: semitones above the clip's median voiced f0 (0
+ * when unvoiced), the same for a low and a high voice saying a line the same way.
  */
 export interface ExtraFeature {
   /** Which feature. */
@@ -66,7 +68,31 @@ export function checkExtras(fn: string, extras: ExtraFeature[] | undefined): voi
     for (const k of ['sampleRate', 'hopLength', 'center'])
       if (k in (e.options ?? {}))
         throw invalid(fn, `'extras' ${e.type}: '${k}' comes from the spec, not from the feature's options.`);
+    const units = e.options?.units;
+    if (units !== undefined && (e.type !== 'pyin' || (units !== 'hz' && units !== 'semitones')))
+      throw invalid(
+        fn,
+        e.type === 'pyin'
+          ? `'extras' pyin: 'units' must be 'hz' or 'semitones', got ${JSON.stringify(units)}.`
+          : `'extras' ${e.type}: 'units' is an option of pyin only.`,
+      );
   }
+}
+
+/** f0 in semitones above the median of the voiced frames' f0; 0 where unvoiced (or none is voiced). */
+export function semitonesFromMedian(
+  f0: ArrayLike<number>,
+  voiced: ArrayLike<boolean | number>,
+): Float64Array {
+  const v: number[] = [];
+  for (let t = 0; t < f0.length; t++) if (voiced[t]) v.push(f0[t]);
+  const out = new Float64Array(f0.length);
+  if (v.length === 0) return out;
+  v.sort((a, b) => a - b);
+  const h = v.length >> 1;
+  const median = v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+  for (let t = 0; t < f0.length; t++) if (voiced[t]) out[t] = 12 * Math.log2(f0[t] / median);
+  return out;
 }
 
 /** Column names of one stacked feature. */
@@ -81,7 +107,7 @@ export function extraNames(e: ExtraFeature): string[] {
     case 'melSpectrogram':
       return n('melpower', (o.nMels as number) ?? 128);
     case 'pyin':
-      return ['f0', 'voicedProb'];
+      return [o.units === 'semitones' ? 'f0Semitones' : 'f0', 'voicedProb'];
     case 'zeroCrossingRate':
       return ['zcr'];
     default:
@@ -91,14 +117,14 @@ export function extraNames(e: ExtraFeature): string[] {
 
 /**
  * Computes one stacked feature on the base features' frame grid (`hopLength`, `center`, and `nFft`
- * as the default frame size).
+ * as the default frame size). Pitch also gives its voiced frames, which statistics of pitch keep.
  */
 export function computeExtra(
   x: Float32Array | Float64Array,
   sr: number,
   e: ExtraFeature,
   base: MfccOptions,
-): FeatureMatrix {
+): FeatureMatrix & { voiced?: Uint8Array } {
   const grid = {
     sampleRate: sr,
     hopLength: base.hopLength ?? Math.floor((base.winLength ?? base.nFft ?? 2048) / 4),
@@ -128,13 +154,16 @@ export function computeExtra(
     case 'melSpectrogram':
       return melSpectrogram(x, stft);
     case 'pyin': {
-      const p = pyin(x, { fmin: 50, fmax: 500, frameLength: 1024, ...o, ...grid } as never);
+      const { units, ...own } = o;
+      const p = pyin(x, { fmin: 50, fmax: 500, frameLength: 1024, ...own, ...grid } as never);
+      const voiced = Uint8Array.from(p.voicedFlag, Number);
+      const f0 = units === 'semitones' ? semitonesFromMedian(p.f0, voiced) : p.f0;
       const data = new Float32Array(2 * p.f0.length);
       for (let t = 0; t < p.f0.length; t++) {
-        data[2 * t] = p.voicedFlag[t] ? p.f0[t] : 0;
+        data[2 * t] = voiced[t] ? f0[t] : 0;
         data[2 * t + 1] = p.voicedProb[t];
       }
-      return { data, frames: p.f0.length, features: 2 };
+      return { data, frames: p.f0.length, features: 2, voiced };
     }
   }
 }

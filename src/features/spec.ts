@@ -90,8 +90,8 @@ export interface FeatureSpec {
   /**
    * More frame features stacked beside the MFCC or log-mel columns (after their deltas), on the
    * same frame grid: each uses the base features' `hopLength` and `center`, and, unless its options
-   * say otherwise, their `nFft` (or `frameLength`). In statistics, pitch (`pyin`'s `f0`) is
-   * summarised over voiced frames only. Absent or empty: none.
+   * say otherwise, their `nFft` (or `frameLength`). In statistics, pitch (`pyin`'s `f0` or
+   * `f0Semitones`) is summarised over voiced frames only. Absent or empty: none.
    */
   extras?: ExtraFeature[];
 }
@@ -359,6 +359,7 @@ function baseFeatures(x: Float32Array | Float64Array, spec: FeatureSpec): Featur
 function featuresOf(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
   let m = baseFeatures(x, spec);
   const voicedOnly = new Set<number>();
+  const voiced = new Uint8Array(m.frames);
   if (spec.extras?.length) {
     const parts = [m];
     let column = m.features;
@@ -370,16 +371,15 @@ function featuresOf(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureM
           `extras ${e.type} gives ${extra.frames} frames where the ${spec.features.type} features have ${m.frames}; use the same frame size and padding.`,
         );
       }
-      if (e.type === 'pyin') voicedOnly.add(column);
+      if (extra.voiced) {
+        voicedOnly.add(column);
+        for (let t = 0; t < m.frames; t++) voiced[t] |= extra.voiced[t];
+      }
       column += extra.features;
       parts.push(extra);
     }
     m = concatFeatures(parts);
   }
-  // Voiced frames, read before any normalisation moves pitch's zeros.
-  const voiced = new Uint8Array(m.frames);
-  for (const k of voicedOnly)
-    for (let t = 0; t < m.frames; t++) if (m.data[t * m.features + k] > 0) voiced[t] = 1;
   if (spec.cmvn !== 'none') m = cmvn(m, { variance: spec.cmvn === 'meanvar' });
   return spec.output.type === 'stats' ? statistics(m, spec.output.stats, voicedOnly, voiced) : m;
 }
