@@ -112,6 +112,98 @@ function pyinModel(nPitch: number, width: number, switchProb: number): PyinModel
   return model;
 }
 
+type Prior = { thresholds: Float64Array; betaProbs: Float64Array };
+const priors = new Map<string, Prior>();
+
+/** The thresholds i/n (numpy.linspace) and the beta prior's probability of each step; cached. */
+function thresholdPrior(n: number, a: number, b: number): Prior {
+  const key = `${n}:${a}:${b}`;
+  const cached = priors.get(key);
+  if (cached) return cached;
+  const thresholds = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) thresholds[i] = i * (1 / n);
+  thresholds[n] = 1;
+  const betaProbs = new Float64Array(n);
+  let prev = betaCdf(thresholds[0], a, b);
+  for (let i = 0; i < n; i++) {
+    const c = betaCdf(thresholds[i + 1], a, b);
+    betaProbs[i] = c - prev;
+    prev = c;
+  }
+  priors.set(key, { thresholds, betaProbs });
+  return { thresholds, betaProbs };
+}
+
+/** Work arrays of {@link addTroughProbs} for frames of `lags` lags, and its Boltzmann factors. */
+interface TroughScratch {
+  /** fact[c]: the Boltzmann prior's normaliser for c troughs below a threshold. */
+  fact: Float64Array;
+  /** decay[p]: exp(−boltzmann · p), the weight of the p-th of them in period order. */
+  decay: Float64Array;
+  /** Trough positions (in the frame's period-ordered list) by value, and which are below the threshold. */
+  byValue: Int32Array;
+  member: Uint8Array;
+  /** The lags of the troughs below the current threshold, in period order. */
+  below: Int32Array;
+}
+
+function troughScratch(lags: number, boltzmann: number): TroughScratch {
+  const fact = new Float64Array(lags + 1);
+  const decay = new Float64Array(lags + 1);
+  const bfExp = Math.exp(-boltzmann);
+  for (let c = 0; c <= lags; c++) {
+    fact[c] = (1 - bfExp) / (1 - Math.exp(-boltzmann * c));
+    decay[c] = Math.exp(-boltzmann * c);
+  }
+  return {
+    fact,
+    decay,
+    byValue: new Int32Array(lags),
+    member: new Uint8Array(lags),
+    below: new Int32Array(lags),
+  };
+}
+
+/**
+ * Adds to `probs` (at the troughs' lags) each trough's probability over the thresholds: for
+ * threshold i, the troughs below it share the Boltzmann prior in period order, weighted by the
+ * beta prior's step i. The troughs below a threshold are a prefix of the troughs sorted by value,
+ * so the set is grown as the thresholds rise instead of tested again at each; every term and the
+ * order of the sums are librosa's, so the result is the same to the bit.
+ */
+function addTroughProbs(
+  d: Float64Array,
+  o: number,
+  troughs: number[],
+  probs: Float64Array,
+  thresholds: Float64Array,
+  betaProbs: Float64Array,
+  s: TroughScratch,
+): void {
+  const n = troughs.length;
+  let finite = 0;
+  for (let k = 0; k < n; k++) {
+    s.member[k] = 0;
+    // NaN is below no threshold: left out.
+    if (d[o + troughs[k]] === d[o + troughs[k]]) s.byValue[finite++] = k;
+  }
+  s.byValue.subarray(0, finite).sort((x, y) => d[o + troughs[x]] - d[o + troughs[y]]);
+  let count = 0;
+  let listed = 0;
+  for (let i = 0; i < betaProbs.length; i++) {
+    const th = thresholds[i + 1];
+    while (count < finite && d[o + troughs[s.byValue[count]]] < th) s.member[s.byValue[count++]] = 1;
+    if (count === 0) continue;
+    if (listed !== count) {
+      listed = 0;
+      for (let k = 0; k < n; k++) if (s.member[k]) s.below[listed++] = troughs[k];
+    }
+    const fact = s.fact[count];
+    const w = betaProbs[i];
+    for (let p = 0; p < count; p++) probs[s.below[p]] += fact * s.decay[p] * w;
+  }
+}
+
 /**
  * Probabilistic YIN (Mauch & Dixon, 2014), as `librosa.pyin(y, fmin, fmax, sr, frame_length)`: every
  * dip of the YIN difference function is an f0 candidate, weighted by a beta prior over thresholds
@@ -119,8 +211,8 @@ function pyinModel(nPitch: number, width: number, switchProb: number): PyinModel
  * unvoiced) is then decoded with Viterbi. The decoding matches librosa's, including its handling of
  * impossible transitions, so voiced flags agree frame for frame.
  *
- * Long (about 115 lines) on purpose: one pass over the frames that fills the observation matrix in
- * place, as librosa's vectorised code does, without a call per frame and candidate.
+ * Long (about 90 lines) on purpose: one pass over the frames that fills the observation matrix in
+ * place, as librosa's vectorised code does, with one call per frame for the thresholds' sums.
  *
  * @param signal - Mono samples.
  * @param options - `sampleRate`, `fmin`, `fmax`, and see {@link PyinOptions}.
@@ -164,17 +256,7 @@ export function pyin(signal: Float32Array | Float64Array, options: PyinOptions):
 
   const { d, frames, lags } = cmndf(signal, s, fn);
 
-  // Priors: the beta distribution over thresholds i/n (numpy.linspace), as probabilities per step.
-  const thresholds = new Float64Array(nThresholds + 1);
-  for (let i = 0; i < nThresholds; i++) thresholds[i] = i * (1 / nThresholds);
-  thresholds[nThresholds] = 1;
-  const betaProbs = new Float64Array(nThresholds);
-  let prev = betaCdf(thresholds[0], beta[0], beta[1]);
-  for (let i = 0; i < nThresholds; i++) {
-    const c = betaCdf(thresholds[i + 1], beta[0], beta[1]);
-    betaProbs[i] = c - prev;
-    prev = c;
-  }
+  const { thresholds, betaProbs } = thresholdPrior(nThresholds, beta[0], beta[1]);
   const binsPerSemitone = Math.ceil(1 / resolution);
   const nPitch = Math.floor(12 * binsPerSemitone * Math.log2(s.fmax / s.fmin)) + 1;
   const nStates = 2 * nPitch;
@@ -184,28 +266,15 @@ export function pyin(signal: Float32Array | Float64Array, options: PyinOptions):
   const voicedProb = new Float64Array(frames);
   const probs = new Float64Array(lags);
   const troughs: number[] = [];
-  const bfExp = Math.exp(-boltzmann);
+  const scratch = troughScratch(lags, boltzmann);
   for (let t = 0; t < frames; t++) {
     const o = t * lags;
     troughs.length = 0;
     for (let i = 0; i < lags; i++) if (isTrough(d, o, lags, i)) troughs.push(i);
     const row = obs.subarray(t * nStates, (t + 1) * nStates);
     if (troughs.length > 0) {
-      probs.fill(0);
-      // For threshold i, the below-threshold troughs in period order share the Boltzmann prior.
-      for (let i = 0; i < nThresholds; i++) {
-        const th = thresholds[i + 1];
-        let count = 0;
-        for (const j of troughs) if (d[o + j] < th) count++;
-        if (count === 0) continue;
-        const fact = (1 - bfExp) / (1 - Math.exp(-boltzmann * count));
-        let pos = 0;
-        for (const j of troughs) {
-          if (!(d[o + j] < th)) continue;
-          probs[j] += fact * Math.exp(-boltzmann * pos) * betaProbs[i];
-          pos++;
-        }
-      }
+      for (const j of troughs) probs[j] = 0;
+      addTroughProbs(d, o, troughs, probs, thresholds, betaProbs, scratch);
       let gm = troughs[0];
       for (const j of troughs) if (d[o + j] < d[o + gm]) gm = j;
       let above = 0;
