@@ -13,9 +13,10 @@
 //
 // With --trim-db D, the models' features are computed with silence trimmed at D dB below the peak
 // instead of the trim they were trained with: what a test-time trim would do, without retraining.
-// With --trim-lead-in D,K, the same for the spec's `trim.leadIn` ({ topDb: D, keepSeconds: K }).
+// With --trim-lead-in D,K, the same for the spec's `trim.leadIn` ({ topDb: D, keepSeconds: K });
+// with --no-trim-lead-in, without the spec's `trim.leadIn` (the models as trained, no cut).
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [--trim-lead-in D,K] [folds.json]
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [--trim-lead-in D,K | --no-trim-lead-in] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -31,6 +32,8 @@ const trimAt = args.indexOf('--trim-db');
 const trimDb = trimAt >= 0 ? Number(args.splice(trimAt, 2)[1]) : 0;
 const leadTrimAt = args.indexOf('--trim-lead-in');
 const [leadTopDb, keepSeconds] = leadTrimAt >= 0 ? args.splice(leadTrimAt, 2)[1].split(',').map(Number) : [];
+const noLeadTrim = args.includes('--no-trim-lead-in');
+if (noLeadTrim) args.splice(args.indexOf('--no-trim-lead-in'), 1);
 const lead = args.indexOf('--lead-in');
 const leadIn = lead >= 0 ? Number(args.splice(lead, 2)[1]) : 0;
 const flag = args.indexOf('--cuts');
@@ -39,7 +42,7 @@ const cuts = [null, ...(cutList ? cutList.split(',').map(Number) : [])];
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const name = (cut) =>
-  `${trimDb ? `trim ${trimDb} dB, ` : ''}${leadTopDb ? `lead-in trim ${leadTopDb} dB ${keepSeconds} s, ` : ''}${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
+  `${trimDb ? `trim ${trimDb} dB, ` : ''}${leadTopDb ? `lead-in trim ${leadTopDb} dB ${keepSeconds} s, ` : ''}${noLeadTrim ? 'no lead-in trim, ' : ''}${leadIn ? `${leadIn} s lead-in, ` : ''}${cut === null ? 'whole' : `${cut} s${fromSpeech ? ' of speech' : ''}`}`;
 
 /** The recording after `leadIn` seconds of seeded white noise 45 dB below its peak sample. */
 function withLeadIn(a) {
@@ -72,6 +75,7 @@ for (const { fold, dir } of folds) {
     model.featureSpec.trim || trimDb || leadTopDb ? { topDb: 60, ...model.featureSpec.trim } : null;
   if (trimDb) trim.topDb = trimDb;
   if (leadTopDb) trim.leadIn = { topDb: leadTopDb, keepSeconds };
+  if (noLeadTrim && trim) delete trim.leadIn;
   const spec = lib.defineFeatureSpec({ ...model.featureSpec, trim });
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
