@@ -3,7 +3,8 @@
 //
 //   node scripts/combine-cv.mjs runA/cv-clips.json runB/cv-clips.json [--weights 2,1] [--temperature T] [--json]
 //
-// Every file must come from the same folds (same fold names and test clips). Each fold is scored as
+// Every file must come from the same folds (same fold names and test clips; a clip is matched by
+// its corpus folder and file name, so runs made with relative and absolute data paths combine). Each fold is scored as
 // `train` scores it: predictions restricted to the labels its test clips carry, unweighted accuracy
 // (mean per-class recall) per fold and per dataset, and recall per class. Also per fold: the mean top
 // score, and the expected calibration error (15 bins) of the restricted scores after temperature T
@@ -35,6 +36,9 @@ if (!(temperature > 0)) {
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 
+/** A clip's last three path parts (corpus, speaker folder or corpus, file): the same for any data path. */
+const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');
+
 /** Averages the runs' probabilities per fold and clip, over the labels each fold's clips carry. */
 function combined(use) {
   const folds = [];
@@ -45,7 +49,7 @@ function combined(use) {
     const clips = fold.clips.map((clip) => {
       const sum = labels.map(() => 0);
       for (const [k, f] of others.entries()) {
-        const same = f.clips.find((c) => c.path === clip.path);
+        const same = f.clips.find((c) => clipKey(c.path) === clipKey(clip.path));
         if (!same) throw new Error(`${clip.path} is missing from a run's fold ${fold.name}`);
         for (const [j, l] of labels.entries()) {
           const at = f.labels.indexOf(l);
