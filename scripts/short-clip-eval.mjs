@@ -75,8 +75,8 @@ for (const { fold, dir } of folds) {
     model.featureSpec.trim || trimDb || leadTopDb ? { topDb: 60, ...model.featureSpec.trim } : null;
   if (trimDb) trim.topDb = trimDb;
   if (leadTopDb) trim.leadIn = { topDb: leadTopDb, keepSeconds };
-  if (noLeadTrim && trim) delete trim.leadIn;
-  const spec = lib.defineFeatureSpec({ ...model.featureSpec, trim });
+  const { leadIn: _, ...noLead } = trim ?? {};
+  const spec = lib.defineFeatureSpec({ ...model.featureSpec, trim: noLeadTrim && trim ? noLead : trim });
   const shared = lib.sharedLabels(fold, model.labels);
   const audio = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label))) {

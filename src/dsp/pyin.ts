@@ -185,7 +185,7 @@ function addTroughProbs(
   for (let k = 0; k < n; k++) {
     s.member[k] = 0;
     // NaN is below no threshold: left out.
-    if (d[o + troughs[k]] === d[o + troughs[k]]) s.byValue[finite++] = k;
+    if (!Number.isNaN(d[o + troughs[k]])) s.byValue[finite++] = k;
   }
   s.byValue.subarray(0, finite).sort((x, y) => d[o + troughs[x]] - d[o + troughs[y]]);
   let count = 0;
