@@ -167,9 +167,9 @@ function troughScratch(lags: number, boltzmann: number): TroughScratch {
 /**
  * Adds to `probs` (at the troughs' lags) each trough's probability over the thresholds: for
  * threshold i, the troughs below it share the Boltzmann prior in period order, weighted by the
- * beta prior's step i. The troughs below a threshold are a prefix of the troughs sorted by value,
- * so the set is grown as the thresholds rise instead of tested again at each; every term and the
- * order of the sums are librosa's, so the result is the same to the bit.
+ * beta prior's step i. Those are a prefix of the troughs by value (insertion-sorted: a frame has
+ * few), so the set grows as the thresholds rise instead of being tested at each; every term and
+ * the order of the sums are librosa's, so the result is the same to the bit.
  */
 function addTroughProbs(
   d: Float64Array,
@@ -184,10 +184,12 @@ function addTroughProbs(
   let finite = 0;
   for (let k = 0; k < n; k++) {
     s.member[k] = 0;
-    // NaN is below no threshold: left out.
-    if (!Number.isNaN(d[o + troughs[k]])) s.byValue[finite++] = k;
+    const v = d[o + troughs[k]];
+    if (Number.isNaN(v)) continue; // below no threshold
+    let at = finite++;
+    for (; at > 0 && d[o + troughs[s.byValue[at - 1]]] > v; at--) s.byValue[at] = s.byValue[at - 1];
+    s.byValue[at] = k;
   }
-  s.byValue.subarray(0, finite).sort((x, y) => d[o + troughs[x]] - d[o + troughs[y]]);
   let count = 0;
   let listed = 0;
   for (let i = 0; i < betaProbs.length; i++) {
