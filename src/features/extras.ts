@@ -69,21 +69,15 @@ export function checkExtras(fn: string, extras: ExtraFeature[] | undefined): voi
       if (k in (e.options ?? {}))
         throw invalid(fn, `'extras' ${e.type}: '${k}' comes from the spec, not from the feature's options.`);
     const units = e.options?.units;
-    if (units !== undefined && (e.type !== 'pyin' || (units !== 'hz' && units !== 'semitones')))
-      throw invalid(
-        fn,
-        e.type === 'pyin'
-          ? `'extras' pyin: 'units' must be 'hz' or 'semitones', got ${JSON.stringify(units)}.`
-          : `'extras' ${e.type}: 'units' is an option of pyin only.`,
-      );
+    if (units === undefined) continue;
+    if (e.type !== 'pyin') throw invalid(fn, `'extras' ${e.type}: 'units' is an option of pyin only.`);
+    if (units !== 'hz' && units !== 'semitones')
+      throw invalid(fn, `'extras' pyin: 'units' must be 'hz' or 'semitones', got ${JSON.stringify(units)}.`);
   }
 }
 
 /** f0 in semitones above the median of the voiced frames' f0; 0 where unvoiced (or none is voiced). */
-export function semitonesFromMedian(
-  f0: ArrayLike<number>,
-  voiced: ArrayLike<boolean | number>,
-): Float64Array {
+function semitonesFromMedian(f0: Float64Array, voiced: Uint8Array): Float64Array {
   const v: number[] = [];
   for (let t = 0; t < f0.length; t++) if (voiced[t]) v.push(f0[t]);
   const out = new Float64Array(f0.length);
@@ -156,7 +150,7 @@ export function computeExtra(
     case 'pyin': {
       const { units, ...own } = o;
       const p = pyin(x, { fmin: 50, fmax: 500, frameLength: 1024, ...own, ...grid } as never);
-      const voiced = Uint8Array.from(p.voicedFlag, Number);
+      const voiced = p.voicedFlag;
       const f0 = units === 'semitones' ? semitonesFromMedian(p.f0, voiced) : p.f0;
       const data = new Float32Array(2 * p.f0.length);
       for (let t = 0; t < p.f0.length; t++) {
