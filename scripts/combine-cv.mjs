@@ -36,8 +36,13 @@ if (!(temperature > 0)) {
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 
-/** A clip's last three path parts (corpus, speaker folder or corpus, file): the same for any data path. */
+/** A clip's last three path parts: the same whichever path the data folder was given by. */
 const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');
+
+/** Each run's clips per fold, by clipKey. */
+const byKey = runs.map(
+  (run) => new Map(run.folds.map((f) => [f.name, new Map(f.clips.map((c) => [clipKey(c.path), c]))])),
+);
 
 /** Averages the runs' probabilities per fold and clip, over the labels each fold's clips carry. */
 function combined(use) {
@@ -49,7 +54,7 @@ function combined(use) {
     const clips = fold.clips.map((clip) => {
       const sum = labels.map(() => 0);
       for (const [k, f] of others.entries()) {
-        const same = f.clips.find((c) => clipKey(c.path) === clipKey(clip.path));
+        const same = byKey[use[k]].get(fold.name).get(clipKey(clip.path));
         if (!same) throw new Error(`${clip.path} is missing from a run's fold ${fold.name}`);
         for (const [j, l] of labels.entries()) {
           const at = f.labels.indexOf(l);

@@ -27,12 +27,12 @@ for (const { fold, dir } of folds) {
   for (const ds of [...new Set(rows.map((r) => r.dataset))].sort()) {
     const list = rows.filter((r) => r.dataset === ds);
     const own = shared.filter((l) => list.some((r) => r.label === l));
-    const folds = !own.includes(from) && own.includes(to) && i(from) >= 0;
+    const merging = !own.includes(from) && own.includes(to) && i(from) >= 0;
     const pick = (p) => own.reduce((best, l) => (p[i(l)] > p[i(best)] ? l : best), own[0]);
     const probs = (await model.predictFeatures(list.map((r) => r.features))).map((p) => Array.from(p));
     const merged = probs.map((p) => {
       const q = p.slice();
-      if (folds) q[i(to)] += q[i(from)];
+      if (merging) q[i(to)] += q[i(from)];
       return q;
     });
     const ua = (ps) =>
@@ -44,7 +44,7 @@ for (const { fold, dir } of folds) {
     const [a, b] = [ua(probs), ua(merged)];
     const recall = (e) => pct(e.perClass[to]?.recall ?? 0);
     console.log(
-      `${fold.name.padEnd(16)} ${ds.padEnd(8)} UA ${pct(a.unweightedAccuracy)} → ${folds ? `${from} folded into ${to}` : 'unchanged (nothing to fold)'} ${pct(b.unweightedAccuracy)}; ${to} recall ${recall(a)} → ${recall(b)}`,
+      `${fold.name.padEnd(16)} ${ds.padEnd(8)} UA ${pct(a.unweightedAccuracy)} → ${merging ? `${from} folded into ${to}` : 'unchanged (nothing to fold)'} ${pct(b.unweightedAccuracy)}; ${to} recall ${recall(a)} → ${recall(b)}`,
     );
     if (!totals[ds]) totals[ds] = [];
     totals[ds].push([a.unweightedAccuracy, b.unweightedAccuracy]);
