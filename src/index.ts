@@ -101,6 +101,7 @@ export {
 export type { ArchitectureName, ModelBuilder } from './model/architectures.js';
 export {
   type AudioAugment,
+  type DistillOptions,
   RECIPES,
   RECIPE_VERSION,
   type Recipe,

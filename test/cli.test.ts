@@ -459,6 +459,29 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     const [probs] = await foldModel.predictFeatures([asPredicted]);
     for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
     foldModel.dispose();
+    // Those fold models are the teachers of a recipe that distils from one teacher.
+    const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));
+    writeFileSync(
+      join(root, 'taught.json'),
+      JSON.stringify({ ...mine, name: 'taught', distill: { teachers: 1 } }),
+    );
+    const taughtArgs = ['train', 'ravdess', '--recipe', 'taught.json', '--folds', 'folds.json'];
+    const taught = cli(
+      [...taughtArgs, '--cv-only', '--teachers', 'cv', '--keep-fold-models', '--out', 'cv2'],
+      root,
+    );
+    expect(taught.status, taught.stderr).toBe(0);
+    expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
+    expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
+    const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
+    expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2 });
+    student.dispose();
+    expect(cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root).stderr).toMatch(
+      /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
+    );
+    expect(
+      cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root).stderr,
+    ).toMatch(/--teachers needs a recipe with 'distill' \(mine has none\)/);
     // The folds' held-out clips give a temperature and the calibration error before and after.
     const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
     expect(report.calibration.clips).toBe(24);

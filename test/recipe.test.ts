@@ -64,6 +64,13 @@ describe('defineRecipe', () => {
       [{ name: 'x', augment: { shift: 0.1 } }, /'augment' .* needs a spec with a series output/],
       [{ name: 'x', spec: { deltas: 3 } }, /'deltas' must be 0, 1 or 2/],
       [{ name: 'x', version: 2 }, /version 2 is not supported/],
+      [{ name: 'x', distill: { weight: 0.5 } }, /'distill.teachers' must be a positive integer/],
+      [{ name: 'x', distill: { teachers: 2, weight: 0 } }, /'distill.weight' must be in \(0, 1\]/],
+      [
+        { name: 'x', distill: { teachers: 2, temperature: -1 } },
+        /'distill.temperature' must be a positive number/,
+      ],
+      [{ name: 'x', distill: { teachers: 2, alpha: 1 } }, /unknown option 'alpha'/],
       [[1, 2], /a recipe must be an object/],
     ];
     for (const [recipe, message] of bad) {
@@ -243,6 +250,56 @@ describe('trainRecipe', () => {
     expect(model.recipe?.spec.trim).toEqual({ topDb: 60 });
     model.dispose();
   });
+
+  it('distils: teachers trained first (the recipe without distill), students seeded after them', async () => {
+    const plain = defineRecipe({
+      name: 'tiny',
+      spec: {
+        duration: { offset: 0, seconds: 1 },
+        features: { type: 'mfcc', options: { nMfcc: 13 } },
+        output: { type: 'series' },
+      } as never,
+      arch: 'cnn1d',
+      epochs: 2,
+      batchSize: 8,
+    });
+    const recipe = defineRecipe({ ...plain, distill: { teachers: 2, weight: 0.7 } });
+    expect(recipe.distill).toEqual({ teachers: 2, weight: 0.7, temperature: 2 });
+    expect(memberSeed(recipe, 1)).toBe(2001);
+    expect(plain).not.toHaveProperty('distill'); // recipes without it stay as they were saved
+    const rows = rowsOf(recipe, 24);
+    const seen: string[] = [];
+    const student = await trainRecipe(recipe, rows, {
+      onEpochEnd: (m, e, _log, role) => void seen.push(`${role} ${m}:${e}`),
+    });
+    expect(seen).toEqual([
+      'teacher 1:0',
+      'teacher 1:1',
+      'teacher 2:0',
+      'teacher 2:1',
+      'member 1:0',
+      'member 1:1',
+    ]);
+    expect(student.recipe).toEqual(recipe);
+    // The same teachers given from outside give the same student; without them, another one.
+    const teacher = await trainRecipe({ ...plain, ensemble: 2 }, rows);
+    const given = await trainRecipe(recipe, rows, { teacher });
+    const undistilled = await trainRecipe({ ...plain, seed: 2001 }, rows);
+    const some = rows.slice(0, 6).map((x) => x.features);
+    const [p, q, u] = await Promise.all([student, given, undistilled].map((m) => m.predictFeatures(some)));
+    expect(q).toEqual(p);
+    expect(u).not.toEqual(p);
+    await expect(trainRecipe(recipe, rows.slice(0, 20), { teacher })).rejects.toThrow(
+      /the teacher was trained on 24 rows, these are 20/,
+    );
+    await expect(trainRecipe(recipe, rows, { teacher, labels: ['angry', 'calm'] })).rejects.toThrow(
+      /the teacher's labels \(calm, angry\) are not the model's \(angry, calm\)/,
+    );
+    await expect(trainRecipe(plain, rows, { teacher })).rejects.toThrow(
+      /'teacher' needs a recipe with 'distill'/,
+    );
+    for (const m of [student, teacher, given, undistilled]) m.dispose();
+  }, 60_000);
 
   it('refuses rows it cannot train on and members the recipe does not have', async () => {
     const recipe = recipeByName('fast');

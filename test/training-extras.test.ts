@@ -352,6 +352,50 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     m.dispose();
   });
 
+  it('softTargets: mixed into the one-hot targets by their weight; one-hot scores change nothing', async () => {
+    const data = rows(24);
+    const labels = ['calm', 'angry'];
+    const weights = async (softTargets?: { scores: number[][]; weight: number }) => {
+      const m = await EmotionModel.create({
+        labels,
+        featureSpec: series,
+        inputShape: [data[0].features.frames, data[0].features.features],
+        seed: 2,
+      });
+      await m.fit(data, { epochs: 2, batchSize: 8, seed: 4, ...(softTargets ? { softTargets } : {}) });
+      const w = await m.layersModel.getWeights()[0].data();
+      m.dispose();
+      return w;
+    };
+    const oneHot = data.map((r) => labels.map((l) => (l === r.label ? 1 : 0)));
+    const uniform = data.map(() => [0.5, 0.5]);
+    const none = await weights();
+    expect(await weights({ scores: oneHot, weight: 0.6 })).toEqual(none);
+    const soft = await weights({ scores: uniform, weight: 0.6 });
+    expect(soft).not.toEqual(none);
+    expect(await weights({ scores: uniform, weight: 0.6 })).toEqual(soft);
+    const m = await EmotionModel.create({
+      labels,
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+    });
+    const fit = (softTargets: unknown) => m.fit(data, { epochs: 1, softTargets } as never);
+    await expect(fit({ scores: uniform.slice(1), weight: 0.5 })).rejects.toThrow(
+      /'softTargets' has 23 score rows for 24 training rows/,
+    );
+    await expect(fit({ scores: uniform.map(() => [0.5, 0.6]), weight: 0.5 })).rejects.toThrow(
+      /row 0 is not a distribution over the 2 labels/,
+    );
+    await expect(fit({ scores: uniform.map(() => [Number.NaN, 1]), weight: 0.5 })).rejects.toThrow(
+      /row 0 is not a distribution/,
+    );
+    await expect(fit({ scores: uniform, weight: 0 })).rejects.toThrow(/weight must be in \(0, 1\]/);
+    await expect(fit({ scores: uniform, weight: 0.5, temperature: 2 })).rejects.toThrow(
+      /unknown option 'temperature'/,
+    );
+    m.dispose();
+  });
+
   const notBuilt = missing('dist');
   it.skipIf(notBuilt)(
     `trains data-parallel over worker threads (built package): repeatable, learns, reports its threads${skipNote(notBuilt)}`,

@@ -1,6 +1,6 @@
 // speech-emotion train: trains a recipe, cross-validates it (speaker folds, a folds file, or leave
 // one corpus out) and reports.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelOrder } from '../datasets/labels.js';
 import {
@@ -15,6 +15,7 @@ import type { LabelledItem } from '../datasets/types.js';
 import type { FeatureRow } from '../features/file.js';
 import { defineFeatureSpec } from '../features/spec.js';
 import { UNCERTAIN_BELOW } from '../model/calibration.js';
+import { EmotionModel } from '../model/emotion-model.js';
 import type { EpochLog } from '../model/options.js';
 import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } from '../model/recipe.js';
 import { trainRecipe } from '../model/train-recipe.js';
@@ -64,6 +65,10 @@ Evaluation:
   --cv-only              with --folds: cross-validate and report, without training a final model
                          (report.json, report.md, cv-clips.json: every test clip's probabilities)
   --keep-fold-models     with --folds: also save each fold's model, in DIR/folds/<fold name>
+  --teachers DIR         with a recipe that distils: its teachers from an earlier run (--out DIR,
+                         same folds, --keep-fold-models) of the recipe without 'distill' and with
+                         ensemble = distill.teachers, instead of training them again: DIR/folds/<fold>
+                         for each fold, DIR for the final model
 
 Running:
   --out DIR              where the model (model.json, weights.bin) and the report go
@@ -99,6 +104,7 @@ const FLAGS: FlagSpec = {
   folds: 'string',
   'cv-only': 'boolean',
   'keep-fold-models': 'boolean',
+  teachers: 'string',
   workers: 'number',
   backend: 'string',
   jobs: 'number',
@@ -195,15 +201,21 @@ function rowIndex(all: RecipeRows) {
   };
 }
 
-function epochLogger(quiet: boolean, recipe: Recipe, tag: string) {
+function epochLogger(quiet: boolean, recipe: Recipe, tag: string, taught: boolean) {
   const t0 = performance.now();
   let done = 0;
-  const total = recipe.epochs * recipe.ensemble;
-  return (member: number, epoch: number, log: EpochLog) => {
+  const teachers = taught ? 0 : (recipe.distill?.teachers ?? 0);
+  const total = recipe.epochs * (recipe.ensemble + teachers);
+  return (member: number, epoch: number, log: EpochLog, role: 'member' | 'teacher') => {
     done++;
     if (quiet) return;
     const eta = ((performance.now() - t0) / 1000 / done) * Math.max(0, total - done);
-    const who = recipe.ensemble > 1 ? `member ${member}/${recipe.ensemble} ` : '';
+    const who =
+      role === 'teacher'
+        ? `teacher ${member}/${teachers} `
+        : recipe.ensemble > 1
+          ? `member ${member}/${recipe.ensemble} `
+          : '';
     console.error(
       `${tag}${who}epoch ${epoch + 1}/${recipe.epochs}  loss ${log.loss.toFixed(4)}${log.validationUA === undefined ? '' : `  val UA ${(100 * log.validationUA).toFixed(1)}%`}  ${log.seconds.toFixed(1)} s  ETA ${eta.toFixed(0)} s`,
     );
@@ -219,6 +231,14 @@ interface Run {
   quiet: boolean;
   /** Where each fold's model is saved (--keep-fold-models), or undefined. */
   foldModels?: string;
+  /** Where the teachers of a distilling recipe are (--teachers), or undefined. */
+  teachers?: string;
+}
+
+/** A fold's (or, without `fold`, the final model's) teacher from --teachers; undefined without it. */
+async function teacherOf(run: Run, fold?: string): Promise<EmotionModel | undefined> {
+  if (!run.teachers) return undefined;
+  return EmotionModel.load(fold === undefined ? run.teachers : join(run.teachers, 'folds', fold));
 }
 
 /** Trains the recipe on each fold's training speakers and scores it on the fold's test speakers. */
@@ -229,13 +249,16 @@ async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
     const tag = `fold ${i + 1}/${folds.length}: `;
     // A fold's model knows the labels its training rows carry, and is scored on the labels both
     // sides carry (for leave-one-corpus-out, the emotions both corpora share).
+    const folder = fold.name.replace(/[^\w.-]+/g, '-');
+    const teacher = await teacherOf(run, folder);
     const model = await trainRecipe(recipe, rows.training(fold.train), {
       labels: labels.filter((l) => fold.train.some((it) => it.label === l)),
       workers: run.workers,
-      onEpochEnd: epochLogger(run.quiet, recipe, tag),
-    });
+      ...(teacher ? { teacher } : {}),
+      onEpochEnd: epochLogger(run.quiet, recipe, tag, teacher !== undefined),
+    }).finally(() => teacher?.dispose());
     const result = await foldResult(model, fold, rows.test(fold.test), sharedLabels(fold, labels));
-    if (run.foldModels) await model.save(join(run.foldModels, fold.name.replace(/[^\w.-]+/g, '-')));
+    if (run.foldModels) await model.save(join(run.foldModels, folder));
     model.dispose();
     cv.push(result);
     console.error(`${tag}${result.line}`);
@@ -254,7 +277,22 @@ function checkCommand(positionals: string[], flags: Flags): { recipe: Recipe; ou
   if (flags['cv-only'] && flags.folds === undefined) throw new UsageError('train: --cv-only needs --folds.');
   if (flags['keep-fold-models'] && flags.folds === undefined)
     throw new UsageError('train: --keep-fold-models needs --folds.');
+  if (flags.teachers !== undefined) checkTeachers(String(flags.teachers), recipe, flags);
   return { recipe, out };
+}
+
+/** --teachers checked before any work: a distilling recipe, and the teachers' folders there. */
+function checkTeachers(dir: string, recipe: Recipe, flags: Flags): void {
+  if (!recipe.distill)
+    throw new UsageError(`train: --teachers needs a recipe with 'distill' (${recipe.name} has none).`);
+  if (flags.folds !== undefined && !existsSync(join(dir, 'folds')))
+    throw new UsageError(
+      `train: --teachers ${dir} has no folds/ folder (train the teachers with --keep-fold-models).`,
+    );
+  if (!flags['cv-only'] && !existsSync(join(dir, 'model.json')))
+    throw new UsageError(
+      `train: --teachers ${dir} has no model.json for the final model (or add --cv-only).`,
+    );
 }
 
 /** The validation split of --val-speakers, announced on stderr. */
@@ -287,12 +325,14 @@ async function trainFinal(
     console.error(
       `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,
     );
+  const teacher = await teacherOf(run);
   const model = await trainRecipe(recipe, trainRows, {
     labels: run.labels,
     workers: run.workers,
     ...(valRows ? { validation: valRows } : {}),
-    onEpochEnd: epochLogger(run.quiet, recipe, ''),
-  });
+    ...(teacher ? { teacher } : {}),
+    onEpochEnd: epochLogger(run.quiet, recipe, '', teacher !== undefined),
+  }).finally(() => teacher?.dispose());
   if (calibration)
     model.setCalibration({
       temperature: calibration.report.temperature,
@@ -323,7 +363,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   const split = validationSplit(flags, items);
   const folds = foldsOf(flags, items);
   if (!quiet)
-    console.error(`recipe ${recipe.name}: ${recipe.ensemble} × ${recipe.arch}, ${recipe.epochs} epochs`);
+    console.error(
+      `recipe ${recipe.name}: ${recipe.ensemble} × ${recipe.arch}, ${recipe.epochs} epochs${recipe.distill ? `, distilled from ${recipe.distill.teachers} teachers` : ''}`,
+    );
   // Features once for every item (and the recipe's perturbed copies); folds pick rows by path.
   const all = await recipeRows(items, recipe, { jobs: flags.jobs as number | undefined });
   for (const d of all.dropped) console.error(`dropped ${d}`);
@@ -336,6 +378,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     workers: (flags.workers as number | undefined) ?? 1,
     quiet,
     ...(flags['keep-fold-models'] ? { foldModels: join(out, 'folds') } : {}),
+    ...(flags.teachers === undefined ? {} : { teachers: String(flags.teachers) }),
   };
   const t0 = performance.now();
   const minutes = () => (performance.now() - t0) / 60000;

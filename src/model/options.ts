@@ -58,6 +58,17 @@ export interface FitOptions {
   /** Learning-rate schedule over the epochs: constant (default) or cosine decay to zero. */
   schedule?: 'constant' | 'cosine';
   /**
+   * Soft targets, e.g. a teacher's scores for knowledge distillation: one probability distribution
+   * over the model's labels per training row, in row order. Each row's target becomes
+   * `(1 − weight) · one-hot + weight · scores[i]` (then label smoothing and mixup apply as usual).
+   */
+  softTargets?: {
+    /** One distribution per training row (non-negative, summing to 1), `labels.length` long. */
+    scores: ArrayLike<number>[];
+    /** In (0, 1]. */
+    weight: number;
+  };
+  /**
    * Data-parallel training over this many threads (Node, from the built package): each batch is
    * split between the main thread and `workers − 1` worker_threads replicas, whose gradients are
    * averaged into one optimizer step. Batch normalisation uses each shard's statistics (the moving

@@ -10,9 +10,11 @@ import type { FitOptions } from './options.js';
 import type { AugmentOptions } from './spec-augment.js';
 
 /** A recipe as a JSON file may hold it: any field may be left out but the name. */
-export type RecipeInput = Partial<Recipe> & {
+export type RecipeInput = Partial<Omit<Recipe, 'distill'>> & {
   /** A name for reports and the model's metadata. */
   name: string;
+  /** Knowledge distillation; `weight` and `temperature` may be left out. */
+  distill?: Partial<DistillOptions> & Pick<DistillOptions, 'teachers'>;
 };
 
 /** The recipe format version this library reads and writes. */
@@ -27,6 +29,25 @@ export const RECIPE_VERSION = 1;
 export interface AudioAugment extends Omit<PerturbOptions, 'seed'> {
   /** Perturbed copies per recording (≥ 1). */
   copies: number;
+}
+
+/**
+ * Knowledge distillation in a recipe: `teachers` members of the same recipe (without `distill`) are
+ * trained first, on the same rows, and every member of the ensemble then learns from their averaged
+ * scores on each training row as well as from its label. Training costs `teachers` members more;
+ * predicting costs nothing more (only the `ensemble` members are kept).
+ */
+export interface DistillOptions {
+  /**
+   * Teachers (≥ 1), seeded as members 1…teachers of the recipe would be, so that they are the
+   * recipe with `ensemble: teachers` and no `distill`; the kept members come after them (member k
+   * seeded as member `teachers + k`).
+   */
+  teachers: number;
+  /** Weight of the teachers' scores in each target: `(1 − weight) · one-hot + weight · scores`. In (0, 1]. Default 0.5. */
+  weight: number;
+  /** The teachers' averaged probabilities are raised to 1 / temperature and renormalised (softer above 1). Default 2. */
+  temperature: number;
 }
 
 /**
@@ -71,6 +92,8 @@ export interface Recipe {
   seed: number;
   /** Members trained with different seeds and averaged ({@link EmotionModel.ensemble}). Default 1. */
   ensemble: number;
+  /** Knowledge distillation from teachers trained first ({@link DistillOptions}); left out: none. */
+  distill?: DistillOptions;
 }
 
 const RECIPE_KEYS = [
@@ -89,6 +112,7 @@ const RECIPE_KEYS = [
   'audioAugment',
   'seed',
   'ensemble',
+  'distill',
 ];
 const ARCHITECTURES: readonly ArchitectureName[] = ['cnn1d', 'cnn2d', 'crnn', 'mlp'];
 
@@ -108,6 +132,18 @@ function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
   const out = structuredClone(a) as AudioAugment;
   positive(fn, 'audioAugment.copies', out.copies, true);
   return out;
+}
+
+function checkDistill(fn: string, d: unknown): DistillOptions | undefined {
+  if (d === undefined || d === null) return undefined;
+  if (typeof d !== 'object' || Array.isArray(d)) throw invalid(fn, `'distill' must be an object.`);
+  checkKnownOptions(`${fn} distill`, d, ['teachers', 'weight', 'temperature']);
+  const { teachers, weight = 0.5, temperature = 2 } = d as Partial<DistillOptions>;
+  positive(fn, 'distill.teachers', teachers, true);
+  if (typeof weight !== 'number' || !(weight > 0 && weight <= 1))
+    throw invalid(fn, `'distill.weight' must be in (0, 1], got ${JSON.stringify(weight)}.`);
+  positive(fn, 'distill.temperature', temperature, false);
+  return { teachers: teachers as number, weight, temperature };
 }
 
 function checkPredictTrim(fn: string, spec: FeatureSpec, trim: unknown): FeatureSpec['trim'] | undefined {
@@ -158,6 +194,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
   if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
+  const distill = checkDistill(fn, partial.distill);
   const seed = partial.seed ?? 1;
   if (!Number.isInteger(seed)) throw invalid(fn, `'seed' must be an integer, got ${JSON.stringify(seed)}.`);
   return {
@@ -176,6 +213,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     audioAugment: checkAudioAugment(fn, partial.audioAugment),
     seed,
     ensemble: positive(fn, 'ensemble', partial.ensemble ?? 1, true),
+    ...(distill ? { distill } : {}),
   };
 }
 
@@ -188,9 +226,9 @@ export function predictionSpec(recipe: Recipe): FeatureSpec {
   return r.predictTrim === undefined ? r.spec : { ...r.spec, trim: r.predictTrim }; // checked by defineRecipe
 }
 
-/** The seed of member `member` (1-based) of a recipe's ensemble. */
+/** The seed of member `member` (1-based) of a recipe's ensemble (after its teachers, when it distils). */
 export function memberSeed(recipe: Recipe, member: number): number {
-  return recipe.seed + 1000 * (member - 1);
+  return recipe.seed + 1000 * (member - 1 + (recipe.distill?.teachers ?? 0));
 }
 
 /** The {@link EmotionModel.fit} options of one member of a recipe (no validation data, all epochs). */

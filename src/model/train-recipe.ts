@@ -23,8 +23,19 @@ export interface TrainRecipeOptions {
   patience?: number;
   /** Trains only these members (1-based; default all), e.g. to spread an ensemble over processes. */
   members?: number[];
-  /** Called after every epoch of every member. */
-  onEpochEnd?: (member: number, epoch: number, log: EpochLog) => void | Promise<void>;
+  /**
+   * For a recipe with `distill`: the teacher, already trained on these same rows (e.g. the recipe
+   * without `distill` and with `ensemble: teachers`, saved by an earlier run), instead of training
+   * the teachers here. A teacher whose training summary counts other rows is refused.
+   */
+  teacher?: EmotionModel;
+  /** Called after every epoch of every member (`role` 'teacher' for a distilling recipe's teachers). */
+  onEpochEnd?: (
+    member: number,
+    epoch: number,
+    log: EpochLog,
+    role: 'member' | 'teacher',
+  ) => void | Promise<void>;
   /** Aborts training after the current batch. */
   signal?: AbortSignal;
 }
@@ -58,6 +69,7 @@ export async function trainRecipe(
     'validation',
     'patience',
     'members',
+    'teacher',
     'onEpochEnd',
     'signal',
   ]);
@@ -71,6 +83,9 @@ export async function trainRecipe(
       'INVALID_OPTION',
       `${fn}: 'members' must list members 1…${r.ensemble} of recipe '${r.name}'.`,
     );
+  if (options.teacher && !r.distill)
+    throw new SpeechEmotionError('INVALID_OPTION', `${fn}: 'teacher' needs a recipe with 'distill'.`);
+  const softTargets = r.distill ? await distillTargets(r, rows, labels, options) : undefined;
   const f = rows[0].features;
   const inputShape = r.spec.output.type === 'series' ? [f.frames, f.features] : [f.features];
   const trained: EmotionModel[] = [];
@@ -92,7 +107,8 @@ export async function trainRecipe(
           ? { validation: options.validation, earlyStopping: { patience: options.patience ?? 10 } }
           : {}),
         ...(options.signal ? { signal: options.signal } : {}),
-        onEpochEnd: (epoch, log) => options.onEpochEnd?.(m, epoch, log),
+        ...(softTargets ? { softTargets } : {}),
+        onEpochEnd: (epoch, log) => options.onEpochEnd?.(m, epoch, log, 'member'),
       };
       await model.fit(rows, fit);
     }
@@ -103,5 +119,51 @@ export async function trainRecipe(
   } catch (e) {
     for (const t of trained) t.dispose();
     throw e;
+  }
+}
+
+/**
+ * The soft targets of a distilling recipe: its teachers (given, or trained here as the recipe without
+ * `distill` and with `ensemble: teachers`) score every training row; their averaged probabilities,
+ * raised to 1 / temperature and renormalised.
+ */
+async function distillTargets(
+  r: Recipe,
+  rows: FeatureRow[],
+  labels: string[],
+  options: TrainRecipeOptions,
+): Promise<FitOptions['softTargets']> {
+  const d = r.distill as NonNullable<Recipe['distill']>;
+  const { distill: _, ...plain } = r;
+  const teacher =
+    options.teacher ??
+    (await trainRecipe({ ...plain, name: `${r.name} (teachers)`, ensemble: d.teachers }, rows, {
+      labels,
+      workers: options.workers ?? 1,
+      ...(options.validation ? { validation: options.validation, patience: options.patience ?? 10 } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onEpochEnd: (m, epoch, log) => options.onEpochEnd?.(m, epoch, log, 'teacher'),
+    }));
+  try {
+    if (teacher.labels.join('\n') !== labels.join('\n'))
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        `trainRecipe: the teacher's labels (${teacher.labels.join(', ')}) are not the model's (${labels.join(', ')}).`,
+      );
+    const count = teacher.training?.trainCount;
+    if (count !== undefined && count !== rows.length)
+      throw new SpeechEmotionError(
+        'INVALID_MODEL',
+        `trainRecipe: the teacher was trained on ${count} rows, these are ${rows.length}: a teacher must be trained on the same rows (and never on a test speaker).`,
+      );
+    const scores = await teacher.predictFeatures(rows.map((x) => x.features));
+    for (const p of scores) {
+      let sum = 0;
+      for (let j = 0; j < p.length; j++) sum += p[j] = Math.max(p[j], 1e-12) ** (1 / d.temperature);
+      for (let j = 0; j < p.length; j++) p[j] /= sum;
+    }
+    return { scores, weight: d.weight };
+  } finally {
+    if (teacher !== options.teacher) teacher.dispose();
   }
 }

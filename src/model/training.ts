@@ -35,6 +35,7 @@ const FIT_OPTIONS = [
   'seed',
   'augment',
   'schedule',
+  'softTargets',
   'workers',
   'onEpochEnd',
   'signal',
@@ -50,6 +51,8 @@ interface FitSettings {
   augment: FullAugment | null;
   workers: number;
   seed: number;
+  /** Soft targets of every row (rows × labels) and their weight, or null. */
+  soft: { scores: Float32Array; weight: number } | null;
 }
 
 function fitSettings(options: FitOptions, inputShape: number[], validating: boolean): FitSettings {
@@ -79,7 +82,31 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
     augment: checkAugment(options.augment, inputShape),
     workers,
     seed: options.seed ?? 0,
+    soft: null,
   };
+}
+
+/** `softTargets` checked against the rows and labels, flattened to rows × labels. */
+function softTargetsOf(soft: FitOptions['softTargets'], rows: number, k: number): FitSettings['soft'] {
+  if (soft === undefined) return null;
+  const fn = 'EmotionModel.fit';
+  const bad = (what: string) => new SpeechEmotionError('INVALID_OPTION', `${fn}: 'softTargets' ${what}.`);
+  if (soft === null || typeof soft !== 'object' || !Array.isArray(soft.scores))
+    throw bad('must be { scores, weight }');
+  checkKnownOptions(`${fn} softTargets`, soft, ['scores', 'weight']);
+  if (typeof soft.weight !== 'number' || !(soft.weight > 0 && soft.weight <= 1))
+    throw bad(`weight must be in (0, 1], got ${JSON.stringify(soft.weight)}`);
+  if (soft.scores.length !== rows)
+    throw bad(`has ${soft.scores.length} score rows for ${rows} training rows`);
+  const scores = new Float32Array(rows * k);
+  soft.scores.forEach((p, i) => {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += p?.[j] >= 0 ? p[j] : Number.NaN;
+    if (p?.length !== k || !(Math.abs(sum - 1) < 1e-3))
+      throw bad(`row ${i} is not a distribution over the ${k} labels`);
+    for (let j = 0; j < k; j++) scores[i * k + j] = p[j];
+  });
+  return { scores, weight: soft.weight };
 }
 
 /** Mean and standard deviation of every feature over all frames of the rows (two passes, float64). */
@@ -141,7 +168,7 @@ async function step(
   return l;
 }
 
-/** The rows `batch` of `x` and their one-hot targets, augmented as `s` says (SpecAugment and shift on series, then mixup). */
+/** The rows `batch` of `x` and their targets (one-hot, mixed with soft targets when given), augmented as `s` says (SpecAugment and shift on series, then mixup). */
 function batchOf(
   c: ParallelContext,
   x: Float32Array,
@@ -154,8 +181,10 @@ function batchOf(
   const data = new Float32Array(batch.length * per);
   batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
   const targets = new Float32Array(batch.length * c.labels);
+  const k = c.labels;
   batch.forEach((r, i) => {
-    targets[i * c.labels + c.y[r]] = 1;
+    if (s.soft) for (let j = 0; j < k; j++) targets[i * k + j] = s.soft.weight * s.soft.scores[r * k + j];
+    targets[i * k + c.y[r]] += 1 - (s.soft?.weight ?? 0);
   });
   if (s.augment && c.inputShape.length === 2)
     augmentBatch(data, batch.length, c.inputShape, blockSize, s.augment, random);
@@ -191,6 +220,7 @@ export async function fitNetwork(
   registerGradients(tf); // after tfjs-layers has loaded, which would undo it (see registerGradients)
   const k = meta.labels.length;
   const y = labelIndex(rows, meta.labels);
+  s.soft = softTargetsOf(options.softTargets, rows.length, k);
   meta.normalization = learnNormalisation(rows, meta.inputShape[meta.inputShape.length - 1]);
   const lossConfig = lossConfigOf(y, k, options);
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
