@@ -474,14 +474,14 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
     expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
     const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
-    expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2 });
+    expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2, speakerFolds: 0 });
     student.dispose();
     expect(cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root).stderr).toMatch(
       /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
     );
     expect(
       cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root).stderr,
-    ).toMatch(/--teachers needs a recipe with 'distill' \(mine has none\)/);
+    ).toMatch(/--teachers needs a recipe with 'distill' and no 'speakerFolds' \(mine is not one\)/);
     // The folds' held-out clips give a temperature and the calibration error before and after.
     const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
     expect(report.calibration.clips).toBe(24);

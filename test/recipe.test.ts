@@ -10,6 +10,7 @@ import {
   type LabelledItem,
   RECIPES,
   type Recipe,
+  type RecipeInput,
   SpeechEmotionError,
   computeFeatures,
   defineRecipe,
@@ -20,6 +21,7 @@ import {
   speakerFolds,
   trainRecipe,
 } from '../src/index.js';
+import { recipeFitOptions } from '../src/model/recipe.js';
 import { useBackend } from '../src/node.js';
 
 tf.env().set('PROD', true);
@@ -71,6 +73,10 @@ describe('defineRecipe', () => {
         /'distill.temperature' must be a positive number/,
       ],
       [{ name: 'x', distill: { teachers: 2, alpha: 1 } }, /unknown option 'alpha'/],
+      [
+        { name: 'x', distill: { teachers: 2, speakerFolds: 1 } },
+        /'distill.speakerFolds' must be 0 or an integer ≥ 2/,
+      ],
       [[1, 2], /a recipe must be an object/],
     ];
     for (const [recipe, message] of bad) {
@@ -197,7 +203,7 @@ describe('trainRecipe', () => {
   }
 
   /** A cnn1d on 1 s of 13 MFCCs, two epochs. */
-  const tiny = (more: Partial<Recipe>) =>
+  const tiny = (more: Omit<RecipeInput, 'name'>) =>
     defineRecipe({
       name: 'tiny',
       spec: {
@@ -258,7 +264,7 @@ describe('trainRecipe', () => {
   it('distils: teachers trained first (the recipe without distill), students seeded after them', async () => {
     const plain = tiny({});
     const recipe = defineRecipe({ ...plain, distill: { teachers: 2, weight: 0.7 } });
-    expect(recipe.distill).toEqual({ teachers: 2, weight: 0.7, temperature: 2 });
+    expect(recipe.distill).toEqual({ teachers: 2, weight: 0.7, temperature: 2, speakerFolds: 0 });
     expect(memberSeed(recipe, 1)).toBe(2001);
     expect(plain).not.toHaveProperty('distill'); // recipes without it stay as they were saved
     const rows = rowsOf(recipe, 24);
@@ -293,6 +299,66 @@ describe('trainRecipe', () => {
       /'teacher' needs a recipe with 'distill'/,
     );
     for (const m of [student, teacher, given, undistilled]) m.dispose();
+  }, 60_000);
+
+  it('distils out of fold: each speaker group scored by teachers that never heard it', async () => {
+    const recipe = tiny({ distill: { teachers: 1, speakerFolds: 2, temperature: 1.5 } });
+    const rows = rowsOf(recipe, 24); // speakers s0…s3: groups {s0, s2} and {s1, s3}
+    const seen: string[] = [];
+    const student = await trainRecipe(recipe, rows, {
+      onEpochEnd: (m, e, _log, role) => void seen.push(`${role} ${m}:${e}`),
+    });
+    expect(seen).toEqual([
+      'teacher 1:0',
+      'teacher 1:1',
+      'teacher 2:0',
+      'teacher 2:1',
+      'member 1:0',
+      'member 1:1',
+    ]);
+    // The same student by hand: two plain models, each trained on one group, score the other.
+    const labels = student.labels;
+    const scores: Float32Array[] = new Array(rows.length);
+    for (const group of [
+      ['s0', 's2'],
+      ['s1', 's3'],
+    ]) {
+      const teacher = await trainRecipe(
+        tiny({}),
+        rows.filter((x) => !group.includes(x.speaker)),
+        { labels },
+      );
+      const inside = rows.flatMap((x, i) => (group.includes(x.speaker) ? [i] : []));
+      const p = await teacher.predictFeatures(inside.map((i) => rows[i].features));
+      inside.forEach((i, q) => {
+        // Softened as trainRecipe does it, in float32 with a float64 sum, for the same bits.
+        let sum = 0;
+        for (let k = 0; k < 2; k++) sum += p[q][k] = p[q][k] ** (1 / 1.5);
+        scores[i] = p[q].map((v) => v / sum);
+      });
+      teacher.dispose();
+    }
+    const f = rows[0].features;
+    const byHand = await EmotionModel.create({
+      labels,
+      featureSpec: predictionSpec(recipe),
+      inputShape: [f.frames, f.features],
+      architecture: 'cnn1d',
+      seed: memberSeed(recipe, 1),
+    });
+    await byHand.fit(rows, { ...recipeFitOptions(recipe, 1), softTargets: { scores, weight: 0.5 } });
+    const some = rows.slice(0, 6).map((x) => x.features);
+    const [p, q] = await Promise.all([student, byHand].map((m) => m.predictFeatures(some)));
+    expect(q).toEqual(p);
+    const teacher = await trainRecipe(tiny({ ensemble: 1 }), rows);
+    await expect(trainRecipe(recipe, rows, { teacher })).rejects.toThrow(/without 'speakerFolds'/);
+    await expect(
+      trainRecipe(
+        recipe,
+        rows.filter((x) => x.speaker === 's1'),
+      ),
+    ).rejects.toThrow(/'distill.speakerFolds' needs rows of at least two speakers, these have 1/);
+    for (const m of [student, byHand, teacher]) m.dispose();
   }, 60_000);
 
   it('refuses rows it cannot train on and members the recipe does not have', async () => {

@@ -204,7 +204,8 @@ function rowIndex(all: RecipeRows) {
 function epochLogger(quiet: boolean, recipe: Recipe, tag: string, taught: boolean) {
   const t0 = performance.now();
   let done = 0;
-  const teachers = taught ? 0 : (recipe.distill?.teachers ?? 0);
+  const d = recipe.distill;
+  const teachers = taught || !d ? 0 : d.teachers * Math.max(1, d.speakerFolds);
   const total = recipe.epochs * (recipe.ensemble + teachers);
   return (member: number, epoch: number, log: EpochLog, role: 'member' | 'teacher') => {
     done++;
@@ -283,8 +284,10 @@ function checkCommand(positionals: string[], flags: Flags): { recipe: Recipe; ou
 
 /** --teachers checked before any work: a distilling recipe, and the teachers' folders there. */
 function checkTeachers(dir: string, recipe: Recipe, flags: Flags): void {
-  if (!recipe.distill)
-    throw new UsageError(`train: --teachers needs a recipe with 'distill' (${recipe.name} has none).`);
+  if (!recipe.distill || recipe.distill.speakerFolds)
+    throw new UsageError(
+      `train: --teachers needs a recipe with 'distill' and no 'speakerFolds' (${recipe.name} is not one).`,
+    );
   if (flags.folds !== undefined && !existsSync(join(dir, 'folds')))
     throw new UsageError(
       `train: --teachers ${dir} has no folds/ folder (train the teachers with --keep-fold-models).`,

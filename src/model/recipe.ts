@@ -13,7 +13,7 @@ import type { AugmentOptions } from './spec-augment.js';
 export type RecipeInput = Partial<Omit<Recipe, 'distill'>> & {
   /** A name for reports and the model's metadata. */
   name: string;
-  /** Knowledge distillation; `weight` and `temperature` may be left out. */
+  /** Knowledge distillation; all but `teachers` may be left out. */
   distill?: Partial<DistillOptions> & Pick<DistillOptions, 'teachers'>;
 };
 
@@ -48,6 +48,13 @@ export interface DistillOptions {
   weight: number;
   /** The teachers' averaged probabilities are raised to 1 / temperature and renormalised (softer above 1). Default 2. */
   temperature: number;
+  /**
+   * 0 (default): the teachers are trained on all the rows and score them. K ≥ 2: out of fold. The
+   * rows' speakers are dealt into K groups (at most one per speaker), and each group's rows are
+   * scored by `teachers` members trained on the other groups, so no target comes from a teacher that
+   * heard its speaker (K times the teachers' training, each on (K − 1) / K of the rows).
+   */
+  speakerFolds: number;
 }
 
 /**
@@ -137,13 +144,18 @@ function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
 function checkDistill(fn: string, d: unknown): DistillOptions | undefined {
   if (d === undefined || d === null) return undefined;
   if (typeof d !== 'object' || Array.isArray(d)) throw invalid(fn, `'distill' must be an object.`);
-  checkKnownOptions(`${fn} distill`, d, ['teachers', 'weight', 'temperature']);
-  const { teachers, weight = 0.5, temperature = 2 } = d as Partial<DistillOptions>;
+  checkKnownOptions(`${fn} distill`, d, ['teachers', 'weight', 'temperature', 'speakerFolds']);
+  const { teachers, weight = 0.5, temperature = 2, speakerFolds = 0 } = d as Partial<DistillOptions>;
   positive(fn, 'distill.teachers', teachers, true);
   if (typeof weight !== 'number' || !(weight > 0 && weight <= 1))
     throw invalid(fn, `'distill.weight' must be in (0, 1], got ${JSON.stringify(weight)}.`);
   positive(fn, 'distill.temperature', temperature, false);
-  return { teachers: teachers as number, weight, temperature };
+  if (speakerFolds !== 0 && !(Number.isInteger(speakerFolds) && speakerFolds >= 2))
+    throw invalid(
+      fn,
+      `'distill.speakerFolds' must be 0 or an integer ≥ 2, got ${JSON.stringify(speakerFolds)}.`,
+    );
+  return { teachers: teachers as number, weight, temperature, speakerFolds };
 }
 
 function checkPredictTrim(fn: string, spec: FeatureSpec, trim: unknown): FeatureSpec['trim'] | undefined {

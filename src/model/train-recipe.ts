@@ -83,8 +83,11 @@ export async function trainRecipe(
       'INVALID_OPTION',
       `${fn}: 'members' must list members 1…${r.ensemble} of recipe '${r.name}'.`,
     );
-  if (options.teacher && !r.distill)
-    throw new SpeechEmotionError('INVALID_OPTION', `${fn}: 'teacher' needs a recipe with 'distill'.`);
+  if (options.teacher && (!r.distill || r.distill.speakerFolds))
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'teacher' needs a recipe with 'distill' (without 'speakerFolds', whose teachers are trained here).`,
+    );
   const softTargets = r.distill ? await distillTargets(r, rows, labels, options) : undefined;
   const f = rows[0].features;
   const inputShape = r.spec.output.type === 'series' ? [f.frames, f.features] : [f.features];
@@ -122,10 +125,90 @@ export async function trainRecipe(
   }
 }
 
+/** The teachers of a distilling recipe, trained on `rows`: the recipe without `distill`, `ensemble: teachers`. */
+function trainTeachers(
+  r: Recipe,
+  rows: FeatureRow[],
+  labels: string[],
+  options: TrainRecipeOptions,
+  first: number,
+): Promise<EmotionModel> {
+  const { distill, ...plain } = r;
+  return trainRecipe({ ...plain, name: `${r.name} (teachers)`, ensemble: distill?.teachers ?? 1 }, rows, {
+    labels,
+    workers: options.workers ?? 1,
+    ...(options.validation ? { validation: options.validation, patience: options.patience ?? 10 } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onEpochEnd: (m, epoch, log) => options.onEpochEnd?.(first + m, epoch, log, 'teacher'),
+  });
+}
+
+/** The teacher's probabilities on `rows`, after checking that it was trained on them with these labels. */
+async function teacherScores(
+  teacher: EmotionModel,
+  rows: FeatureRow[],
+  labels: string[],
+): Promise<Float32Array[]> {
+  if (teacher.labels.join('\n') !== labels.join('\n'))
+    throw new SpeechEmotionError(
+      'INVALID_MODEL',
+      `trainRecipe: the teacher's labels (${teacher.labels.join(', ')}) are not the model's (${labels.join(', ')}).`,
+    );
+  const count = teacher.training?.trainCount;
+  if (count !== undefined && count !== rows.length)
+    throw new SpeechEmotionError(
+      'INVALID_MODEL',
+      `trainRecipe: the teacher was trained on ${count} rows, these are ${rows.length}: a teacher must be trained on the same rows (and never on a test speaker).`,
+    );
+  return teacher.predictFeatures(rows.map((x) => x.features));
+}
+
 /**
- * The soft targets of a distilling recipe: its teachers (given, or trained here as the recipe without
- * `distill` and with `ensemble: teachers`) score every training row; their averaged probabilities,
- * raised to 1 / temperature and renormalised.
+ * Out-of-fold teacher scores: the rows' speakers dealt in sorted order into `k` groups (at most one
+ * per speaker); each group's rows scored by teachers trained on the other groups.
+ */
+async function outOfFoldScores(
+  r: Recipe,
+  rows: FeatureRow[],
+  labels: string[],
+  options: TrainRecipeOptions,
+  k: number,
+): Promise<Float32Array[]> {
+  const speakerOf = (x: FeatureRow) => `${x.dataset}:${x.speaker}`;
+  const speakers = [...new Set(rows.map(speakerOf))].sort();
+  if (speakers.length < 2)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `trainRecipe: 'distill.speakerFolds' needs rows of at least two speakers, these have ${speakers.length}.`,
+    );
+  const groups = Math.min(k, speakers.length);
+  const group = new Map(speakers.map((sp, i) => [sp, i % groups]));
+  const scores: Float32Array[] = new Array(rows.length);
+  for (let g = 0; g < groups; g++) {
+    const inside = rows.flatMap((x, i) => (group.get(speakerOf(x)) === g ? [i] : []));
+    const teacher = await trainTeachers(
+      r,
+      rows.filter((x) => group.get(speakerOf(x)) !== g),
+      labels,
+      options,
+      g * (r.distill?.teachers ?? 1),
+    );
+    try {
+      const part = await teacher.predictFeatures(inside.map((i) => rows[i].features));
+      inside.forEach((i, q) => {
+        scores[i] = part[q];
+      });
+    } finally {
+      teacher.dispose();
+    }
+  }
+  return scores;
+}
+
+/**
+ * The soft targets of a distilling recipe: teachers score every training row (given teachers, or
+ * teachers trained here on all the rows, or with `speakerFolds`, out of fold); their averaged
+ * probabilities, raised to 1 / temperature and renormalised.
  */
 async function distillTargets(
   r: Recipe,
@@ -134,36 +217,20 @@ async function distillTargets(
   options: TrainRecipeOptions,
 ): Promise<FitOptions['softTargets']> {
   const d = r.distill as NonNullable<Recipe['distill']>;
-  const { distill: _, ...plain } = r;
-  const teacher =
-    options.teacher ??
-    (await trainRecipe({ ...plain, name: `${r.name} (teachers)`, ensemble: d.teachers }, rows, {
-      labels,
-      workers: options.workers ?? 1,
-      ...(options.validation ? { validation: options.validation, patience: options.patience ?? 10 } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onEpochEnd: (m, epoch, log) => options.onEpochEnd?.(m, epoch, log, 'teacher'),
-    }));
-  try {
-    if (teacher.labels.join('\n') !== labels.join('\n'))
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `trainRecipe: the teacher's labels (${teacher.labels.join(', ')}) are not the model's (${labels.join(', ')}).`,
-      );
-    const count = teacher.training?.trainCount;
-    if (count !== undefined && count !== rows.length)
-      throw new SpeechEmotionError(
-        'INVALID_MODEL',
-        `trainRecipe: the teacher was trained on ${count} rows, these are ${rows.length}: a teacher must be trained on the same rows (and never on a test speaker).`,
-      );
-    const scores = await teacher.predictFeatures(rows.map((x) => x.features));
-    for (const p of scores) {
-      let sum = 0;
-      for (let j = 0; j < p.length; j++) sum += p[j] = Math.max(p[j], 1e-12) ** (1 / d.temperature);
-      for (let j = 0; j < p.length; j++) p[j] /= sum;
+  let scores: Float32Array[];
+  if (d.speakerFolds) scores = await outOfFoldScores(r, rows, labels, options, d.speakerFolds);
+  else {
+    const teacher = options.teacher ?? (await trainTeachers(r, rows, labels, options, 0));
+    try {
+      scores = await teacherScores(teacher, rows, labels);
+    } finally {
+      if (teacher !== options.teacher) teacher.dispose();
     }
-    return { scores, weight: d.weight };
-  } finally {
-    if (teacher !== options.teacher) teacher.dispose();
   }
+  for (const p of scores) {
+    let sum = 0;
+    for (let j = 0; j < p.length; j++) sum += p[j] = Math.max(p[j], 1e-12) ** (1 / d.temperature);
+    for (let j = 0; j < p.length; j++) p[j] /= sum;
+  }
+  return { scores, weight: d.weight };
 }
