@@ -211,9 +211,10 @@ function epochLogger(quiet: boolean, recipe: Recipe, tag: string, taught: boolea
     done++;
     if (quiet) return;
     const eta = ((performance.now() - t0) / 1000 / done) * Math.max(0, total - done);
+    // Out-of-fold teachers come in at most one group per speaker: their total is not known here.
     const who =
       role === 'teacher'
-        ? `teacher ${member}/${teachers} `
+        ? `teacher ${member}${d?.speakerFolds ? '' : `/${teachers}`} `
         : recipe.ensemble > 1
           ? `member ${member}/${recipe.ensemble} `
           : '';
