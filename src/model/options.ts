@@ -60,7 +60,8 @@ export interface FitOptions {
   /**
    * Soft targets, e.g. a teacher's scores for knowledge distillation: one probability distribution
    * over the model's labels per training row, in row order. Each row's target becomes
-   * `(1 − weight) · one-hot + weight · scores[i]` (then label smoothing and mixup apply as usual).
+   * `(1 − weight) · one-hot + weight · scores[i]` (then label smoothing and mixup apply as usual,
+   * and class weights weigh each row by its target, as they do a mixed-up row).
    */
   softTargets?: {
     /** One distribution per training row (non-negative, summing to 1), `labels.length` long. */
