@@ -10,6 +10,7 @@
 // user's recordings rarely do (most speech is neutral), so this is a measurement, not a feature.
 import { readFileSync } from 'node:fs';
 import { evaluatePredictions } from '../dist/index.js';
+import { speakerOf } from './cv-clips.mjs';
 
 const args = process.argv.slice(2);
 const byAt = args.indexOf('--by');
@@ -20,13 +21,6 @@ if (!file || !['corpus', 'speaker'].includes(by)) {
   process.exit(2);
 }
 const run = JSON.parse(readFileSync(file, 'utf8'));
-
-/** RAVDESS keeps each actor in a folder (Actor_01); SAVEE names the speaker before '_' (DC_a01). */
-function speakerOf(path) {
-  const parts = path.split(/[\\/]/);
-  const name = parts[parts.length - 1];
-  return /^Actor_\d+$/.test(parts[parts.length - 2]) ? parts[parts.length - 2] : name.split('_')[0];
-}
 
 /** Factors per class that make the mean rescaled score of every class 1 / K over `probs`. */
 function balancing(probs) {

@@ -11,6 +11,7 @@
 // (default 1; a model's `calibration.temperature` tells how its scores would fare on these clips).
 import { readFileSync } from 'node:fs';
 import { applyTemperature, evaluatePredictions, expectedCalibrationError } from '../dist/index.js';
+import { clipKey } from './cv-clips.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -35,9 +36,6 @@ if (!(temperature > 0)) {
   process.exit(2);
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-
-/** A clip's last three path parts: the same whichever path the data folder was given by. */
-const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');
 
 /** Each run's clips per fold, by clipKey. */
 const byKey = runs.map(

@@ -6,19 +6,12 @@
 //   node scripts/without-references.mjs a/cv-clips.json [b/cv-clips.json …]
 import { readFileSync } from 'node:fs';
 import { evaluatePredictions } from '../dist/index.js';
+import { clipKey, speakerOf } from './cv-clips.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
   console.error('usage: node scripts/without-references.mjs a/cv-clips.json [b/cv-clips.json …]');
   process.exit(2);
-}
-/** A clip's last three path parts, as combine-cv.mjs matches clips. */
-const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');
-/** RAVDESS keeps each actor in a folder (Actor_01); SAVEE names the speaker before '_' (DC_a01). */
-function speakerOf(path) {
-  const parts = path.split(/[\\/]/);
-  const folder = parts[parts.length - 2];
-  return /^Actor_\d+$/.test(folder) ? folder : parts[parts.length - 1].split('_')[0];
 }
 
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
