@@ -261,6 +261,25 @@ describe('trainRecipe', () => {
     model.dispose();
   });
 
+  /** The epochs reported by two one-member teachers (or teacher groups), then the kept member. */
+  const TWO_TEACHERS_THEN_ONE = [
+    'teacher 1:0',
+    'teacher 1:1',
+    'teacher 2:0',
+    'teacher 2:1',
+    'member 1:0',
+    'member 1:1',
+  ];
+
+  /** `trainRecipe`'s model, with every epoch it reported as 'role member:epoch'. */
+  async function trainListing(recipe: Recipe, rows: FeatureRow[]) {
+    const epochs: string[] = [];
+    const model = await trainRecipe(recipe, rows, {
+      onEpochEnd: (m, e, _log, role) => void epochs.push(`${role} ${m}:${e}`),
+    });
+    return { model, epochs };
+  }
+
   it('distils: teachers trained first (the recipe without distill), students seeded after them', async () => {
     const plain = tiny({});
     const recipe = defineRecipe({ ...plain, distill: { teachers: 2, weight: 0.7 } });
@@ -268,18 +287,8 @@ describe('trainRecipe', () => {
     expect(memberSeed(recipe, 1)).toBe(2001);
     expect(plain).not.toHaveProperty('distill'); // recipes without it stay as they were saved
     const rows = rowsOf(recipe, 24);
-    const seen: string[] = [];
-    const student = await trainRecipe(recipe, rows, {
-      onEpochEnd: (m, e, _log, role) => void seen.push(`${role} ${m}:${e}`),
-    });
-    expect(seen).toEqual([
-      'teacher 1:0',
-      'teacher 1:1',
-      'teacher 2:0',
-      'teacher 2:1',
-      'member 1:0',
-      'member 1:1',
-    ]);
+    const { model: student, epochs } = await trainListing(recipe, rows);
+    expect(epochs).toEqual(TWO_TEACHERS_THEN_ONE);
     expect(student.recipe).toEqual(recipe);
     // The same teachers given from outside give the same student; without them, another one.
     const teacher = await trainRecipe({ ...plain, ensemble: 2 }, rows);
@@ -304,18 +313,8 @@ describe('trainRecipe', () => {
   it('distils out of fold: each speaker group scored by teachers that never heard it', async () => {
     const recipe = tiny({ distill: { teachers: 1, speakerFolds: 2, temperature: 1.5 } });
     const rows = rowsOf(recipe, 24); // speakers s0…s3: groups {s0, s2} and {s1, s3}
-    const seen: string[] = [];
-    const student = await trainRecipe(recipe, rows, {
-      onEpochEnd: (m, e, _log, role) => void seen.push(`${role} ${m}:${e}`),
-    });
-    expect(seen).toEqual([
-      'teacher 1:0',
-      'teacher 1:1',
-      'teacher 2:0',
-      'teacher 2:1',
-      'member 1:0',
-      'member 1:1',
-    ]);
+    const { model: student, epochs } = await trainListing(recipe, rows);
+    expect(epochs).toEqual(TWO_TEACHERS_THEN_ONE);
     // The same student by hand: two plain models, each trained on one group, score the other.
     const labels = student.labels;
     const scores: Float32Array[] = new Array(rows.length);
