@@ -1,6 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 // The floor under the reference CNN's training epoch on each side: its three convolutions forward,
 // and their input and filter gradients, timed alone on one thread with each framework's own kernels
 // (ours: wasm with this library's training kernels, whose products are XNNPACK's GEMM; PyTorch:
@@ -8,10 +5,14 @@ import { fileURLToPath } from 'node:url';
 // step does (XNNPACK packs a new right-hand operand on every call). Also the products alone on wasm
 // (the im2col · weights GEMMs, no unfolding), which is how fast our convolutions could be with
 // XNNPACK's GEMM and free unfolding. Prints GFLOP/s per kernel, seconds per epoch (49 steps) of the
-// convolutions alone, and the ratio of ours to PyTorch's: the least the ratio of whole epochs
-// (`bench:train`) can be while convolutions cost what they cost here.
+// convolutions alone, and the ratio of ours to PyTorch's. No epoch of `bench:train` can take less
+// than its convolutions alone.
 //   --reps N   timed calls per kernel, best of six rounds after one warm-up round (default 10)
 //   --json     end with one JSON line
+
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as lib from '../dist/node.js';
 import { args, fmt } from './common.mjs';
