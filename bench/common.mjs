@@ -1,4 +1,5 @@
 // Shared helpers for the benchmarks: locating the datasets and timing.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,3 +97,13 @@ export function wavData(x, format = 'pcm16') {
 /** A whole mono WAV file of `x`. */
 export const encodeWav = (x, rate, format = 'pcm16') =>
   Buffer.concat([wavHeader(x.length, rate, format), wavData(x, format)]);
+
+/**
+ * A Python that can import torch, for the benchmarks' PyTorch figures: $PYTHON, else python3 on the
+ * PATH, else the system's (Debian's python3-torch installs there); undefined when none can.
+ */
+export function torchPython() {
+  return [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
+    (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
+  );
+}

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as lib from '../dist/node.js';
-import { args, fmt } from './common.mjs';
+import { args, fmt, torchPython } from './common.mjs';
 
 const opt = args({ reps: 10, json: false });
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -102,9 +102,7 @@ tf.env().set('PROD', true);
 const ours = KERNELS.map(oursSeconds);
 const products = KERNELS.map(productSeconds);
 
-const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
-  (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-);
+const python = torchPython();
 let torch = null;
 if (python) {
   const r = spawnSync(

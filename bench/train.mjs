@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as lib from '../dist/node.js';
-import { args, fmt } from './common.mjs';
+import { args, fmt, torchPython } from './common.mjs';
 import { benchModel, fitEpoch, referenceCnn as referenceModel } from './train-models.mjs';
 
 if (process.argv.includes('--profile')) {
@@ -94,10 +94,7 @@ const best = Math.min(ours, fit2.seconds);
 
 // PyTorch side by side: the same network, batch and threads (bench/train_torch.py), when installed.
 const torch = { 1: null, 2: null };
-// $PYTHON, else python3 on the PATH, else the system's (Debian's python3-torch installs there).
-const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
-  (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-);
+const python = torchPython();
 if (python) {
   for (const threads of [1, 2]) {
     const r = spawnSync(python, [join(HERE, 'train_torch.py'), String(threads)], { encoding: 'utf8' });

@@ -20,17 +20,16 @@ const hopSeconds = hopAt >= 0 ? Number(args.splice(hopAt, 2)[1]) : 1;
 const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
-/** Unweighted accuracy of argmax over `labels` (indices into the model's) of each clip's scores. */
-function ua(clips, labels, modelLabels) {
-  const idx = labels.map((l) => modelLabels.indexOf(l));
-  const recall = labels.map((label) => {
-    const own = clips.filter((c) => c.label === label);
-    const hit = own.filter((c) => labels[argmax(idx.map((j) => c.scores[j]))] === label).length;
-    return hit / own.length;
-  });
-  return recall.reduce((a, b) => a + b, 0) / recall.length;
+/** Unweighted accuracy of each clip's most probable label among `labels` (`probs` of `clips[i]`). */
+function ua(clips, probs, labels, modelLabels) {
+  const at = (l) => modelLabels.indexOf(l);
+  const pick = (p) => labels.reduce((best, l) => (p[at(l)] > p[at(best)] ? l : best), labels[0]);
+  return lib.evaluatePredictions(
+    clips.map((c) => c.label),
+    probs.map(pick),
+    labels,
+  ).unweightedAccuracy;
 }
-const argmax = (xs) => xs.reduce((best, v, i) => (v > xs[best] ? i : best), 0);
 
 /** Window start offsets (samples) over `n` samples of speech, windows of `w`, every `hop`. */
 function offsets(n, w, hop) {
@@ -41,7 +40,11 @@ function offsets(n, w, hop) {
   return out;
 }
 
-/** The interval a spec's trim keeps, as computeFeatures cuts it (with `leadIn`'s harder cut). */
+/**
+ * The interval a spec's trim keeps, as computeFeatures cuts it (with `leadIn`'s harder cut): the
+ * library's `trimmed` in src/features/spec.ts is not exported. The first-window figures, which
+ * equal `train`'s, check that the two agree.
+ */
 function kept(x, sr, trim) {
   const { start, end } = lib.trimSilence(x, { topDb: trim.topDb });
   if (!trim.leadIn || end <= start) return [start, end];
@@ -77,12 +80,14 @@ for (const { fold, dir } of folds) {
     // Each corpus on the labels its clips carry, as `train` scores a fold's corpora.
     const own = shared.filter((l) => clips.some((c) => c.label === l));
     const first = ua(
-      clips.map((c) => ({ label: c.label, scores: c.first })),
+      clips,
+      clips.map((c) => c.first),
       own,
       model.labels,
     );
     const all = ua(
-      clips.map((c) => ({ label: c.label, scores: c.all })),
+      clips,
+      clips.map((c) => c.all),
       own,
       model.labels,
     );
