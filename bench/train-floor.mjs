@@ -7,19 +7,25 @@
 // XNNPACK's GEMM and free unfolding. Prints GFLOP/s per kernel, seconds per epoch (49 steps) of the
 // convolutions alone, and the ratio of ours to PyTorch's. No epoch of `bench:train` can take less
 // than its convolutions alone.
-//   --reps N   timed calls per kernel, best of six rounds after one warm-up round (default 10)
-//   --json     end with one JSON line
+//   --reps N     timed calls per kernel, best of six rounds after one warm-up round (default 10)
+//   --threads 2  also time ours and the products on two worker threads at once, every round of
+//                both started together: how far the convolutions alone scale over two cores, with
+//                no gradient exchange and nothing else of a training step between them
+//   --worker-batch N  the batch of each worker with --threads (default 32, the whole batch; 16 is
+//                what data-parallel training gives each of two threads)
+//   --json       end with one JSON line
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as lib from '../dist/node.js';
 import { args, fmt, torchPython } from './common.mjs';
 
-const opt = args({ reps: 10, json: false });
+const opt = isMainThread ? args({ reps: 10, threads: 1, 'worker-batch': 32, json: false }) : workerData.opt;
 const HERE = dirname(fileURLToPath(import.meta.url));
-const BATCH = 32;
+const BATCH = isMainThread ? 32 : opt['worker-batch'];
 const STEPS = 49; // 1560 clips
 const K = 5;
 
@@ -36,11 +42,26 @@ const KERNELS = LAYERS.flatMap((l) =>
 const outFrames = (l) => l.frames - K + 1;
 const flops = (l) => 2 * BATCH * outFrames(l) * K * l.cin * l.cout;
 
+/** In a worker of `--threads 2`: waits until every worker has reached the same round. */
+function barrier() {
+  if (isMainThread) return;
+  const b = new Int32Array(workerData.barrier);
+  const generation = Atomics.load(b, 1);
+  if (Atomics.add(b, 0, 1) === opt.threads - 1) {
+    Atomics.store(b, 0, 0);
+    Atomics.add(b, 1, 1);
+    Atomics.notify(b, 1);
+  } else {
+    while (Atomics.load(b, 1) === generation) Atomics.wait(b, 1, generation);
+  }
+}
+
 /** Best seconds per call of `run(fresh)`, where `fresh` is a new tensor made untimed for each call. */
 function best(makeFresh, run) {
   let out = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 7; round++) {
     const fresh = Array.from({ length: opt.reps }, makeFresh);
+    barrier();
     const t = performance.now();
     for (const f of fresh) run(f).dispose();
     if (round > 0) out = Math.min(out, (performance.now() - t) / 1000 / opt.reps);
@@ -99,8 +120,33 @@ function productSeconds(l) {
 
 await lib.useBackend('wasm');
 tf.env().set('PROD', true);
+if (!isMainThread) {
+  parentPort.postMessage({ ours: KERNELS.map(oursSeconds), products: KERNELS.map(productSeconds) });
+  await new Promise(() => {}); // the main thread terminates this worker
+}
 const ours = KERNELS.map(oursSeconds);
 const products = KERNELS.map(productSeconds);
+
+/** `--threads 2`: the same timings in two workers at once (seconds per call, per worker). */
+async function concurrent() {
+  const barrierBuffer = new SharedArrayBuffer(8);
+  const workers = Array.from(
+    { length: opt.threads },
+    () => new Worker(new URL(import.meta.url), { workerData: { opt, barrier: barrierBuffer } }),
+  );
+  const results = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((res, rej) => {
+          w.once('message', res);
+          w.once('error', rej);
+        }),
+    ),
+  );
+  await Promise.all(workers.map((w) => w.terminate()));
+  return results;
+}
+const together = opt.threads > 1 ? await concurrent() : null;
 
 const python = torchPython();
 let torch = null;
@@ -141,6 +187,21 @@ console.log(
 console.log(
   `  ours (wasm): ${fmt(epoch(ours), 2)} s; its products alone (XNNPACK GEMM): ${fmt(epoch(products), 2)} s`,
 );
+if (together) {
+  // Throughput of n threads against one: the share of the whole batches the n workers get through
+  // together, n × (worker batch / 32), times one thread's epoch over the slowest worker's.
+  const share = (opt.threads * opt['worker-batch']) / BATCH;
+  const scaling = (single, key) => (share * epoch(single)) / Math.max(...together.map((r) => epoch(r[key])));
+  console.log(
+    `  on ${opt.threads} threads at once, batch ${opt['worker-batch']} each, per thread: ours ${together.map((r) => fmt(epoch(r.ours), 2)).join(' / ')} s (scaling ${fmt(
+      scaling(ours, 'ours'),
+      2,
+    )}×); products alone ${together.map((r) => fmt(epoch(r.products), 2)).join(' / ')} s (scaling ${fmt(
+      scaling(products, 'products'),
+      2,
+    )}×)`,
+  );
+}
 if (torch) {
   console.log(`  PyTorch ${torch.torch} (oneDNN, ${torch.capability}): ${fmt(epoch(torch.seconds), 2)} s`);
   console.log(
@@ -158,6 +219,10 @@ if (opt.json) {
       oursSecondsPerEpoch: epoch(ours),
       productsSecondsPerEpoch: epoch(products),
       torchSecondsPerEpoch: torch ? epoch(torch.seconds) : null,
+      concurrent: together?.map((r) => ({
+        oursSecondsPerEpoch: epoch(r.ours),
+        productsSecondsPerEpoch: epoch(r.products),
+      })),
       kernels: KERNELS.map((l, i) => ({
         name: `${l.name} ${l.kind}`,
         gflop: flops(l) / 1e9,
