@@ -10,8 +10,8 @@
 // score, and the expected calibration error (15 bins) of the restricted scores after temperature T
 // (default 1; a model's `calibration.temperature` tells how its scores would fare on these clips).
 import { readFileSync } from 'node:fs';
-import { applyTemperature, evaluatePredictions, expectedCalibrationError } from '../dist/index.js';
-import { clipKey } from './cv-clips.mjs';
+import { evaluatePredictions, expectedCalibrationError } from '../dist/index.js';
+import { averageRuns } from './cv-clips.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -36,37 +36,6 @@ if (!(temperature > 0)) {
   process.exit(2);
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-
-/** Each run's clips per fold, by clipKey. */
-const byKey = runs.map(
-  (run) => new Map(run.folds.map((f) => [f.name, new Map(f.clips.map((c) => [clipKey(c.path), c]))])),
-);
-
-/** Averages the runs' probabilities per fold and clip, over the labels each fold's clips carry. */
-function combined(use) {
-  const folds = [];
-  for (const fold of runs[use[0]].folds) {
-    const others = use.map((r) => runs[r].folds.find((f) => f.name === fold.name));
-    if (others.some((f) => !f)) throw new Error(`fold ${fold.name} is missing from a run`);
-    const labels = [...new Set(fold.clips.map((c) => c.label))];
-    const clips = fold.clips.map((clip) => {
-      const sum = labels.map(() => 0);
-      for (const [k, f] of others.entries()) {
-        const same = byKey[use[k]].get(fold.name).get(clipKey(clip.path));
-        if (!same) throw new Error(`${clip.path} is missing from a run's fold ${fold.name}`);
-        for (const [j, l] of labels.entries()) {
-          const at = f.labels.indexOf(l);
-          sum[j] += weights[use[k]] * (at < 0 ? 0 : same.probs[at]);
-        }
-      }
-      const probs = applyTemperature(sum, temperature);
-      const best = probs.indexOf(Math.max(...probs));
-      return { ...clip, probs, predicted: labels[best] };
-    });
-    folds.push({ name: fold.name, labels, clips });
-  }
-  return folds;
-}
 
 function score(folds) {
   const ua = (clips, labels) =>
@@ -106,7 +75,13 @@ const pct = (x) => `${(100 * x).toFixed(1)}`;
 const results = [];
 const sets = files.length > 1 ? [...files.map((_, i) => [i]), files.map((_, i) => i)] : [[0]];
 for (const use of sets) {
-  const s = score(combined(use));
+  const s = score(
+    averageRuns(
+      use.map((i) => runs[i]),
+      use.map((i) => weights[i]),
+      temperature,
+    ),
+  );
   const name =
     use.length === 1
       ? files[use[0]]

@@ -1,5 +1,6 @@
 // What the scripts that read cv-clips.json files (a `train --folds … --cv-only` run's per-clip
-// probabilities) share: how a clip is matched across runs, and whose voice it is.
+// probabilities) share: how a clip is matched across runs, whose voice it is, and how runs average.
+import { applyTemperature } from '../dist/index.js';
 
 /** A clip's last three path parts: the same whichever path the data folder was given by. */
 export const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');
@@ -9,4 +10,35 @@ export function speakerOf(path) {
   const parts = path.split(/[\\/]/);
   const folder = parts[parts.length - 2];
   return /^Actor_\d+$/.test(folder) ? folder : parts[parts.length - 1].split('_')[0];
+}
+
+/**
+ * The runs' probabilities averaged per fold and clip (weighted, then `temperature` applied), over
+ * the labels each fold's test clips carry, with the prediction that follows: `{ name, labels,
+ * clips: [{ ...clip, probs, predicted }] }` per fold of the first run. Every run must hold the same
+ * folds and test clips.
+ */
+export function averageRuns(runs, weights = runs.map(() => 1), temperature = 1) {
+  const byKey = runs.map(
+    (run) => new Map(run.folds.map((f) => [f.name, new Map(f.clips.map((c) => [clipKey(c.path), c]))])),
+  );
+  return runs[0].folds.map((fold) => {
+    const same = runs.map((run) => run.folds.find((f) => f.name === fold.name));
+    if (same.some((f) => !f)) throw new Error(`fold ${fold.name} is missing from a run`);
+    const labels = [...new Set(fold.clips.map((c) => c.label))];
+    const clips = fold.clips.map((clip) => {
+      const sum = labels.map(() => 0);
+      for (const [r, f] of same.entries()) {
+        const other = byKey[r].get(fold.name).get(clipKey(clip.path));
+        if (!other) throw new Error(`${clip.path} is missing from a run's fold ${fold.name}`);
+        for (const [j, l] of labels.entries()) {
+          const at = f.labels.indexOf(l);
+          sum[j] += weights[r] * (at < 0 ? 0 : other.probs[at]);
+        }
+      }
+      const probs = applyTemperature(sum, temperature);
+      return { ...clip, probs, predicted: labels[probs.indexOf(Math.max(...probs))] };
+    });
+    return { name: fold.name, labels, clips };
+  });
 }
