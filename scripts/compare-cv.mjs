@@ -12,8 +12,8 @@
 // corpus's test speakers with replacement and scores both sides on the same draw, so the interval
 // says how much the difference depends on which voices were tested (RAVDESS gives 20 of them,
 // SAVEE 3). It says nothing about training seeds: average several seeds per side for that.
-// The pooled UA can differ from the mean over folds that `train` and combine-cv.mjs print by a
-// few tenths of a point. With fewer than 8 test speakers (SAVEE's 3) the interval is too coarse to
+// The pooled UA equals the mean over folds that `train` and combine-cv.mjs print when every fold
+// holds as many clips of each class, as the standard folds do; otherwise it can differ. With fewer than 8 test speakers (SAVEE's 3) the interval is too coarse to
 // trust; the difference per speaker is printed beside it.
 import { readFileSync } from 'node:fs';
 import { averageRuns, clipKey, speakerOf } from './cv-clips.mjs';
