@@ -3,7 +3,7 @@
 // which speakers happened to be tested.
 //
 //   node scripts/compare-cv.mjs a/cv-clips.json [a2/cv-clips.json …] --vs b/cv-clips.json [b2/…]
-//        [--resamples 4000] [--seed 1] [--json]
+//        [--resamples 4000] [--seed 1] [--folds fold1,fold2,…] [--json]
 //
 // Each side's runs are averaged as combine-cv.mjs averages them (an ensemble; one file is one run),
 // every fold restricted to the labels its test clips carry. Then, per corpus, both sides' test
@@ -14,7 +14,9 @@
 // SAVEE 3). It says nothing about training seeds: average several seeds per side for that.
 // The pooled UA equals the mean over folds that `train` and combine-cv.mjs print when every fold
 // holds as many clips of each class, as the standard folds do; otherwise it can differ. With fewer than 8 test speakers (SAVEE's 3) the interval is too coarse to
-// trust; the difference per speaker is printed beside it.
+// trust; the difference per speaker is printed beside it. `--folds` keeps only the named folds of
+// every run, to compare a run over some folds (e.g. docs/recipes/dev-folds123.json) with the same
+// folds of a full one.
 import { readFileSync } from 'node:fs';
 import { averageRuns, clipKey, speakerOf } from './cv-clips.mjs';
 
@@ -26,19 +28,32 @@ const opt = (name, fallback) => {
 const resamples = opt('--resamples', 4000);
 const seed = opt('--seed', 1);
 const json = args.includes('--json');
+const foldsAt = args.indexOf('--folds');
+const only = foldsAt >= 0 ? new Set((args[foldsAt + 1] ?? '').split(',').filter(Boolean)) : null;
 const vs = args.indexOf('--vs');
-const valueAt = new Set(['--resamples', '--seed'].map((o) => args.indexOf(o)).filter((i) => i >= 0));
+const valueAt = new Set(
+  ['--resamples', '--seed', '--folds'].map((o) => args.indexOf(o)).filter((i) => i >= 0),
+);
 const fileArgs = (from, to) =>
   args.slice(from, to).filter((a, i) => !a.startsWith('--') && !valueAt.has(from + i - 1));
 const a = vs > 0 ? fileArgs(0, vs) : [];
 const b = vs > 0 ? fileArgs(vs + 1, args.length) : [];
-if (a.length === 0 || b.length === 0 || !(resamples >= 100) || !Number.isInteger(seed)) {
+if (a.length === 0 || b.length === 0 || !(resamples >= 100) || !Number.isInteger(seed) || only?.size === 0) {
   console.error(
-    'usage: node scripts/compare-cv.mjs a/cv-clips.json […] --vs b/cv-clips.json […] [--resamples N ≥ 100] [--seed S] [--json]',
+    'usage: node scripts/compare-cv.mjs a/cv-clips.json […] --vs b/cv-clips.json […] [--resamples N ≥ 100] [--seed S] [--folds NAME,…] [--json]',
   );
   process.exit(2);
 }
-const load = (files) => averageRuns(files.map((f) => JSON.parse(readFileSync(f, 'utf8'))));
+/** A run's folds, only those named by `--folds` when it is given (each must be there). */
+function foldsOf(file) {
+  const run = JSON.parse(readFileSync(file, 'utf8'));
+  if (!only) return run;
+  const names = new Set(run.folds.map((f) => f.name));
+  for (const n of only)
+    if (!names.has(n)) throw new Error(`${file} has no fold '${n}' (it has ${[...names].join(', ')})`);
+  return { ...run, folds: run.folds.filter((f) => only.has(f.name)) };
+}
+const load = (files) => averageRuns(files.map(foldsOf));
 
 /** Every test clip of a side: key → { dataset, speaker, label, predicted }. */
 function clipsOf(folds) {

@@ -97,6 +97,18 @@ describe.skipIf(notBuilt)(`scripts/compare-cv.mjs${skipNote(notBuilt)}`, () => {
       expect(r).toMatchObject({ uaB: 1, difference: 0, interval95: [0, 0], shareAbove: 0 });
   });
 
+  it('--folds compares only the named folds, so a run over some folds meets a full one', () => {
+    const part = run(() => true) as { folds: { name: string }[] };
+    part.folds = part.folds.filter((f) => f.name === 'corpus/ravdess');
+    const full = run((c) => c === 'savee');
+    expect(compare([[part], [full]]).status).not.toBe(0);
+    const { status, out } = compare([[part], [full]], ['--folds', 'corpus/ravdess']);
+    expect(status).toBe(0);
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0]).toMatchObject({ dataset: 'ravdess', uaA: 1, uaB: 0, difference: 1 });
+    expect(compare([[part], [full]], ['--folds', 'corpus/ravdess,fold9']).status).not.toBe(0);
+  });
+
   it('refuses sides that test different clips, and a call without --vs', () => {
     const other = run(() => true) as { folds: { clips: unknown[] }[] };
     other.folds[0].clips.pop();
