@@ -345,7 +345,7 @@ describe.skipIf(notBuilt)(
       expect(cv.stderr).toMatch(/fold 2\/2: UA \d+\.\d% on ravdess:\d\d ravdess:\d\d/);
       const cvReport = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
       expect(cvReport.crossValidation.folds).toHaveLength(2);
-      expect(cvReport.trainCount).toBe(64); // 32 recordings and a perturbed copy of each (--augment)
+      expect(cvReport.trainCount).toBe(96); // 32 recordings and two perturbed copies of each (--augment)
       expect(cvReport.training.workers).toBe(2);
       expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/Mean UA \d+\.\d% ± \d+\.\d/);
       expect(
@@ -396,7 +396,7 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 2, arch: 'crnn' });
     expect(meta.training.members).toBe(2);
     const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
-    expect(report.trainCount).toBe(32); // 16 recordings and one perturbed copy of each
+    expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
   }, 180_000);
 
   it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {

@@ -33,7 +33,7 @@ Trains a recipe on dataset folders (or CSV manifests) and saves the model with a
 Recipes:
   --recipe NAME|FILE     a built-in recipe or a recipe JSON file (see docs/training.md):
                            default  the bundled model's recipe: two crnn members averaged, audio
-                                    and SpecAugment augmentation (about 11 min on 1560 clips with
+                                    and SpecAugment augmentation (about 12 min on 1560 clips with
                                     --workers 2 on 2 cores)
                            single   one member of default, half the time: the recipe used when
                                     --recipe is not given, because it gives most of default's
@@ -49,7 +49,7 @@ Options that change the recipe:
   --members N            members of the ensemble (each seeded seed + 1000·(k−1))
   --spec FILE            FeatureSpec JSON (for training and prediction: it replaces the recipe's
                          predictTrim too)
-  --augment              add default's augmentation (one perturbed copy of every recording: speed,
+  --augment              add default's augmentation (two perturbed copies of every recording: speed,
                          reverberation, equalisation, band-limiting, gain, coloured noise;
                          SpecAugment and time shift) to a recipe without any
 
