@@ -3,15 +3,15 @@
 //
 //   node scripts/combine-cv.mjs runA/cv-clips.json runB/cv-clips.json [--weights 2,1] [--temperature T] [--json]
 //
+// A run trained in parts is one argument, its files joined by '+' (their folds put together).
 // Every file must come from the same folds (same fold names and test clips; a clip is matched by
 // its corpus folder and file name, so runs made with relative and absolute data paths combine). Each fold is scored as
 // `train` scores it: predictions restricted to the labels its test clips carry, unweighted accuracy
 // (mean per-class recall) per fold and per dataset, and recall per class. Also per fold: the mean top
 // score, and the expected calibration error (15 bins) of the restricted scores after temperature T
 // (default 1; a model's `calibration.temperature` tells how its scores would fare on these clips).
-import { readFileSync } from 'node:fs';
 import { evaluatePredictions, expectedCalibrationError } from '../dist/index.js';
-import { averageRuns } from './cv-clips.mjs';
+import { averageRuns, readRun } from './cv-clips.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -35,7 +35,7 @@ if (!(temperature > 0)) {
   console.error('--temperature needs a positive number');
   process.exit(2);
 }
-const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const runs = files.map(readRun);
 
 function score(folds) {
   const ua = (clips, labels) =>

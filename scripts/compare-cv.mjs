@@ -13,12 +13,12 @@
 // says how much the difference depends on which voices were tested (RAVDESS gives 20 of them,
 // SAVEE 3). It says nothing about training seeds: average several seeds per side for that.
 // The pooled UA equals the mean over folds that `train` and combine-cv.mjs print when every fold
-// holds as many clips of each class, as the standard folds do; otherwise it can differ. With fewer than 8 test speakers (SAVEE's 3) the interval is too coarse to
-// trust; the difference per speaker is printed beside it. `--folds` keeps only the named folds of
-// every run, to compare a run over some folds (e.g. docs/recipes/dev-folds123.json) with the same
-// folds of a full one.
-import { readFileSync } from 'node:fs';
-import { averageRuns, clipKey, speakerOf } from './cv-clips.mjs';
+// holds as many clips of each class, as the standard folds do; otherwise it can differ. With fewer
+// than 8 test speakers (SAVEE's 3) the interval is too coarse to trust; the difference per speaker
+// is printed beside it. `--folds` keeps only the named folds of every run, to compare a run over
+// some folds (e.g. docs/recipes/dev-folds123.json) with the same folds of a full one; a run trained
+// in parts is given as one argument, its files joined by '+' (readRun in cv-clips.mjs).
+import { averageRuns, clipKey, readRun, speakerOf } from './cv-clips.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -46,7 +46,7 @@ if (a.length === 0 || b.length === 0 || !(resamples >= 100) || !Number.isInteger
 }
 /** A run's folds, only those named by `--folds` when it is given (each must be there). */
 function foldsOf(file) {
-  const run = JSON.parse(readFileSync(file, 'utf8'));
+  const run = readRun(file);
   if (!only) return run;
   const names = new Set(run.folds.map((f) => f.name));
   for (const n of only)

@@ -1,6 +1,21 @@
 // What the scripts that read cv-clips.json files (a `train --folds … --cv-only` run's per-clip
 // probabilities) share: how a clip is matched across runs, whose voice it is, and how runs average.
+import { readFileSync } from 'node:fs';
 import { applyTemperature } from '../dist/index.js';
+
+/**
+ * One run from a command-line argument: a cv-clips.json, or several joined by '+' (a run whose folds
+ * were trained in parts, e.g. over docs/recipes/dev-folds123.json and dev-folds45.json), their folds
+ * put together. A fold name may appear in only one part.
+ */
+export function readRun(arg) {
+  const parts = arg.split('+').map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const folds = parts.flatMap((r) => r.folds);
+  const names = folds.map((f) => f.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`${arg}: fold ${twice} is in more than one part`);
+  return { ...parts[0], folds };
+}
 
 /** A clip's last three path parts: the same whichever path the data folder was given by. */
 export const clipKey = (path) => path.split(/[\\/]/).slice(-3).join('/');

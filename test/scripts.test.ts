@@ -109,6 +109,25 @@ describe.skipIf(notBuilt)(`scripts/compare-cv.mjs${skipNote(notBuilt)}`, () => {
     expect(compare([[part], [full]], ['--folds', 'corpus/ravdess,fold9']).status).not.toBe(0);
   });
 
+  it("takes a run trained in parts as one argument, its files joined by '+'", () => {
+    const whole = run((c) => c === 'savee') as { folds: { name: string }[] };
+    const [ravdess, savee] = whole.folds.map((f) => ({ ...whole, folds: [f] }));
+    const dir = mkdtempSync(join(tmpdir(), 'se-parts-'));
+    const paths = [ravdess, savee, whole, ravdess].map((r, i) => {
+      const p = join(dir, `${i}.json`);
+      writeFileSync(p, JSON.stringify(r));
+      return p;
+    });
+    const cmp = (a: string) =>
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'compare-cv.mjs'), a, '--vs', paths[2], '--json'], {
+        encoding: 'utf8',
+      });
+    const joined = cmp(`${paths[0]}+${paths[1]}`);
+    expect(joined.status, joined.stderr).toBe(0);
+    for (const r of JSON.parse(joined.stdout).results) expect(r.difference).toBe(0);
+    expect(cmp(`${paths[0]}+${paths[3]}`).stderr).toMatch(/more than one part/);
+  });
+
   it('refuses sides that test different clips, and a call without --vs', () => {
     const other = run(() => true) as { folds: { clips: unknown[] }[] };
     other.folds[0].clips.pop();
