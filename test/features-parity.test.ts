@@ -2,7 +2,7 @@
 // yin and pyin, against ../shared/parity/features (and its synthetic cases in test/fixtures/features).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chromaStft,
   pyin,
@@ -16,7 +16,7 @@ import {
   zeroCrossingRate,
 } from '../src/index.js';
 import { PARITY_DIR, ROOT, missing, skipNote } from './helpers/data.js';
-import { type ParityCase, loadInput, normalisedError } from './helpers/parity.js';
+import { type ParityCase, errorReport, loadInput, normalisedError } from './helpers/parity.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'features');
 const REAL = join(PARITY_DIR, 'features');
@@ -64,14 +64,7 @@ const TOLERANCE: [prefix: string, tolerance: number][] = [
 ];
 const toleranceOf = (kind: string) => TOLERANCE.find(([p]) => kind.startsWith(p))?.[1] ?? 1e-6;
 
-const measured = new Map<string, string>();
-afterAll(() => {
-  if (!process.env.PARITY_REPORT) return;
-  const rows = [...measured].sort(([a], [b]) => a.localeCompare(b));
-  console.log(
-    ['| case | normalised error |', '| --- | --- |', ...rows.map(([n, e]) => `| ${n} | ${e} |`)].join('\n'),
-  );
-});
+const measured = errorReport();
 
 function runCases(dir: string, filter: (f: string) => boolean) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json') && filter(f));

@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MfccStream, delta, extractMfcc, melSpectrogram, powerToDb, trimSilence } from '../src/index.js';
 import type { FeatureMatrix } from '../src/index.js';
 import { PARITY_DIR, ROOT, missing, skipNote } from './helpers/data.js';
-import { type ParityCase, loadInput, normalisedError } from './helpers/parity.js';
+import { type ParityCase, errorReport, loadInput, normalisedError } from './helpers/parity.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 
@@ -50,14 +50,7 @@ function compute(c: ParityCase, signal: Float32Array, sampleRate: number): Featu
 }
 
 /** Measured errors, printed as a markdown table with PARITY_REPORT=1 (`npm run parity`). */
-const measured = new Map<string, string>();
-afterAll(() => {
-  if (!process.env.PARITY_REPORT) return;
-  const rows = [...measured].sort(([a], [b]) => a.localeCompare(b));
-  console.log(
-    ['| case | normalised error |', '| --- | --- |', ...rows.map(([n, e]) => `| ${n} | ${e} |`)].join('\n'),
-  );
-});
+const measured = errorReport();
 
 /**
  * The largest normalised error a case may show: our stated exactness, 1e-6. Every case here

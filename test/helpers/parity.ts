@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { decodeWav, toMono } from '../../src/index.js';
 import { DATA_DIR } from './data.js';
 
@@ -54,4 +54,20 @@ export function normalisedError(
   }
   expect(nanMismatch, 'NaN (unvoiced) frames differ').toEqual([]);
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/**
+ * The errors a parity file measures, case name → figure; printed as a markdown table after the
+ * file's tests when PARITY_REPORT is set (`npm run parity`).
+ */
+export function errorReport(): Map<string, string> {
+  const measured = new Map<string, string>();
+  afterAll(() => {
+    if (!process.env.PARITY_REPORT) return;
+    const rows = [...measured].sort(([a], [b]) => a.localeCompare(b));
+    console.log(
+      ['| case | normalised error |', '| --- | --- |', ...rows.map(([n, e]) => `| ${n} | ${e} |`)].join('\n'),
+    );
+  });
+  return measured;
 }
