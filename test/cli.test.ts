@@ -381,7 +381,7 @@ describe.skipIf(notBuilt)(
 );
 
 describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
-  it('--recipe default on a small folder trains the two members, and model.json names the recipe', async () => {
+  it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
     const root = makeDataset(16, { broken: false });
     const t = await cliAsync(
       ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
@@ -393,8 +393,8 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     const shown = cli(['train', '--recipe', 'default', '--show-recipe'], root);
     expect(shown.status).toBe(0);
     expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
-    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 2, arch: 'crnn' });
-    expect(meta.training.members).toBe(2);
+    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
+    expect(meta.training.members).toBe(3);
     const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
     expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
   }, 180_000);

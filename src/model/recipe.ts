@@ -310,7 +310,7 @@ export type RecipeName = 'default' | 'single' | 'fast';
 
 /**
  * The built-in recipes (partial: pass them through {@link defineRecipe} or {@link recipeByName}).
- * - `default`: the bundled model's recipe (`models/default`, see its model card): two `crnn`
+ * - `default`: the bundled model's recipe (`models/default`, see its model card): three `crnn`
  *   members, SpecAugment and time shift, two perturbed copies of each recording (speed, reverberation,
  *   equalisation, band-limiting, gain, coloured noise); it predicts with a harder cut of a quiet
  *   start (`predictTrim`).
@@ -321,15 +321,15 @@ export type RecipeName = 'default' | 'single' | 'fast';
 export const RECIPES: Readonly<Record<RecipeName, RecipeInput>> = {
   default: {
     name: 'default',
-    description: "The bundled model's recipe: two crnn members averaged.",
+    description: "The bundled model's recipe: three crnn members averaged.",
     spec: DEFAULT_SPEC as FeatureSpec,
     predictTrim: DEFAULT_PREDICT_TRIM,
     ...DEFAULT_TRAINING,
-    ensemble: 2,
+    ensemble: 3,
   },
   single: {
     name: 'single',
-    description: 'One member of the default recipe: half its training time.',
+    description: 'One member of the default recipe: a third of its training time.',
     spec: DEFAULT_SPEC as FeatureSpec,
     predictTrim: DEFAULT_PREDICT_TRIM,
     ...DEFAULT_TRAINING,
