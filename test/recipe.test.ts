@@ -1,5 +1,5 @@
 // Training recipes: the typed JSON that says how a model is made, and trainRecipe.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +22,8 @@ import {
   trainRecipe,
 } from '../src/index.js';
 import { recipeFitOptions } from '../src/model/recipe.js';
-import { useBackend } from '../src/node.js';
+import { recipeRows, useBackend } from '../src/node.js';
+import { encodeWav } from './helpers/wav.js';
 
 tf.env().set('PROD', true);
 
@@ -63,6 +64,7 @@ describe('defineRecipe', () => {
       [{ name: 'x', labelSmoothing: 1 }, /'labelSmoothing' must be in \[0, 1\)/],
       [{ name: 'x', audioAugment: { copies: 0 } }, /'audioAugment.copies' must be a positive integer/],
       [{ name: 'x', audioAugment: { copies: 1, pitch: 2 } }, /unknown option 'pitch'/],
+      [{ name: 'x', audioAugment: { copies: 1, seed: -1 } }, /'audioAugment.seed' must be an integer ≥ 0/],
       [{ name: 'x', augment: { shift: 0.1 } }, /'augment' .* needs a spec with a series output/],
       [{ name: 'x', spec: { deltas: 3 } }, /'deltas' must be 0, 1 or 2/],
       [{ name: 'x', version: 2 }, /version 2 is not supported/],
@@ -122,11 +124,49 @@ describe('defineRecipe', () => {
     const { name: _d, description: _dd, ensemble: e2, ...def } = recipeByName('default');
     const { name: _s, description: _sd, ensemble: e1, ...single } = recipeByName('single');
     expect(single).toEqual(def);
-    expect([e2, e1]).toEqual([2, 1]);
+    expect([e2, e1]).toEqual([3, 1]);
     expect(() => recipeByName('best')).toThrow(
       /no built-in recipe 'best'; the built-in recipes are default, single, fast/,
     );
     expect(() => recipeByName('toString')).toThrow(/no built-in recipe/);
+  });
+});
+
+describe('recipeRows: the perturbed copies', () => {
+  it('are drawn from audioAugment.seed when set, else from the recipe seed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'se-copies-'));
+    try {
+      const items: LabelledItem[] = [1, 2].map((k) => {
+        const x = Float32Array.from(
+          { length: 16000 },
+          (_, i) => 0.3 * Math.sin(i * 0.05 * k) * Math.sin(i / 900),
+        );
+        const path = join(dir, `a${k}.wav`);
+        writeFileSync(path, encodeWav([x], 16000, 'pcm16'));
+        return { path, dataset: 'ravdess', label: 'happy', speaker: `0${k}`, meta: {} };
+      });
+      const copies = async (seed: number, audioSeed?: number) => {
+        const audioAugment = {
+          copies: 1,
+          gainDb: [-6, 6] as [number, number],
+          noiseSnrDb: [10, 20] as [number, number],
+        };
+        const recipe = defineRecipe({
+          name: 'x',
+          seed,
+          spec: { duration: { offset: 0, seconds: 1 } } as never,
+          audioAugment: audioSeed === undefined ? audioAugment : { ...audioAugment, seed: audioSeed },
+        });
+        const { copies: c } = await recipeRows(items, recipe);
+        return c[0].map((r) => Array.from(r.features.data));
+      };
+      const fromSeed1 = await copies(1);
+      expect(await copies(2, 1)).toEqual(fromSeed1); // another network seed, the same copies
+      expect(await copies(1, 2)).not.toEqual(fromSeed1);
+      expect(await copies(2)).toEqual(await copies(7, 2));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
