@@ -23,12 +23,17 @@ export const RECIPE_VERSION = 1;
 /**
  * Audio-level augmentation of a recipe: `copies` perturbed copies of every training recording
  * (speed, gain, noise: {@link perturbAudio}), added to the clean rows. Each copy's draw is seeded by
- * the recipe's seed, the copy's number and the recording's samples, so it does not depend on where
- * the files are.
+ * the recipe's seed (or `seed`), the copy's number and the recording's samples, so it does not depend
+ * on where the files are. Every member of an ensemble trains on the same copies.
  */
 export interface AudioAugment extends Omit<PerturbOptions, 'seed'> {
   /** Perturbed copies per recording (≥ 1). */
   copies: number;
+  /**
+   * Seed of the copies' draws (an integer ≥ 0); default the recipe's `seed`. Set it to change the
+   * networks' seed while keeping the same copies, or the reverse.
+   */
+  seed?: number;
 }
 
 /**
@@ -135,9 +140,11 @@ function positive(fn: string, name: string, v: unknown, integer: boolean): numbe
 function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
   if (a === null || a === undefined) return null;
   if (typeof a !== 'object') throw invalid(fn, `'audioAugment' must be an object or null.`);
-  checkKnownOptions(`${fn} audioAugment`, a, ['copies', ...PERTURB_KEYS.filter((k) => k !== 'seed')]);
+  checkKnownOptions(`${fn} audioAugment`, a, ['copies', ...PERTURB_KEYS]);
   const out = structuredClone(a) as AudioAugment;
   positive(fn, 'audioAugment.copies', out.copies, true);
+  if (out.seed !== undefined && !(Number.isInteger(out.seed) && out.seed >= 0))
+    throw invalid(fn, `'audioAugment.seed' must be an integer ≥ 0, got ${JSON.stringify(out.seed)}.`);
   return out;
 }
 
@@ -257,9 +264,12 @@ export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
   };
 }
 
-/** The seed of a recipe's audio-augmented copy `copy` (1-based), mixed with each recording's samples. */
+/**
+ * The seed of a recipe's audio-augmented copy `copy` (1-based), mixed with each recording's samples:
+ * from `audioAugment.seed`, or the recipe's seed.
+ */
 export function copySeed(recipe: Recipe, copy: number): number {
-  return (recipe.seed + 100003 * copy) >>> 0;
+  return ((recipe.audioAugment?.seed ?? recipe.seed) + 100003 * copy) >>> 0;
 }
 
 /** The bundled model's FeatureSpec: 3 s from the start after trimming, 40 MFCC + Δ in dB re the clip's peak. */

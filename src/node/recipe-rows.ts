@@ -67,7 +67,7 @@ export async function recipeRows(
   const clean = await itemRows(items, r.spec, options);
   const copies: FeatureRow[][] = [];
   if (r.audioAugment) {
-    const { copies: n, ...perturb } = r.audioAugment;
+    const { copies: n, seed: _seed, ...perturb } = r.audioAugment;
     for (let c = 1; c <= n; c++)
       copies.push(
         (await itemRows(items, r.spec, { ...options, perturb: { ...perturb, seed: copySeed(r, c) } })).rows,
