@@ -14,7 +14,7 @@ export { savePlot } from './node/plot.js';
 export { type ExtractOptions, type ExtractResult, extractItems } from './node/extract.js';
 export type { FileResult } from './node/process-file.js';
 export { type MonoStream, streamMono } from './node/audio-stream.js';
-export { type ItemRows, type RecipeRows, itemRows, recipeRows } from './node/recipe-rows.js';
+export { type ItemRows, type RecipeRows, itemRows, recipeRows, trainingRows } from './node/recipe-rows.js';
 
 /** A mono signal and its sample rate. */
 export interface MonoAudio {

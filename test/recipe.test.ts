@@ -22,7 +22,7 @@ import {
   trainRecipe,
 } from '../src/index.js';
 import { recipeFitOptions } from '../src/model/recipe.js';
-import { recipeRows, useBackend } from '../src/node.js';
+import { recipeRows, trainingRows, useBackend } from '../src/node.js';
 import { encodeWav } from './helpers/wav.js';
 
 tf.env().set('PROD', true);
@@ -65,6 +65,14 @@ describe('defineRecipe', () => {
       [{ name: 'x', audioAugment: { copies: 0 } }, /'audioAugment.copies' must be a positive integer/],
       [{ name: 'x', audioAugment: { copies: 1, pitch: 2 } }, /unknown option 'pitch'/],
       [{ name: 'x', audioAugment: { copies: 1, seed: -1 } }, /'audioAugment.seed' must be an integer ≥ 0/],
+      [
+        { name: 'x', audioAugment: { copies: 1, perMember: 1 } },
+        /'audioAugment.perMember' must be true or false/,
+      ],
+      [
+        { name: 'x', audioAugment: { copies: 1, perMember: true }, distill: { teachers: 2 } },
+        /'audioAugment.perMember' does not combine with 'distill'/,
+      ],
       [{ name: 'x', augment: { shift: 0.1 } }, /'augment' .* needs a spec with a series output/],
       [{ name: 'x', spec: { deltas: 3 } }, /'deltas' must be 0, 1 or 2/],
       [{ name: 'x', version: 2 }, /version 2 is not supported/],
@@ -145,7 +153,7 @@ describe('recipeRows: the perturbed copies', () => {
         writeFileSync(path, encodeWav([x], 16000, 'pcm16'));
         return { path, dataset: 'ravdess', label: 'happy', speaker: `0${k}`, meta: {} };
       });
-      const copies = async (seed: number, audioSeed?: number) => {
+      const rowsWith = async (seed: number, audioSeed?: number, more: Partial<RecipeInput> = {}) => {
         const audioAugment = {
           copies: 1,
           gainDb: [-6, 6] as [number, number],
@@ -156,14 +164,31 @@ describe('recipeRows: the perturbed copies', () => {
           seed,
           spec: { duration: { offset: 0, seconds: 1 } } as never,
           audioAugment: audioSeed === undefined ? audioAugment : { ...audioAugment, seed: audioSeed },
+          ...more,
         });
-        const { copies: c } = await recipeRows(items, recipe);
-        return c[0].map((r) => Array.from(r.features.data));
+        return recipeRows(items, recipe);
       };
+      const data = (sets: FeatureRow[][]) => sets.map((c) => c.map((r) => Array.from(r.features.data)));
+      const copies = async (...args: Parameters<typeof rowsWith>) => data((await rowsWith(...args)).copies);
       const fromSeed1 = await copies(1);
+      expect(fromSeed1).toHaveLength(1);
       expect(await copies(2, 1)).toEqual(fromSeed1); // another network seed, the same copies
       expect(await copies(1, 2)).not.toEqual(fromSeed1);
       expect(await copies(2)).toEqual(await copies(7, 2));
+
+      // perMember: member 1 keeps the shared copies, member 2 draws its own (seeded as its network is).
+      const shared = await rowsWith(1, undefined, { ensemble: 2 });
+      expect(shared.memberCopies).toHaveLength(1);
+      const own = await rowsWith(1, undefined, {
+        ensemble: 2,
+        audioAugment: { copies: 1, gainDb: [-6, 6], noiseSnrDb: [10, 20], perMember: true },
+      });
+      expect(own.memberCopies).toHaveLength(2);
+      expect(data(own.memberCopies[0])).toEqual(fromSeed1);
+      expect(data(own.memberCopies[1])).not.toEqual(fromSeed1);
+      expect(data(own.memberCopies[1])).toEqual(await copies(1001));
+      expect(trainingRows(own, 2)).toEqual([...own.rows, ...own.memberCopies[1][0]]);
+      expect(trainingRows(shared, 2)).toEqual(trainingRows(shared, 1));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -411,4 +436,26 @@ describe('trainRecipe', () => {
       /unknown option 'worker'/,
     );
   });
+
+  it('gives each member its own rows with memberRows, and needs them when the recipe draws copies per member', async () => {
+    const audioAugment = { copies: 1, gainDb: [-6, 6] as [number, number], perMember: true };
+    const recipe = tiny({ ensemble: 2, epochs: 1, audioAugment });
+    const rows = rowsOf(recipe, 8);
+    await expect(trainRecipe(recipe, rows)).rejects.toThrow(
+      /gives each member its own perturbed copies.*'memberRows'/,
+    );
+    const asked: number[] = [];
+    const model = await trainRecipe(recipe, rows, {
+      memberRows: (m) => {
+        asked.push(m);
+        return m === 1 ? rows : rows.slice(0, 6);
+      },
+    });
+    expect(asked).toEqual([1, 2]);
+    expect(model.training?.members).toBe(2);
+    model.dispose();
+    await expect(trainRecipe(recipe, rows, { memberRows: rows as never })).rejects.toThrow(
+      /'memberRows' must be a function/,
+    );
+  }, 60_000);
 });

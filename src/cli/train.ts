@@ -185,18 +185,19 @@ function foldsOf(flags: Flags, items: LabelledItem[]): Fold[] | undefined {
 }
 
 /**
- * Rows of some items, looked up by path: to score on (made as the model predicts), or to train on
- * (clean plus the recipe's copies).
+ * Rows of some items, looked up by path: to score on (made as the model predicts), or for a member
+ * to train on (clean plus the recipe's copies, that member's when it draws its own).
  */
 function rowIndex(all: RecipeRows) {
-  const clean = new Map(all.rows.map((r) => [r.path, r]));
-  const test = new Map(all.testRows.map((r) => [r.path, r]));
-  const copies = all.copies.map((c) => new Map(c.map((r) => [r.path, r])));
+  const byPath = (rows: FeatureRow[]) => new Map(rows.map((r) => [r.path, r]));
+  const clean = byPath(all.rows);
+  const test = byPath(all.testRows);
+  const copies = all.memberCopies.map((sets) => sets.map(byPath));
   return {
     test: (list: LabelledItem[]) => list.flatMap((i) => test.get(i.path) ?? []),
-    training: (list: LabelledItem[]): FeatureRow[] => [
+    training: (list: LabelledItem[], member = 1): FeatureRow[] => [
       ...list.flatMap((i) => clean.get(i.path) ?? []),
-      ...copies.flatMap((c) => list.flatMap((i) => c.get(i.path) ?? [])),
+      ...(copies[member - 1] ?? copies[0]).flatMap((c) => list.flatMap((i) => c.get(i.path) ?? [])),
     ],
   };
 }
@@ -254,6 +255,7 @@ async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
     const folder = fold.name.replace(/[^\w.-]+/g, '-');
     const teacher = await teacherOf(run, folder);
     const model = await trainRecipe(recipe, rows.training(fold.train), {
+      memberRows: (m) => rows.training(fold.train, m),
       labels: labels.filter((l) => fold.train.some((it) => it.label === l)),
       workers: run.workers,
       ...(teacher ? { teacher } : {}),
@@ -331,6 +333,7 @@ async function trainFinal(
     );
   const teacher = await teacherOf(run);
   const model = await trainRecipe(recipe, trainRows, {
+    memberRows: (m) => run.rows.training(split.train, m),
     labels: run.labels,
     workers: run.workers,
     ...(valRows ? { validation: valRows } : {}),

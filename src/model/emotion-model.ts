@@ -215,7 +215,7 @@ export class EmotionModel {
 
   /**
    * Trains the model. Feature normalisation (mean and standard deviation per feature) is learnt from
-   * the training rows only and stored in the model.
+   * the training rows only (or `normalizationRows`) and stored in the model.
    */
   async fit(train: FeatureSet | FeatureRow[], options: FitOptions = {}): Promise<TrainingSummary> {
     const rows = rowsOf(train, this.meta.featureSpec, 'the training data');

@@ -70,6 +70,11 @@ export interface FitOptions {
     weight: number;
   };
   /**
+   * Rows to learn the feature normalisation from, instead of the training rows: for members of
+   * one ensemble trained on different rows (their own perturbed copies), which must share it.
+   */
+  normalizationRows?: FeatureRow[];
+  /**
    * Data-parallel training over this many threads (Node, from the built package): each batch is
    * split between the main thread and `workers − 1` worker_threads replicas, whose gradients are
    * averaged into one optimizer step. Batch normalisation uses each shard's statistics (the moving

@@ -24,7 +24,7 @@ export const RECIPE_VERSION = 1;
  * Audio-level augmentation of a recipe: `copies` perturbed copies of every training recording
  * (speed, gain, noise: {@link perturbAudio}), added to the clean rows. Each copy's draw is seeded by
  * the recipe's seed (or `seed`), the copy's number and the recording's samples, so it does not depend
- * on where the files are. Every member of an ensemble trains on the same copies.
+ * on where the files are. Every member of an ensemble trains on the same copies, unless `perMember`.
  */
 export interface AudioAugment extends Omit<PerturbOptions, 'seed'> {
   /** Perturbed copies per recording (≥ 1). */
@@ -34,6 +34,13 @@ export interface AudioAugment extends Omit<PerturbOptions, 'seed'> {
    * networks' seed while keeping the same copies, or the reverse.
    */
   seed?: number;
+  /**
+   * Each member of an ensemble draws its own copies (member k's seeded 1000 · (k − 1) after
+   * member 1's, as its network is): more varied members, at the cost of extracting `copies` sets
+   * per member. Member 1's copies are the shared ones. Train with `trainRecipe`'s `memberRows`.
+   * Default false.
+   */
+  perMember?: boolean;
 }
 
 /**
@@ -140,11 +147,16 @@ function positive(fn: string, name: string, v: unknown, integer: boolean): numbe
 function checkAudioAugment(fn: string, a: unknown): AudioAugment | null {
   if (a === null || a === undefined) return null;
   if (typeof a !== 'object') throw invalid(fn, `'audioAugment' must be an object or null.`);
-  checkKnownOptions(`${fn} audioAugment`, a, ['copies', ...PERTURB_KEYS]);
+  checkKnownOptions(`${fn} audioAugment`, a, ['copies', 'perMember', ...PERTURB_KEYS]);
   const out = structuredClone(a) as AudioAugment;
   positive(fn, 'audioAugment.copies', out.copies, true);
   if (out.seed !== undefined && !(Number.isInteger(out.seed) && out.seed >= 0))
     throw invalid(fn, `'audioAugment.seed' must be an integer ≥ 0, got ${JSON.stringify(out.seed)}.`);
+  if (out.perMember !== undefined && typeof out.perMember !== 'boolean')
+    throw invalid(
+      fn,
+      `'audioAugment.perMember' must be true or false, got ${JSON.stringify(out.perMember)}.`,
+    );
   return out;
 }
 
@@ -214,6 +226,8 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
   const distill = checkDistill(fn, partial.distill);
+  if (distill && partial.audioAugment?.perMember)
+    throw invalid(fn, `'audioAugment.perMember' does not combine with 'distill'.`);
   const seed = partial.seed ?? 1;
   if (!Number.isInteger(seed)) throw invalid(fn, `'seed' must be an integer, got ${JSON.stringify(seed)}.`);
   return {
@@ -265,11 +279,14 @@ export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
 }
 
 /**
- * The seed of a recipe's audio-augmented copy `copy` (1-based), mixed with each recording's samples:
- * from `audioAugment.seed`, or the recipe's seed.
+ * The seed of a recipe's audio-augmented copy `copy` (1-based) for member `member` (1-based; it
+ * matters only with `audioAugment.perMember`), mixed with each recording's samples: from
+ * `audioAugment.seed`, or the recipe's seed.
  */
-export function copySeed(recipe: Recipe, copy: number): number {
-  return ((recipe.audioAugment?.seed ?? recipe.seed) + 100003 * copy) >>> 0;
+export function copySeed(recipe: Recipe, copy: number, member = 1): number {
+  const a = recipe.audioAugment;
+  const base = (a?.seed ?? recipe.seed) + (a?.perMember ? 1000 * (member - 1) : 0);
+  return (base + 100003 * copy) >>> 0;
 }
 
 /** The bundled model's FeatureSpec: 3 s from the start after trimming, 40 MFCC + Δ in dB re the clip's peak. */

@@ -24,6 +24,13 @@ export interface TrainRecipeOptions {
   /** Trains only these members (1-based; default all), e.g. to spread an ensemble over processes. */
   members?: number[];
   /**
+   * The rows member k (1-based) trains on, for a recipe whose members draw their own perturbed
+   * copies (`audioAugment.perMember`; `trainingRows(all, k)` from `speech-emotion/node`), which
+   * needs it. Default: `rows` for every member. The rows must be the same recordings for every
+   * member (only the copies differ); every member's feature normalisation is learnt from `rows`.
+   */
+  memberRows?: (member: number) => FeatureRow[];
+  /**
    * For a recipe with `distill`: the teacher, already trained on these same rows (e.g. the recipe
    * without `distill` and with `ensemble: teachers`, saved by an earlier run), instead of training
    * the teachers here. A teacher whose training summary counts other rows is refused.
@@ -52,8 +59,8 @@ export interface TrainRecipeOptions {
  * @example
  * ```ts
  * const recipe = recipeByName('single');
- * const { rows } = await recipeRows(items, recipe);
- * const model = await trainRecipe(recipe, rows, { workers: 2 });
+ * const all = await recipeRows(items, recipe); // clean rows and the recipe's perturbed copies
+ * const model = await trainRecipe(recipe, trainingRows(all), { workers: 2 });
  * await model.save('models/mine');
  * ```
  */
@@ -62,32 +69,9 @@ export async function trainRecipe(
   rows: FeatureRow[],
   options: TrainRecipeOptions = {},
 ): Promise<EmotionModel> {
-  const fn = 'trainRecipe';
-  checkKnownOptions(fn, options, [
-    'labels',
-    'workers',
-    'validation',
-    'patience',
-    'members',
-    'teacher',
-    'onEpochEnd',
-    'signal',
-  ]);
   const r = defineRecipe(recipe);
-  if (!Array.isArray(rows) || rows.length === 0)
-    throw new SpeechEmotionError('INVALID_OPTION', `${fn}: no training rows.`);
+  const members = checkTrainOptions(r, rows, options);
   const labels = options.labels ?? labelOrder(rows.map((x) => x.label));
-  const members = options.members ?? Array.from({ length: r.ensemble }, (_, i) => i + 1);
-  if (members.length === 0 || members.some((m) => !Number.isInteger(m) || m < 1 || m > r.ensemble))
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'members' must list members 1…${r.ensemble} of recipe '${r.name}'.`,
-    );
-  if (options.teacher && (!r.distill || r.distill.speakerFolds))
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'teacher' needs a recipe with 'distill' (without 'speakerFolds', whose teachers are trained here).`,
-    );
   const softTargets = r.distill ? await distillTargets(r, rows, labels, options) : undefined;
   const f = rows[0].features;
   const inputShape = r.spec.output.type === 'series' ? [f.frames, f.features] : [f.features];
@@ -111,9 +95,10 @@ export async function trainRecipe(
           : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(softTargets ? { softTargets } : {}),
+        ...(options.memberRows ? { normalizationRows: rows } : {}),
         onEpochEnd: (epoch, log) => options.onEpochEnd?.(m, epoch, log, 'member'),
       };
-      await model.fit(rows, fit);
+      await model.fit(options.memberRows?.(m) ?? rows, fit);
     }
     if (trained.length === 1) return trained[0];
     const ensemble = await EmotionModel.ensemble(trained);
@@ -123,6 +108,38 @@ export async function trainRecipe(
     for (const t of trained) t.dispose();
     throw e;
   }
+}
+
+/** Checks {@link trainRecipe}'s rows and options against the recipe; returns the members to train. */
+function checkTrainOptions(r: Recipe, rows: FeatureRow[], options: TrainRecipeOptions): number[] {
+  const fn = 'trainRecipe';
+  const invalid = (message: string) => new SpeechEmotionError('INVALID_OPTION', `${fn}: ${message}`);
+  checkKnownOptions(fn, options, [
+    'labels',
+    'workers',
+    'validation',
+    'patience',
+    'members',
+    'memberRows',
+    'teacher',
+    'onEpochEnd',
+    'signal',
+  ]);
+  if (!Array.isArray(rows) || rows.length === 0) throw invalid('no training rows.');
+  const members = options.members ?? Array.from({ length: r.ensemble }, (_, i) => i + 1);
+  if (members.length === 0 || members.some((m) => !Number.isInteger(m) || m < 1 || m > r.ensemble))
+    throw invalid(`'members' must list members 1…${r.ensemble} of recipe '${r.name}'.`);
+  if (options.teacher && (!r.distill || r.distill.speakerFolds))
+    throw invalid(
+      `'teacher' needs a recipe with 'distill' (without 'speakerFolds', whose teachers are trained here).`,
+    );
+  if (options.memberRows !== undefined && typeof options.memberRows !== 'function')
+    throw invalid(`'memberRows' must be a function of the member.`);
+  if (r.audioAugment?.perMember && r.ensemble > 1 && !options.memberRows)
+    throw invalid(
+      `recipe '${r.name}' gives each member its own perturbed copies (audioAugment.perMember): pass 'memberRows' (trainingRows(recipeRows(…), member)).`,
+    );
+  return members;
 }
 
 /** The teachers of a distilling recipe, trained on `rows`: the recipe without `distill`, `ensemble: teachers`. */

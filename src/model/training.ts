@@ -36,6 +36,7 @@ const FIT_OPTIONS = [
   'augment',
   'schedule',
   'softTargets',
+  'normalizationRows',
   'workers',
   'onEpochEnd',
   'signal',
@@ -221,7 +222,13 @@ export async function fitNetwork(
   const k = meta.labels.length;
   const y = labelIndex(rows, meta.labels);
   s.soft = softTargetsOf(options.softTargets, rows.length, k);
-  meta.normalization = learnNormalisation(rows, meta.inputShape[meta.inputShape.length - 1]);
+  const normRows = options.normalizationRows ?? rows;
+  if (!Array.isArray(normRows) || normRows.length === 0)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `EmotionModel.fit: 'normalizationRows' must be a non-empty array of rows.`,
+    );
+  meta.normalization = learnNormalisation(normRows, meta.inputShape[meta.inputShape.length - 1]);
   const lossConfig = lossConfigOf(y, k, options);
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
   const optimizer = tf.train.adam(s.learningRate);
