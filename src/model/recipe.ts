@@ -341,7 +341,7 @@ export type RecipeName = 'default' | 'single' | 'fast';
  *   members, SpecAugment and time shift, two perturbed copies of each recording (speed, reverberation,
  *   equalisation, band-limiting, gain, coloured noise); it predicts with a harder cut of a quiet
  *   start (`predictTrim`).
- * - `single`: one member of `default`, half the training time (what `speech-emotion train` uses
+ * - `single`: one member of `default`, a third of the training time (what `speech-emotion train` uses
  *   without `--recipe`).
  * - `fast`: a `cnn1d` on 2.5 s without augmentation, for a first look at a corpus in minutes.
  */
