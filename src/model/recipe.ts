@@ -310,9 +310,12 @@ const DEFAULT_TRAINING: Omit<Recipe, 'version' | 'name' | 'description' | 'spec'
   seed: 1,
   // Two perturbed copies of every recording: the voice (speed), the room (reverberation), the
   // microphone (equalisation, band-limiting), the level and the background (coloured noise). A
-  // second copy won across corpora on every seed tried (docs/recipes/results/README.md).
+  // second copy won across corpora on every seed tried (docs/recipes/results/README.md). Each member
+  // of an ensemble draws its own copies: ensembles of such members did better across corpora than
+  // members that shared them (docs/recipes/results/README.md).
   audioAugment: {
     copies: 2,
+    perMember: true,
     speed: [0.9, 1.1],
     noiseSnrDb: [15, 35],
     gainDb: [-6, 6],
@@ -338,7 +341,7 @@ export type RecipeName = 'default' | 'single' | 'fast';
 /**
  * The built-in recipes (partial: pass them through {@link defineRecipe} or {@link recipeByName}).
  * - `default`: the bundled model's recipe (`models/default`, see its model card): three `crnn`
- *   members, SpecAugment and time shift, two perturbed copies of each recording (speed, reverberation,
+ *   members, SpecAugment and time shift, two perturbed copies of each recording per member (speed, reverberation,
  *   equalisation, band-limiting, gain, coloured noise); it predicts with a harder cut of a quiet
  *   start (`predictTrim`).
  * - `single`: one member of `default`, a third of the training time (what `speech-emotion train` uses
