@@ -108,6 +108,30 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
     model.dispose();
   });
 
+  it('fit learns the normalisation from normalizationRows when given, so members trained on other rows can be averaged', async () => {
+    const a = rows(synthetic(20, 1), spec);
+    const b = rows(synthetic(20, 2), spec);
+    const fitted = async (train: typeof a, normalizationRows?: typeof a) => {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: spec,
+        inputShape: [26],
+        seed: 1,
+      });
+      await m.fit(train, { epochs: 1, ...(normalizationRows ? { normalizationRows } : {}) });
+      return m;
+    };
+    const [onA, onB, onBNormA] = [await fitted(a), await fitted(b), await fitted(b, a)];
+    await expect(EmotionModel.ensemble([onA, onB])).rejects.toThrow(
+      /differ in labels, FeatureSpec, input shape or normalisation/,
+    );
+    const ensemble = await EmotionModel.ensemble([onA, onBNormA]);
+    await expect(onA.fit(a, { normalizationRows: [] })).rejects.toThrow(
+      /'normalizationRows' must be a non-empty array/,
+    );
+    for (const m of [onA, onB, onBNormA, ensemble]) m.dispose();
+  });
+
   it('fit is repeatable: the same seed gives the same weights, dropout included', async () => {
     const once = async () => {
       const m = await EmotionModel.create({

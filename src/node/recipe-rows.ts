@@ -101,6 +101,6 @@ export async function recipeRows(
  * ```
  */
 export function trainingRows(all: RecipeRows, member = 1): FeatureRow[] {
-  const copies = all.memberCopies[member - 1] ?? all.memberCopies[0] ?? [];
+  const copies = all.memberCopies[member - 1] ?? all.memberCopies[0];
   return [...all.rows, ...copies.flat()];
 }
