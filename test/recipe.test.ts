@@ -50,6 +50,11 @@ describe('defineRecipe', () => {
     expect(r.spec.sampleRate).toBe(16000);
     expect(defineRecipe({ name: 'stats' }).arch).toBe('mlp'); // the default spec summarises per utterance
     expect(memberSeed(r, 3)).toBe(2001);
+    expect(r).not.toHaveProperty('averageEpochs'); // absent unless asked for, so recipes stay as saved
+    const averaged = defineRecipe({ name: 'swa', epochs: 20, averageEpochs: 5 });
+    expect(averaged.averageEpochs).toBe(5);
+    expect(recipeFitOptions(averaged, 1).averageEpochs).toBe(5);
+    expect(recipeFitOptions(r, 1)).not.toHaveProperty('averageEpochs');
   });
 
   it('refuses bad recipes with an error naming the option', () => {
@@ -62,6 +67,11 @@ describe('defineRecipe', () => {
       [{ name: 'x', arch: 'cnn1d' }, /'arch' cnn1d does not fit a spec whose output is 'stats'/],
       [{ name: 'x', schedule: 'step' }, /'schedule' must be 'constant' or 'cosine'/],
       [{ name: 'x', labelSmoothing: 1 }, /'labelSmoothing' must be in \[0, 1\)/],
+      [
+        { name: 'x', epochs: 10, averageEpochs: 11 },
+        /'averageEpochs' must be 0 or an integer from 2 to epochs \(10\)/,
+      ],
+      [{ name: 'x', averageEpochs: 1 }, /'averageEpochs' must be 0 or an integer from 2/],
       [{ name: 'x', audioAugment: { copies: 0 } }, /'audioAugment.copies' must be a positive integer/],
       [{ name: 'x', audioAugment: { copies: 1, pitch: 2 } }, /unknown option 'pitch'/],
       [{ name: 'x', audioAugment: { copies: 1, seed: -1 } }, /'audioAugment.seed' must be an integer ≥ 0/],

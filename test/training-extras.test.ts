@@ -295,6 +295,43 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     m.dispose();
   });
 
+  it("averageEpochs keeps the mean of the last epochs' weights, batch-norm statistics included; refuses bad counts", async () => {
+    const data = rows(24);
+    const m = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      architecture: 'cnn1d',
+      inputShape: [data[0].features.frames, data[0].features.features],
+      seed: 3,
+    });
+    const seen: number[][][] = [];
+    const summary = await m.fit(data, {
+      epochs: 4,
+      batchSize: 8,
+      seed: 5,
+      schedule: 'cosine',
+      averageEpochs: 2,
+      onEpochEnd: async () => {
+        seen.push(await Promise.all(m.layersModel.getWeights().map(async (t) => Array.from(await t.data()))));
+      },
+    });
+    expect(summary.averagedEpochs).toBe(2);
+    expect(summary.bestEpoch).toBe(3);
+    const kept = await Promise.all(m.layersModel.getWeights().map(async (t) => Array.from(await t.data())));
+    let moved = 0;
+    kept.forEach((w, i) =>
+      w.forEach((v, j) => {
+        const mean = (seen[2][i][j] + seen[3][i][j]) / 2;
+        expect(Math.abs(v - mean)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(mean)));
+        if (Math.abs(seen[3][i][j] - mean) > 1e-6) moved++;
+      }),
+    );
+    expect(moved).toBeGreaterThan(100); // the last epoch's weights are not what is kept
+    expect(await code(() => m.fit(data, { epochs: 4, averageEpochs: 5 }))).toBe('INVALID_OPTION');
+    expect(await code(() => m.fit(data, { averageEpochs: 1 }))).toBe('INVALID_OPTION');
+    m.dispose();
+  });
+
   it('mixup: rows and targets mixed by the same λ ~ Beta(α, α); fit with it is repeatable and differs', async () => {
     const random = seededRandom(9);
     // Beta(0.4, 0.4): mean 1/2, variance 1 / (4 (2α + 1)); Beta(2, 5): mean 2/7.

@@ -58,6 +58,13 @@ export interface FitOptions {
   /** Learning-rate schedule over the epochs: constant (default) or cosine decay to zero. */
   schedule?: 'constant' | 'cosine';
   /**
+   * Stochastic weight averaging: keep the mean of the weights (batch-normalisation statistics
+   * included) at the end of each of the last `averageEpochs` epochs, instead of one epoch's. Over
+   * those epochs the learning rate holds where the schedule stood when they began. An integer from 2
+   * to `epochs`; 0 or left out: off. It turns early stopping off (validation is still scored).
+   */
+  averageEpochs?: number;
+  /**
    * Soft targets, e.g. a teacher's scores for knowledge distillation: one probability distribution
    * over the model's labels per training row, in row order. Each row's target becomes
    * `(1 − weight) · one-hot + weight · scores[i]` (then label smoothing and mixup apply as usual,
@@ -103,8 +110,10 @@ export interface EpochLog {
 export interface TrainingSummary {
   /** Every epoch run. */
   epochs: EpochLog[];
-  /** The epoch whose weights were kept. */
+  /** The epoch whose weights were kept (with `averageEpochs`, the last one averaged). */
   bestEpoch: number;
+  /** Epochs whose weights were averaged into the kept ones ({@link FitOptions.averageEpochs}). */
+  averagedEpochs?: number;
   /** Why training ended. */
   stopped: 'epochs' | 'early-stopping' | 'aborted';
   /** Training items. */

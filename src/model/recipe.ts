@@ -101,6 +101,11 @@ export interface Recipe {
   learningRate: number;
   /** Default `'constant'`. */
   schedule: 'constant' | 'cosine';
+  /**
+   * Stochastic weight averaging over the last epochs ({@link FitOptions.averageEpochs}); left out:
+   * none.
+   */
+  averageEpochs?: number;
   /** Label smoothing ε. Default 0. */
   labelSmoothing: number;
   /** Feature-level augmentation of `fit` (SpecAugment, time shift), or `null` (default). */
@@ -126,6 +131,7 @@ const RECIPE_KEYS = [
   'batchSize',
   'learningRate',
   'schedule',
+  'averageEpochs',
   'labelSmoothing',
   'augment',
   'audioAugment',
@@ -230,6 +236,16 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     throw invalid(fn, `'audioAugment.perMember' does not combine with 'distill'.`);
   const seed = partial.seed ?? 1;
   if (!Number.isInteger(seed)) throw invalid(fn, `'seed' must be an integer, got ${JSON.stringify(seed)}.`);
+  const epochs = positive(fn, 'epochs', partial.epochs ?? 30, true);
+  const averageEpochs = partial.averageEpochs ?? 0;
+  if (
+    averageEpochs !== 0 &&
+    !(Number.isInteger(averageEpochs) && averageEpochs >= 2 && averageEpochs <= epochs)
+  )
+    throw invalid(
+      fn,
+      `'averageEpochs' must be 0 or an integer from 2 to epochs (${epochs}), got ${JSON.stringify(averageEpochs)}.`,
+    );
   return {
     version,
     name: partial.name,
@@ -237,10 +253,11 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     spec,
     ...(predictTrim === undefined ? {} : { predictTrim }),
     arch,
-    epochs: positive(fn, 'epochs', partial.epochs ?? 30, true),
+    epochs,
     batchSize: positive(fn, 'batchSize', partial.batchSize ?? 32, true),
     learningRate: positive(fn, 'learningRate', partial.learningRate ?? 1e-3, false),
     schedule,
+    ...(averageEpochs > 0 ? { averageEpochs } : {}),
     labelSmoothing,
     augment: partial.augment ? structuredClone(partial.augment) : null,
     audioAugment: checkAudioAugment(fn, partial.audioAugment),
@@ -271,6 +288,7 @@ export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
     batchSize: recipe.batchSize,
     learningRate: recipe.learningRate,
     schedule: recipe.schedule,
+    ...(recipe.averageEpochs ? { averageEpochs: recipe.averageEpochs } : {}),
     labelSmoothing: recipe.labelSmoothing,
     ...(recipe.augment ? { augment: recipe.augment } : {}),
     earlyStopping: false,

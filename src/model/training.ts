@@ -35,6 +35,7 @@ const FIT_OPTIONS = [
   'seed',
   'augment',
   'schedule',
+  'averageEpochs',
   'softTargets',
   'normalizationRows',
   'workers',
@@ -49,6 +50,8 @@ interface FitSettings {
   learningRate: number;
   patience: number;
   schedule: 'constant' | 'cosine';
+  /** Epochs averaged at the end (0: off). */
+  average: number;
   augment: FullAugment | null;
   workers: number;
   seed: number;
@@ -71,15 +74,23 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
       'INVALID_OPTION',
       `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
     );
+  const epochs = options.epochs ?? 30;
+  const average = options.averageEpochs ?? 0;
+  if (average !== 0 && !(Number.isInteger(average) && average >= 2 && average <= epochs))
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'averageEpochs' must be 0 or an integer from 2 to epochs (${epochs}), got ${String(average)}.`,
+    );
   return {
-    epochs: options.epochs ?? 30,
+    epochs,
     batchSize: options.batchSize ?? 32,
     learningRate: options.learningRate ?? 1e-3,
     patience:
-      options.earlyStopping === false || !validating
+      options.earlyStopping === false || !validating || average > 0
         ? Number.POSITIVE_INFINITY
         : (options.earlyStopping?.patience ?? 8),
     schedule,
+    average,
     augment: checkAugment(options.augment, inputShape),
     workers,
     seed: options.seed ?? 0,
@@ -257,13 +268,14 @@ export async function fitNetwork(
     meta.inputShape,
     meta.normalization,
   );
-  const best = { score: Number.NEGATIVE_INFINITY, epoch: -1, weights: null as TF.Tensor[] | null };
+  const best: Kept = { score: Number.NEGATIVE_INFINITY, epoch: -1, weights: null, averaged: 0 };
   try {
     const { log, stopped } = await runEpochs(c, x, s, meta, validate, options, best);
-    if (best.weights) net.setWeights(best.weights);
+    restoreKept(tf, net, best);
     meta.training = {
       epochs: log,
       bestEpoch: best.epoch,
+      ...(best.averaged > 0 ? { averagedEpochs: best.averaged } : {}),
       stopped,
       trainCount: rows.length,
       workers: (replicas?.length ?? 0) + 1,
@@ -276,6 +288,40 @@ export async function fitNetwork(
   }
 }
 
+/**
+ * The weights {@link runEpochs} keeps: the best epoch's (its score and a copy of its weights), or,
+ * with `averageEpochs`, the sum of the last epochs' weights and how many were summed.
+ */
+interface Kept {
+  score: number;
+  epoch: number;
+  weights: TF.Tensor[] | null;
+  averaged: number;
+}
+
+/** Adds the network's weights at the end of `epoch` to `kept`: the best so far, or the running sum. */
+function keepWeights(tf: typeof TF, net: TFL.LayersModel, kept: Kept, epoch: number, score: number): void {
+  const now = net.getWeights();
+  if (kept.averaged > 0 && kept.weights) {
+    const sum = kept.weights;
+    kept.weights = tf.tidy(() => sum.map((w, i) => tf.add(w, now[i])));
+    tf.dispose(sum);
+  } else {
+    tf.dispose(kept.weights ?? []);
+    kept.weights = now.map((w) => w.clone());
+  }
+  Object.assign(kept, { score, epoch });
+}
+
+/** Gives `net` the kept weights: the mean of the averaged epochs', or the best epoch's. */
+function restoreKept(tf: typeof TF, net: TFL.LayersModel, kept: Kept): void {
+  if (kept.averaged > 0) {
+    const mean = tf.tidy(() => (kept.weights ?? []).map((w) => tf.div(w, kept.averaged)));
+    net.setWeights(mean);
+    tf.dispose(mean);
+  } else if (kept.weights) net.setWeights(kept.weights);
+}
+
 /** The epochs of {@link fitNetwork}; `best` receives the kept epoch and a copy of its weights. */
 async function runEpochs(
   c: ParallelContext,
@@ -284,7 +330,7 @@ async function runEpochs(
   meta: Metadata,
   validate: (() => Promise<number>) | null,
   options: FitOptions,
-  best: { score: number; epoch: number; weights: TF.Tensor[] | null },
+  best: Kept,
 ): Promise<{ log: EpochLog[]; stopped: TrainingSummary['stopped'] }> {
   const { tf, net } = c;
   const blockSize = meta.inputShape[meta.inputShape.length - 1] / (meta.featureSpec.deltas + 1);
@@ -295,8 +341,10 @@ async function runEpochs(
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const t0 = performance.now();
+    // With averaging, the schedule stops where the averaged epochs begin.
+    const at = s.average > 0 ? Math.min(epoch, s.epochs - s.average) : epoch;
     if (s.schedule === 'cosine')
-      learningRate(c.optimizer, (s.learningRate * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2);
+      learningRate(c.optimizer, (s.learningRate * (1 + Math.cos((Math.PI * at) / s.epochs))) / 2);
     const order = shuffled(c.y.length, random);
     let lossSum = 0;
     let batches = 0;
@@ -320,10 +368,10 @@ async function runEpochs(
     if (validate) entry.validationUA = await validate();
     log.push(entry);
     const score = entry.validationUA ?? -entry.loss;
-    if (score > best.score) {
-      tf.dispose(best.weights ?? []);
-      Object.assign(best, { score, epoch, weights: net.getWeights().map((w) => w.clone()) });
-    }
+    if (s.average > 0 && epoch >= s.epochs - s.average) {
+      keepWeights(tf, net, best, epoch, score);
+      best.averaged++;
+    } else if (score > best.score && s.average === 0) keepWeights(tf, net, best, epoch, score);
     await options.onEpochEnd?.(epoch, entry);
     if (epoch - best.epoch >= s.patience) return { log, stopped: 'early-stopping' };
   }
