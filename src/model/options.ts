@@ -61,7 +61,9 @@ export interface FitOptions {
    * Stochastic weight averaging: keep the mean of the weights (batch-normalisation statistics
    * included) at the end of each of the last `averageEpochs` epochs, instead of one epoch's. Over
    * those epochs the learning rate holds where the schedule stood when they began. An integer from 2
-   * to `epochs`; 0 or left out: off. It turns early stopping off (validation is still scored).
+   * to `epochs`; 0 or left out: off. It turns early stopping off (validation is still scored). If
+   * `signal` aborts training before the averaged epochs begin, the current weights are kept; during
+   * them, the mean of those run so far.
    */
   averageEpochs?: number;
   /**
