@@ -174,6 +174,30 @@ describe('FeatureSpec', () => {
     );
   });
 
+  it("duration.pad 'repeat' fills a short clip's window with the clip again instead of silence", () => {
+    const rate = 16000;
+    const x = voice(1.2, rate);
+    const spec = (pad?: 'zeros' | 'repeat') =>
+      defineFeatureSpec({ trim: null, duration: { offset: 0, seconds: 3, pad }, output: { type: 'series' } });
+    const tiled = new Float32Array(3 * rate);
+    for (let i = 0; i < tiled.length; i++) tiled[i] = x[i % x.length];
+    const repeated = computeFeatures(x, rate, spec('repeat'));
+    expect(repeated.data).toEqual(computeFeatures(tiled, rate, spec()).data);
+    expect(repeated.data).not.toEqual(computeFeatures(x, rate, spec()).data);
+    // A clip as long as the window is not changed by either.
+    expect(computeFeatures(tiled, rate, spec('repeat')).data).toEqual(
+      computeFeatures(tiled, rate, spec()).data,
+    );
+    // 'zeros' is the default: the same spec, the same hash; 'repeat' is another spec.
+    expect(spec('zeros')).toEqual(spec());
+    expect(featureSpecHash(spec('zeros'))).toBe(featureSpecHash(spec()));
+    expect(featureSpecHash(spec('repeat'))).not.toBe(featureSpecHash(spec()));
+    expect(() => spec('loop' as never)).toThrow(/'duration.pad' must be 'zeros' or 'repeat'/);
+    expect(() => defineFeatureSpec({ duration: { offset: 0, seconds: 3, pads: 'zeros' } as never })).toThrow(
+      /Did you mean 'pad'/,
+    );
+  });
+
   it('refuses silence and clips that are too short, with their codes', () => {
     const spec = defineFeatureSpec();
     const code = (f: () => unknown) => {

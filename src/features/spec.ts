@@ -63,7 +63,7 @@ export interface FeatureSpec {
     };
   } | null;
   /**
-   * Fixed duration: skip `offset` seconds, then keep `seconds` seconds, zero-padding at the end when
+   * Fixed duration: skip `offset` seconds, then keep `seconds` seconds, padded at the end when
    * shorter (the classic 0.5 s offset, 2.5 s window). `null` keeps the whole clip.
    */
   duration: {
@@ -71,6 +71,12 @@ export interface FeatureSpec {
     offset: number;
     /** Seconds kept. */
     seconds: number;
+    /**
+     * How a shorter clip fills the window: `'zeros'` (the default) appends silence, `'repeat'`
+     * plays the kept audio again from its start until the window is full, so the window holds no
+     * silence whose length gives away how long the clip was. Absent means `'zeros'`.
+     */
+    pad?: 'zeros' | 'repeat';
   } | null;
   /** Clips shorter than this (seconds, after trimming) are refused as too short. */
   minSeconds: number;
@@ -183,6 +189,11 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
     const d = spec.duration;
     if (!(d && d.offset >= 0 && d.seconds > 0))
       throw invalid(fn, `'duration' must be null or { offset ≥ 0, seconds > 0 } in seconds.`);
+    checkKnownOptions(`${fn}.duration`, d, ['offset', 'seconds', 'pad']);
+    if (d.pad !== undefined && d.pad !== 'zeros' && d.pad !== 'repeat')
+      throw invalid(fn, `'duration.pad' must be 'zeros' or 'repeat', got ${JSON.stringify(d.pad)}.`);
+    // 'zeros' is the default: left out, so that specs that behave alike hash alike.
+    if (d.pad !== 'repeat') spec.duration = { offset: d.offset, seconds: d.seconds };
   }
   if (!(spec.minSeconds >= 0)) throw invalid(fn, `'minSeconds' must be ≥ 0.`);
   const f = spec.features;
@@ -329,7 +340,11 @@ function preparedSignal(
   if (!spec.duration) return x;
   const fixed = new Float32Array(Math.round(spec.duration.seconds * sr));
   const from = Math.min(x.length, Math.round(spec.duration.offset * sr));
-  fixed.set(x.subarray(from, from + fixed.length));
+  const kept = x.subarray(from, from + fixed.length);
+  fixed.set(kept);
+  if (spec.duration.pad === 'repeat' && kept.length > 0)
+    for (let i = kept.length; i < fixed.length; i += kept.length)
+      fixed.set(kept.subarray(0, fixed.length - i), i);
   return fixed;
 }
 
