@@ -334,7 +334,7 @@ const DEFAULT_TRAINING: Omit<Recipe, 'version' | 'name' | 'description' | 'spec'
   audioAugment: {
     copies: 2,
     perMember: true,
-    speed: [0.9, 1.1],
+    speed: [0.8, 1.25],
     noiseSnrDb: [15, 35],
     gainDb: [-6, 6],
     noiseColor: ['white', 'pink', 'brown'],
