@@ -4,10 +4,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { decodeWav, resample, toMono } from '../dist/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, serve } from '../examples/web/serve.mjs';
-import { ROOT } from './recipe.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** 16-bit mono WAV bytes. */
 function wav16(signal, rate) {
