@@ -1,7 +1,8 @@
 // The house rules of docs/architecture.md, checked: one idea per file (no source file over about
-// 450 lines) and short functions (none over about 60 lines unless its doc comment says why).
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// 450 lines) and short functions (none over about 60 lines unless its doc comment says why); and
+// no script, benchmark or example importing a file that has gone.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/data.js';
@@ -46,5 +47,26 @@ describe('house rules (docs/architecture.md)', () => {
       .filter((fn) => fn.lines > 70 && !/on purpose|hot (loop|path)/i.test(fn.doc))
       .map((fn) => `${fn.f}:${fn.line} ${fn.name} (${fn.lines} lines)`);
     expect(long).toEqual([]);
+  });
+
+  it('every relative import of the scripts, benchmarks and examples names a file that exists', () => {
+    const mjs = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() && e.name !== 'node_modules' && e.name !== 'dist'
+          ? mjs(join(dir, e.name))
+          : e.name.endsWith('.mjs')
+            ? [join(dir, e.name)]
+            : [],
+      );
+    const missing = ['scripts', 'bench', 'examples'].flatMap((d) =>
+      mjs(join(ROOT, d)).flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)]
+          .map((m) => m[1])
+          // The build's output (dist/) exists only after `npm run build`.
+          .filter((p) => !/(^|\/)dist\//.test(p) && !existsSync(resolve(dirname(f), p)))
+          .map((p) => `${relative(ROOT, f)} imports ${p}`),
+      ),
+    );
+    expect(missing).toEqual([]);
   });
 });
