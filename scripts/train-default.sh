@@ -7,6 +7,8 @@
 #      recipe (`single`), into $LOCO_OUT;
 #   3. scripts/card-figures.mjs: models/default from those folders (model, metrics.json with the
 #      regression split, confusion matrices for both protocols, the card's figures).
+# Node runs with --single-threaded-gc: on two cores V8's garbage-collector helper threads otherwise
+# compete with the two training threads (two-thread epochs 6-9% faster, bench/README.md).
 # Extra arguments go to both `speech-emotion train` runs (e.g. `-- --epochs 1` for a quick run of
 # the pipeline; then set MODEL_OUT to keep models/default as it is).
 set -e
@@ -16,8 +18,8 @@ FOLDS=${SPEECH_EMOTION_FOLDS:-../shared/splits/dev-folds.json}
 TRAIN_OUT=${TRAIN_OUT:-.cache/train-default}
 LOCO_OUT=${LOCO_OUT:-.cache/train-default-loco}
 MODEL_OUT=${MODEL_OUT:-models/default}
-node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" --keep-fold-models \
+node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" --keep-fold-models \
   --workers 2 --out "$TRAIN_OUT" "$@"
-node dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
+node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
   --workers 2 --out "$LOCO_OUT" "$@"
 node scripts/card-figures.mjs --from "$TRAIN_OUT" --loco "$LOCO_OUT" --out "$MODEL_OUT"
