@@ -8,7 +8,7 @@
 #   3. scripts/card-figures.mjs: models/default from those folders (model, metrics.json with the
 #      regression split, confusion matrices for both protocols, the card's figures).
 # Node runs with --single-threaded-gc: on two cores V8's garbage-collector helper threads otherwise
-# compete with the two training threads (two-thread epochs 6-9% faster, bench/README.md).
+# compete with the two training threads (two-thread epochs 7-9% faster, bench/README.md).
 # Extra arguments go to both `speech-emotion train` runs (e.g. `-- --epochs 1` for a quick run of
 # the pipeline; then set MODEL_OUT to keep models/default as it is).
 set -e
