@@ -55,6 +55,11 @@ describe('defineRecipe', () => {
     expect(averaged.averageEpochs).toBe(5);
     expect(recipeFitOptions(averaged, 1).averageEpochs).toBe(5);
     expect(recipeFitOptions(r, 1)).not.toHaveProperty('averageEpochs');
+    expect(r).not.toHaveProperty('classWeights');
+    expect(recipeFitOptions(r, 1)).not.toHaveProperty('classWeights');
+    const perDataset = defineRecipe({ name: 'pd', classWeights: 'balanced-per-dataset' });
+    expect(recipeFitOptions(perDataset, 1).classWeights).toBe('balanced-per-dataset');
+    expect(defineRecipe({ name: 'b', classWeights: 'balanced' })).not.toHaveProperty('classWeights');
   });
 
   it('refuses bad recipes with an error naming the option', () => {
@@ -67,6 +72,19 @@ describe('defineRecipe', () => {
       [{ name: 'x', arch: 'cnn1d' }, /'arch' cnn1d does not fit a spec whose output is 'stats'/],
       [{ name: 'x', schedule: 'step' }, /'schedule' must be 'constant' or 'cosine'/],
       [{ name: 'x', labelSmoothing: 1 }, /'labelSmoothing' must be in \[0, 1\)/],
+      [
+        { name: 'x', classWeights: 'per-class' },
+        /'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none'/,
+      ],
+      [
+        {
+          name: 'x',
+          spec: { output: { type: 'series' } },
+          classWeights: 'balanced-per-dataset',
+          augment: { mixup: 0.2 },
+        },
+        /'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'/,
+      ],
       [
         { name: 'x', epochs: 10, averageEpochs: 11 },
         /'averageEpochs' must be 0 or an integer from 2 to epochs \(10\)/,

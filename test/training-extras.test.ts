@@ -433,6 +433,63 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     m.dispose();
   });
 
+  it("classWeights 'balanced-per-dataset': 'balanced' within each dataset; the same as 'balanced' for one", async () => {
+    // 16 rows of dataset a (8 calm, 8 angry), 10 of b (8 calm, 2 angry): 'balanced' weighs calm
+    // 0.8125 and angry 1.3 everywhere; per dataset, a's rows weigh 1 and b's 0.625 and 2.5.
+    const all = rows(32);
+    const data = all
+      .filter((r, i) => i < 16 || r.label === 'calm' || i < 20)
+      .map((r, i) => ({ ...r, dataset: i < 16 ? 'ravdess' : 'savee' }) as FeatureRow);
+    expect(
+      data
+        .filter((r) => r.dataset === 'savee')
+        .map((r) => r.label)
+        .sort(),
+    ).toEqual([...Array(2).fill('angry'), ...Array(8).fill('calm')]);
+    const oneDataset = data.map((r) => ({ ...r, dataset: 'manifest' }) as FeatureRow);
+    const weights = async (
+      train: FeatureRow[],
+      classWeights?: 'balanced' | 'balanced-per-dataset' | 'none',
+    ) => {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        inputShape: [data[0].features.frames, data[0].features.features],
+        seed: 2,
+      });
+      await m.fit(train, {
+        epochs: 2,
+        batchSize: 8,
+        seed: 4,
+        labelSmoothing: 0.1,
+        ...(classWeights ? { classWeights } : {}),
+      });
+      const w = await m.layersModel.getWeights()[0].data();
+      m.dispose();
+      return w;
+    };
+    const balanced = await weights(oneDataset);
+    expect(await weights(oneDataset, 'balanced-per-dataset')).toEqual(balanced);
+    expect(await weights(oneDataset, 'none')).not.toEqual(balanced);
+    expect(await weights(data)).toEqual(balanced); // 'balanced' ignores the datasets
+    const perDataset = await weights(data, 'balanced-per-dataset');
+    expect(perDataset).not.toEqual(balanced);
+    expect(await weights(data, 'balanced-per-dataset')).toEqual(perDataset);
+    expect(Array.from(perDataset).every(Number.isFinite)).toBe(true);
+    const m = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: [data[0].features.frames, data[0].features.features],
+    });
+    await expect(m.fit(data, { epochs: 1, classWeights: 'per-class' as never })).rejects.toThrow(
+      /'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got "per-class"/,
+    );
+    await expect(
+      m.fit(data, { epochs: 1, classWeights: 'balanced-per-dataset', augment: { mixup: 0.2 } }),
+    ).rejects.toThrow(/does not combine with 'augment.mixup'/);
+    m.dispose();
+  });
+
   const notBuilt = missing('dist');
   it.skipIf(notBuilt)(
     `trains data-parallel over worker threads (built package): repeatable, learns, reports its threads${skipNote(notBuilt)}`,
@@ -443,14 +500,25 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       await lib.useBackend('wasm');
       const data = rows(48);
       const shape = [data[0].features.frames, data[0].features.features];
-      const run = async (workers: number) => {
+      const run = async (
+        workers: number,
+        options: { classWeights?: 'balanced-per-dataset' } = {},
+        train = data,
+      ) => {
         const m = await lib.EmotionModel.create({
           labels: ['calm', 'angry'],
           featureSpec: series,
           inputShape: shape,
           seed: 3,
         });
-        const summary = await m.fit(data, { epochs: 6, batchSize: 16, learningRate: 3e-3, seed: 5, workers });
+        const summary = await m.fit(train, {
+          epochs: 6,
+          batchSize: 16,
+          learningRate: 3e-3,
+          seed: 5,
+          workers,
+          ...options,
+        });
         const acc = (await m.evaluate(data)).accuracy;
         const w = await m.layersModel.getWeights()[0].data();
         m.dispose();
@@ -466,6 +534,12 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       expect(Array.from(a.w).every(Number.isFinite)).toBe(true);
       // Batch norm sees half-batches in each thread, so the result differs from one thread's.
       expect(a.w).not.toEqual(one.w);
+      // The replicas weigh rows by their targets as this thread does: with one dataset (here 2 calm
+      // rows for every angry one), 'balanced-per-dataset' is 'balanced' to the bit.
+      const skewed = data.filter((_, i) => i % 4 !== 1);
+      expect((await run(2, { classWeights: 'balanced-per-dataset' }, skewed)).w).toEqual(
+        (await run(2, {}, skewed)).w,
+      );
       const m = await EmotionModel.create({
         labels: ['calm', 'angry'],
         featureSpec: series,

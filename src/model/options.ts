@@ -43,8 +43,18 @@ export interface FitOptions {
         patience: number;
       }
     | false;
-  /** `'balanced'` weighs each class by N / (K · count), so rare classes count as much. Default `'balanced'`. */
-  classWeights?: 'balanced' | 'none';
+  /**
+   * How the loss weighs the rows. `'balanced'` (default) weighs each class by N / (K · count), so
+   * rare classes count as much. `'balanced-per-dataset'` does the same within each dataset (the
+   * rows' `dataset`): a row of class c in dataset d weighs N_d / (K · count of c in d), with K the
+   * model's number of labels, which is what `'balanced'` gives that row when training on its
+   * dataset alone. Within every dataset, every class then counts as much. When datasets
+   * hold their classes in different proportions (SAVEE has twice as much neutral speech as any other
+   * emotion, RAVDESS half as much), the network then cannot learn "sounds like that dataset, so
+   * probably neutral". With one dataset it is the same as `'balanced'`. `'none'` weighs every row 1.
+   * `'balanced-per-dataset'` does not combine with `augment.mixup`.
+   */
+  classWeights?: 'balanced' | 'balanced-per-dataset' | 'none';
   /** Label smoothing ε of the cross-entropy. Default 0. */
   labelSmoothing?: number;
   /** Seed of the batch order, the dropout masks and the augmentation, so a run can be repeated. Default 0. */

@@ -10,6 +10,11 @@ export interface LossConfig {
   eps: number;
   /** Weight per class. */
   classWeights: number[];
+  /**
+   * The targets carry each row's weight: a row's target sums to its weight (the class weights are
+   * then all 1), and the loss divides it out before comparing it with the prediction.
+   */
+  rowWeighted?: boolean;
 }
 
 /** The weighted, optionally smoothed cross-entropy `fit` trains with, and a way to free its class weights. @internal */
@@ -18,12 +23,19 @@ export function makeLoss(
   c: LossConfig,
 ): { loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar; dispose: () => void } {
   const w = tf.tensor1d(c.classWeights);
+  const crossEntropy = (t: TF.Tensor, yPred: TF.Tensor) => {
+    const target = c.eps ? tf.add(tf.mul(t, 1 - c.eps), c.eps / c.k) : t;
+    return tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
+  };
   return {
     loss: (yTrue, yPred) =>
       tf.tidy(() => {
-        const target = c.eps ? tf.add(tf.mul(yTrue, 1 - c.eps), c.eps / c.k) : yTrue;
-        const perItem = tf.sum(tf.mul(target, tf.neg(tf.log(tf.clipByValue(yPred, 1e-7, 1)))), -1);
-        return tf.mean(tf.mul(perItem, tf.sum(tf.mul(yTrue, w), -1))) as TF.Scalar;
+        if (c.rowWeighted) {
+          const weight = tf.sum(yTrue, -1, true);
+          const perItem = crossEntropy(tf.div(yTrue, weight), yPred);
+          return tf.mean(tf.mul(perItem, tf.reshape(weight, [-1]))) as TF.Scalar;
+        }
+        return tf.mean(tf.mul(crossEntropy(yTrue, yPred), tf.sum(tf.mul(yTrue, w), -1))) as TF.Scalar;
       }),
     dispose: () => w.dispose(),
   };
@@ -130,6 +142,8 @@ export interface ParallelContext {
   labels: number;
   /** Label index of every training row (the targets of a step come with its batch). */
   y: Int32Array;
+  /** Each training row's loss weight, carried by its target (see {@link LossConfig.rowWeighted}), or null. */
+  rowWeights: Float32Array | null;
   optimizer: TF.AdamOptimizer;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
   replicas: Replica[] | null;

@@ -108,6 +108,8 @@ export interface Recipe {
   averageEpochs?: number;
   /** Label smoothing ε. Default 0. */
   labelSmoothing: number;
+  /** How the loss weighs the rows ({@link FitOptions.classWeights}); left out: `'balanced'`. */
+  classWeights?: 'balanced' | 'balanced-per-dataset' | 'none';
   /** Feature-level augmentation of `fit` (SpecAugment, time shift), or `null` (default). */
   augment: AugmentOptions | null;
   /** Audio-level augmentation: perturbed copies of the training recordings, or `null` (default). */
@@ -133,6 +135,7 @@ const RECIPE_KEYS = [
   'schedule',
   'averageEpochs',
   'labelSmoothing',
+  'classWeights',
   'augment',
   'audioAugment',
   'seed',
@@ -229,6 +232,14 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   const labelSmoothing = partial.labelSmoothing ?? 0;
   if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing < 1))
     throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
+  const classWeights = partial.classWeights ?? 'balanced';
+  if (!['balanced', 'balanced-per-dataset', 'none'].includes(classWeights))
+    throw invalid(
+      fn,
+      `'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got ${JSON.stringify(classWeights)}.`,
+    );
+  if (classWeights === 'balanced-per-dataset' && partial.augment?.mixup)
+    throw invalid(fn, `'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'.`);
   if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
   const distill = checkDistill(fn, partial.distill);
@@ -259,6 +270,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     schedule,
     ...(averageEpochs > 0 ? { averageEpochs } : {}),
     labelSmoothing,
+    ...(classWeights === 'balanced' ? {} : { classWeights }),
     augment: partial.augment ? structuredClone(partial.augment) : null,
     audioAugment: checkAudioAugment(fn, partial.audioAugment),
     seed,
@@ -290,6 +302,7 @@ export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
     schedule: recipe.schedule,
     ...(recipe.averageEpochs ? { averageEpochs: recipe.averageEpochs } : {}),
     labelSmoothing: recipe.labelSmoothing,
+    ...(recipe.classWeights ? { classWeights: recipe.classWeights } : {}),
     ...(recipe.augment ? { augment: recipe.augment } : {}),
     earlyStopping: false,
     seed: memberSeed(recipe, member),

@@ -74,6 +74,17 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
       'INVALID_OPTION',
       `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
     );
+  const weights = options.classWeights ?? 'balanced';
+  if (!['balanced', 'balanced-per-dataset', 'none'].includes(weights))
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got ${JSON.stringify(weights)}.`,
+    );
+  if (weights === 'balanced-per-dataset' && options.augment?.mixup)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'.`,
+    );
   const epochs = options.epochs ?? 30;
   const average = options.averageEpochs ?? 0;
   if (average !== 0 && !(Number.isInteger(average) && average >= 2 && average <= epochs))
@@ -154,13 +165,43 @@ export function labelIndex(rows: FeatureRow[], labels: readonly string[]): Int32
 }
 
 /** 'balanced' weighs each class by N / (K · count); 'none' (or an absent class) weighs 1. */
-function lossConfigOf(y: Int32Array, k: number, options: FitOptions): LossConfig {
+function balancedWeights(y: ArrayLike<number>, k: number): number[] {
   const counts = new Array<number>(k).fill(0);
-  for (const i of y) counts[i]++;
-  const classWeights = counts.map((c) =>
-    options.classWeights === 'none' || c === 0 ? 1 : y.length / (k * c),
-  );
-  return { k, eps: options.labelSmoothing ?? 0, classWeights };
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  return counts.map((c) => (c === 0 ? 1 : y.length / (k * c)));
+}
+
+/**
+ * The loss's configuration and, for `'balanced-per-dataset'`, every row's weight: the weight
+ * `'balanced'` gives the row's class among the rows of its dataset alone.
+ */
+function lossConfigOf(
+  rows: FeatureRow[],
+  y: Int32Array,
+  k: number,
+  options: FitOptions,
+): { config: LossConfig; rowWeights: Float32Array | null } {
+  const eps = options.labelSmoothing ?? 0;
+  if (options.classWeights === 'none')
+    return { config: { k, eps, classWeights: new Array(k).fill(1) }, rowWeights: null };
+  if (options.classWeights !== 'balanced-per-dataset')
+    return { config: { k, eps, classWeights: balancedWeights(y, k) }, rowWeights: null };
+  const byDataset = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    const d = String(r.dataset ?? '');
+    const index = byDataset.get(d) ?? [];
+    index.push(i);
+    byDataset.set(d, index);
+  });
+  const rowWeights = new Float32Array(rows.length);
+  for (const index of byDataset.values()) {
+    const w = balancedWeights(
+      index.map((i) => y[i]),
+      k,
+    );
+    for (const i of index) rowWeights[i] = w[y[i]];
+  }
+  return { config: { k, eps, classWeights: new Array(k).fill(1), rowWeighted: true }, rowWeights };
 }
 
 /** One step on a batch of `n` rows (features `data`, targets `targets`); returns the batch's mean loss. */
@@ -197,6 +238,7 @@ function batchOf(
   batch.forEach((r, i) => {
     if (s.soft) for (let j = 0; j < k; j++) targets[i * k + j] = s.soft.weight * s.soft.scores[r * k + j];
     targets[i * k + c.y[r]] += 1 - (s.soft?.weight ?? 0);
+    if (c.rowWeights) for (let j = 0; j < k; j++) targets[i * k + j] *= c.rowWeights[r];
   });
   if (s.augment && c.inputShape.length === 2)
     augmentBatch(data, batch.length, c.inputShape, blockSize, s.augment, random);
@@ -240,7 +282,7 @@ export async function fitNetwork(
       `EmotionModel.fit: 'normalizationRows' must be a non-empty array of rows.`,
     );
   meta.normalization = learnNormalisation(normRows, meta.inputShape[meta.inputShape.length - 1]);
-  const lossConfig = lossConfigOf(y, k, options);
+  const { config: lossConfig, rowWeights } = lossConfigOf(rows, y, k, options);
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
   const optimizer = tf.train.adam(s.learningRate);
   net.compile({ optimizer, loss });
@@ -258,6 +300,7 @@ export async function fitNetwork(
     inputShape: meta.inputShape,
     labels: k,
     y,
+    rowWeights,
     optimizer,
     loss,
     replicas,
