@@ -8,6 +8,7 @@ import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import type { ArchitectureName } from './architectures.js';
 import type { FitOptions } from './options.js';
 import type { AugmentOptions } from './spec-augment.js';
+import { checkClassWeights } from './training.js';
 
 /** A recipe as a JSON file may hold it: any field may be left out but the name. */
 export type RecipeInput = Partial<Omit<Recipe, 'distill'>> & {
@@ -186,18 +187,6 @@ function checkDistill(fn: string, d: unknown): DistillOptions | undefined {
   return { teachers: teachers as number, weight, temperature, speakerFolds };
 }
 
-function checkClassWeights(fn: string, partial: RecipeInput): NonNullable<Recipe['classWeights']> {
-  const classWeights = partial.classWeights ?? 'balanced';
-  if (!['balanced', 'balanced-per-dataset', 'none'].includes(classWeights))
-    throw invalid(
-      fn,
-      `'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got ${JSON.stringify(classWeights)}.`,
-    );
-  if (classWeights === 'balanced-per-dataset' && partial.augment?.mixup)
-    throw invalid(fn, `'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'.`);
-  return classWeights;
-}
-
 function checkPredictTrim(fn: string, spec: FeatureSpec, trim: unknown): FeatureSpec['trim'] | undefined {
   if (trim === undefined) return undefined;
   try {
@@ -244,7 +233,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   const labelSmoothing = partial.labelSmoothing ?? 0;
   if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing < 1))
     throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
-  const classWeights = checkClassWeights(fn, partial);
+  const classWeights = checkClassWeights(fn, partial.classWeights, partial.augment?.mixup);
   if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
   const distill = checkDistill(fn, partial.distill);

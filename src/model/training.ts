@@ -3,7 +3,7 @@
 // data-parallel replicas), keeping the weights of the best epoch.
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
-import { checkKnownOptions } from '../dsp/validate.js';
+import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { seededRandom } from '../util/math.js';
@@ -74,17 +74,7 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
       'INVALID_OPTION',
       `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
     );
-  const weights = options.classWeights ?? 'balanced';
-  if (!['balanced', 'balanced-per-dataset', 'none'].includes(weights))
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got ${JSON.stringify(weights)}.`,
-    );
-  if (weights === 'balanced-per-dataset' && options.augment?.mixup)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'.`,
-    );
+  checkClassWeights(fn, options.classWeights, options.augment?.mixup);
   const epochs = options.epochs ?? 30;
   const average = options.averageEpochs ?? 0;
   if (average !== 0 && !(Number.isInteger(average) && average >= 2 && average <= epochs))
@@ -107,6 +97,23 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
     seed: options.seed ?? 0,
     soft: null,
   };
+}
+
+/** `classWeights` checked (for `fit` and for recipes); left out, `'balanced'`. @internal */
+export function checkClassWeights(
+  fn: string,
+  classWeights: unknown,
+  mixup: number | undefined,
+): NonNullable<FitOptions['classWeights']> {
+  const value = classWeights ?? 'balanced';
+  if (value !== 'balanced' && value !== 'balanced-per-dataset' && value !== 'none')
+    throw invalid(
+      fn,
+      `'classWeights' must be 'balanced', 'balanced-per-dataset' or 'none', got ${JSON.stringify(value)}.`,
+    );
+  if (value === 'balanced-per-dataset' && mixup)
+    throw invalid(fn, `'classWeights' 'balanced-per-dataset' does not combine with 'augment.mixup'.`);
+  return value;
 }
 
 /** `softTargets` checked against the rows and labels, flattened to rows × labels. */
