@@ -25,3 +25,6 @@ const pinned = {
 };
 writeFileSync(`${root}test/fixtures/default-model-sample.json`, `${JSON.stringify(pinned, null, 1)}\n`);
 console.log(`pinned ${p.label} and ${timeline.length} timeline windows`);
+console.log(
+  `README.md quotes the CLI's line for the sample (test/default-model.test.ts checks it): # examples/audio/sample.wav: ${p.label} (${(100 * p.scores[p.label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}`,
+);

@@ -92,6 +92,14 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     });
   });
 
+  it('the README quotes what `speech-emotion predict` prints for the sample', async () => {
+    const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+    const p = await model.predict(signal, { sampleRate });
+    const label = p.label as string;
+    const line = `# examples/audio/sample.wav: ${label} (${(100 * p.scores[label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}\n`;
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(line);
+  });
+
   it('labels: restricts a prediction to some emotions and renormalises their scores', async () => {
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const full = await model.predict(signal, { sampleRate });
