@@ -100,6 +100,17 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(line);
   });
 
+  it('the sample as a phone (m4a/AAC) or a browser (WebM/Opus) would save it scores about as its WAV', async () => {
+    const wav = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
+    const want = (await model.predict(wav.signal, { sampleRate: wav.sampleRate })).scores;
+    for (const f of ['sample.m4a', 'sample.webm']) {
+      const { signal, sampleRate } = await lib.readMono(join(ROOT, 'test', 'fixtures', 'inputs', f));
+      const got = (await model.predict(signal, { sampleRate })).scores;
+      for (const label of lib.EMOTIONS)
+        expect(Math.abs(got[label] - want[label]), `${f} ${label}`).toBeLessThan(0.06);
+    }
+  });
+
   it('labels: restricts a prediction to some emotions and renormalises their scores', async () => {
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const full = await model.predict(signal, { sampleRate });

@@ -1,3 +1,5 @@
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,7 +15,7 @@ import {
   fromAudioBuffer,
   trimSilence,
 } from '../src/index.js';
-import { readAudioFile, readMono } from '../src/node.js';
+import { readAudioFile, readMono, scanDataset } from '../src/node.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
@@ -35,6 +37,54 @@ describe('other containers in Node (optional audio-decode)', () => {
       expect(mono.signal.length).toBe(channels[0].length);
     },
   );
+
+  /** Power of `x` at `hz` (one DFT bin, Goertzel-style). */
+  const powerAt = (x: Float32Array, rate: number, hz: number) => {
+    let re = 0;
+    let im = 0;
+    for (let i = 0; i < x.length; i++) {
+      re += x[i] * Math.cos((2 * Math.PI * hz * i) / rate);
+      im -= x[i] * Math.sin((2 * Math.PI * hz * i) / rate);
+    }
+    return (re * re + im * im) / x.length;
+  };
+
+  // What phones and browsers record: AAC in m4a (voice memos) and raw ADTS, Opus in WebM
+  // (MediaRecorder) and in Ogg (messaging apps); made from tone.flac by ffmpeg (fixtures README).
+  it.each(['tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus'])(
+    'reads %s: 440 Hz left and 660 Hz right at the rate it reports, about 1 s',
+    async (f) => {
+      const { sampleRate, channels } = await readAudioFile(join(inputs, f));
+      expect(channels).toHaveLength(2);
+      const [left, right] = channels;
+      expect(left.length / sampleRate).toBeGreaterThan(0.95);
+      expect(left.length / sampleRate).toBeLessThan(1.1);
+      // Read at the wrong rate or with the channels crossed, the tones would sit elsewhere.
+      const at = (x: Float32Array, hz: number) => powerAt(x, sampleRate, hz);
+      expect(at(left, 440)).toBeGreaterThan(1000 * Math.max(at(left, 550), at(left, 660), 1e-6));
+      expect(at(right, 660)).toBeGreaterThan(1000 * Math.max(at(right, 550), at(right, 440), 1e-6));
+    },
+  );
+
+  it('scanDataset finds m4a, WebM and Opus files by default, and leaves videos (.mp4) alone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-formats-'));
+    const put = (from: string, to: string) => {
+      mkdirSync(join(root, to, '..'), { recursive: true });
+      copyFileSync(join(inputs, from), join(root, to));
+    };
+    put('tone.m4a', 'angry/memo.m4a');
+    put('tone.webm', 'sad/recorder.webm');
+    put('tone.opus', 'happy/voice-note.opus');
+    put('tone.m4a', 'happy/clip.mp4');
+    const r = await scanDataset(root);
+    expect(r.items.map((i) => [i.label, i.path.split(/[\\/]/).pop()])).toEqual([
+      ['angry', 'memo.m4a'],
+      ['happy', 'voice-note.opus'],
+      ['sad', 'recorder.webm'],
+    ]);
+    const { channels } = await readAudioFile(r.items[2].path);
+    expect(channels[0].length).toBeGreaterThan(0);
+  });
 
   it('names the file and the problem for text renamed to .mp3 and for missing files', async () => {
     await expect(readAudioFile(join(ROOT, 'package.json'))).rejects.toThrow(/package\.json.*not audio/);

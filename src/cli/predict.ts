@@ -12,9 +12,9 @@ import { startBackend } from './model-common.js';
 
 export const PREDICT_HELP = `speech-emotion predict <files…> [--model <modelDir>] [--json] [--timeline]
 
-Predicts the emotion of each recording (WAV; mp3/flac/ogg with the optional audio-decode package),
-at any sample rate and channel count, with the default model shipped in the package unless --model
-names another. Silent or too-short audio gets no label. Files that cannot be read are reported and
+Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
+optional audio-decode package), at any sample rate and channel count, with the default model
+shipped in the package unless --model names another. Silent or too-short audio gets no label. Files that cannot be read are reported and
 the others still predicted.
 
 Options:
@@ -34,7 +34,7 @@ Exit codes: 0 all predicted, 1 some files failed, 2 usage error.
 Examples:
   speech-emotion predict my.wav
   speech-emotion predict interview.wav --timeline --hop 1
-  speech-emotion predict a.wav b.mp3 --model models/mine --json
+  speech-emotion predict a.wav memo.m4a --model models/mine --json
   speech-emotion predict call.wav --labels angry,neutral`;
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;

@@ -14,12 +14,31 @@ function loadDecoder(): Promise<Decoder> {
       decoder = undefined;
       throw new SpeechEmotionError(
         'UNSUPPORTED_AUDIO',
-        "mp3, flac and ogg need the optional package 'audio-decode': run `npm install audio-decode`, or convert the files to WAV.",
+        "mp3, flac, ogg, Opus, m4a/AAC and WebM need the optional package 'audio-decode': run `npm install audio-decode`, or convert the files to WAV.",
       );
     },
   );
   return decoder;
 }
+
+/**
+ * File endings that {@link scanDataset} looks for by default: the formats whose reading is tested
+ * (WAV and AIFF built in; the rest through `audio-decode`), among them what phones and browsers
+ * record (m4a/AAC from voice memos, WebM/Opus from `MediaRecorder`, Opus from messaging apps).
+ * Not `.mp4`: a corpus's videos (RAVDESS ships them) would be read again as audio. @internal
+ */
+export const AUDIO_EXTENSIONS: readonly string[] = [
+  '.wav',
+  '.aif',
+  '.aiff',
+  '.mp3',
+  '.flac',
+  '.ogg',
+  '.opus',
+  '.m4a',
+  '.aac',
+  '.webm',
+];
 
 /**
  * WAV goes to the built-in decoder: bytes that start with RIFF, and anything named `.wav` (so text
@@ -33,8 +52,8 @@ export function isWav(bytes: Uint8Array, name: string): boolean {
 
 /**
  * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
- * {@link decodeWav} and {@link decodeAiff}; mp3, flac and ogg (Vorbis or Opus) with the optional
- * `audio-decode` package, loaded only when such a file comes along.
+ * {@link decodeWav} and {@link decodeAiff}; mp3, flac, ogg (Vorbis or Opus), m4a/AAC and WebM/Opus
+ * with the optional `audio-decode` package, loaded only when such a file comes along.
  * @throws {@link SpeechEmotionError} `UNSUPPORTED_AUDIO` when `audio-decode` is needed but not
  * installed, `INVALID_AUDIO` when the bytes are not audio.
  */
@@ -59,8 +78,8 @@ export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Pr
 }
 
 /**
- * Reads and decodes an audio file: WAV always; mp3, flac and ogg when the optional `audio-decode`
- * package is installed.
+ * Reads and decodes an audio file: WAV and AIFF always; mp3, flac, ogg, Opus, m4a/AAC and WebM
+ * (what phones and browsers record) when the optional `audio-decode` package is installed.
  *
  * @example
  * ```ts

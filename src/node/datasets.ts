@@ -5,6 +5,7 @@ import { normaliseLabel } from '../datasets/labels.js';
 import type { DatasetName, LabelledItem, SkippedFile } from '../datasets/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { parseCsv } from '../util/csv.js';
+import { AUDIO_EXTENSIONS } from './audio-file.js';
 
 /** Options of {@link scanDataset}. */
 export interface ScanOptions {
@@ -12,7 +13,10 @@ export interface ScanOptions {
   dataset?: DatasetName | 'auto';
   /** RAVDESS: include sung files (vocal channel 02). Default false. */
   includeSong?: boolean;
-  /** File extensions to scan, lower case. Default `['.wav', '.mp3', '.flac', '.ogg']` (all but WAV need the optional `audio-decode` package). */
+  /**
+   * File extensions to scan, lower case. Default `.wav .aif .aiff .mp3 .flac .ogg .opus .m4a .aac
+   * .webm` (all but WAV and AIFF need the optional `audio-decode` package).
+   */
   extensions?: string[];
 }
 
@@ -76,7 +80,7 @@ export async function scanDataset(path: string, options: ScanOptions = {}): Prom
     }
     return readManifest(path);
   }
-  const exts = options.extensions ?? ['.wav', '.mp3', '.flac', '.ogg'];
+  const exts = options.extensions ?? [...AUDIO_EXTENSIONS];
   const files: string[] = [];
   await walk(path, exts, files);
   if (files.length === 0) {
