@@ -198,6 +198,24 @@ describe('perturbAudio', () => {
     expect(coded).toBeLessThan(130);
     expect(() => perturbAudio(t, SR, { muLaw: 2 })).toThrow(/'muLaw' must lie within \[0, 1\]/);
   });
+  it('passes copies through an 8 kHz line with the given probability: nothing left above 4 kHz', () => {
+    const low = tone(1, 1000);
+    const high = tone(1, 5000);
+    const both = low.map((v, i) => v + high[i]);
+    const y = perturbAudio(both, SR, { narrowband: 1, seed: 1 });
+    expect(y.sampleRate).toBe(SR);
+    // The 1 kHz tone passes; the 5 kHz one is gone (a low-pass would leave a slope).
+    const mid = (x: Float32Array) => x.subarray(1000, both.length - 1000);
+    const d = mid(y.signal).map((v, i) => v - mid(low)[i]);
+    expect(10 * Math.log10(power(mid(low)) / power(d))).toBeGreaterThan(40);
+    expect(perturbAudio(both, SR, { narrowband: 0, seed: 1 }).signal).toEqual(both);
+    let lined = 0;
+    for (let seed = 0; seed < 100; seed++)
+      if (!perturbAudio(low, SR, { narrowband: 0.5, seed }).signal.every((v, i) => v === low[i])) lined++;
+    expect(lined).toBeGreaterThan(30);
+    expect(lined).toBeLessThan(70);
+    expect(() => perturbAudio(low, SR, { narrowband: -1 })).toThrow(/'narrowband' must lie within \[0, 1\]/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

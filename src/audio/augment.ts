@@ -83,6 +83,12 @@ export interface PerturbOptions {
    * samples clipped to ±1), as a telephone line would carry it.
    */
   muLaw?: number;
+  /**
+   * Probability (0–1) that the copy passes, near last (before μ-law), through an 8 kHz line: resampled
+   * to 8 kHz and back, so nothing is left above 4 kHz, as in a phone call or an 8 kHz recording.
+   * A band-limiting low-pass leaves a slope above its cut-off; this leaves nothing.
+   */
+  narrowband?: number;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
@@ -102,6 +108,7 @@ export const PERTURB_KEYS = [
   'lowpassHz',
   'highpassHz',
   'muLaw',
+  'narrowband',
   'seed',
 ];
 
@@ -185,6 +192,12 @@ export function perturbAudio(
         for (let i = 0; i < out.length; i++) out[i] += sigma * noise[i];
       }
     }
+    if (
+      options.narrowband !== undefined &&
+      random() < draw(fn, 'narrowband', options.narrowband, random, 0, 1) &&
+      sampleRate > 8000
+    )
+      out = resample(resample(out, sampleRate, 8000), 8000, sampleRate);
     if (options.muLaw !== undefined && random() < draw(fn, 'muLaw', options.muLaw, random, 0, 1))
       muLawInPlace(out);
     return { signal: out, sampleRate };
