@@ -101,13 +101,15 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
   });
 
   it('the sample as a phone (m4a/AAC) or a browser (WebM/Opus) would save it scores about as its WAV', async () => {
+    // Total variation between the score vectors: 0.06 (AAC) and 0.11 (Opus) with the model of
+    // 2026-12-04; the same files read at half or twice their rate give 0.76–0.89.
     const wav = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const want = (await model.predict(wav.signal, { sampleRate: wav.sampleRate })).scores;
     for (const f of ['sample.m4a', 'sample.webm']) {
       const { signal, sampleRate } = await lib.readMono(join(ROOT, 'test', 'fixtures', 'inputs', f));
       const got = (await model.predict(signal, { sampleRate })).scores;
-      for (const label of lib.EMOTIONS)
-        expect(Math.abs(got[label] - want[label]), `${f} ${label}`).toBeLessThan(0.06);
+      const tv = lib.EMOTIONS.reduce((a, l) => a + Math.abs(got[l] - want[l]), 0) / 2;
+      expect(tv, f).toBeLessThan(0.25);
     }
   });
 
