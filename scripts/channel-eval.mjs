@@ -1,0 +1,98 @@
+// How a cross-validation's saved fold models hold up when the held-out recordings come through a
+// phone line or a lossy codec instead of the studio's WAV: each fold's test clips scored as they
+// are, then through each channel, as `train` scores the fold (predictions restricted to the labels
+// the fold's clips carry).
+//   telephone  300–3400 Hz (4th-order Butterworth each side), 8 kHz, G.711 μ-law: perturbAudio, resample
+//   aac-32k    AAC at 32 kb/s, mono (ffmpeg's encoder; decoded by audio-decode, as readAudioFile does)
+//   opus-16k   Opus at 16 kb/s in WebM, mono (libopus; decoded by audio-decode)
+//   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
+// The codecs need `ffmpeg` on the PATH and are left out without it.
+//
+//   node scripts/channel-eval.mjs <train-out> [--channels telephone,aac-32k,opus-16k] [folds.json]
+//
+// <train-out> is a `train --folds … --keep-fold-models` folder. Prints UA per fold, corpus and
+// channel, then the means per corpus and channel.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
+
+const lib = await openLibrary();
+const args = process.argv.slice(2);
+const flag = args.indexOf('--channels');
+const wanted = (flag >= 0 ? args.splice(flag, 2)[1] : 'telephone,aac-32k,opus-16k').split(',');
+const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const CODECS = {
+  'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
+  'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
+};
+/** The telephone channel, and its parts alone (for finding which costs what). */
+const PARTS = ['telephone', 'band', '8k', 'mulaw'];
+const channels = wanted.filter((c) => {
+  if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);
+  if (CODECS[c] && !hasFfmpeg) console.log(`${c}: left out (no ffmpeg on the PATH)`);
+  return PARTS.includes(c) || hasFfmpeg;
+});
+
+/** The recording through `channel`: { signal, sampleRate }. */
+async function through(channel, a) {
+  if (channel === 'clean') return a;
+  if (channel === 'band')
+    return lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
+  if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
+  if (channel === 'mulaw') return lib.perturbAudio(a.signal, a.sampleRate, { muLaw: 1 });
+  if (channel === 'telephone') {
+    const line = lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
+    const narrow = lib.resample(line.signal, a.sampleRate, 8000);
+    return { signal: lib.perturbAudio(narrow, 8000, { muLaw: 1 }).signal, sampleRate: 8000 };
+  }
+  const raw = Buffer.from(a.signal.buffer, a.signal.byteOffset, a.signal.byteLength);
+  const enc = spawnSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-f',
+      'f32le',
+      '-ar',
+      String(a.sampleRate),
+      '-ac',
+      '1',
+      '-i',
+      'pipe:0',
+      ...CODECS[channel],
+      'pipe:1',
+    ],
+    { input: raw, maxBuffer: 1 << 28 },
+  );
+  if (enc.status !== 0) throw new Error(`ffmpeg ${channel}: ${enc.stderr}`);
+  const d = await lib.decodeAudioBytes(new Uint8Array(enc.stdout), channel);
+  return { signal: lib.toMono(d.channels), sampleRate: d.sampleRate };
+}
+
+const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const totals = new Map();
+for (const { fold, dir } of folds) {
+  const model = await lib.EmotionModel.load(dir);
+  const shared = lib.sharedLabels(fold, model.labels);
+  const clips = [];
+  for (const it of fold.test.filter((x) => shared.includes(x.label)))
+    clips.push({ it, a: await lib.readMono(it.path) });
+  for (const channel of ['clean', ...channels]) {
+    const rows = [];
+    for (const { it, a } of clips) {
+      const b = await through(channel, a);
+      rows.push({ ...it, features: lib.computeFeatures(b.signal, b.sampleRate, model.featureSpec) });
+    }
+    for (const ds of [...new Set(rows.map((r) => r.dataset))].sort()) {
+      const own = rows.filter((r) => r.dataset === ds);
+      const ua = (await model.evaluate(own, { labels: shared })).unweightedAccuracy;
+      const key = `${ds} ${channel}`;
+      totals.set(key, [...(totals.get(key) ?? []), ua]);
+      console.log(`${fold.name.padEnd(16)} ${key.padEnd(18)} UA ${pct(ua)}`);
+    }
+  }
+  model.dispose();
+}
+for (const [key, v] of [...totals].sort())
+  console.log(`${key.padEnd(18)} mean UA ${pct(v.reduce((a, b) => a + b, 0) / v.length)}`);
