@@ -14,8 +14,8 @@ export const PREDICT_HELP = `speech-emotion predict <files…> [--model <modelDi
 
 Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
 optional audio-decode package), at any sample rate and channel count, with the default model
-shipped in the package unless --model names another. Silent or too-short audio gets no label. Files that cannot be read are reported and
-the others still predicted.
+shipped in the package unless --model names another. Silent or too-short audio gets no label.
+Files that cannot be read are reported and the others still predicted.
 
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
