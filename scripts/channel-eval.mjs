@@ -8,10 +8,12 @@
 //   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
 // The codecs need `ffmpeg` on the PATH and are left out without it.
 //
-//   node scripts/channel-eval.mjs <train-out> [--channels telephone,aac-32k,opus-16k] [folds.json]
+//   node scripts/channel-eval.mjs <train-out> [--channels telephone,aac-32k,opus-16k] [--band-fill SNR] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Prints UA per fold, corpus and
-// channel, then the means per corpus and channel.
+// channel, then the means per corpus and channel. `--band-fill SNR` scores each channel a second
+// time (as `<channel>+fill`) with the FeatureSpec's `bandFill: { snrDb: SNR }` added to the fold
+// models' own spec: what the noise floor over a low-rate recording's missing band gives.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
@@ -20,6 +22,9 @@ const lib = await openLibrary();
 const args = process.argv.slice(2);
 const flag = args.indexOf('--channels');
 const wanted = (flag >= 0 ? args.splice(flag, 2)[1] : 'telephone,aac-32k,opus-16k').split(',');
+const fillFlag = args.indexOf('--band-fill');
+const fillDb = fillFlag >= 0 ? Number(args.splice(fillFlag, 2)[1]) : undefined;
+if (fillDb !== undefined && !Number.isFinite(fillDb)) throw new Error('--band-fill takes a number of dB');
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const CODECS = {
   'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
@@ -78,11 +83,14 @@ for (const { fold, dir } of folds) {
   const clips = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label)))
     clips.push({ it, a: await lib.readMono(it.path) });
-  for (const channel of ['clean', ...channels]) {
+  const filled = { ...model.featureSpec, bandFill: { snrDb: fillDb } };
+  const runs = ['clean', ...channels].flatMap((c) => (fillDb === undefined ? [c] : [c, `${c}+fill`]));
+  for (const channel of runs) {
+    const spec = channel.endsWith('+fill') ? filled : model.featureSpec;
     const rows = [];
     for (const { it, a } of clips) {
-      const b = await through(channel, a);
-      rows.push({ ...it, features: lib.computeFeatures(b.signal, b.sampleRate, model.featureSpec) });
+      const b = await through(channel.replace(/\+fill$/, ''), a);
+      rows.push({ ...it, features: lib.computeFeatures(b.signal, b.sampleRate, spec) });
     }
     for (const ds of [...new Set(rows.map((r) => r.dataset))].sort()) {
       const own = rows.filter((r) => r.dataset === ds);

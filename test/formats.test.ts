@@ -186,6 +186,46 @@ describe('FeatureSpec', () => {
     expect(computeFeatures(voice(1, 16000), 16000, logmel).features).toBe(64);
   });
 
+  it("bandFill puts a noise floor above a low-rate recording's band, and leaves full-rate audio alone", () => {
+    const spec = (bandFill?: { snrDb: number }) =>
+      defineFeatureSpec({
+        trim: null,
+        features: { type: 'logmel', options: { nMels: 40, ref: 'max', topDb: 120 } },
+        output: { type: 'series' },
+        ...(bandFill ? { bandFill } : {}),
+      });
+    const plain = spec();
+    const filled = spec({ snrDb: 30 });
+    // Mean dB of the bottom 10 mel bands (under 1 kHz) and of the top 5 (above 6 kHz).
+    const bands = (rate: number, s: ReturnType<typeof spec>) => {
+      const m = computeFeatures(voice(1, rate), rate, s);
+      const mean = (from: number, to: number) => {
+        let sum = 0;
+        for (let t = 0; t < m.frames; t++) for (let k = from; k < to; k++) sum += m.data[t * m.features + k];
+        return sum / (m.frames * (to - from));
+      };
+      return { low: mean(0, 10), high: mean(35, 40) };
+    };
+    const before = bands(8000, plain);
+    const after = bands(8000, filled);
+    expect(after.high - before.high).toBeGreaterThan(20); // an empty band, then a floor
+    expect(Math.abs(after.low - before.low)).toBeLessThan(0.5); // the voice's own band as it was
+    // The same recording gets the same floor; full-rate audio is not touched.
+    expect(computeFeatures(voice(1, 8000), 8000, filled).data).toEqual(
+      computeFeatures(voice(1, 8000), 8000, filled).data,
+    );
+    expect(computeFeatures(voice(1, 16000), 16000, filled).data).toEqual(
+      computeFeatures(voice(1, 16000), 16000, plain).data,
+    );
+    expect(computeFeatures(voice(1, 44100), 44100, filled).data).toEqual(
+      computeFeatures(voice(1, 44100), 44100, plain).data,
+    );
+    expect(featureSpecHash(filled)).not.toBe(featureSpecHash(plain));
+    expect(() => spec({ snrDb: Number.NaN })).toThrow(/'bandFill' must be/);
+    expect(() => spec({ snr: 30 } as never)).toThrow(/Did you mean 'snrDb'/);
+    expect(() => defineFeatureSpec({ bandFill: null as never })).toThrow(/'bandFill' must be/);
+  });
+
   it('trim.leadIn drops the quiet before the speech that topDb keeps, up to keepSeconds before it', () => {
     const rate = 16000;
     // 1 s of hum 40 dB under the voice, then 2 s of voice.

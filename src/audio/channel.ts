@@ -1,8 +1,9 @@
 // Channel and room simulation for training augmentation: biquad filters (random equalisation,
-// band-limiting), synthetic reverberation and coloured noise. Everything works in place or returns
-// a new array of the input's length; float64 state, float32 samples.
+// band-limiting), synthetic reverberation and coloured noise; and the noise floor that a FeatureSpec's
+// `bandFill` puts above a low-rate recording's band. Everything works in place or returns a new array
+// of the input's length; float64 state, float32 samples.
 import FFT from 'fft.js';
-import { normalFrom } from '../util/math.js';
+import { normalFrom, seededRandom } from '../util/math.js';
 
 /** Second-order section coefficients, normalised so that a0 = 1. */
 interface Biquad {
@@ -156,5 +157,28 @@ export function colouredNoise(n: number, color: NoiseColor, random: () => number
   const p = energy(out) / Math.max(1, n);
   const g = p > 0 ? 1 / Math.sqrt(p) : 0;
   for (let i = 0; i < n; i++) out[i] *= g;
+  return out;
+}
+
+/**
+ * `x` (at `sampleRate`, resampled from a recording at `fromRate`) with the band above `fromRate / 2`,
+ * which the recording could not carry, filled with white noise `snrDb` below `x`'s RMS level:
+ * seeded, so the same recording always gets the same floor. Returns `x` itself when there is no
+ * such band worth filling (`fromRate / 2` at or above 0.45 × `sampleRate`) or `x` is all zeros.
+ */
+export function fillUpperBand(
+  x: Float32Array,
+  sampleRate: number,
+  fromRate: number,
+  snrDb: number,
+): Float32Array {
+  const edge = fromRate / 2;
+  const level = Math.sqrt(energy(x) / Math.max(1, x.length));
+  if (!(edge < 0.45 * sampleRate) || !(level > 0)) return x;
+  const noise = colouredNoise(x.length, 'white', seededRandom(0x5eed));
+  butterworth4(noise, 'high', edge, sampleRate);
+  const g = (level / Math.sqrt(energy(noise) / noise.length)) * 10 ** (-snrDb / 20);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] + g * noise[i];
   return out;
 }

@@ -1,3 +1,4 @@
+import { fillUpperBand } from '../audio/channel.js';
 import { type ResampleOptions, resample } from '../audio/resample.js';
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
@@ -100,6 +101,13 @@ export interface FeatureSpec {
    * `f0Semitones`) is summarised over voiced frames only. Absent or empty: none.
    */
   extras?: ExtraFeature[];
+  /**
+   * A noise floor over the band a low-rate recording cannot carry (a phone line's 8 kHz: nothing
+   * above 4 kHz, where every training recording has some noise). A recording at a rate under 0.9 ×
+   * `sampleRate` gets seeded white noise above its Nyquist frequency, `snrDb` under its RMS level,
+   * after resampling and before trimming; others are untouched. Absent: none. docs/features.md.
+   */
+  bandFill?: { snrDb: number };
 }
 
 /** MFCC features ({@link extractMfcc}). */
@@ -146,6 +154,7 @@ const SPEC_KEYS = [
   'cmvn',
   'output',
   'extras',
+  'bandFill',
 ] as const;
 
 /** The classic speech-emotion pipeline: 16 kHz, trimmed, 40 MFCCs (librosa defaults otherwise), mean and std per coefficient. */
@@ -212,6 +221,10 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
     }
   } else if (o?.type !== 'series') throw invalid(fn, `'output.type' must be 'series' or 'stats'.`);
   checkExtras(fn, spec.extras);
+  const fill = spec.bandFill;
+  if (typeof fill === 'object' && fill) checkKnownOptions(`${fn}.bandFill`, fill, ['snrDb']);
+  if (fill !== undefined && !Number.isFinite(fill?.snrDb))
+    throw invalid(fn, `'bandFill' must be { snrDb: a finite number }, e.g. { snrDb: 30 }.`);
   // Validate the feature options once, on a short test signal.
   computeFeatures(new Float32Array(spec.sampleRate).fill(0.1), spec.sampleRate, {
     ...spec,
@@ -314,6 +327,8 @@ function preparedSignal(
   const sr = spec.sampleRate;
   let x: Float32Array | Float64Array =
     sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
+  if (spec.bandFill && sampleRate < sr)
+    x = trust(fillUpperBand(x as Float32Array, sr, sampleRate, spec.bandFill.snrDb));
   if (spec.trim) {
     const { start, end } = trimmed(x, sr, spec.trim);
     if (end <= start) {
