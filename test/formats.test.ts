@@ -226,6 +226,29 @@ describe('FeatureSpec', () => {
     expect(() => defineFeatureSpec({ bandFill: null as never })).toThrow(/'bandFill' must be/);
   });
 
+  it('highpassHz removes a DC offset and rumble before the trim and the features', () => {
+    const spec = (highpassHz?: number) =>
+      defineFeatureSpec({
+        duration: { offset: 0, seconds: 1 },
+        output: { type: 'series' },
+        ...(highpassHz === undefined ? {} : { highpassHz }),
+      });
+    // Half a second of near silence, then the voice; the same with a DC offset of 0.1 on every sample.
+    const x = new Float32Array(24000);
+    x.set(voice(1, 16000), 8000);
+    const offset = x.map((v) => v + 0.1);
+    const close = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    // Without it the offset keeps the quiet start (it is within 60 dB of the peak) and moves every value.
+    expect(
+      close(computeFeatures(offset, 16000, spec()).data, computeFeatures(x, 16000, spec()).data),
+    ).toBeGreaterThan(1);
+    const a = computeFeatures(offset, 16000, spec(30)).data;
+    const b = computeFeatures(x, 16000, spec(30)).data;
+    expect(close(a, b)).toBeLessThan(0.05);
+    expect(featureSpecHash(spec(30))).not.toBe(featureSpecHash(spec()));
+    for (const bad of [0, -5, 8000, Number.NaN]) expect(() => spec(bad)).toThrow(/'highpassHz' must be/);
+  });
+
   it('trim.leadIn drops the quiet before the speech that topDb keeps, up to keepSeconds before it', () => {
     const rate = 16000;
     // 1 s of hum 40 dB under the voice, then 2 s of voice.

@@ -1,4 +1,3 @@
-import { fillUpperBand } from '../audio/channel.js';
 import { type ResampleOptions, resample } from '../audio/resample.js';
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
@@ -10,11 +9,11 @@ import {
   extractMfcc,
   melSpectrogram,
 } from '../dsp/mfcc.js';
-import { trimSilence } from '../dsp/trim.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
 import { concatFeatures, statistics } from './frame-stats.js';
+import { checkPreparation, conditioned, trimmed } from './prepare.js';
 
 export type { ExtraFeature, ExtraFeatureName } from './extras.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -108,6 +107,11 @@ export interface FeatureSpec {
    * after resampling and before trimming; others are untouched. Absent: none. docs/features.md.
    */
   bandFill?: { snrDb: number };
+  /**
+   * Remove the mean, then high-pass (4th-order Butterworth) at this frequency, right after
+   * resampling: a recorder's DC offset or rumble is then not read as part of the voice. Absent: none.
+   */
+  highpassHz?: number;
 }
 
 /** MFCC features ({@link extractMfcc}). */
@@ -155,6 +159,7 @@ const SPEC_KEYS = [
   'output',
   'extras',
   'bandFill',
+  'highpassHz',
 ] as const;
 
 /** The classic speech-emotion pipeline: 16 kHz, trimmed, 40 MFCCs (librosa defaults otherwise), mean and std per coefficient. */
@@ -193,7 +198,7 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
   }
   if (!Number.isInteger(spec.sampleRate) || spec.sampleRate < 1000)
     throw invalid(fn, `'sampleRate' must be an integer ≥ 1000 Hz, got ${spec.sampleRate}.`);
-  checkTrim(fn, spec.trim);
+  checkPreparation(fn, spec);
   if (spec.duration !== null) {
     const d = spec.duration;
     if (!(d && d.offset >= 0 && d.seconds > 0))
@@ -221,33 +226,17 @@ export function defineFeatureSpec(partial: Partial<FeatureSpec> = {}): FeatureSp
     }
   } else if (o?.type !== 'series') throw invalid(fn, `'output.type' must be 'series' or 'stats'.`);
   checkExtras(fn, spec.extras);
-  const fill = spec.bandFill;
-  if (typeof fill === 'object' && fill) checkKnownOptions(`${fn}.bandFill`, fill, ['snrDb']);
-  if (fill !== undefined && !Number.isFinite(fill?.snrDb))
-    throw invalid(fn, `'bandFill' must be { snrDb: a finite number }, e.g. { snrDb: 30 }.`);
   // Validate the feature options once, on a short test signal.
-  computeFeatures(new Float32Array(spec.sampleRate).fill(0.1), spec.sampleRate, {
-    ...spec,
-    trim: null,
-    minSeconds: 0,
-  });
+  computeFeatures(
+    Float32Array.from({ length: spec.sampleRate }, (_, i) => 0.1 * Math.sin(i / 5)),
+    spec.sampleRate,
+    {
+      ...spec,
+      trim: null,
+      minSeconds: 0,
+    },
+  );
   return spec;
-}
-
-/** Validates a spec's `trim`. */
-function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
-  if (trim === null) return;
-  if (!(typeof trim?.topDb === 'number' && trim.topDb > 0))
-    throw invalid(fn, `'trim' must be null or { topDb: number > 0, leadIn? }.`);
-  checkKnownOptions(`${fn}.trim`, trim, ['topDb', 'leadIn']);
-  const lead = trim.leadIn;
-  if (lead === undefined) return;
-  const shape = `'trim.leadIn' must be { topDb: number > 0, keepSeconds: number ≥ 0 }.`;
-  if (typeof lead !== 'object' || lead === null) throw invalid(fn, shape);
-  checkKnownOptions(`${fn}.trim.leadIn`, lead, ['topDb', 'keepSeconds']);
-  const { topDb, keepSeconds } = lead;
-  if (!(Number.isFinite(topDb) && topDb > 0 && Number.isFinite(keepSeconds) && keepSeconds >= 0))
-    throw invalid(fn, shape);
 }
 
 /** JSON with sorted keys, so equal specs serialise identically. */
@@ -306,14 +295,6 @@ export function featureNames(spec: FeatureSpec): string[] {
   return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
 }
 
-/** The kept interval of a spec's `trim`: {@link trimSilence}, then the harder cut of `leadIn`. */
-function trimmed(x: Float32Array | Float64Array, sr: number, trim: NonNullable<FeatureSpec['trim']>) {
-  const { start, end } = trimSilence(x, { topDb: trim.topDb });
-  if (!trim.leadIn || end <= start) return { start, end };
-  const onset = trimSilence(x, { topDb: trim.leadIn.topDb }).start;
-  return { start: Math.min(end, Math.max(start, onset - Math.round(trim.leadIn.keepSeconds * sr))), end };
-}
-
 /**
  * The signal a spec's features are computed on: resampled to the spec's rate, trimmed, checked for
  * silence and length, cut or padded to the spec's duration.
@@ -327,8 +308,7 @@ function preparedSignal(
   const sr = spec.sampleRate;
   let x: Float32Array | Float64Array =
     sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
-  if (spec.bandFill && sampleRate < sr)
-    x = trust(fillUpperBand(x as Float32Array, sr, sampleRate, spec.bandFill.snrDb));
+  x = trust(conditioned(x, sampleRate, spec));
   if (spec.trim) {
     const { start, end } = trimmed(x, sr, spec.trim);
     if (end <= start) {

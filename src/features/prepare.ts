@@ -1,0 +1,69 @@
+// The steps of a FeatureSpec that work on the signal before any frame is cut: conditioning (the
+// high-pass, the noise floor over a low-rate recording's missing band) and the silence trim, with
+// their validation. spec.ts runs them in order (resample → condition → trim → fixed duration).
+import { butterworth4, fillUpperBand } from '../audio/channel.js';
+import { trimSilence } from '../dsp/trim.js';
+import { checkKnownOptions, invalid } from '../dsp/validate.js';
+import type { FeatureSpec } from './spec.js';
+
+/** Validates a spec's `trim`, `highpassHz` and `bandFill`. */
+export function checkPreparation(fn: string, spec: FeatureSpec): void {
+  checkTrim(fn, spec.trim);
+  const hp = spec.highpassHz;
+  if (hp !== undefined && !(Number.isFinite(hp) && hp > 0 && hp < 0.45 * spec.sampleRate))
+    throw invalid(
+      fn,
+      `'highpassHz' must be a frequency in Hz above 0 and under 0.45 × sampleRate, got ${hp}.`,
+    );
+  const fill = spec.bandFill;
+  if (typeof fill === 'object' && fill) checkKnownOptions(`${fn}.bandFill`, fill, ['snrDb']);
+  if (fill !== undefined && !Number.isFinite(fill?.snrDb))
+    throw invalid(fn, `'bandFill' must be { snrDb: a finite number }, e.g. { snrDb: 30 }.`);
+}
+
+function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
+  if (trim === null) return;
+  if (!(typeof trim?.topDb === 'number' && trim.topDb > 0))
+    throw invalid(fn, `'trim' must be null or { topDb: number > 0, leadIn? }.`);
+  checkKnownOptions(`${fn}.trim`, trim, ['topDb', 'leadIn']);
+  const lead = trim.leadIn;
+  if (lead === undefined) return;
+  const shape = `'trim.leadIn' must be { topDb: number > 0, keepSeconds: number ≥ 0 }.`;
+  if (typeof lead !== 'object' || lead === null) throw invalid(fn, shape);
+  checkKnownOptions(`${fn}.trim.leadIn`, lead, ['topDb', 'keepSeconds']);
+  const { topDb, keepSeconds } = lead;
+  if (!(Number.isFinite(topDb) && topDb > 0 && Number.isFinite(keepSeconds) && keepSeconds >= 0))
+    throw invalid(fn, shape);
+}
+
+/**
+ * `x` (at the spec's rate, resampled from `fromRate`) as the spec conditions it: its mean removed
+ * and high-passed at `highpassHz`, then the noise floor of `bandFill` when `fromRate` is low. `x`
+ * itself when the spec asks for neither.
+ */
+export function conditioned(
+  x: Float32Array | Float64Array,
+  fromRate: number,
+  spec: FeatureSpec,
+): Float32Array | Float64Array {
+  let out = x;
+  if (spec.highpassHz !== undefined) {
+    let mean = 0;
+    for (let i = 0; i < x.length; i++) mean += x[i];
+    mean /= Math.max(1, x.length);
+    const y = Float32Array.from(x, (v) => v - mean);
+    butterworth4(y, 'high', spec.highpassHz, spec.sampleRate);
+    out = y;
+  }
+  if (spec.bandFill && fromRate < spec.sampleRate)
+    out = fillUpperBand(Float32Array.from(out), spec.sampleRate, fromRate, spec.bandFill.snrDb);
+  return out;
+}
+
+/** The kept interval of a spec's `trim`: {@link trimSilence}, then the harder cut of `leadIn`. */
+export function trimmed(x: Float32Array | Float64Array, sr: number, trim: NonNullable<FeatureSpec['trim']>) {
+  const { start, end } = trimSilence(x, { topDb: trim.topDb });
+  if (!trim.leadIn || end <= start) return { start, end };
+  const onset = trimSilence(x, { topDb: trim.leadIn.topDb }).start;
+  return { start: Math.min(end, Math.max(start, onset - Math.round(trim.leadIn.keepSeconds * sr))), end };
+}
