@@ -216,6 +216,19 @@ describe('perturbAudio', () => {
     expect(lined).toBeLessThan(70);
     expect(() => perturbAudio(low, SR, { narrowband: -1 })).toThrow(/'narrowband' must lie within \[0, 1\]/);
   });
+  it('adds a DC offset of the drawn size relative to the RMS, of either sign', () => {
+    const t = tone(1, 440);
+    const rms = Math.sqrt(power(t));
+    const signs = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      const y = perturbAudio(t, SR, { dcOffset: 0.3, seed }).signal;
+      const offset = y.reduce((a, v) => a + v, 0) / y.length - t.reduce((a, v) => a + v, 0) / t.length;
+      expect(Math.abs(offset) / rms).toBeCloseTo(0.3, 3);
+      signs.add(Math.sign(offset));
+    }
+    expect([...signs].sort()).toEqual([-1, 1]);
+    expect(() => perturbAudio(t, SR, { dcOffset: [-1, 1] })).toThrow(/'dcOffset' must lie within/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

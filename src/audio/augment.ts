@@ -89,6 +89,12 @@ export interface PerturbOptions {
    * A band-limiting low-pass leaves a slope above its cut-off; this leaves nothing.
    */
   narrowband?: number;
+  /**
+   * A DC offset, as some recorders and sound cards add: a constant of this size relative to the
+   * copy's RMS level (drawn from the range, either sign) added to every sample, after the noise and
+   * before the line. SAVEE's recordings carry offsets of 0.07–0.49.
+   */
+  dcOffset?: Range;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
@@ -109,6 +115,7 @@ export const PERTURB_KEYS = [
   'highpassHz',
   'muLaw',
   'narrowband',
+  'dcOffset',
   'seed',
 ];
 
@@ -192,6 +199,8 @@ export function perturbAudio(
         for (let i = 0; i < out.length; i++) out[i] += sigma * noise[i];
       }
     }
+    if (options.dcOffset !== undefined)
+      addOffset(out, draw(fn, 'dcOffset', options.dcOffset, random, 0), random);
     if (
       options.narrowband !== undefined &&
       random() < draw(fn, 'narrowband', options.narrowband, random, 0, 1) &&
@@ -202,6 +211,14 @@ export function perturbAudio(
       muLawInPlace(out);
     return { signal: out, sampleRate };
   });
+}
+
+/** Adds `size` × the RMS of `x` to every sample of it, with a random sign. */
+function addOffset(x: Float32Array, size: number, random: () => number): void {
+  let power = 0;
+  for (let i = 0; i < x.length; i++) power += x[i] * x[i];
+  const dc = (random() < 0.5 ? -size : size) * Math.sqrt(power / Math.max(1, x.length));
+  for (let i = 0; i < x.length; i++) x[i] += dc;
 }
 
 /** Adds four time-reversed copies of `x`, each circularly shifted at random, at `snr` dB below it. */
