@@ -104,7 +104,7 @@ export interface FeatureSpec {
    * A noise floor over the band a low-rate recording cannot carry (a phone line's 8 kHz: nothing
    * above 4 kHz, where every training recording has some noise). A recording at a rate under 0.9 ×
    * `sampleRate` gets seeded white noise above its Nyquist frequency, `snrDb` under its RMS level,
-   * after resampling and before trimming; others are untouched. Absent: none. docs/features.md.
+   * after resampling and before trimming; others are untouched. Absent: none (docs/features.md).
    */
   bandFill?: { snrDb: number };
   /**
