@@ -160,6 +160,9 @@ export function colouredNoise(n: number, color: NoiseColor, random: () => number
   return out;
 }
 
+/** The last noise {@link fillUpperBand} made: the same for every recording of one length and rate (windows of a timeline). */
+let lastFill: { key: string; noise: Float32Array; rms: number } | undefined;
+
 /**
  * `x` (at `sampleRate`, resampled from a recording at `fromRate`) with the band above `fromRate / 2`,
  * which the recording could not carry, filled with white noise `snrDb` below `x`'s RMS level:
@@ -175,9 +178,14 @@ export function fillUpperBand(
   const edge = fromRate / 2;
   const level = Math.sqrt(energy(x) / Math.max(1, x.length));
   if (!(edge < 0.45 * sampleRate) || !(level > 0)) return x;
-  const noise = colouredNoise(x.length, 'white', seededRandom(0x5eed));
-  butterworth4(noise, 'high', edge, sampleRate);
-  const g = (level / Math.sqrt(energy(noise) / noise.length)) * 10 ** (-snrDb / 20);
+  const key = `${x.length}:${edge}:${sampleRate}`;
+  if (lastFill?.key !== key) {
+    const noise = colouredNoise(x.length, 'white', seededRandom(0x5eed));
+    butterworth4(noise, 'high', edge, sampleRate);
+    lastFill = { key, noise, rms: Math.sqrt(energy(noise) / noise.length) };
+  }
+  const { noise, rms } = lastFill;
+  const g = (level / rms) * 10 ** (-snrDb / 20);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] + g * noise[i];
   return out;
