@@ -6,7 +6,8 @@
 //   aac-32k    AAC at 32 kb/s, mono (ffmpeg's encoder; decoded by audio-decode, as readAudioFile does)
 //   opus-16k   Opus at 16 kb/s in WebM, mono (libopus; decoded by audio-decode)
 //   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
-//   dc         a DC offset of 0.3 × the recording's RMS added to every sample (SAVEE's own are 0.07–0.49)
+//   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
+//              seed 0; SAVEE's own offsets are 0.07–0.49)
 // The codecs need `ffmpeg` on the PATH and are left out without it.
 //
 //   node scripts/channel-eval.mjs <train-out> [--channels telephone,aac-32k,opus-16k] [--band-fill SNR] [folds.json]
@@ -46,10 +47,7 @@ async function through(channel, a) {
     return lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
   if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
   if (channel === 'mulaw') return lib.perturbAudio(a.signal, a.sampleRate, { muLaw: 1 });
-  if (channel === 'dc') {
-    const rms = Math.sqrt(a.signal.reduce((s, v) => s + v * v, 0) / a.signal.length);
-    return { signal: a.signal.map((v) => v + 0.3 * rms), sampleRate: a.sampleRate };
-  }
+  if (channel === 'dc') return lib.perturbAudio(a.signal, a.sampleRate, { dcOffset: 0.3 });
   if (channel === 'telephone') {
     const line = lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
     const narrow = lib.resample(line.signal, a.sampleRate, 8000);

@@ -226,7 +226,7 @@ describe('FeatureSpec', () => {
     expect(() => defineFeatureSpec({ bandFill: null as never })).toThrow(/'bandFill' must be/);
   });
 
-  it('highpassHz removes a DC offset and rumble before the trim and the features', () => {
+  it('highpassHz removes a DC offset before the trim and the features', () => {
     const spec = (highpassHz?: number) =>
       defineFeatureSpec({
         duration: { offset: 0, seconds: 1 },

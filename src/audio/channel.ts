@@ -61,7 +61,7 @@ export function butterworth4(x: Float32Array, kind: 'low' | 'high', freq: number
   for (const q of BUTTERWORTH4_Q) filterInPlace(x, pass(kind, freq, q, sampleRate));
 }
 
-function energy(x: Float32Array): number {
+function energy(x: Float32Array | Float64Array): number {
   let e = 0;
   for (let i = 0; i < x.length; i++) e += x[i] * x[i];
   return e;
@@ -170,11 +170,11 @@ let lastFill: { key: string; noise: Float32Array; rms: number } | undefined;
  * such band worth filling (`fromRate / 2` at or above 0.45 × `sampleRate`) or `x` is all zeros.
  */
 export function fillUpperBand(
-  x: Float32Array,
+  x: Float32Array | Float64Array,
   sampleRate: number,
   fromRate: number,
   snrDb: number,
-): Float32Array {
+): Float32Array | Float64Array {
   const edge = fromRate / 2;
   const level = Math.sqrt(energy(x) / Math.max(1, x.length));
   if (!(edge < 0.45 * sampleRate) || !(level > 0)) return x;

@@ -56,7 +56,7 @@ export function conditioned(
     out = y;
   }
   if (spec.bandFill && fromRate < spec.sampleRate)
-    out = fillUpperBand(Float32Array.from(out), spec.sampleRate, fromRate, spec.bandFill.snrDb);
+    out = fillUpperBand(out, spec.sampleRate, fromRate, spec.bandFill.snrDb);
   return out;
 }
 
