@@ -8,11 +8,14 @@
 //   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
+//   demean     the recording's mean removed (SAVEE's offsets gone, nothing else changed)
 // The codecs need `ffmpeg` on the PATH and are left out without it.
 //
-//   node scripts/channel-eval.mjs <train-out> [--channels telephone,aac-32k,opus-16k] [--band-fill SNR] [folds.json]
+//   node scripts/channel-eval.mjs <train-out>[,<train-out>…] [--channels telephone,aac-32k,opus-16k] [--band-fill SNR] [folds.json]
 //
-// <train-out> is a `train --folds … --keep-fold-models` folder. Prints UA per fold, corpus and
+// <train-out> is a `train --folds … --keep-fold-models` folder; several, joined by commas, are
+// scored as an ensemble (each fold's models' probabilities averaged, as `combine-cv.mjs` averages
+// their per-clip outputs; the runs must have saved the same folds). Prints UA per fold, corpus and
 // channel, then the means per corpus and channel. `--band-fill SNR` scores each channel a second
 // time (as `<channel>+fill`) with the FeatureSpec's `bandFill: { snrDb: SNR }` added to the fold
 // models' own spec: what the noise floor over a low-rate recording's missing band gives.
@@ -33,7 +36,7 @@ const CODECS = {
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
 };
 /** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), a DC offset. */
-const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc'];
+const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean'];
 const channels = wanted.filter((c) => {
   if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);
   if (CODECS[c] && !hasFfmpeg) console.log(`${c}: left out (no ffmpeg on the PATH)`);
@@ -48,6 +51,10 @@ async function through(channel, a) {
   if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
   if (channel === 'mulaw') return lib.perturbAudio(a.signal, a.sampleRate, { muLaw: 1 });
   if (channel === 'dc') return lib.perturbAudio(a.signal, a.sampleRate, { dcOffset: 0.3 });
+  if (channel === 'demean') {
+    const mean = a.signal.reduce((acc, v) => acc + v, 0) / a.signal.length;
+    return { signal: a.signal.map((v) => v - mean), sampleRate: a.sampleRate };
+  }
   if (channel === 'telephone') {
     const line = lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
     const narrow = lib.resample(line.signal, a.sampleRate, 8000);
@@ -77,33 +84,63 @@ async function through(channel, a) {
   return { signal: lib.toMono(d.channels), sampleRate: d.sampleRate };
 }
 
-const folds = savedFolds(lib, await devItems(lib), resolve(args[0] ?? ''), args[1] && resolve(args[1]));
+const items = await devItems(lib);
+const runs = (args[0] ?? '')
+  .split(',')
+  .map((from) => savedFolds(lib, items, resolve(from), args[1] && resolve(args[1])));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const totals = new Map();
-for (const { fold, dir } of folds) {
-  const model = await lib.EmotionModel.load(dir);
-  const shared = lib.sharedLabels(fold, model.labels);
+
+/** The UA of `models` (probabilities averaged) on `clips` through `channel`, predictions restricted to `shared`. */
+async function score(models, clips, channel, shared) {
+  const probs = clips.map(() => new Float64Array(shared.length));
+  for (const model of models) {
+    const spec = channel.endsWith('+fill')
+      ? { ...model.featureSpec, bandFill: { snrDb: fillDb } }
+      : model.featureSpec;
+    const matrices = [];
+    for (const { a } of clips) {
+      const b = await through(channel.replace(/\+fill$/, ''), a);
+      matrices.push(lib.computeFeatures(b.signal, b.sampleRate, spec));
+    }
+    const out = await model.predictFeatures(matrices);
+    const index = shared.map((l) => model.labels.indexOf(l));
+    for (const [i, p] of out.entries()) {
+      for (const [j, k] of index.entries()) probs[i][j] += p[k];
+    }
+  }
+  const predicted = probs.map((p) => shared[p.indexOf(Math.max(...p))]);
+  return lib.evaluatePredictions(
+    clips.map((c) => c.it.label),
+    predicted,
+    shared,
+  ).unweightedAccuracy;
+}
+
+for (const [f, { fold }] of runs[0].entries()) {
+  const dirs = runs.map((r) => r[f]?.dir);
+  if (dirs.some((d, i) => !d || runs[i][f].fold.name !== fold.name))
+    throw new Error(`the runs did not all save fold ${fold.name}`);
+  const models = await Promise.all(dirs.map((d) => lib.EmotionModel.load(d)));
+  const shared = lib.sharedLabels(fold, models[0].labels);
   const clips = [];
   for (const it of fold.test.filter((x) => shared.includes(x.label)))
     clips.push({ it, a: await lib.readMono(it.path) });
-  const filled = { ...model.featureSpec, bandFill: { snrDb: fillDb } };
-  const runs = ['clean', ...channels].flatMap((c) => (fillDb === undefined ? [c] : [c, `${c}+fill`]));
-  for (const channel of runs) {
-    const spec = channel.endsWith('+fill') ? filled : model.featureSpec;
-    const rows = [];
-    for (const { it, a } of clips) {
-      const b = await through(channel.replace(/\+fill$/, ''), a);
-      rows.push({ ...it, features: lib.computeFeatures(b.signal, b.sampleRate, spec) });
-    }
-    for (const ds of [...new Set(rows.map((r) => r.dataset))].sort()) {
-      const own = rows.filter((r) => r.dataset === ds);
-      const ua = (await model.evaluate(own, { labels: shared })).unweightedAccuracy;
+  const named = ['clean', ...channels].flatMap((c) => (fillDb === undefined ? [c] : [c, `${c}+fill`]));
+  for (const channel of named) {
+    for (const ds of [...new Set(clips.map((c) => c.it.dataset))].sort()) {
+      const ua = await score(
+        models,
+        clips.filter((c) => c.it.dataset === ds),
+        channel,
+        shared,
+      );
       const key = `${ds} ${channel}`;
       totals.set(key, [...(totals.get(key) ?? []), ua]);
       console.log(`${fold.name.padEnd(16)} ${key.padEnd(18)} UA ${pct(ua)}`);
     }
   }
-  model.dispose();
+  for (const model of models) model.dispose();
 }
 for (const [key, v] of [...totals].sort())
   console.log(`${key.padEnd(18)} mean UA ${pct(v.reduce((a, b) => a + b, 0) / v.length)}`);
