@@ -9,16 +9,20 @@
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
 //   demean     the recording's mean removed (SAVEE's offsets gone, nothing else changed)
+//   telephone-up, 8k-up  telephone and 8k resampled back to the clip's own rate (a call saved as a
+//              16 kHz WAV, or decoded by a browser at 44.1 kHz)
 // The codecs need `ffmpeg` on the PATH and are left out without it.
 //
-//   node scripts/channel-eval.mjs <train-out>[,<train-out>…] [--channels telephone,aac-32k,opus-16k] [--band-fill SNR] [folds.json]
+//   node scripts/channel-eval.mjs <train-out>[,<train-out>…] [--channels telephone,aac-32k,opus-16k] [--band-fill SNR [--band-detect DB,HZ]] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder; several, joined by commas, are
 // scored as an ensemble (each fold's models' probabilities averaged, as `combine-cv.mjs` averages
 // their per-clip outputs; the runs must have saved the same folds). Prints UA per fold, corpus and
 // channel, then the means per corpus and channel. `--band-fill SNR` scores each channel a second
 // time (as `<channel>+fill`) with the FeatureSpec's `bandFill: { snrDb: SNR }` added to the fold
-// models' own spec: what the noise floor over a low-rate recording's missing band gives.
+// models' own spec: what the noise floor over a low-rate recording's missing band gives;
+// `--band-detect DB,HZ` adds `detect: { topDb: DB, maxHz: HZ }` to it (the band found from the content,
+// whatever the rate).
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
@@ -30,13 +34,18 @@ const wanted = (flag >= 0 ? args.splice(flag, 2)[1] : 'telephone,aac-32k,opus-16
 const fillFlag = args.indexOf('--band-fill');
 const fillDb = fillFlag >= 0 ? Number(args.splice(fillFlag, 2)[1]) : undefined;
 if (fillDb !== undefined && !Number.isFinite(fillDb)) throw new Error('--band-fill takes a number of dB');
+const detectFlag = args.indexOf('--band-detect');
+const detect = detectFlag >= 0 ? args.splice(detectFlag, 2)[1].split(',').map(Number) : undefined;
+if (detect !== undefined && (fillDb === undefined || detect.length !== 2 || !detect.every(Number.isFinite)))
+  throw new Error('--band-detect takes DB,HZ (e.g. 75,4500), and --band-fill with it');
+const fill = { snrDb: fillDb, ...(detect && { detect: { topDb: detect[0], maxHz: detect[1] } }) };
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const CODECS = {
   'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
 };
 /** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), a DC offset. */
-const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean'];
+const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'telephone-up', '8k-up'];
 const channels = wanted.filter((c) => {
   if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);
   if (CODECS[c] && !hasFfmpeg) console.log(`${c}: left out (no ffmpeg on the PATH)`);
@@ -46,6 +55,10 @@ const channels = wanted.filter((c) => {
 /** The recording through `channel`: { signal, sampleRate }. */
 async function through(channel, a) {
   if (channel === 'clean') return a;
+  if (channel.endsWith('-up')) {
+    const narrow = await through(channel.slice(0, -3), a);
+    return { signal: lib.resample(narrow.signal, narrow.sampleRate, a.sampleRate), sampleRate: a.sampleRate };
+  }
   if (channel === 'band')
     return lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
   if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
@@ -95,9 +108,7 @@ const totals = new Map();
 async function score(models, clips, channel, shared) {
   const probs = clips.map(() => new Float64Array(shared.length));
   for (const model of models) {
-    const spec = channel.endsWith('+fill')
-      ? { ...model.featureSpec, bandFill: { snrDb: fillDb } }
-      : model.featureSpec;
+    const spec = channel.endsWith('+fill') ? { ...model.featureSpec, bandFill: fill } : model.featureSpec;
     const matrices = [];
     for (const { a } of clips) {
       const b = await through(channel.replace(/\+fill$/, ''), a);

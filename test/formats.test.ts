@@ -2,8 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bandEdge } from '../src/audio/channel.js';
 import {
   DEFAULT_FEATURE_SPEC,
+  type FeatureSpec,
   SpeechEmotionError,
   computeFeatures,
   decodeAudio,
@@ -13,9 +15,12 @@ import {
   featureNames,
   featureSpecHash,
   fromAudioBuffer,
+  perturbAudio,
+  resample,
   trimSilence,
 } from '../src/index.js';
 import { readAudioFile, readMono, scanDataset } from '../src/node.js';
+import { seededRandom } from '../src/util/math.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
@@ -186,14 +191,17 @@ describe('FeatureSpec', () => {
     expect(computeFeatures(voice(1, 16000), 16000, logmel).features).toBe(64);
   });
 
+  /** A log-mel spec that shows the top band, with `bandFill` when given. */
+  const bandSpec = (bandFill?: FeatureSpec['bandFill']) =>
+    defineFeatureSpec({
+      trim: null,
+      features: { type: 'logmel', options: { nMels: 40, ref: 'max', topDb: 120 } },
+      output: { type: 'series' },
+      ...(bandFill ? { bandFill } : {}),
+    });
+
   it("bandFill puts a noise floor above a low-rate recording's band, and leaves full-rate audio alone", () => {
-    const spec = (bandFill?: { snrDb: number }) =>
-      defineFeatureSpec({
-        trim: null,
-        features: { type: 'logmel', options: { nMels: 40, ref: 'max', topDb: 120 } },
-        output: { type: 'series' },
-        ...(bandFill ? { bandFill } : {}),
-      });
+    const spec = bandSpec;
     const plain = spec();
     const filled = spec({ snrDb: 30 });
     // Mean dB of the bottom 10 mel bands (under 1 kHz) and of the top 5 (above 6 kHz).
@@ -224,6 +232,44 @@ describe('FeatureSpec', () => {
     expect(() => spec({ snrDb: Number.NaN })).toThrow(/'bandFill' must be/);
     expect(() => spec({ snr: 30 } as never)).toThrow(/Did you mean 'snrDb'/);
     expect(() => defineFeatureSpec({ bandFill: null as never })).toThrow(/'bandFill' must be/);
+  });
+
+  it('bandFill.detect fills a recording upsampled from 8 kHz, and leaves full-band and low-passed 16 kHz audio alone', () => {
+    const spec = bandSpec;
+    const plain = spec();
+    const rateOnly = spec({ snrDb: 30 });
+    const detecting = spec({ snrDb: 30, detect: { topDb: 75, maxHz: 4500 } });
+    const top = (x: Float32Array, s: FeatureSpec) => {
+      const m = computeFeatures(x, 16000, s);
+      let sum = 0;
+      for (let t = 0; t < m.frames; t++) for (let k = 35; k < 40; k++) sum += m.data[t * m.features + k];
+      return sum / (m.frames * 5);
+    };
+    // A voice over a room's noise 40 dB down (seeded), which fills the band up to the recording's Nyquist.
+    const recorded = (rate: number) => {
+      const random = seededRandom(7);
+      return voice(1, rate).map((v) => v + (random() - 0.5) * 0.01);
+    };
+    // An 8 kHz recording saved at 16 kHz: its content ends near 4 kHz, and only `detect` sees that.
+    const upsampled = resample(recorded(8000), 8000, 16000);
+    expect(bandEdge(upsampled, 16000, 75)).toBeGreaterThan(3700);
+    expect(bandEdge(upsampled, 16000, 75)).toBeLessThanOrEqual(4100);
+    expect(top(upsampled, rateOnly)).toBeCloseTo(top(upsampled, plain), 6);
+    expect(top(upsampled, detecting) - top(upsampled, plain)).toBeGreaterThan(20);
+    // Full-band audio, and a 16 kHz recording low-passed at 3.4 kHz (its content fades, it does not stop), are not touched.
+    const full = recorded(16000);
+    const lowpassed = perturbAudio(full, 16000, { lowpassHz: 3400 }).signal;
+    expect(bandEdge(lowpassed, 16000, 75)).toBeGreaterThan(4500);
+    for (const x of [full, lowpassed])
+      expect(computeFeatures(x, 16000, detecting).data).toEqual(computeFeatures(x, 16000, plain).data);
+    expect(bandEdge(new Float32Array(16000), 16000, 75)).toBe(8000);
+    expect(() => spec({ snrDb: 30, detect: { topDb: 75, maxHz: 8000 } })).toThrow(/'bandFill' must be/);
+    expect(() => spec({ snrDb: 30, detect: { topDb: 0, maxHz: 4500 } })).toThrow(/'bandFill' must be/);
+    expect(() => spec({ snrDb: 30, detect: { topDb: 75 } as never })).toThrow(/'bandFill' must be/);
+    expect(() => spec({ snrDb: 30, detect: { topDb: 75, maxHz: 4500, max: 1 } as never })).toThrow(
+      /Unknown option 'max'|Did you mean/,
+    );
+    expect(() => spec({ snrDb: 30, detect: true as never })).toThrow(/'bandFill' must be/);
   });
 
   it('highpassHz removes a DC offset before the trim and the features', () => {

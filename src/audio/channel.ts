@@ -3,6 +3,8 @@
 // `bandFill` puts above a low-rate recording's band. Everything works in place or returns a new array
 // of the input's length; float64 state, float32 samples.
 import FFT from 'fft.js';
+import { magnitudeFrames } from '../dsp/magnitudes.js';
+import { resolveStftOptions } from '../dsp/spectral.js';
 import { normalFrom, seededRandom } from '../util/math.js';
 
 /** Second-order section coefficients, normalised so that a0 = 1. */
@@ -189,4 +191,32 @@ export function fillUpperBand(
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] + g * noise[i];
   return out;
+}
+
+/** FFT size of {@link bandEdge}'s long-term spectrum at 16 kHz (31.25 Hz bins); scaled with the rate. */
+const EDGE_FFT_AT_16K = 512;
+
+/**
+ * Where `x`'s content ends: the lowest frequency (in Hz, a bin edge of a long-term Hann-windowed
+ * power spectrum) above which `x` holds less than `10^(−topDb/10)` of its energy. A recording made
+ * at 8 kHz and resampled up gives about 4000; one made at the rate it comes at gives a frequency
+ * near its Nyquist. `sampleRate / 2` for silence or a signal shorter than one frame.
+ */
+export function bandEdge(x: Float32Array | Float64Array, sampleRate: number, topDb: number): number {
+  let size = EDGE_FFT_AT_16K;
+  while (size < (EDGE_FFT_AT_16K * sampleRate) / 16000) size *= 2;
+  if (x.length < size) return sampleRate / 2;
+  const stft = resolveStftOptions('bandEdge', { nFft: size, hopLength: size, center: false, window: 'hann' });
+  const { data, frames, bins } = magnitudeFrames('bandEdge', x, stft);
+  const power = new Float64Array(bins);
+  for (let t = 0; t < frames; t++) for (let k = 0; k < bins; k++) power[k] += data[t * bins + k] ** 2;
+  const total = power.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return sampleRate / 2;
+  const floor = total * 10 ** (-topDb / 10);
+  let above = 0;
+  for (let k = bins - 1; k > 0; k--) {
+    above += power[k];
+    if (above > floor) return Math.min(sampleRate / 2, ((k + 1) * sampleRate) / size);
+  }
+  return sampleRate / size;
 }

@@ -1,7 +1,7 @@
 // The steps of a FeatureSpec that work on the signal before any frame is cut: conditioning (the
 // high-pass, the noise floor over a low-rate recording's missing band) and the silence trim, with
 // their validation. spec.ts runs them in order (resample → condition → trim → fixed duration).
-import { butterworth4, fillUpperBand } from '../audio/channel.js';
+import { bandEdge, butterworth4, fillUpperBand } from '../audio/channel.js';
 import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import type { FeatureSpec } from './spec.js';
@@ -15,10 +15,22 @@ export function checkPreparation(fn: string, spec: FeatureSpec): void {
       fn,
       `'highpassHz' must be a frequency in Hz above 0 and under 0.45 × sampleRate, got ${hp}.`,
     );
-  const fill = spec.bandFill;
-  if (typeof fill === 'object' && fill) checkKnownOptions(`${fn}.bandFill`, fill, ['snrDb']);
-  if (fill !== undefined && !Number.isFinite(fill?.snrDb))
-    throw invalid(fn, `'bandFill' must be { snrDb: a finite number }, e.g. { snrDb: 30 }.`);
+  checkBandFill(fn, spec.bandFill, spec.sampleRate);
+}
+
+function checkBandFill(fn: string, fill: FeatureSpec['bandFill'], sampleRate: number): void {
+  if (fill === undefined) return;
+  const shape = `'bandFill' must be { snrDb: a finite number, detect?: { topDb: dB > 0, maxHz: Hz under sampleRate / 2 } }, e.g. { snrDb: 30, detect: { topDb: 75, maxHz: 4500 } }.`;
+  if (typeof fill === 'object' && fill) checkKnownOptions(`${fn}.bandFill`, fill, ['snrDb', 'detect']);
+  if (typeof fill !== 'object' || fill === null || !Number.isFinite(fill.snrDb)) throw invalid(fn, shape);
+  const detect = fill.detect;
+  if (detect === undefined) return;
+  if (typeof detect === 'object' && detect)
+    checkKnownOptions(`${fn}.bandFill.detect`, detect, ['topDb', 'maxHz']);
+  if (typeof detect !== 'object' || detect === null) throw invalid(fn, shape);
+  const { topDb, maxHz } = detect;
+  if (!(Number.isFinite(topDb) && topDb > 0 && Number.isFinite(maxHz) && maxHz > 0 && maxHz < sampleRate / 2))
+    throw invalid(fn, shape);
 }
 
 function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
@@ -38,8 +50,8 @@ function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
 
 /**
  * `x` (at the spec's rate, resampled from `fromRate`) as the spec conditions it: its mean removed
- * and high-passed at `highpassHz`, then the noise floor of `bandFill` when `fromRate` is low. `x`
- * itself when the spec asks for neither.
+ * and high-passed at `highpassHz`, then the noise floor of `bandFill` when `fromRate` is low (or,
+ * with `detect`, the content ends low). `x` itself when the spec asks for neither.
  */
 export function conditioned(
   x: Float32Array | Float64Array,
@@ -55,8 +67,14 @@ export function conditioned(
     butterworth4(y, 'high', spec.highpassHz, spec.sampleRate);
     out = y;
   }
-  if (spec.bandFill && fromRate < spec.sampleRate)
-    out = fillUpperBand(out, spec.sampleRate, fromRate, spec.bandFill.snrDb);
+  const fill = spec.bandFill;
+  if (!fill) return out;
+  let edge = Math.min(fromRate, spec.sampleRate) / 2;
+  if (fill.detect) {
+    const found = bandEdge(out, spec.sampleRate, fill.detect.topDb);
+    if (found <= fill.detect.maxHz) edge = Math.min(edge, found);
+  }
+  if (edge < spec.sampleRate / 2) out = fillUpperBand(out, spec.sampleRate, 2 * edge, fill.snrDb);
   return out;
 }
 
