@@ -9,6 +9,7 @@
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
 //   demean     the recording's mean removed (SAVEE's offsets gone, nothing else changed)
+//   clip       hard clipping at a quarter of the recording's peak (an input driven 12 dB too hot)
 //   telephone-up, 8k-up  telephone and 8k resampled back to the clip's own rate (a call saved as a
 //              16 kHz WAV, or decoded by a browser at 44.1 kHz)
 // The codecs need `ffmpeg` on the PATH and are left out without it.
@@ -45,7 +46,7 @@ const CODECS = {
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
 };
 /** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), a DC offset. */
-const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'telephone-up', '8k-up'];
+const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'clip', 'telephone-up', '8k-up'];
 const channels = wanted.filter((c) => {
   if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);
   if (CODECS[c] && !hasFfmpeg) console.log(`${c}: left out (no ffmpeg on the PATH)`);
@@ -64,6 +65,10 @@ async function through(channel, a) {
   if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
   if (channel === 'mulaw') return lib.perturbAudio(a.signal, a.sampleRate, { muLaw: 1 });
   if (channel === 'dc') return lib.perturbAudio(a.signal, a.sampleRate, { dcOffset: 0.3 });
+  if (channel === 'clip') {
+    const limit = 0.25 * a.signal.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    return { signal: a.signal.map((v) => Math.max(-limit, Math.min(limit, v))), sampleRate: a.sampleRate };
+  }
   if (channel === 'demean') {
     const mean = a.signal.reduce((acc, v) => acc + v, 0) / a.signal.length;
     return { signal: a.signal.map((v) => v - mean), sampleRate: a.sampleRate };
