@@ -246,14 +246,21 @@ describe('FeatureSpec', () => {
       return sum / (m.frames * 5);
     };
     // A voice over a room's noise 40 dB down (seeded), which fills the band up to the recording's Nyquist.
-    const recorded = (rate: number) => {
+    const recorded = (rate: number, seconds = 1) => {
       const random = seededRandom(7);
-      return voice(1, rate).map((v) => v + (random() - 0.5) * 0.01);
+      return voice(seconds, rate).map((v) => v + (random() - 0.5) * 0.01);
     };
     // An 8 kHz recording saved at 16 kHz: its content ends near 4 kHz, and only `detect` sees that.
     const upsampled = resample(recorded(8000), 8000, 16000);
     expect(bandEdge(upsampled, 16000, 75)).toBeGreaterThan(3700);
     expect(bandEdge(upsampled, 16000, 75)).toBeLessThanOrEqual(4100);
+    // Longer than one block of spectra (256 frames): the blocks add up to the same long-term spectrum.
+    const long = resample(recorded(8000, 10), 8000, 16000);
+    expect(Math.abs(bandEdge(long, 16000, 75) - bandEdge(upsampled, 16000, 75))).toBeLessThanOrEqual(62.5);
+    const thenFull = new Float32Array(long.length + 16000 * 10);
+    thenFull.set(long);
+    thenFull.set(recorded(16000, 10), long.length); // full-band after the first blocks: counted too
+    expect(bandEdge(thenFull, 16000, 75)).toBeGreaterThan(7000);
     expect(top(upsampled, rateOnly)).toBeCloseTo(top(upsampled, plain), 6);
     expect(top(upsampled, detecting) - top(upsampled, plain)).toBeGreaterThan(20);
     // Full-band audio, and a 16 kHz recording low-passed at 3.4 kHz (its content fades, it does not stop), are not touched.

@@ -195,6 +195,8 @@ export function fillUpperBand(
 
 /** FFT size of {@link bandEdge}'s long-term spectrum at 16 kHz (31.25 Hz bins); scaled with the rate. */
 const EDGE_FFT_AT_16K = 512;
+/** Frames of {@link bandEdge}'s spectrum computed at once. */
+const EDGE_BLOCK_FRAMES = 256;
 
 /**
  * Where `x`'s content ends: the lowest frequency (in Hz, a bin edge of a long-term Hann-windowed
@@ -207,14 +209,20 @@ export function bandEdge(x: Float32Array | Float64Array, sampleRate: number, top
   while (size < (EDGE_FFT_AT_16K * sampleRate) / 16000) size *= 2;
   if (x.length < size) return sampleRate / 2;
   const stft = resolveStftOptions('bandEdge', { nFft: size, hopLength: size, center: false, window: 'hann' });
-  const { data, frames, bins } = magnitudeFrames('bandEdge', x, stft);
-  const power = new Float64Array(bins);
-  for (let t = 0; t < frames; t++) for (let k = 0; k < bins; k++) power[k] += data[t * bins + k] ** 2;
+  const power = new Float64Array(size / 2 + 1);
+  // Whole frames side by side, a block of them at a time, so that an hour-long recording needs no
+  // hour of spectra.
+  const block = EDGE_BLOCK_FRAMES * size;
+  for (let start = 0; start + size <= x.length; start += block) {
+    const part = x.subarray(start, Math.min(x.length, start + block));
+    const { data, frames, bins } = magnitudeFrames('bandEdge', part, stft);
+    for (let t = 0; t < frames; t++) for (let k = 0; k < bins; k++) power[k] += data[t * bins + k] ** 2;
+  }
   const total = power.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return sampleRate / 2;
   const floor = total * 10 ** (-topDb / 10);
   let above = 0;
-  for (let k = bins - 1; k > 0; k--) {
+  for (let k = power.length - 1; k > 0; k--) {
     above += power[k];
     if (above > floor) return Math.min(sampleRate / 2, ((k + 1) * sampleRate) / size);
   }
