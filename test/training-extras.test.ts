@@ -229,6 +229,15 @@ describe('perturbAudio', () => {
     expect([...signs].sort()).toEqual([-1, 1]);
     expect(() => perturbAudio(t, SR, { dcOffset: [-1, 1] })).toThrow(/'dcOffset' must lie within/);
   });
+  it('clips at the peak lowered by the drawn dB, and leaves the copy alone at 0 dB', () => {
+    const t = tone(1, 440);
+    const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const y = perturbAudio(t, SR, { clipDb: 12 }).signal;
+    expect(peak(y) / peak(t)).toBeCloseTo(10 ** (-12 / 20), 5);
+    expect(y.filter((v) => Math.abs(v) === peak(y)).length).toBeGreaterThan(SR / 4); // held, not scaled
+    expect(perturbAudio(t, SR, { clipDb: 0 }).signal).toEqual(t);
+    expect(() => perturbAudio(t, SR, { clipDb: [-6, 6] })).toThrow(/'clipDb' must lie within/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

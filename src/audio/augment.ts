@@ -95,6 +95,11 @@ export interface PerturbOptions {
    * before the line. SAVEE's recordings carry offsets of 0.07–0.49.
    */
   dcOffset?: Range;
+  /**
+   * Clipping, as an input driven too hot: every sample held to the copy's peak lowered by this many
+   * dB (0: none), after the noise and before any offset or line.
+   */
+  clipDb?: Range;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
@@ -116,6 +121,7 @@ export const PERTURB_KEYS = [
   'muLaw',
   'narrowband',
   'dcOffset',
+  'clipDb',
   'seed',
 ];
 
@@ -199,6 +205,7 @@ export function perturbAudio(
         for (let i = 0; i < out.length; i++) out[i] += sigma * noise[i];
       }
     }
+    if (options.clipDb !== undefined) clipInPlace(out, draw(fn, 'clipDb', options.clipDb, random, 0));
     if (options.dcOffset !== undefined)
       addOffset(out, draw(fn, 'dcOffset', options.dcOffset, random, 0), random);
     if (
@@ -214,6 +221,14 @@ export function perturbAudio(
 }
 
 /** Adds `size` × the RMS of `x` to every sample of it, with a random sign. */
+/** Holds every sample of `x` within its peak lowered by `db` dB. */
+function clipInPlace(x: Float32Array, db: number): void {
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  const limit = peak * 10 ** (-db / 20);
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(-limit, Math.min(limit, x[i]));
+}
+
 function addOffset(x: Float32Array, size: number, random: () => number): void {
   let power = 0;
   for (let i = 0; i < x.length; i++) power += x[i] * x[i];
