@@ -263,6 +263,10 @@ describe('FeatureSpec', () => {
     expect(bandEdge(thenFull, 16000, 75)).toBeGreaterThan(7000);
     expect(top(upsampled, rateOnly)).toBeCloseTo(top(upsampled, plain), 6);
     expect(top(upsampled, detecting) - top(upsampled, plain)).toBeGreaterThan(20);
+    // At 8 kHz the rate decides, as without `detect`.
+    expect(computeFeatures(recorded(8000), 8000, detecting).data).toEqual(
+      computeFeatures(recorded(8000), 8000, rateOnly).data,
+    );
     // Full-band audio, and a 16 kHz recording low-passed at 3.4 kHz (its content fades, it does not stop), are not touched.
     const full = recorded(16000);
     const lowpassed = perturbAudio(full, 16000, { lowpassHz: 3400 }).signal;

@@ -70,9 +70,10 @@ export function conditioned(
   const fill = spec.bandFill;
   if (!fill) return out;
   let edge = Math.min(fromRate, spec.sampleRate) / 2;
-  if (fill.detect) {
+  // The rate decides when it is low; the content is read only when the rate carries the whole band.
+  if (fill.detect && edge >= spec.sampleRate / 2) {
     const found = bandEdge(out, spec.sampleRate, fill.detect.topDb);
-    if (found <= fill.detect.maxHz) edge = Math.min(edge, found);
+    if (found <= fill.detect.maxHz) edge = found;
   }
   if (edge < spec.sampleRate / 2) out = fillUpperBand(out, spec.sampleRate, 2 * edge, fill.snrDb);
   return out;

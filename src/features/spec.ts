@@ -104,10 +104,10 @@ export interface FeatureSpec {
    * A noise floor over the band a low-rate recording cannot carry (a phone line's 8 kHz: nothing
    * above 4 kHz, where every training recording has some noise). A recording at a rate under 0.9 ×
    * `sampleRate` gets seeded white noise above its Nyquist frequency, `snrDb` under its RMS level,
-   * after resampling and before trimming; others are untouched. With `detect`, a recording whose
-   * content ends at or below `detect.maxHz`, whatever rate it comes at (an 8 kHz call saved at
-   * 16 kHz, or decoded by a browser at 44.1 kHz), is filled too, above the frequency that all but
-   * `detect.topDb` dB of its long-term energy lies under. Absent: none (docs/features.md).
+   * after resampling and before trimming; others are untouched. With `detect`, a recording at the
+   * spec's rate or above whose content ends at or below `detect.maxHz` (an 8 kHz call saved at 16 kHz, or
+   * decoded by a browser at 44.1 kHz) is filled too, above the frequency that all but `detect.topDb`
+   * dB of its long-term energy lies under. Absent: none (docs/features.md).
    */
   bandFill?: { snrDb: number; detect?: { topDb: number; maxHz: number } };
   /**
