@@ -22,8 +22,8 @@
 // channel, then the means per corpus and channel. `--band-fill SNR` scores each channel a second
 // time (as `<channel>+fill`) with the FeatureSpec's `bandFill: { snrDb: SNR }` added to the fold
 // models' own spec: what the noise floor over a low-rate recording's missing band gives;
-// `--band-detect DB,HZ` adds `detect: { topDb: DB, maxHz: HZ }` to it (the band found from the content,
-// whatever the rate).
+// `--band-detect DB,HZ` adds `detect: { topDb: DB, maxHz: HZ }` to it (the missing band of a
+// recording at a full rate found from its content).
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { devItems, openLibrary, savedFolds } from './dev-data.mjs';
@@ -45,7 +45,7 @@ const CODECS = {
   'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
 };
-/** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), a DC offset. */
+/** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), both resampled back up, a DC offset, its removal, clipping. */
 const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'clip', 'telephone-up', '8k-up'];
 const channels = wanted.filter((c) => {
   if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);

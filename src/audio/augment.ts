@@ -220,7 +220,6 @@ export function perturbAudio(
   });
 }
 
-/** Adds `size` × the RMS of `x` to every sample of it, with a random sign. */
 /** Holds every sample of `x` within its peak lowered by `db` dB. */
 function clipInPlace(x: Float32Array, db: number): void {
   let peak = 0;
@@ -229,6 +228,7 @@ function clipInPlace(x: Float32Array, db: number): void {
   for (let i = 0; i < x.length; i++) x[i] = Math.max(-limit, Math.min(limit, x[i]));
 }
 
+/** Adds `size` × the RMS of `x` to every sample of it, with a random sign. */
 function addOffset(x: Float32Array, size: number, random: () => number): void {
   let power = 0;
   for (let i = 0; i < x.length; i++) power += x[i] * x[i];
