@@ -162,8 +162,15 @@ export function colouredNoise(n: number, color: NoiseColor, random: () => number
   return out;
 }
 
-/** The last noise {@link fillUpperBand} made: the same for every recording of one length and rate (windows of a timeline). */
-let lastFill: { key: string; noise: Float32Array; rms: number } | undefined;
+/**
+ * The last few noises {@link fillUpperBand} made, by length, edge and rate: the same for every
+ * recording of one length (windows of a timeline), whose edges, when found from the content, take
+ * a few neighbouring values.
+ */
+const fills = new Map<string, { noise: Float32Array; rms: number }>();
+const KEPT_FILLS = 4;
+/** Longer noises (over a minute at 16 kHz) are made for the call and not kept. */
+const KEPT_FILL_SAMPLES = 1 << 20;
 
 /**
  * `x` (at `sampleRate`, resampled from a recording at `fromRate`) with the band above `fromRate / 2`,
@@ -181,12 +188,17 @@ export function fillUpperBand(
   const level = Math.sqrt(energy(x) / Math.max(1, x.length));
   if (!(edge < 0.45 * sampleRate) || !(level > 0)) return x;
   const key = `${x.length}:${edge}:${sampleRate}`;
-  if (lastFill?.key !== key) {
+  let fill = fills.get(key);
+  if (!fill) {
     const noise = colouredNoise(x.length, 'white', seededRandom(0x5eed));
     butterworth4(noise, 'high', edge, sampleRate);
-    lastFill = { key, noise, rms: Math.sqrt(energy(noise) / noise.length) };
+    fill = { noise, rms: Math.sqrt(energy(noise) / noise.length) };
+    if (x.length <= KEPT_FILL_SAMPLES) {
+      if (fills.size >= KEPT_FILLS) fills.delete(fills.keys().next().value as string);
+      fills.set(key, fill);
+    }
   }
-  const { noise, rms } = lastFill;
+  const { noise, rms } = fill;
   const g = (level / rms) * 10 ** (-snrDb / 20);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] + g * noise[i];
