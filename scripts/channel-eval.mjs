@@ -5,6 +5,7 @@
 //   telephone  300–3400 Hz (4th-order Butterworth each side), 8 kHz, G.711 μ-law: perturbAudio, resample
 //   aac-32k    AAC at 32 kb/s, mono (ffmpeg's encoder; decoded by audio-decode, as readAudioFile does)
 //   opus-16k   Opus at 16 kb/s in WebM, mono (libopus; decoded by audio-decode)
+//   mp3-16k    MP3 at 16 kb/s, mono (libmp3lame, whose low-pass at this rate stops content near 5.6 kHz)
 //   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
@@ -44,6 +45,7 @@ const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const CODECS = {
   'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
+  'mp3-16k': ['-c:a', 'libmp3lame', '-b:a', '16k', '-f', 'mp3'],
 };
 /** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), both resampled back up, a DC offset, its removal, clipping. */
 const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'clip', 'telephone-up', '8k-up'];
