@@ -10,7 +10,7 @@
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
 //   demean     the recording's mean removed (SAVEE's offsets gone, nothing else changed)
-//   clip       hard clipping at a quarter of the recording's peak (an input driven 12 dB too hot)
+//   clip       every sample held to the recording's peak lowered by 12 dB (perturbAudio's clipDb)
 //   telephone-up, 8k-up  telephone and 8k resampled back to the clip's own rate (a call saved as a
 //              16 kHz WAV, or decoded by a browser at 44.1 kHz)
 // The codecs need `ffmpeg` on the PATH and are left out without it.
@@ -67,10 +67,7 @@ async function through(channel, a) {
   if (channel === '8k') return { signal: lib.resample(a.signal, a.sampleRate, 8000), sampleRate: 8000 };
   if (channel === 'mulaw') return lib.perturbAudio(a.signal, a.sampleRate, { muLaw: 1 });
   if (channel === 'dc') return lib.perturbAudio(a.signal, a.sampleRate, { dcOffset: 0.3 });
-  if (channel === 'clip') {
-    const limit = 0.25 * a.signal.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    return { signal: a.signal.map((v) => Math.max(-limit, Math.min(limit, v))), sampleRate: a.sampleRate };
-  }
+  if (channel === 'clip') return lib.perturbAudio(a.signal, a.sampleRate, { clipDb: 12 });
   if (channel === 'demean') {
     const mean = a.signal.reduce((acc, v) => acc + v, 0) / a.signal.length;
     return { signal: a.signal.map((v) => v - mean), sampleRate: a.sampleRate };

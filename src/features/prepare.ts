@@ -71,7 +71,7 @@ export function conditioned(
   if (!fill) return out;
   let edge = Math.min(fromRate, spec.sampleRate) / 2;
   // The rate decides when it is low; the content is read only when the rate carries the whole band.
-  if (fill.detect && edge >= spec.sampleRate / 2) {
+  if (fill.detect && fromRate >= spec.sampleRate) {
     const found = bandEdge(out, spec.sampleRate, fill.detect.topDb);
     if (found <= fill.detect.maxHz) edge = found;
   }
