@@ -30,6 +30,7 @@ export {
 } from './audio/browser.js';
 export { resample, type ResampleOptions } from './audio/resample.js';
 export {
+  type CodecOptions,
   type NoiseColor,
   perturbAudio,
   type PerturbOptions,

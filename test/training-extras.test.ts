@@ -238,6 +238,41 @@ describe('perturbAudio', () => {
     expect(perturbAudio(t, SR, { clipDb: 0 }).signal).toEqual(t);
     expect(() => perturbAudio(t, SR, { clipDb: [-6, 6] })).toThrow(/'clipDb' must lie within/);
   });
+  it('passes copies through a simulated lossy codec: band-wise noise at the drawn SNR, nothing above the cut-off', async () => {
+    const through = (x: Float32Array, codec: PerturbOptions['codec'], seed = 0) =>
+      perturbAudio(x, SR, { codec, seed }).signal;
+    const snr = (a: Float32Array, b: Float32Array) =>
+      10 * Math.log10(power(a) / power(a.map((v, i) => v - b[i])));
+    // Frames that add back exactly: at 60 dB the tone comes back within the 50 dB range under its band.
+    const t = tone(1, 440);
+    const clean = through(t, { probability: 1, snrDb: 60, cutoffHz: 8000 });
+    expect(clean.length).toBe(t.length);
+    expect(snr(t, clean)).toBeGreaterThan(40);
+    // White noise fills every band alike: the error follows the asked SNR, give or take a few dB.
+    const n = noise(1, 0.2, 7);
+    const coarse = snr(n, through(n, { probability: 1, snrDb: 6, cutoffHz: 8000 }));
+    const fine = snr(n, through(n, { probability: 1, snrDb: 15, cutoffHz: 8000 }));
+    expect(coarse).toBeGreaterThan(4);
+    expect(coarse).toBeLessThan(12);
+    expect(fine).toBeGreaterThan(coarse + 6);
+    // A 6 kHz tone is gone under a 5 kHz cut-off; the 1 kHz tone stays.
+    const low = tone(1, 1000);
+    const high = tone(1, 6000);
+    const both = low.map((v, i) => v + high[i]);
+    expect(snr(low, through(both, { probability: 1, snrDb: 40, cutoffHz: 5000 }))).toBeGreaterThan(35);
+    // The probability, and the same copy for the same seed.
+    expect(through(t, { probability: 0 })).toEqual(t);
+    expect(through(t, { probability: 1 }, 3)).toEqual(through(t, { probability: 1 }, 3));
+    let coded = 0;
+    for (let seed = 0; seed < 100; seed++)
+      if (!through(low, { probability: 0.5 }, seed).every((v, i) => v === low[i])) coded++;
+    expect(coded).toBeGreaterThan(30);
+    expect(coded).toBeLessThan(70);
+    expect(await code(() => through(t, 0.5 as never))).toBe('INVALID_OPTION');
+    expect(await code(() => through(t, { probability: 1, cutof: 4000 } as never))).toBe('UNKNOWN_OPTION');
+    expect(() => through(t, { probability: 1, snrDb: [-3, 6] })).toThrow(/'codec.snrDb' must lie within/);
+    expect(() => through(t, { probability: 2 })).toThrow(/'codec.probability' must lie within \[0, 1\]/);
+  });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {
     // 0.5 s of silence, 2 s of tone, 0.5 s of silence.
     const voiced = tone(2, 220);

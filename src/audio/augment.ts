@@ -7,6 +7,7 @@ import {
   colouredNoise,
   convolveSame,
   filterInPlace,
+  lossyCodec,
   peaking,
   syntheticRir,
 } from './channel.js';
@@ -32,6 +33,22 @@ export interface ReverbOptions {
   rt60: Range;
   /** Direct-to-reverberant energy ratio in dB, −20–40. Default `[0, 10]`. */
   drrDb?: Range;
+}
+
+/** The encoder of {@link PerturbOptions.codec}. */
+export interface CodecOptions {
+  /** Probability (0–1) that the copy passes through it. */
+  probability: number;
+  /**
+   * Nothing is kept above this frequency, Hz, as low-bit-rate encoders low-pass (MP3 at 16 kb/s
+   * near 5.6 kHz); at or above half the rate: no cut. Default `[5000, 8000]`.
+   */
+  cutoffHz?: Range;
+  /**
+   * Quantisation noise this many dB under each critical band's power, 0–60. MP3 at 16 kb/s leaves
+   * speech about 14 dB over its error, as does this at about 12. Default `[6, 15]`.
+   */
+  snrDb?: Range;
 }
 
 /** Options of {@link perturbAudio}. Every perturbation is off unless given. */
@@ -100,6 +117,13 @@ export interface PerturbOptions {
    * dB (0: none), after the noise and before any offset or line.
    */
   clipDb?: Range;
+  /**
+   * A lossy perceptual codec, last, as a recording saved or sent as MP3, AAC or Opus at a low bit
+   * rate comes back: a short-time spectrum whose coefficients are rounded band by band, so that the
+   * weak ones vanish from frame to frame, and nothing above a cut-off. A simulation, not an encoder
+   * (no dependency): its error is of the size a real one leaves, not the same error.
+   */
+  codec?: CodecOptions;
   /** Seed of the draws, so a perturbed copy can be made again. Default 0. */
   seed?: number;
 }
@@ -122,6 +146,7 @@ export const PERTURB_KEYS = [
   'narrowband',
   'dcOffset',
   'clipDb',
+  'codec',
   'seed',
 ];
 
@@ -216,8 +241,31 @@ export function perturbAudio(
       out = resample(resample(out, sampleRate, 8000), 8000, sampleRate);
     if (options.muLaw !== undefined && random() < draw(fn, 'muLaw', options.muLaw, random, 0, 1))
       muLawInPlace(out);
+    if (options.codec !== undefined) out = codec(fn, out, sampleRate, options.codec, random);
     return { signal: out, sampleRate };
   });
+}
+
+/** `x` through {@link lossyCodec} with the probability and draws of `options`. */
+function codec(
+  fn: string,
+  x: Float32Array,
+  sampleRate: number,
+  options: CodecOptions,
+  random: () => number,
+): Float32Array {
+  if (typeof options !== 'object' || options === null)
+    throw invalid(
+      fn,
+      `'codec' must be an object { probability, cutoffHz?, snrDb? }, got ${JSON.stringify(options)}.`,
+    );
+  checkKnownOptions(`${fn} codec`, options, ['probability', 'cutoffHz', 'snrDb']);
+  const p = draw(fn, 'codec.probability', options.probability, random, 0, 1);
+  // Every draw is made whether the copy passes or not, so the copies do not depend on the outcome.
+  const pass = random() < p;
+  const cutoff = draw(fn, 'codec.cutoffHz', options.cutoffHz ?? [5000, 8000], random, 0);
+  const snr = draw(fn, 'codec.snrDb', options.snrDb ?? [6, 15], random, 0, 60);
+  return pass ? lossyCodec(x, sampleRate, cutoff, snr) : x;
 }
 
 /** Holds every sample of `x` within its peak lowered by `db` dB. */

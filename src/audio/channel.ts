@@ -240,3 +240,86 @@ export function bandEdge(x: Float32Array | Float64Array, sampleRate: number, top
   }
   return sampleRate / size;
 }
+
+/** Frame length of {@link lossyCodec} at 16 kHz (32 ms, about an MP3 granule pair); scaled with the rate. */
+const CODEC_FRAME_AT_16K = 512;
+/** How far under a frame's loudest band {@link lossyCodec} lets the quantisation noise reach at most, dB. */
+const CODEC_RANGE_DB = 50;
+
+/** The critical band (Bark, Zwicker's approximation, floored) of a frequency in Hz. */
+function bark(hz: number): number {
+  return Math.floor(13 * Math.atan(0.00076 * hz) + 3.5 * Math.atan((hz / 7500) ** 2));
+}
+
+/**
+ * `x` as a low-bit-rate perceptual codec (MP3, AAC, Opus) would leave it, without an encoder: a
+ * short-time spectrum (sine-windowed frames of 32 ms, half overlapping, which add back to the
+ * signal exactly), every critical band's coefficients rounded to a step that puts the quantisation
+ * noise `snrDb` below the band's power (and no lower than {@link CODEC_RANGE_DB} under the frame's
+ * loudest band), so that the weak bins between harmonics and the quiet bands drop to zero from frame
+ * to frame as a starved encoder drops them; nothing kept above `cutoffHz`, as such encoders low-pass.
+ * Returns a new array of `x`'s length.
+ */
+export function lossyCodec(
+  x: Float32Array,
+  sampleRate: number,
+  cutoffHz: number,
+  snrDb: number,
+): Float32Array {
+  let size = CODEC_FRAME_AT_16K;
+  while (size < (CODEC_FRAME_AT_16K * sampleRate) / 16000) size *= 2;
+  const hop = size / 2;
+  const fft = ffts.get(size) ?? new FFT(size);
+  ffts.set(size, fft);
+  const bins = size / 2 + 1;
+  const window = new Float64Array(size);
+  for (let i = 0; i < size; i++) window[i] = Math.sin((Math.PI * (i + 0.5)) / size);
+  const band = new Int32Array(bins);
+  for (let k = 0; k < bins; k++) band[k] = bark((k * sampleRate) / size);
+  const bands = band[bins - 1] + 1;
+  const top = Math.min(bins, Math.ceil((cutoffHz * size) / sampleRate));
+  const noiseShare = 10 ** (-snrDb / 10);
+  const rangeShare = 10 ** (-CODEC_RANGE_DB / 10);
+  // A hop of zeros before and after, so every sample lies under two frames.
+  const padded = new Float64Array(x.length + 2 * hop + size);
+  padded.set(x, hop);
+  const out = new Float64Array(padded.length);
+  const frame = new Float64Array(size);
+  const spectrum = new Float64Array(2 * size);
+  const time = new Float64Array(2 * size);
+  const power = new Float64Array(bands);
+  const count = new Float64Array(bands);
+  for (let start = 0; start + size <= padded.length; start += hop) {
+    for (let i = 0; i < size; i++) frame[i] = padded[start + i] * window[i];
+    fft.realTransform(spectrum, frame);
+    fft.completeSpectrum(spectrum);
+    power.fill(0);
+    count.fill(0);
+    for (let k = 0; k < top; k++) {
+      power[band[k]] += spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
+      count[band[k]]++;
+    }
+    let loudest = 0;
+    for (let b = 0; b < bands; b++) {
+      if (count[b] > 0) power[b] /= count[b];
+      loudest = Math.max(loudest, power[b]);
+    }
+    if (!(loudest > 0)) continue;
+    for (let k = 0; k < size; k++) {
+      // Bin k and its mirror size − k share a band, so the frame stays real.
+      const m = k <= size / 2 ? k : size - k;
+      if (m >= top) {
+        spectrum[2 * k] = 0;
+        spectrum[2 * k + 1] = 0;
+        continue;
+      }
+      // Rounding each part to a step Δ adds noise of Δ²/12 to it: Δ² = 6·N puts N in the bin.
+      const step = Math.sqrt(6 * Math.max(power[band[m]] * noiseShare, loudest * rangeShare));
+      spectrum[2 * k] = Math.round(spectrum[2 * k] / step) * step;
+      spectrum[2 * k + 1] = Math.round(spectrum[2 * k + 1] / step) * step;
+    }
+    fft.inverseTransform(time, spectrum);
+    for (let i = 0; i < size; i++) out[start + i] += time[2 * i] * window[i];
+  }
+  return Float32Array.from(out.subarray(hop, hop + x.length));
+}
