@@ -271,6 +271,7 @@ describe('perturbAudio', () => {
     expect(await code(() => through(t, 0.5 as never))).toBe('INVALID_OPTION');
     expect(await code(() => through(t, { probability: 1, cutof: 4000 } as never))).toBe('UNKNOWN_OPTION');
     expect(() => through(t, { probability: 1, snrDb: [-3, 6] })).toThrow(/'codec.snrDb' must lie within/);
+    expect(() => through(t, { probability: 1, cutoffHz: 0 })).toThrow(/'codec.cutoffHz' must lie within/);
     expect(() => through(t, { probability: 2 })).toThrow(/'codec.probability' must lie within \[0, 1\]/);
   });
   it('crops a random stretch of the voiced part, whole when shorter than the draw', async () => {

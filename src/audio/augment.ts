@@ -40,13 +40,13 @@ export interface CodecOptions {
   /** Probability (0–1) that the copy passes through it. */
   probability: number;
   /**
-   * Nothing is kept above this frequency, Hz, as low-bit-rate encoders low-pass (MP3 at 16 kb/s
-   * near 5.6 kHz); at or above half the rate: no cut. Default `[5000, 8000]`.
+   * Nothing is kept above this frequency, Hz (at least 1000), as low-bit-rate encoders low-pass (MP3
+   * at 16 kb/s near 5.6 kHz); at or above half the rate: no cut. Default `[5000, 8000]`.
    */
   cutoffHz?: Range;
   /**
    * Quantisation noise this many dB under each critical band's power, 0–60. MP3 at 16 kb/s leaves
-   * speech about 14 dB over its error, as does this at about 12. Default `[6, 15]`.
+   * speech about 14 dB over its error, as this does with `snrDb` near 12. Default `[6, 15]`.
    */
   snrDb?: Range;
 }
@@ -263,7 +263,7 @@ function codec(
   const p = draw(fn, 'codec.probability', options.probability, random, 0, 1);
   // Every draw is made whether the copy passes or not, so the copies do not depend on the outcome.
   const pass = random() < p;
-  const cutoff = draw(fn, 'codec.cutoffHz', options.cutoffHz ?? [5000, 8000], random, 0);
+  const cutoff = draw(fn, 'codec.cutoffHz', options.cutoffHz ?? [5000, 8000], random, 1000);
   const snr = draw(fn, 'codec.snrDb', options.snrDb ?? [6, 15], random, 0, 60);
   return pass ? lossyCodec(x, sampleRate, cutoff, snr) : x;
 }
