@@ -288,17 +288,15 @@ export function lossyCodec(
   const spectrum = new Float64Array(2 * size);
   const time = new Float64Array(2 * size);
   const power = new Float64Array(bands);
+  // Bins of each band under the cut-off (the same in every frame).
   const count = new Float64Array(bands);
+  for (let k = 0; k < top; k++) count[band[k]]++;
   for (let start = 0; start + size <= padded.length; start += hop) {
     for (let i = 0; i < size; i++) frame[i] = padded[start + i] * window[i];
     fft.realTransform(spectrum, frame);
     fft.completeSpectrum(spectrum);
     power.fill(0);
-    count.fill(0);
-    for (let k = 0; k < top; k++) {
-      power[band[k]] += spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
-      count[band[k]]++;
-    }
+    for (let k = 0; k < top; k++) power[band[k]] += spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
     let loudest = 0;
     for (let b = 0; b < bands; b++) {
       if (count[b] > 0) power[b] /= count[b];
