@@ -60,6 +60,11 @@ describe('defineRecipe', () => {
     const perDataset = defineRecipe({ name: 'pd', classWeights: 'balanced-per-dataset' });
     expect(recipeFitOptions(perDataset, 1).classWeights).toBe('balanced-per-dataset');
     expect(defineRecipe({ name: 'b', classWeights: 'balanced' })).not.toHaveProperty('classWeights');
+    expect(r).not.toHaveProperty('weightDecay');
+    expect(recipeFitOptions(r, 1)).not.toHaveProperty('weightDecay');
+    expect(defineRecipe({ name: 'wd0', weightDecay: 0 })).not.toHaveProperty('weightDecay');
+    expect(recipeFitOptions(defineRecipe({ name: 'wd', weightDecay: 0.05 }), 1).weightDecay).toBe(0.05);
+    expect(() => defineRecipe({ name: 'wd', weightDecay: 1 })).toThrow(/'weightDecay' must be/);
   });
 
   it('refuses bad recipes with an error naming the option', () => {

@@ -567,6 +567,44 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
   });
 
   const notBuilt = missing('dist');
+  it('weightDecay shrinks the weight matrices (AdamW), repeatably; refuses bad values', async () => {
+    const data = rows(24);
+    const shape = [data[0].features.frames, data[0].features.features];
+    const fitted = async (weightDecay?: number) => {
+      const m = await EmotionModel.create({
+        labels: ['calm', 'angry'],
+        featureSpec: series,
+        architecture: 'cnn1d',
+        inputShape: shape,
+        seed: 3,
+      });
+      await m.fit(data, { epochs: 3, batchSize: 8, seed: 5, learningRate: 1e-2, weightDecay });
+      const out = await Promise.all(
+        m.layersModel.trainableWeights.map(async (w) => ({ rank: w.shape.length, v: await w.read().data() })),
+      );
+      m.dispose();
+      return out;
+    };
+    const norm = (ws: { rank: number; v: ArrayLike<number> }[], rank2: boolean) =>
+      ws
+        .filter((w) => w.rank >= 2 === rank2)
+        .reduce((s, w) => s + Array.from(w.v).reduce((a, x) => a + x * x, 0), 0);
+    const [plain, decayed, again] = [await fitted(), await fitted(0.5), await fitted(0.5)];
+    expect(decayed.map((w) => w.v)).toEqual(again.map((w) => w.v));
+    expect(decayed.flatMap((w) => Array.from(w.v)).every(Number.isFinite)).toBe(true);
+    // 3 epochs × 3 steps at 1e-2 · 0.5 each take off about 4% of every matrix
+    expect(norm(decayed, true)).toBeLessThan(0.97 * norm(plain, true));
+    expect(await fitted(0)).toEqual(plain);
+    const m = await EmotionModel.create({
+      labels: ['calm', 'angry'],
+      featureSpec: series,
+      inputShape: shape,
+    });
+    for (const bad of [-0.1, 1, 'x', Number.NaN])
+      expect(await code(() => m.fit(data, { epochs: 1, weightDecay: bad as never }))).toBe('INVALID_OPTION');
+    m.dispose();
+  });
+
   it.skipIf(notBuilt)(
     `trains data-parallel over worker threads (built package): repeatable, learns, reports its threads${skipNote(notBuilt)}`,
     async () => {

@@ -33,6 +33,13 @@ export interface FitOptions {
   /** Adam learning rate. Default 1e-3. */
   learningRate?: number;
   /**
+   * Decoupled weight decay (AdamW): after every optimizer step, each weight matrix (convolution,
+   * recurrent and dense kernels; not biases or batch normalisation) is multiplied by
+   * 1 − learning rate · `weightDecay`, the learning rate being the scheduled one of that step. From 0
+   * (default: off) to under 1; AdamW's usual values are 0.01–0.1.
+   */
+  weightDecay?: number;
+  /**
    * Stop when validation UA has not improved for `patience` epochs, keeping the best weights. Default
    * `{ patience: 8 }` with validation data. Without validation data, the weights of the epoch with
    * the lowest training loss are kept.

@@ -91,7 +91,7 @@ export interface Replica {
 export async function startReplicas(
   count: number,
   net: TFL.LayersModel,
-  setup: { backend: string; loss: LossConfig; learningRate: number },
+  setup: { backend: string; loss: LossConfig; learningRate: number; weightDecay: number },
 ): Promise<Replica[] | null> {
   if (count < 1 || !isNode()) return null;
   const url = new URL('./train-worker.js', import.meta.url);
@@ -149,6 +149,8 @@ export interface ParallelContext {
   replicas: Replica[] | null;
   /** The trainable variables, in weight order. */
   vars: TF.Variable[];
+  /** Decoupled weight decay ({@link FitOptions.weightDecay}); 0: off. */
+  weightDecay: number;
 }
 
 /**
@@ -205,7 +207,7 @@ export async function parallelStep(
   }
   for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= n;
   for (const r of replicas) r.apply(sums, learningRate(c.optimizer));
-  applyArrays(tf, c.optimizer, c.vars, sums);
+  applyArrays(tf, c.optimizer, c.vars, sums, c.weightDecay);
   return lossSum / n;
 }
 
@@ -216,16 +218,35 @@ export function learningRate(optimizer: TF.AdamOptimizer, set?: number): number 
   return o.learningRate;
 }
 
-/** One optimizer step of `vars` from gradient arrays in the same order. @internal */
+/** One optimizer step of `vars` from gradient arrays in the same order, then the weight decay. @internal */
 export function applyArrays(
   tf: typeof TF,
   optimizer: TF.AdamOptimizer,
   vars: TF.Variable[],
   grads: Float32Array[],
+  weightDecay: number,
 ): void {
   const named = vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(grads[j], v.shape) }));
   optimizer.applyGradients(named);
   tf.dispose(named.map((n) => n.tensor));
+  decayWeights(tf, optimizer, vars, weightDecay);
+}
+
+/**
+ * Decoupled weight decay after an optimizer step: every weight matrix of `vars` (rank ≥ 2, so
+ * kernels but not biases or batch normalisation) times 1 − learning rate · `weightDecay`. @internal
+ */
+export function decayWeights(
+  tf: typeof TF,
+  optimizer: TF.AdamOptimizer,
+  vars: TF.Variable[],
+  weightDecay: number,
+): void {
+  if (!(weightDecay > 0)) return;
+  const keep = 1 - learningRate(optimizer) * weightDecay;
+  tf.tidy(() => {
+    for (const v of vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));
+  });
 }
 
 /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */

@@ -8,7 +8,7 @@ import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import type { ArchitectureName } from './architectures.js';
 import type { FitOptions } from './options.js';
 import type { AugmentOptions } from './spec-augment.js';
-import { checkClassWeights } from './training.js';
+import { checkClassWeights, checkWeightDecay } from './training.js';
 
 /** A recipe as a JSON file may hold it: any field may be left out but the name. */
 export type RecipeInput = Partial<Omit<Recipe, 'distill'>> & {
@@ -100,6 +100,8 @@ export interface Recipe {
   batchSize: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate: number;
+  /** Decoupled weight decay ({@link FitOptions.weightDecay}); left out: none. */
+  weightDecay?: number;
   /** Default `'constant'`. */
   schedule: 'constant' | 'cosine';
   /**
@@ -133,6 +135,7 @@ const RECIPE_KEYS = [
   'epochs',
   'batchSize',
   'learningRate',
+  'weightDecay',
   'schedule',
   'averageEpochs',
   'labelSmoothing',
@@ -234,6 +237,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
   if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing < 1))
     throw invalid(fn, `'labelSmoothing' must be in [0, 1), got ${JSON.stringify(labelSmoothing)}.`);
   const classWeights = checkClassWeights(fn, partial.classWeights, partial.augment?.mixup);
+  const weightDecay = checkWeightDecay(fn, partial.weightDecay);
   if ((partial.augment?.specAugment || partial.augment?.shift) && spec.output.type !== 'series')
     throw invalid(fn, `'augment' (SpecAugment, shift) needs a spec with a series output.`);
   const distill = checkDistill(fn, partial.distill);
@@ -261,6 +265,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     epochs,
     batchSize: positive(fn, 'batchSize', partial.batchSize ?? 32, true),
     learningRate: positive(fn, 'learningRate', partial.learningRate ?? 1e-3, false),
+    ...(weightDecay > 0 ? { weightDecay } : {}),
     schedule,
     ...(averageEpochs > 0 ? { averageEpochs } : {}),
     labelSmoothing,
@@ -293,6 +298,7 @@ export function recipeFitOptions(recipe: Recipe, member: number): FitOptions {
     epochs: recipe.epochs,
     batchSize: recipe.batchSize,
     learningRate: recipe.learningRate,
+    ...(recipe.weightDecay ? { weightDecay: recipe.weightDecay } : {}),
     schedule: recipe.schedule,
     ...(recipe.averageEpochs ? { averageEpochs: recipe.averageEpochs } : {}),
     labelSmoothing: recipe.labelSmoothing,

@@ -15,6 +15,7 @@ import {
   type LossConfig,
   type ParallelContext,
   averageMovingStats,
+  decayWeights,
   learningRate,
   makeLoss,
   parallelStep,
@@ -29,6 +30,7 @@ const FIT_OPTIONS = [
   'epochs',
   'batchSize',
   'learningRate',
+  'weightDecay',
   'earlyStopping',
   'classWeights',
   'labelSmoothing',
@@ -48,6 +50,7 @@ interface FitSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  weightDecay: number;
   patience: number;
   schedule: 'constant' | 'cosine';
   /** Epochs averaged at the end (0: off). */
@@ -75,6 +78,7 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
       `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
     );
   checkClassWeights(fn, options.classWeights, options.augment?.mixup);
+  const weightDecay = checkWeightDecay(fn, options.weightDecay);
   const epochs = options.epochs ?? 30;
   const average = options.averageEpochs ?? 0;
   if (average !== 0 && !(Number.isInteger(average) && average >= 2 && average <= epochs))
@@ -86,6 +90,7 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
     epochs,
     batchSize: options.batchSize ?? 32,
     learningRate: options.learningRate ?? 1e-3,
+    weightDecay,
     patience:
       options.earlyStopping === false || !validating || average > 0
         ? Number.POSITIVE_INFINITY
@@ -97,6 +102,14 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
     seed: options.seed ?? 0,
     soft: null,
   };
+}
+
+/** `weightDecay` checked (for `fit` and for recipes); left out, 0. @internal */
+export function checkWeightDecay(fn: string, weightDecay: unknown): number {
+  const value = weightDecay ?? 0;
+  if (!(typeof value === 'number' && value >= 0 && value < 1))
+    throw invalid(fn, `'weightDecay' must be a number from 0 to under 1, got ${JSON.stringify(value)}.`);
+  return value;
 }
 
 /** `classWeights` checked (for `fit` and for recipes); left out, `'balanced'`. @internal */
@@ -225,6 +238,7 @@ async function step(
   const yb = tf.tensor(targets, [n, c.labels]);
   const l = (await c.net.trainOnBatch(xb, yb)) as number;
   tf.dispose([xb, yb]);
+  decayWeights(tf, c.optimizer, c.vars, c.weightDecay);
   return l;
 }
 
@@ -299,6 +313,7 @@ export async function fitNetwork(
           backend: tf.getBackend(),
           loss: lossConfig,
           learningRate: s.learningRate,
+          weightDecay: s.weightDecay,
         })
       : null;
   const c: ParallelContext = {
@@ -312,6 +327,7 @@ export async function fitNetwork(
     loss,
     replicas,
     vars: net.trainableWeights.map((w) => w.read() as TF.Variable),
+    weightDecay: s.weightDecay,
   };
   const x = stackNormalised(
     rows.map((r) => r.features),

@@ -23,6 +23,7 @@ const data = workerData as {
   backend: string;
   loss: LossConfig;
   learningRate: number;
+  weightDecay: number;
 };
 const tf = await loadTf();
 tf.env().set('PROD', true);
@@ -46,7 +47,7 @@ parentPort?.on('message', (m) => {
     parentPort?.postMessage({ loss: r.loss, grads });
   } else if (m.type === 'apply') {
     learningRate(optimizer, m.learningRate);
-    applyArrays(tf, optimizer, vars, m.grads);
+    applyArrays(tf, optimizer, vars, m.grads, data.weightDecay);
   } else if (m.type === 'stats') {
     parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
   }
