@@ -492,6 +492,7 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     const shown = (args: string[]) => JSON.parse(cli(['train', ...args, '--show-recipe'], root).stdout);
     expect(shown(['--recipe', 'mine.json']).predictTrim.leadIn).toEqual({ topDb: 3, keepSeconds: 0 });
     expect(shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
+    expect(shown(['--recipe', 'mine.json', '--weight-decay', '0.1']).weightDecay).toBe(0.1);
     const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
     expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);
     expect(usage(['--recipe', 'mine.json', '--epochs', '0']).stderr).toMatch(

@@ -46,6 +46,7 @@ Recipes:
 Options that change the recipe:
   --arch NAME            cnn1d, cnn2d, crnn or mlp
   --epochs N  --batch-size N  --learning-rate X  --seed N
+  --weight-decay X       decoupled weight decay (AdamW) on the weight matrices, 0 to under 1
   --members N            members of the ensemble (each seeded seed + 1000·(k−1))
   --spec FILE            FeatureSpec JSON (for training and prediction: it replaces the recipe's
                          predictTrim too)
@@ -96,6 +97,7 @@ const FLAGS: FlagSpec = {
   epochs: 'number',
   'batch-size': 'number',
   'learning-rate': 'number',
+  'weight-decay': 'number',
   seed: 'number',
   members: 'number',
   spec: 'string',
@@ -121,6 +123,7 @@ const RECIPE_FLAGS: [string, keyof Recipe][] = [
   ['epochs', 'epochs'],
   ['batch-size', 'batchSize'],
   ['learning-rate', 'learningRate'],
+  ['weight-decay', 'weightDecay'],
   ['seed', 'seed'],
   ['members', 'ensemble'],
 ];
