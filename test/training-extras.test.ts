@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { noiseLikeness } from '../src/dsp/noise.js';
 import {
   EmotionModel,
   type FeatureRow,
@@ -12,6 +13,9 @@ import {
   computeFeatures,
   defineFeatureSpec,
   perturbAudio,
+  resample,
+  spectrogram,
+  trimSilence,
 } from '../src/index.js';
 import { checkAugment, mixBatch } from '../src/model/spec-augment.js';
 import { useBackend } from '../src/node.js';
@@ -794,6 +798,33 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
     const mixed = perturbAudio(voiced, SR, { noiseSnrDb: 10, seed: 3 }).signal;
     expect((await model.predict(mixed, { sampleRate: SR })).label).not.toBeNull();
     model.dispose();
+    // The statistic from the fast STFT (one log per eight bins) is the one its definition gives
+    // from `spectrogram`'s power frames, to float32 rounding, at 16 and 44.1 kHz.
+    const reference = (x: Float32Array, sr: number) => {
+      const t = trimSilence(x, { topDb: 60 });
+      let nFft = 256;
+      while (nFft < 0.032 * sr) nFft *= 2;
+      const s = spectrogram(x.subarray(t.start, t.end), { nFft, hopLength: nFft / 2, center: false });
+      const k = s.features;
+      const energy = Array.from({ length: s.frames }, (_, f) =>
+        s.data.subarray(f * k + 1, (f + 1) * k).reduce((a, b) => a + b, 0),
+      );
+      const max = Math.max(...energy);
+      const flat = energy.flatMap((e, f) => {
+        if (!(e > max * 1e-3)) return [];
+        const logs = s.data.subarray(f * k + 1, (f + 1) * k).reduce((a, b) => a + Math.log(b + 1e-20), 0);
+        return [Math.exp(logs / (k - 1)) / (e / (k - 1))];
+      });
+      return flat.sort((a, b) => a - b)[Math.floor(flat.length * 0.1)];
+    };
+    for (const [x, sr] of [
+      [white, SR],
+      [mixed, SR],
+      [resample(perturbAudio(voiced, SR, { noiseSnrDb: 30, seed: 4 }).signal, SR, 44100), 44100],
+    ] as const) {
+      const want = reference(x, sr);
+      expect(Math.abs(noiseLikeness(x, sr) - want)).toBeLessThanOrEqual(1e-6 * want);
+    }
   });
 
   it('predictTimeline follows a recording whose content changes, window by window', async () => {

@@ -1,4 +1,5 @@
-import { spectrogram } from './spectral.js';
+import { magnitudeFrames } from './magnitudes.js';
+import { resolveStftOptions } from './spectral.js';
 import { trimSilence } from './trim.js';
 
 /**
@@ -17,21 +18,32 @@ export function noiseLikeness(signal: Float32Array | Float64Array, sampleRate: n
   let nFft = 256;
   while (nFft < 0.032 * sampleRate) nFft *= 2;
   if (x.length < nFft) return 0;
-  const s = spectrogram(x, { nFft, hopLength: nFft / 2, center: false });
-  const k = s.features;
-  const energy = new Float64Array(s.frames);
+  const stft = resolveStftOptions('noiseLikeness', { nFft, hopLength: nFft / 2, center: false });
+  // Magnitudes (the library's fast STFT; shared scratch, read before the next call), squared below.
+  const { data, frames, bins: k } = magnitudeFrames('noiseLikeness', x, stft);
+  const energy = new Float64Array(frames);
   let max = 0;
-  for (let f = 0; f < s.frames; f++) {
+  for (let f = 0; f < frames; f++) {
     let e = 0;
-    for (let b = 1; b < k; b++) e += s.data[f * k + b];
+    for (let b = 1; b < k; b++) e += data[f * k + b] ** 2;
     energy[f] = e;
     if (e > max) max = e;
   }
   const flat: number[] = [];
-  for (let f = 0; f < s.frames; f++) {
+  for (let f = 0; f < frames; f++) {
     if (!(energy[f] > max * 1e-3)) continue;
+    // One log per eight bins: eight powers (each ≥ 1e-20, and under 1e30 even for samples in the
+    // 16-bit integer range) multiply well inside float64's range; the sum of logs is the same to rounding.
     let logSum = 0;
-    for (let b = 1; b < k; b++) logSum += Math.log(s.data[f * k + b] + 1e-20);
+    let product = 1;
+    for (let b = 1; b < k; b++) {
+      product *= data[f * k + b] ** 2 + 1e-20;
+      if (b % 8 === 0) {
+        logSum += Math.log(product);
+        product = 1;
+      }
+    }
+    logSum += Math.log(product);
     flat.push(Math.exp(logSum / (k - 1)) / (energy[f] / (k - 1)));
   }
   if (!flat.length) return 0;
