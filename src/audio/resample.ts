@@ -1,3 +1,4 @@
+import { wasmHalve, wasmPolyphase } from '../dsp/simd.js';
 import { checkKnownOptions, checkNumber, checkSignal, invalid } from '../dsp/validate.js';
 import { gcd } from '../util/math.js';
 
@@ -170,6 +171,8 @@ function halve(
   const n = x.length;
   // float32 like the caller's signal usually is, so the next stage's loop sees one array type.
   const out = new Float32Array(Math.ceil(n / 2));
+  // The same sums on the WebAssembly kernel (identical output), where it runs.
+  if (x instanceof Float32Array && wasmHalve(x, taps, h, out)) return out;
   for (let j = 0; j < out.length; j++) {
     const c = 2 * j;
     let acc = 0;
@@ -184,7 +187,9 @@ function halve(
 /**
  * The polyphase windowed-sinc stage: `outLength` samples, output m at input time m·from/to. About 65
  * lines: the filter loop with its four partial sums and the edge cases stay in one scope, the hot
- * path of resampling.
+ * path of resampling. A float32 signal with one table row per phase (the common rates) goes to the
+ * WebAssembly kernel `polyphase_f32` (src/dsp/simd/kernels.c), which does the same arithmetic in the
+ * same order; this loop is its reference and runs where WebAssembly cannot.
  */
 function polyphase(
   signal: Float32Array | Float64Array,
@@ -200,6 +205,9 @@ function polyphase(
   const out = new Float32Array(outLength);
   const { up, down, taps, half, table, phases } = k;
   const exact = up <= MAX_PHASES;
+  // The same loop on the WebAssembly kernel (identical output, several times faster), where it runs.
+  if (exact && signal instanceof Float32Array && wasmPolyphase(signal, table, taps, half, up, down, out))
+    return out;
   // Uncommon rates (24 414 → 16 000 Hz: 8000 phases) interpolate between the table's 4096 rows:
   // the windowed sinc is smooth, so the error of linear interpolation at a step of 1/4096 sample
   // is about (1/4096)²·π²/8 ≈ 1e-7 of the peak weight, far below the Kaiser window's −95 dB.

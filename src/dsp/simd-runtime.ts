@@ -10,6 +10,29 @@ export interface KernelExports {
   magnitudes(bins: number, z: number, out: number): void;
   pair_magnitudes(n: number, bins: number, z: number, outA: number, outB: number): void;
   filterbank_f32(rows: number, bins: number, frames: number, fb: number, data: number, out: number): void;
+  halve_f32(
+    sig: number,
+    offset: number,
+    n: number,
+    taps: number,
+    h: number,
+    j0: number,
+    count: number,
+    out: number,
+  ): void;
+  polyphase_f32(
+    sig: number,
+    offset: number,
+    n: number,
+    table: number,
+    taps: number,
+    half: number,
+    up: number,
+    down: number,
+    m0: number,
+    count: number,
+    out: number,
+  ): void;
   stft_magnitudes(
     sig: number,
     count: number,

@@ -398,3 +398,85 @@ void maxpool_grad_tiling(int images, int h, int w, int c, int fh, int fw, const 
         }
       }
 }
+
+// The polyphase stage of resample (src/audio/resample.ts), outputs m0 … m0 + count − 1, with the
+// same float64 arithmetic in the same order as its JavaScript loop, so the results are identical:
+// output m sits at input position m·down/up; its taps weights (row `phase` of `table`, phases × taps
+// float64) meet the float32 samples from first = floor(m·down/up) − half + 1 on. `sig` holds the
+// samples [offset, offset + span) of a signal of n; every output's samples must lie in it (the
+// caller copies the span the block needs). Inside the signal, four partial sums (two vectors of two
+// lanes: lanes 0 and 1 are the loop's a0 and a1, the second vector's a2 and a3) over four taps at a
+// time, the remaining taps (0 or 2) into a0, then a0 + a1 + (a2 + a3); at the edges one running sum
+// over the taps that meet the signal.
+__attribute__((export_name("polyphase_f32")))
+void polyphase_f32(const float *sig, int offset, int n, const double *table, int taps, int half, int up,
+                   int down, int m0, int count, float *out) {
+  for (int j = 0; j < count; j++) {
+    long long num = (long long)(m0 + j) * down;
+    long long base = num / up;
+    int phase = (int)(num - base * up);
+    const double *w = table + (long long)phase * taps;
+    long long first = base - half + 1;
+    double acc = 0;
+    if (first >= 0 && first + taps <= n) {
+      const float *s = sig + (first - offset);
+      v128_t a01 = wasm_f64x2_splat(0), a23 = a01;
+      int i = 0;
+      for (; i + 3 < taps; i += 4) {
+        a01 = wasm_f64x2_add(a01, wasm_f64x2_mul(wasm_v128_load(w + i), load2_f32(s + i)));
+        a23 = wasm_f64x2_add(a23, wasm_f64x2_mul(wasm_v128_load(w + i + 2), load2_f32(s + i + 2)));
+      }
+      double a0 = wasm_f64x2_extract_lane(a01, 0), a1 = wasm_f64x2_extract_lane(a01, 1);
+      double a2 = wasm_f64x2_extract_lane(a23, 0), a3 = wasm_f64x2_extract_lane(a23, 1);
+      for (; i < taps; i++) a0 += w[i] * (double)s[i];
+      acc = a0 + a1 + (a2 + a3);
+    } else {
+      int lo = first < 0 ? (int)-first : 0;
+      long long hiL = n - first;
+      int hi = hiL < taps ? (int)hiL : taps;
+      for (int i = lo; i < hi; i++) acc += w[i] * (double)sig[first + i - offset];
+    }
+    out[j] = (float)acc;
+  }
+}
+
+// The half-band stage of resample (halve in src/audio/resample.ts), outputs j0 … j0 + count − 1:
+// y[j] = Σ_k taps[k] · x[2j − h + k], k = 0 … 2h, one running float64 sum per output in k order,
+// as its JavaScript loop, so the results are identical. Four outputs at a time, one per lane of two
+// vectors (their samples are two apart: lanes 0 and 2 of four loaded floats); at the edges, only
+// the taps whose samples lie in the signal. `sig` holds the samples [offset, …) of a signal of n, as for
+// polyphase_f32.
+__attribute__((export_name("halve_f32")))
+void halve_f32(const float *sig, int offset, int n, const double *taps, int h, int j0, int count, float *out) {
+  int len = 2 * h + 1;
+  int j = 0;
+  for (; j < count; j++) {
+    int c = 2 * (j0 + j);
+    if (j + 3 < count && c - h >= 0 && c + 6 + h < n) {
+      // Four outputs, two sums of two lanes (each sum waits on its own additions only).
+      const float *s = sig + (c - h - offset);
+      v128_t acc01 = wasm_f64x2_splat(0), acc23 = acc01;
+      for (int k = 0; k < len; k++) {
+        v128_t t = wasm_f64x2_splat(taps[k]);
+        v128_t lo = wasm_v128_load(s + k), hi = wasm_v128_load(s + k + 4);
+        v128_t x01 = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(lo, lo, 0, 2, 0, 2));
+        v128_t x23 = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(hi, hi, 0, 2, 0, 2));
+        acc01 = wasm_f64x2_add(acc01, wasm_f64x2_mul(t, x01));
+        acc23 = wasm_f64x2_add(acc23, wasm_f64x2_mul(t, x23));
+      }
+      out[j] = (float)wasm_f64x2_extract_lane(acc01, 0);
+      out[j + 1] = (float)wasm_f64x2_extract_lane(acc01, 1);
+      out[j + 2] = (float)wasm_f64x2_extract_lane(acc23, 0);
+      out[j + 3] = (float)wasm_f64x2_extract_lane(acc23, 1);
+      j += 3;
+      continue;
+    }
+    double acc = 0;
+    if (c - h >= 0 && c + h < n)
+      for (int k = 0; k < len; k++) acc += taps[k] * (double)sig[c - h + k - offset];
+    else
+      for (int k = (h - c > 0 ? h - c : 0); k < len && c - h + k < n; k++)
+        acc += taps[k] * (double)sig[c - h + k - offset];
+    out[j] = (float)acc;
+  }
+}
