@@ -117,7 +117,7 @@ export function getRuntime(): WasmRuntime | null {
     if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
     const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
     // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
-    // versions 4 kB, where this throws and fft.js runs instead). The module is 11 kB.
+    // versions 4 kB, where this throws and fft.js runs instead). The module is 13 kB.
     const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     runtime = {
