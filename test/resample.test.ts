@@ -78,6 +78,7 @@ describe('resample on the WebAssembly kernels', () => {
       [96000, 16000, 5], // two half-band stages, shorter than any filter
       [8000, 16000, 150000], // up: 300 000 outputs, more than one block of the kernels
       [22050, 16000, 1],
+      [44100, 100, 5_000_000], // far down: two blocks of fewer outputs
       [48000, 8000, 1234567], // half-band stages with more than one block
     ];
     for (const [from, to, n] of cases) {

@@ -348,7 +348,8 @@ export function wasmPolyphase(
   const rt = getRuntime();
   if (!rt) return false;
   const n = signal.length;
-  const block = Math.min(POLYPHASE_BLOCK, out.length);
+  // At most about a million samples a block, however far the rate goes down.
+  const block = Math.max(1, Math.min(POLYPHASE_BLOCK, out.length, Math.floor(((1 << 20) * up) / down)));
   const spanMax = Math.ceil((block * down) / up) + taps + 1;
   const tableBytes = (8 * table.length + 15) & ~15;
   const sigBytes = (4 * spanMax + 15) & ~15;
