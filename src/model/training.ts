@@ -277,6 +277,17 @@ function shuffled(n: number, random: () => number): number[] {
   return order;
 }
 
+/** The input normalisation `fit` learns: from `normalizationRows` when given, else the training rows. */
+function normalisationOf(rows: FeatureRow[], options: FitOptions, features: number) {
+  const normRows = options.normalizationRows ?? rows;
+  if (!Array.isArray(normRows) || normRows.length === 0)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `EmotionModel.fit: 'normalizationRows' must be a non-empty array of rows.`,
+    );
+  return learnNormalisation(normRows, features);
+}
+
 /**
  * Trains `net` on `rows`, writing the learnt normalisation and the training summary into `meta`.
  * `validate` scores the validation rows (their UA) after each epoch when there are any.
@@ -296,13 +307,7 @@ export async function fitNetwork(
   const k = meta.labels.length;
   const y = labelIndex(rows, meta.labels);
   s.soft = softTargetsOf(options.softTargets, rows.length, k);
-  const normRows = options.normalizationRows ?? rows;
-  if (!Array.isArray(normRows) || normRows.length === 0)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `EmotionModel.fit: 'normalizationRows' must be a non-empty array of rows.`,
-    );
-  meta.normalization = learnNormalisation(normRows, meta.inputShape[meta.inputShape.length - 1]);
+  meta.normalization = normalisationOf(rows, options, meta.inputShape[meta.inputShape.length - 1]);
   const { config: lossConfig, rowWeights } = lossConfigOf(rows, y, k, options);
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
   const optimizer = tf.train.adam(s.learningRate);
