@@ -325,15 +325,49 @@ export function wasmFilterbankProduct(
   return new Float64Array(buf, outAt, frames * rows);
 }
 
-/** Outputs per call of the polyphase kernel: with 44.1 kHz in, about 3 MB of samples and 1 MB out. */
-const POLYPHASE_BLOCK = 1 << 18;
+/** Outputs per call of the resampling kernels: with 44.1 kHz in, about 3 MB of samples and 1 MB out. */
+const RESAMPLE_BLOCK = 1 << 18;
+
+/**
+ * Runs one of `resample`'s filter kernels over `out`, `block` outputs at a time: the float64
+ * `coefficients` are copied into the module's memory once, then for each block the samples it needs
+ * (`span(first, count)`, clipped to the signal; at most `spanFloats`) and `kernel(sigAt, from,
+ * coefAt, first, count, outAt)` writes its outputs, which are copied out. The module's memory then
+ * stays small for a long recording.
+ */
+function filterInBlocks(
+  rt: Runtime,
+  signal: Float32Array,
+  coefficients: Float64Array,
+  out: Float32Array,
+  block: number,
+  spanFloats: number,
+  span: (first: number, count: number) => [number, number],
+  kernel: (sigAt: number, from: number, coefAt: number, first: number, count: number, outAt: number) => void,
+): void {
+  const coefBytes = (8 * coefficients.length + 15) & ~15;
+  const sigBytes = (4 * spanFloats + 15) & ~15;
+  const base = scratch(rt, coefBytes + sigBytes + 4 * block);
+  const buf = rt.memory.buffer;
+  new Float64Array(buf, base, coefficients.length).set(coefficients);
+  const sigAt = base + coefBytes;
+  const outAt = sigAt + sigBytes;
+  for (let first = 0; first < out.length; first += block) {
+    const count = Math.min(block, out.length - first);
+    const [a, b] = span(first, count);
+    const from = Math.max(0, a);
+    const to = Math.min(signal.length, b);
+    if (to > from) new Float32Array(buf, sigAt, to - from).set(signal.subarray(from, to));
+    kernel(sigAt, from, base, first, count, outAt);
+    out.set(new Float32Array(buf, outAt, count), first);
+  }
+}
 
 /**
  * The polyphase stage of `resample` on the WebAssembly kernel, for a float32 signal and an exact
  * table (one row per phase): the same float64 arithmetic in the same order as the JavaScript loop,
- * so the output is identical to it. Works in blocks of outputs, each with the span of samples it
- * needs, so the module's memory stays small for a long recording. Returns `false` (and writes
- * nothing) where the kernel cannot run here.
+ * so the output is identical to it. Returns `false` (and writes nothing) where the kernel cannot
+ * run here.
  * @internal
  */
 export function wasmPolyphase(
@@ -347,57 +381,46 @@ export function wasmPolyphase(
 ): boolean {
   const rt = getRuntime();
   if (!rt) return false;
-  const n = signal.length;
   // At most about a million samples a block, however far the rate goes down.
-  const block = Math.max(1, Math.min(POLYPHASE_BLOCK, out.length, Math.floor(((1 << 20) * up) / down)));
-  const spanMax = Math.ceil((block * down) / up) + taps + 1;
-  const tableBytes = (8 * table.length + 15) & ~15;
-  const sigBytes = (4 * spanMax + 15) & ~15;
-  const base = scratch(rt, tableBytes + sigBytes + 4 * block);
-  const buf = rt.memory.buffer;
-  new Float64Array(buf, base, table.length).set(table);
-  const sigAt = base + tableBytes;
-  const outAt = sigAt + sigBytes;
-  for (let m0 = 0; m0 < out.length; m0 += block) {
-    const count = Math.min(block, out.length - m0);
-    // The samples from the first output's first tap to the last output's last tap, within the signal.
-    const from = Math.max(0, Math.floor((m0 * down) / up) - half + 1);
-    const to = Math.min(n, Math.floor(((m0 + count - 1) * down) / up) - half + 1 + taps);
-    if (to > from) new Float32Array(buf, sigAt, to - from).set(signal.subarray(from, to));
-    rt.exports.polyphase_f32(sigAt, from, n, base, taps, half, up, down, m0, count, outAt);
-    out.set(new Float32Array(buf, outAt, count), m0);
-  }
+  const block = Math.max(1, Math.min(RESAMPLE_BLOCK, out.length, Math.floor(((1 << 20) * up) / down)));
+  // From the first output's first tap to the last output's last tap.
+  const firstTap = (m: number) => Math.floor((m * down) / up) - half + 1;
+  filterInBlocks(
+    rt,
+    signal,
+    table,
+    out,
+    block,
+    Math.ceil((block * down) / up) + taps + 1,
+    (m0, count) => [firstTap(m0), firstTap(m0 + count - 1) + taps],
+    (sigAt, from, tableAt, m0, count, outAt) =>
+      rt.exports.polyphase_f32(sigAt, from, signal.length, tableAt, taps, half, up, down, m0, count, outAt),
+  );
   return true;
 }
 
 /**
  * The half-band stage of `resample` on the WebAssembly kernel, for a float32 signal: one float64
  * running sum per output in tap order, as the JavaScript loop, so the output is identical to it.
- * In blocks of outputs like {@link wasmPolyphase}; `false` (nothing written) where the kernel
- * cannot run here.
+ * `false` (nothing written) where the kernel cannot run here.
  * @internal
  */
 export function wasmHalve(signal: Float32Array, taps: Float64Array, h: number, out: Float32Array): boolean {
   const rt = getRuntime();
   if (!rt) return false;
-  const n = signal.length;
-  const block = Math.min(POLYPHASE_BLOCK, out.length);
-  const tapBytes = (8 * taps.length + 15) & ~15;
-  // The span a block needs, and a few floats more: the kernel loads four floats at a time, and
-  // drops the odd ones.
-  const sigBytes = (4 * (2 * block + taps.length + 8) + 15) & ~15;
-  const base = scratch(rt, tapBytes + sigBytes + 4 * block);
-  const buf = rt.memory.buffer;
-  new Float64Array(buf, base, taps.length).set(taps);
-  const sigAt = base + tapBytes;
-  const outAt = sigAt + sigBytes;
-  for (let j0 = 0; j0 < out.length; j0 += block) {
-    const count = Math.min(block, out.length - j0);
-    const from = Math.max(0, 2 * j0 - h);
-    const to = Math.min(n, 2 * (j0 + count - 1) + h + 1);
-    if (to > from) new Float32Array(buf, sigAt, to - from).set(signal.subarray(from, to));
-    rt.exports.halve_f32(sigAt, from, n, base, h, j0, count, outAt);
-    out.set(new Float32Array(buf, outAt, count), j0);
-  }
+  const block = Math.min(RESAMPLE_BLOCK, out.length);
+  filterInBlocks(
+    rt,
+    signal,
+    taps,
+    out,
+    block,
+    // The span a block needs, and a few floats more: the kernel loads four floats at a time, and
+    // drops the odd ones.
+    2 * block + taps.length + 8,
+    (j0, count) => [2 * j0 - h, 2 * (j0 + count - 1) + h + 1],
+    (sigAt, from, tapsAt, j0, count, outAt) =>
+      rt.exports.halve_f32(sigAt, from, signal.length, tapsAt, h, j0, count, outAt),
+  );
   return true;
 }
