@@ -11,12 +11,14 @@
 // peak sample (a quiet room before the speaker starts), which a 60 dB trim keeps; --cuts '' then
 // scores only the whole recordings.
 //
+// With --recall, each line also gives every emotion's recall.
+//
 // With --trim-db D, the models' features are computed with silence trimmed at D dB below the peak
 // instead of the trim they were trained with: what a test-time trim would do, without retraining.
 // With --trim-lead-in D,K, the same for the spec's `trim.leadIn` ({ topDb: D, keepSeconds: K });
 // with --no-trim-lead-in, without the spec's `trim.leadIn` (the models as trained, no cut).
 //
-//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--lead-in S] [--trim-db D] [--trim-lead-in D,K | --no-trim-lead-in] [folds.json]
+//   node scripts/short-clip-eval.mjs <train-out> [--cuts 2.5,2,1.5] [--from-speech] [--recall] [--lead-in S] [--trim-db D] [--trim-lead-in D,K | --no-trim-lead-in] [folds.json]
 //
 // <train-out> is a `train --folds … --keep-fold-models` folder. Folds named corpus-* are
 // leave-one-corpus-out; the others come from the folds file (default
@@ -28,6 +30,8 @@ const lib = await openLibrary();
 const args = process.argv.slice(2);
 const fromSpeech = args.includes('--from-speech');
 if (fromSpeech) args.splice(args.indexOf('--from-speech'), 1);
+const showRecall = args.includes('--recall');
+if (showRecall) args.splice(args.indexOf('--recall'), 1);
 const trimAt = args.indexOf('--trim-db');
 const trimDb = trimAt >= 0 ? Number(args.splice(trimAt, 2)[1]) : 0;
 const leadTrimAt = args.indexOf('--trim-lead-in');
@@ -97,16 +101,21 @@ for (const { fold, dir } of folds) {
       }
     }
     for (const ds of [...new Set(rows.map((r) => r.dataset))].sort()) {
-      const ua = (
-        await model.evaluate(
-          rows.filter((r) => r.dataset === ds),
-          { labels: shared },
-        )
-      ).unweightedAccuracy;
+      const scored = await model.evaluate(
+        rows.filter((r) => r.dataset === ds),
+        { labels: shared },
+      );
+      const ua = scored.unweightedAccuracy;
+      const recall = showRecall
+        ? `  recall: ${Object.entries(scored.perClass)
+            .filter(([, m]) => m.support > 0)
+            .map(([label, m]) => `${label} ${(100 * m.recall).toFixed(1)}`)
+            .join(', ')}`
+        : '';
       const key = `${ds} ${name(cut)}`;
       totals.set(key, [...(totals.get(key) ?? []), ua]);
       console.log(
-        `${fold.name.padEnd(16)} ${key.padEnd(16)} UA ${pct(ua)}${tooShort ? ` (${tooShort} clips too short, left out)` : ''}`,
+        `${fold.name.padEnd(16)} ${key.padEnd(16)} UA ${pct(ua)}${tooShort ? ` (${tooShort} clips too short, left out)` : ''}${recall}`,
       );
     }
   }
