@@ -620,7 +620,7 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       const shape = [data[0].features.frames, data[0].features.features];
       const run = async (
         workers: number,
-        options: { classWeights?: 'balanced-per-dataset' } = {},
+        options: { classWeights?: 'balanced-per-dataset'; weightDecay?: number } = {},
         train = data,
       ) => {
         const m = await lib.EmotionModel.create({
@@ -658,6 +658,12 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       expect((await run(2, { classWeights: 'balanced-per-dataset' }, skewed)).w).toEqual(
         (await run(2, {}, skewed)).w,
       );
+      // Weight decay with replicas (each applies it after its Adam step): runs, repeats, and changes
+      // the weights. (Whether the replicas decay is not observable from here.)
+      const decayed = await run(2, { weightDecay: 0.3 });
+      expect(decayed.w).toEqual((await run(2, { weightDecay: 0.3 })).w);
+      expect(decayed.w).not.toEqual(a.w);
+      expect(Array.from(decayed.w).every(Number.isFinite)).toBe(true);
       const m = await EmotionModel.create({
         labels: ['calm', 'angry'],
         featureSpec: series,
