@@ -84,6 +84,7 @@ export {
   featureNames,
   featureSpecHash,
 } from './features/spec.js';
+export type { BandFill } from './features/prepare.js';
 export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } from './features/file.js';
 export { BACKEND_PACKAGES, type BackendName, useBackend } from './model/backend.js';
 export { registerWasmTrainingKernels } from './model/wasm-kernels.js';

@@ -487,11 +487,13 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(report.calibration.clips).toBe(24);
     expect(report.calibration.temperature).toBeGreaterThan(0);
     expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
-    // --spec replaces how the model predicts too: the recipe's predictTrim goes with its spec.
+    // --spec replaces how the model predicts too: the recipe's predictTrim and predictMinPeakDb go with its spec.
     writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
     const shown = (args: string[]) => JSON.parse(cli(['train', ...args, '--show-recipe'], root).stdout);
     expect(shown(['--recipe', 'mine.json']).predictTrim.leadIn).toEqual({ topDb: 3, keepSeconds: 0 });
     expect(shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
+    expect(shown(['--recipe', 'default']).predictMinPeakDb).toBe(-47);
+    expect(shown(['--recipe', 'default', '--spec', 'spec.json'])).not.toHaveProperty('predictMinPeakDb');
     expect(shown(['--recipe', 'mine.json', '--weight-decay', '0.1']).weightDecay).toBe(0.1);
     const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
     expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);

@@ -306,6 +306,36 @@ describe('FeatureSpec', () => {
     for (const bad of [0, -5, 8000, Number.NaN]) expect(() => spec(bad)).toThrow(/'highpassHz' must be/);
   });
 
+  it('minPeakDb reads a very quiet recording as the same recording at that level; louder ones are untouched', () => {
+    const spec = (minPeakDb?: number) =>
+      defineFeatureSpec({
+        duration: { offset: 0, seconds: 1 },
+        output: { type: 'series' },
+        ...(minPeakDb === undefined ? {} : { minPeakDb }),
+      });
+    // A voice with a quiet room behind it, at a normal level (peak 0.5) and 80 dB lower.
+    const random = seededRandom(7);
+    const x = Float32Array.from({ length: 24000 }, () => 1e-3 * (random() - 0.5));
+    const v = voice(1, 16000);
+    for (let i = 0; i < v.length; i++) x[8000 + i] += v[i];
+    const peak = Math.max(...x.map(Math.abs));
+    const normal = x.map((s) => (0.5 * s) / peak);
+    const quiet = normal.map((s) => s * 1e-4);
+    const before = Float32Array.from(quiet);
+    const far = (a: Float32Array, b: Float32Array) => Math.max(...a.map((s, i) => Math.abs(s - b[i])));
+    // Without it, the dB floor flattens the quiet recording's features: far from the normal one's.
+    const plain = computeFeatures(normal, 16000, spec()).data;
+    expect(far(computeFeatures(quiet, 16000, spec()).data, plain)).toBeGreaterThan(10);
+    // Raised to -6 dB (the normal one's peak): the normal recording's features. The input is not changed.
+    expect(far(computeFeatures(quiet, 16000, spec(-6.0206)).data, plain)).toBeLessThan(1e-3);
+    expect(quiet).toEqual(before);
+    // A recording above the level is not touched: the same bytes as without the option.
+    expect(computeFeatures(normal, 16000, spec(-30)).data).toEqual(plain);
+    expect(featureSpecHash(spec(-30))).not.toBe(featureSpecHash(spec()));
+    for (const bad of [0, 3, Number.NaN, '-30'])
+      expect(() => spec(bad as number)).toThrow(/'minPeakDb' must be a level in dB under 0/);
+  });
+
   it('trim.leadIn drops the quiet before the speech that topDb keeps, up to keepSeconds before it', () => {
     const rate = 16000;
     // 1 s of hum 40 dB under the voice, then 2 s of voice.

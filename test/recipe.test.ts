@@ -160,6 +160,23 @@ describe('defineRecipe', () => {
     ).toThrow(/Recipe: 'predictTrim': .*unknown option 'keepSecond'. Did you mean 'keepSeconds'/);
   });
 
+  it('predictMinPeakDb: checked; the model predicts with it as minPeakDb, training rows keep the spec', () => {
+    const spec = { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } } as never;
+    expect(defineRecipe({ name: 'plain', spec })).not.toHaveProperty('predictMinPeakDb');
+    const r = defineRecipe({ name: 'level', spec, predictMinPeakDb: -47 });
+    expect(r.predictMinPeakDb).toBe(-47);
+    expect(r.spec).not.toHaveProperty('minPeakDb');
+    expect(predictionSpec(r)).toEqual({ ...r.spec, minPeakDb: -47 });
+    const both = defineRecipe({ name: 'both', spec, predictMinPeakDb: -40, predictTrim: { topDb: 50 } });
+    expect(predictionSpec(both)).toEqual({ ...both.spec, trim: { topDb: 50 }, minPeakDb: -40 });
+    for (const bad of [0, 6, Number.NaN, '-47'])
+      expect(() => defineRecipe({ name: 'x', spec, predictMinPeakDb: bad as number })).toThrow(
+        /Recipe: 'predictMinPeakDb' must be a level in dB under 0/,
+      );
+    // The bundled recipe's level lies under every development recording's peak (RAVDESS's quietest: -46.8 dB).
+    expect(recipeByName('default').predictMinPeakDb).toBe(-47);
+  });
+
   it('the built-in recipes are complete recipes; single is one member of default', () => {
     for (const name of Object.keys(RECIPES)) expect(recipeByName(name).name).toBe(name);
     const { name: _d, description: _dd, ensemble: e2, ...def } = recipeByName('default');

@@ -49,7 +49,7 @@ Options that change the recipe:
   --weight-decay X       decoupled weight decay (AdamW) on the weight matrices, 0 to under 1
   --members N            members of the ensemble (each seeded seed + 1000·(k−1))
   --spec FILE            FeatureSpec JSON (for training and prediction: it replaces the recipe's
-                         predictTrim too)
+                         predictTrim and predictMinPeakDb too)
   --augment              add default's augmentation (two perturbed copies of every recording: speed,
                          reverberation, equalisation, band-limiting, gain, coloured noise;
                          SpecAugment and time shift) to a recipe without any
@@ -152,7 +152,9 @@ export function resolveRecipe(flags: Flags): Recipe {
       }
     if (flags.spec !== undefined) {
       r.spec = readJson(flags.spec as string, 'the FeatureSpec') as Recipe['spec'];
-      r.predictTrim = undefined; // the spec given is how the model predicts too
+      // The spec given is how the model predicts too.
+      r.predictTrim = undefined;
+      r.predictMinPeakDb = undefined;
       changed.push('spec');
     }
     if (flags.augment) {

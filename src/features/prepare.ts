@@ -6,7 +6,20 @@ import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import type { FeatureSpec } from './spec.js';
 
-/** Validates a spec's `trim`, `highpassHz` and `bandFill`. */
+/** A noise floor over the band a low-rate recording cannot carry ({@link FeatureSpec.bandFill}). */
+export interface BandFill {
+  /** How far under the recording's RMS level the noise lies, in dB. */
+  snrDb: number;
+  /** Also fill a recording at a full rate whose content ends low (an 8 kHz call saved at 16 kHz). */
+  detect?: {
+    /** The content's edge: the frequency under which all but this many dB of its long-term energy lies. */
+    topDb: number;
+    /** Filled only when that edge is at or below this frequency, in Hz. */
+    maxHz: number;
+  };
+}
+
+/** Validates a spec's `trim`, `highpassHz`, `bandFill` and `minPeakDb`. */
 export function checkPreparation(fn: string, spec: FeatureSpec): void {
   checkTrim(fn, spec.trim);
   const hp = spec.highpassHz;
@@ -16,6 +29,16 @@ export function checkPreparation(fn: string, spec: FeatureSpec): void {
       `'highpassHz' must be a frequency in Hz above 0 and under 0.45 × sampleRate, got ${hp}.`,
     );
   checkBandFill(fn, spec.bandFill, spec.sampleRate);
+  checkMinPeakDb(fn, spec.minPeakDb);
+}
+
+/** Validates a `minPeakDb` (of a spec or a recipe's `predictMinPeakDb`, named by `key`). */
+export function checkMinPeakDb(fn: string, level: unknown, key = 'minPeakDb'): void {
+  if (level !== undefined && !(typeof level === 'number' && Number.isFinite(level) && level < 0))
+    throw invalid(
+      fn,
+      `'${key}' must be a level in dB under 0 (full scale), e.g. -47, got ${JSON.stringify(level)}.`,
+    );
 }
 
 function checkBandFill(fn: string, fill: FeatureSpec['bandFill'], sampleRate: number): void {
@@ -48,22 +71,33 @@ function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
     throw invalid(fn, shape);
 }
 
+/** `x` scaled so that its peak is `minPeakDb` when it is quieter (and not all zeros); else `x` itself. */
+function raisedToLevel(x: Float32Array | Float64Array, minPeakDb: number): Float32Array | Float64Array {
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  const target = 10 ** (minPeakDb / 20);
+  if (peak === 0 || peak >= target) return x;
+  const gain = target / peak;
+  return Float32Array.from(x, (v) => v * gain);
+}
+
 /**
- * `x` (at the spec's rate, resampled from `fromRate`) as the spec conditions it: its mean removed
- * and high-passed at `highpassHz`, then the noise floor of `bandFill` when `fromRate` is low (or,
- * with `detect`, the content ends low). `x` itself when the spec asks for neither.
+ * `x` (at the spec's rate, resampled from `fromRate`) as the spec conditions it: raised to
+ * `minPeakDb` when quieter, its mean removed and high-passed at `highpassHz`, then the noise floor
+ * of `bandFill` when `fromRate` is low (or, with `detect`, the content ends low). `x` itself when
+ * the spec asks for none of them.
  */
 export function conditioned(
   x: Float32Array | Float64Array,
   fromRate: number,
   spec: FeatureSpec,
 ): Float32Array | Float64Array {
-  let out = x;
+  let out = spec.minPeakDb === undefined ? x : raisedToLevel(x, spec.minPeakDb);
   if (spec.highpassHz !== undefined) {
     let mean = 0;
-    for (let i = 0; i < x.length; i++) mean += x[i];
-    mean /= Math.max(1, x.length);
-    const y = Float32Array.from(x, (v) => v - mean);
+    for (let i = 0; i < out.length; i++) mean += out[i];
+    mean /= Math.max(1, out.length);
+    const y = Float32Array.from(out, (v) => v - mean);
     butterworth4(y, 'high', spec.highpassHz, spec.sampleRate);
     out = y;
   }

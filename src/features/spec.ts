@@ -13,7 +13,7 @@ import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
 import { concatFeatures, statistics } from './frame-stats.js';
-import { checkPreparation, conditioned, trimmed } from './prepare.js';
+import { type BandFill, checkPreparation, conditioned, trimmed } from './prepare.js';
 
 export type { ExtraFeature, ExtraFeatureName } from './extras.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -109,12 +109,20 @@ export interface FeatureSpec {
    * decoded by a browser at 44.1 kHz) is filled too, above the frequency that all but `detect.topDb`
    * dB of its long-term energy lies under. Absent: none (docs/features.md).
    */
-  bandFill?: { snrDb: number; detect?: { topDb: number; maxHz: number } };
+  bandFill?: BandFill;
   /**
    * Remove the mean, then high-pass (4th-order Butterworth) at this frequency, right after
    * resampling: a recorder's DC offset or rumble is then not read as part of the voice. Absent: none.
    */
   highpassHz?: number;
+  /**
+   * Raise a recording whose peak lies under this level, in dB re full scale (a sample of ±1 is
+   * 0 dB), to it, right after resampling: the dB conversion of the features has an absolute floor
+   * (`amin`, 1e-10 in power as in librosa), under which the quiet cells of a very quiet recording
+   * are flattened, so its features, and a model's prediction, change with the level. Raised, it gets
+   * the features of the same recording at that level. Louder recordings are untouched. Absent: none.
+   */
+  minPeakDb?: number;
 }
 
 /** MFCC features ({@link extractMfcc}). */
@@ -163,6 +171,7 @@ const SPEC_KEYS = [
   'extras',
   'bandFill',
   'highpassHz',
+  'minPeakDb',
 ] as const;
 
 /** The classic speech-emotion pipeline: 16 kHz, trimmed, 40 MFCCs (librosa defaults otherwise), mean and std per coefficient. */

@@ -4,6 +4,7 @@
 import { PERTURB_KEYS, type PerturbOptions } from '../audio/augment.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
+import { checkMinPeakDb } from '../features/prepare.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import type { ArchitectureName } from './architectures.js';
 import type { FitOptions } from './options.js';
@@ -92,6 +93,14 @@ export interface Recipe {
    * bundled model's `trim.leadIn`. Only the trim may differ: it leaves the input's shape as it is.
    */
   predictTrim?: FeatureSpec['trim'];
+  /**
+   * The `minPeakDb` the trained model predicts with, when the spec has none (left out: as trained).
+   * Like `predictTrim`, it goes into the saved model's FeatureSpec and the test folds'
+   * ({@link predictionSpec}), not into the training rows. Set just under the quietest training
+   * recording's peak, it changes nothing the model was trained or scored on and brings quieter
+   * recordings up to a level the model knows (the bundled model's −47 dB).
+   */
+  predictMinPeakDb?: number;
   /** Built-in architecture. Default `'crnn'` for a series, `'mlp'` for statistics. */
   arch: ArchitectureName;
   /** Default 30. */
@@ -131,6 +140,7 @@ const RECIPE_KEYS = [
   'description',
   'spec',
   'predictTrim',
+  'predictMinPeakDb',
   'arch',
   'epochs',
   'batchSize',
@@ -225,6 +235,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     throw invalid(fn, `'name' must be a non-empty string.`);
   const spec = defineFeatureSpec(partial.spec ?? {});
   const predictTrim = checkPredictTrim(fn, spec, partial.predictTrim);
+  checkMinPeakDb(fn, partial.predictMinPeakDb, 'predictMinPeakDb');
   const arch = partial.arch ?? (spec.output.type === 'series' ? 'crnn' : 'mlp');
   if (!ARCHITECTURES.includes(arch))
     throw invalid(fn, `'arch' must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(arch)}.`);
@@ -261,6 +272,7 @@ export function defineRecipe(partial: RecipeInput): Recipe {
     ...(partial.description === undefined ? {} : { description: String(partial.description) }),
     spec,
     ...(predictTrim === undefined ? {} : { predictTrim }),
+    ...(partial.predictMinPeakDb === undefined ? {} : { predictMinPeakDb: partial.predictMinPeakDb }),
     arch,
     epochs,
     batchSize: positive(fn, 'batchSize', partial.batchSize ?? 32, true),
@@ -280,11 +292,16 @@ export function defineRecipe(partial: RecipeInput): Recipe {
 
 /**
  * The FeatureSpec a model trained from `recipe` predicts with (and its cross-validation scores test
- * folds with): the recipe's `spec`, with `predictTrim` when the recipe has one.
+ * folds with): the recipe's `spec`, with its `predictTrim` and `predictMinPeakDb` when it has them.
  */
 export function predictionSpec(recipe: Recipe): FeatureSpec {
   const r = defineRecipe(recipe);
-  return r.predictTrim === undefined ? r.spec : { ...r.spec, trim: r.predictTrim }; // checked by defineRecipe
+  // Both checked by defineRecipe.
+  return {
+    ...r.spec,
+    ...(r.predictTrim === undefined ? {} : { trim: r.predictTrim }),
+    ...(r.predictMinPeakDb === undefined ? {} : { minPeakDb: r.predictMinPeakDb }),
+  };
 }
 
 /** The seed of member `member` (1-based) of a recipe's ensemble (after its teachers, when it distils). */
@@ -379,6 +396,13 @@ const DEFAULT_TRAINING: Omit<Recipe, 'version' | 'name' | 'description' | 'spec'
  */
 const DEFAULT_PREDICT_TRIM: FeatureSpec['trim'] = { topDb: 60, leadIn: { topDb: 30, keepSeconds: 0.5 } };
 
+/**
+ * The bundled model raises quieter recordings to this level when it predicts: just under the peak of
+ * the quietest training recording (−46.8 dB, RAVDESS), so nothing it trained or was scored on changes
+ * (docs/features.md).
+ */
+const DEFAULT_PREDICT_MIN_PEAK_DB = -47;
+
 /** Names of the built-in recipes. */
 export type RecipeName = 'default' | 'single' | 'fast';
 
@@ -398,6 +422,7 @@ export const RECIPES: Readonly<Record<RecipeName, RecipeInput>> = {
     description: "The bundled model's recipe: three crnn members averaged.",
     spec: DEFAULT_SPEC as FeatureSpec,
     predictTrim: DEFAULT_PREDICT_TRIM,
+    predictMinPeakDb: DEFAULT_PREDICT_MIN_PEAK_DB,
     ...DEFAULT_TRAINING,
     ensemble: 3,
   },
@@ -406,6 +431,7 @@ export const RECIPES: Readonly<Record<RecipeName, RecipeInput>> = {
     description: 'One member of the default recipe: a third of its training time.',
     spec: DEFAULT_SPEC as FeatureSpec,
     predictTrim: DEFAULT_PREDICT_TRIM,
+    predictMinPeakDb: DEFAULT_PREDICT_MIN_PEAK_DB,
     ...DEFAULT_TRAINING,
     ensemble: 1,
   },

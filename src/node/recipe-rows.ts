@@ -52,7 +52,8 @@ export interface RecipeRows extends ItemRows {
   memberCopies: FeatureRow[][][];
   /**
    * Each item once, unperturbed, made as the trained model will predict ({@link predictionSpec}):
-   * what a test fold is scored on. The same array as `rows` when the recipe has no `predictTrim`.
+   * what a test fold is scored on. The same array as `rows` when the recipe has neither `predictTrim`
+   * nor `predictMinPeakDb`.
    */
   testRows: FeatureRow[];
 }
@@ -84,7 +85,8 @@ export async function recipeRows(
     }
   } else memberCopies.push([]);
   const copies = memberCopies[0];
-  if (r.predictTrim === undefined) return { ...clean, copies, memberCopies, testRows: clean.rows };
+  if (r.predictTrim === undefined && r.predictMinPeakDb === undefined)
+    return { ...clean, copies, memberCopies, testRows: clean.rows };
   const test = await itemRows(items, predictionSpec(r), options);
   const dropped = [...clean.dropped, ...test.dropped.filter((d) => !clean.dropped.includes(d))];
   return { rows: clean.rows, dropped, copies, memberCopies, testRows: test.rows };
