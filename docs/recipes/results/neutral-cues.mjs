@@ -3,7 +3,6 @@
 // each recording as recorded and through perturbAudio's tempo (WSOLA, same pitch) and pitch shift
 // (same tempo), predictions restricted to SAVEE's 7 labels; prints UA and every class's recall.
 //   node docs/recipes/results/neutral-cues.mjs <loco-run>[,<loco-run>…]   (from the repository root, after npm run build)
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lib from '../../../dist/node.js';
 await lib.useBackend('wasm');
