@@ -94,7 +94,7 @@ export interface Recipe {
    */
   predictTrim?: FeatureSpec['trim'];
   /**
-   * The `minPeakDb` the trained model predicts with, when the spec has none (left out: as trained).
+   * The `minPeakDb` the trained model predicts with, in place of the spec's (left out: as trained).
    * Like `predictTrim`, it goes into the saved model's FeatureSpec and the test folds'
    * ({@link predictionSpec}), not into the training rows. Set just under the quietest training
    * recording's peak, it changes nothing the model was trained or scored on and brings quieter
