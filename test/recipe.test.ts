@@ -169,6 +169,13 @@ describe('defineRecipe', () => {
     expect(predictionSpec(r)).toEqual({ ...r.spec, minPeakDb: -47 });
     const both = defineRecipe({ name: 'both', spec, predictMinPeakDb: -40, predictTrim: { topDb: 50 } });
     expect(predictionSpec(both)).toEqual({ ...both.spec, trim: { topDb: 50 }, minPeakDb: -40 });
+    // It replaces the spec's own level for prediction; training rows keep the spec's.
+    const own = defineRecipe({
+      name: 'own',
+      spec: { ...(spec as object), minPeakDb: -10 },
+      predictMinPeakDb: -40,
+    });
+    expect([own.spec.minPeakDb, predictionSpec(own).minPeakDb]).toEqual([-10, -40]);
     for (const bad of [0, 6, Number.NaN, '-47'])
       expect(() => defineRecipe({ name: 'x', spec, predictMinPeakDb: bad as number })).toThrow(
         /Recipe: 'predictMinPeakDb' must be a level in dB under 0/,
