@@ -172,7 +172,7 @@ describe('defineRecipe', () => {
     // It replaces the spec's own level for prediction; training rows keep the spec's.
     const own = defineRecipe({
       name: 'own',
-      spec: { ...(spec as object), minPeakDb: -10 },
+      spec: { ...(spec as object), minPeakDb: -10 } as never,
       predictMinPeakDb: -40,
     });
     expect([own.spec.minPeakDb, predictionSpec(own).minPeakDb]).toEqual([-10, -40]);
