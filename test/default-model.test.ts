@@ -281,6 +281,25 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
       expect(ua.saved16k).toBeGreaterThanOrEqual(ua.saved16kEmpty + 0.1);
     }, 180_000);
 
+    it('raises only recordings quieter than every development recording (its minPeakDb changes none of the scored ones)', async () => {
+      // The card's figures were scored without minPeakDb; they stand because no RAVDESS or SAVEE
+      // recording peaks under it (the quietest: -46.8 dBFS, a RAVDESS clip).
+      const all = await items({
+        ravdess: Array.from({ length: 24 }, (_, i) => String(i + 1).padStart(2, '0')),
+        savee: ['DC', 'JE', 'JK', 'KL'],
+      });
+      expect(all.length).toBeGreaterThanOrEqual(1560);
+      let quietest = 0;
+      for (const item of all) {
+        const { signal } = await lib.readMono(item.path);
+        let peak = 0;
+        for (const v of signal) peak = Math.max(peak, Math.abs(v));
+        quietest = Math.min(quietest, 20 * Math.log10(peak));
+      }
+      console.log(`quietest development recording: ${quietest.toFixed(1)} dBFS`);
+      expect(quietest).toBeGreaterThan(model.featureSpec.minPeakDb as number);
+    }, 120_000);
+
     it('gives very quiet recordings (−40 to −70 dB) the label of the same clip at its own level on ≥ 95% of validation clips', async () => {
       // Quieter than any training recording, a clip is raised to the spec's minPeakDb (-47 dB) before
       // its features; without it the dB floor changes the labels of 16 (at -40 dB) to 62 (at -70 dB)

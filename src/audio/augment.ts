@@ -1,6 +1,6 @@
 import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
-import { normalFrom, seededRandom } from '../util/math.js';
+import { normalFrom, peakAbs, seededRandom } from '../util/math.js';
 import {
   type NoiseColor,
   butterworth4,
@@ -270,9 +270,7 @@ function codec(
 
 /** Holds every sample of `x` within its peak lowered by `db` dB. */
 function clipInPlace(x: Float32Array, db: number): void {
-  let peak = 0;
-  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
-  const limit = peak * 10 ** (-db / 20);
+  const limit = peakAbs(x) * 10 ** (-db / 20);
   for (let i = 0; i < x.length; i++) x[i] = Math.max(-limit, Math.min(limit, x[i]));
 }
 

@@ -4,6 +4,7 @@
 import { bandEdge, butterworth4, fillUpperBand } from '../audio/channel.js';
 import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
+import { peakAbs } from '../util/math.js';
 import type { FeatureSpec } from './spec.js';
 
 /** A noise floor over the band a low-rate recording cannot carry ({@link FeatureSpec.bandFill}). */
@@ -73,8 +74,7 @@ function checkTrim(fn: string, trim: FeatureSpec['trim']): void {
 
 /** `x` scaled so that its peak is `minPeakDb` when it is quieter (and not all zeros); else `x` itself. */
 function raisedToLevel(x: Float32Array | Float64Array, minPeakDb: number): Float32Array | Float64Array {
-  let peak = 0;
-  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  const peak = peakAbs(x);
   const target = 10 ** (minPeakDb / 20);
   if (peak === 0 || peak >= target) return x;
   const gain = target / peak;

@@ -17,6 +17,7 @@ import { type BandFill, checkPreparation, conditioned, trimmed } from './prepare
 
 export type { ExtraFeature, ExtraFeatureName } from './extras.js';
 import { SpeechEmotionError } from '../errors.js';
+import { peakAbs } from '../util/math.js';
 
 /**
  * How {@link computeFeatures} resamples: a passband of 99% of the lower Nyquist frequency, wider than
@@ -331,9 +332,7 @@ function preparedSignal(
     }
     x = trust(x.subarray(start, end));
   }
-  let peak = 0;
-  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
-  if (peak === 0)
+  if (peakAbs(x) === 0)
     throw new SpeechEmotionError(
       'SILENT_AUDIO',
       'computeFeatures: the audio is digital silence (all samples are 0).',

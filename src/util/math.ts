@@ -40,3 +40,10 @@ export function betaFrom(random: () => number, a: number, b: number): number {
   const y = gammaFrom(random, b);
   return x + y > 0 ? x / (x + y) : 0.5;
 }
+
+/** The largest absolute value in `x` (0 for an empty array): a signal's peak sample. */
+export function peakAbs(x: ArrayLike<number>): number {
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  return peak;
+}
