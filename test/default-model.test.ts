@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { peakAbs } from '../src/util/math.js';
 import { DATA_DIR, ORIGINALS, ROOT, missing, skipNote } from './helpers/data.js';
 
 const MODEL_DIR = join(ROOT, 'models', 'default');
@@ -292,9 +293,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
       let quietest = 0;
       for (const item of all) {
         const { signal } = await lib.readMono(item.path);
-        let peak = 0;
-        for (const v of signal) peak = Math.max(peak, Math.abs(v));
-        quietest = Math.min(quietest, 20 * Math.log10(peak));
+        quietest = Math.min(quietest, 20 * Math.log10(peakAbs(signal)));
       }
       console.log(`quietest development recording: ${quietest.toFixed(1)} dBFS`);
       expect(quietest).toBeGreaterThan(model.featureSpec.minPeakDb as number);

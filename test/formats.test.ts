@@ -20,7 +20,7 @@ import {
   trimSilence,
 } from '../src/index.js';
 import { readAudioFile, readMono, scanDataset } from '../src/node.js';
-import { seededRandom } from '../src/util/math.js';
+import { peakAbs, seededRandom } from '../src/util/math.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
@@ -318,7 +318,7 @@ describe('FeatureSpec', () => {
     const x = Float32Array.from({ length: 24000 }, () => 1e-3 * (random() - 0.5));
     const v = voice(1, 16000);
     for (let i = 0; i < v.length; i++) x[8000 + i] += v[i];
-    const peak = Math.max(...x.map(Math.abs));
+    const peak = peakAbs(x);
     const normal = x.map((s) => (0.5 * s) / peak);
     const quiet = normal.map((s) => s * 1e-4);
     const before = Float32Array.from(quiet);

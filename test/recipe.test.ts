@@ -180,7 +180,8 @@ describe('defineRecipe', () => {
       expect(() => defineRecipe({ name: 'x', spec, predictMinPeakDb: bad as number })).toThrow(
         /Recipe: 'predictMinPeakDb' must be a level in dB under 0/,
       );
-    // The bundled recipe's level lies under every development recording's peak (RAVDESS's quietest: -46.8 dB).
+    // The bundled recipe's level; that it lies under every development recording's peak (RAVDESS's
+    // quietest: -46.8 dB) is checked on the data by test/default-model.test.ts.
     expect(recipeByName('default').predictMinPeakDb).toBe(-47);
   });
 
