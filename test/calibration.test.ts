@@ -14,6 +14,7 @@ import {
   fitTemperature,
 } from '../src/index.js';
 import { useBackend } from '../src/node.js';
+import { syllabic } from './helpers/signals.js';
 
 tf.env().set('PROD', true);
 
@@ -133,9 +134,9 @@ describe('a calibrated model', () => {
     features: { type: 'mfcc', options: { nMfcc: 13 } },
     output: { type: 'stats', stats: ['mean', 'std'] },
   });
-  const tone = Float32Array.from(
-    { length: 16000 },
-    (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * t) / 16000),
+  const tone = syllabic(
+    Float32Array.from({ length: 16000 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * t) / 16000)),
+    16000,
   );
 
   it('applies its temperature in predict, marks uncertain predictions, and keeps it when saved', async () => {

@@ -43,7 +43,7 @@ function voice(seed: number, seconds: number, rate = 16000): Float32Array {
     s = (s * 1103515245 + 12345) % 2147483648;
     lp = 0.7 * lp + 0.3 * (s / 1073741824 - 1);
     const env = 0.5 + 0.5 * Math.sin((2 * Math.PI * (3 + (seed % 4)) * i) / rate);
-    x[i] = 0.3 * env * lp + 0.1 * Math.sin((2 * Math.PI * (120 + 10 * seed) * i) / rate);
+    x[i] = env * (0.3 * lp + 0.1 * Math.sin((2 * Math.PI * (120 + 10 * seed) * i) / rate));
   }
   return x;
 }

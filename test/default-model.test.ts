@@ -59,7 +59,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     expect(card).toContain(`${pct(metrics.regression.unweightedAccuracy)}%`);
   });
 
-  it('predicts the committed sample, and flags silence, too-short clips and noise', async () => {
+  it('predicts the committed sample, and flags silence, too-short clips, noise and hum', async () => {
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const p = await model.predict(signal, { sampleRate });
     expect(lib.EMOTIONS).toContain(p.label);
@@ -75,6 +75,16 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
       return 0.2 * ((a / 2147483647) * 2 - 1);
     });
     expect(await model.predict(white, { sampleRate: 16000 })).toMatchObject({
+      label: null,
+      warning: 'no-speech',
+    });
+    // Mains hum at 48 kHz (50 Hz and its harmonics): steady, so no speech either.
+    const hum = Float32Array.from({ length: 3 * 48000 }, (_, i) => {
+      let v = 0;
+      for (let k = 1; k <= 6; k++) v += Math.sin((2 * Math.PI * 50 * k * i) / 48000) / k;
+      return 0.1 * v;
+    });
+    expect(await model.predict(hum, { sampleRate: 48000 })).toMatchObject({
       label: null,
       warning: 'no-speech',
     });

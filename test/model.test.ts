@@ -17,6 +17,7 @@ import {
 } from '../src/index.js';
 import { readMono, useBackend } from '../src/node.js';
 import { ROOT, missing, skipNote } from './helpers/data.js';
+import { syllabic } from './helpers/signals.js';
 
 // A computed specifier keeps tsc from needing dist/ before the build.
 const DIST = '../dist/node.js';
@@ -93,9 +94,12 @@ describe('EmotionModel (synthetic data, any checkout)', () => {
     const e = await model.evaluate(rows(synthetic(40, 3), spec));
     expect(e.unweightedAccuracy).toBeGreaterThan(0.9);
     const hum = synthetic(1, 5)[0].signal;
-    const at48 = Float32Array.from(
-      { length: hum.length * 3 },
-      (_, t) => 0.2 * Math.sin((2 * Math.PI * 170 * t) / 48000),
+    const at48 = syllabic(
+      Float32Array.from(
+        { length: hum.length * 3 },
+        (_, t) => 0.2 * Math.sin((2 * Math.PI * 170 * t) / 48000),
+      ),
+      48000,
     );
     const p = await model.predict(at48, { sampleRate: 48000 });
     expect(p.label).toBe('calm');

@@ -21,6 +21,7 @@ import { checkAugment, mixBatch } from '../src/model/spec-augment.js';
 import { useBackend } from '../src/node.js';
 import { betaFrom, seededRandom } from '../src/util/math.js';
 import { ROOT as ROOT_DIR, missing, skipNote } from './helpers/data.js';
+import { syllabic } from './helpers/signals.js';
 
 tf.env().set('PROD', true);
 
@@ -794,12 +795,15 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       label: null,
       warning: 'no-speech',
     });
-    // A buzzy vowel-like sound: harmonics of 140 Hz, alone and with the noise 10 dB below it.
-    const voiced = Float32Array.from({ length: 2 * SR }, (_, t) => {
-      let v = 0;
-      for (let h = 1; h <= 20; h++) v += Math.sin((2 * Math.PI * 140 * h * t) / SR) / h;
-      return 0.2 * v;
-    });
+    // A buzzy vowel-like sound in syllables: harmonics of 140 Hz, alone and with the noise 10 dB below it.
+    const voiced = syllabic(
+      Float32Array.from({ length: 2 * SR }, (_, t) => {
+        let v = 0;
+        for (let h = 1; h <= 20; h++) v += Math.sin((2 * Math.PI * 140 * h * t) / SR) / h;
+        return 0.2 * v;
+      }),
+      SR,
+    );
     expect((await model.predict(voiced, { sampleRate: SR })).label).not.toBeNull();
     const mixed = perturbAudio(voiced, SR, { noiseSnrDb: 10, seed: 3 }).signal;
     expect((await model.predict(mixed, { sampleRate: SR })).label).not.toBeNull();
@@ -842,8 +846,13 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       seed: 1,
     });
     await model.fit(data, { epochs: 15, batchSize: 8, learningRate: 3e-3, seed: 1 });
-    // 4 s of tone (calm), 2 s of silence, 4 s of noise (angry), at 48 kHz (resampled per window).
-    const parts = [tone(4, 130, 0.12), new Float32Array(2 * SR), noise(4, 0.25, 99)];
+    // 4 s of tone (calm), 2 s of silence, 4 s of noise (angry), both in syllables, at 48 kHz
+    // (resampled per window).
+    const parts = [
+      syllabic(tone(4, 130, 0.12), SR),
+      new Float32Array(2 * SR),
+      syllabic(noise(4, 0.25, 99), SR),
+    ];
     const long16 = new Float32Array(10 * SR);
     let at = 0;
     for (const p of parts) {

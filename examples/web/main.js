@@ -77,7 +77,7 @@ function show({ prediction, timeline, summary }) {
     const why = {
       silent: 'The recording is silent.',
       'too-short': 'The recording is too short to judge.',
-      'no-speech': 'This does not sound like speech (noise).',
+      'no-speech': 'This does not sound like speech (noise, or a steady sound such as hum).',
     }[prediction.warning];
     $('label').textContent = 'none';
     message(why ?? 'No emotion could be judged.', true);

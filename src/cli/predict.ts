@@ -73,7 +73,7 @@ async function predictMany(
     // The library's rule for a withheld label, on what the workers measured; the rest go through
     // the network together.
     const outcomes = pending.map(({ result }) =>
-      result.ok ? withheld(undefined, result.noiseLikeness) : withheld(result.code),
+      result.ok ? withheld(undefined, result.noise) : withheld(result.code),
     );
     const probs = await model.predictFeatures(
       pending.flatMap(({ result }, i) => (result.ok && !outcomes[i] ? [result.features] : [])),

@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
-import { noiseLikeness } from '../dsp/noise.js';
+import { noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -289,7 +289,7 @@ export class EmotionModel {
     const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
       try {
         const features = computeFeatures(signal, sampleRate, this.meta.featureSpec);
-        return withheld(undefined, noiseLikeness(signal, sampleRate)) ?? features;
+        return withheld(undefined, noiseMeasures(signal, sampleRate)) ?? features;
       } catch (e) {
         const none = e instanceof SpeechEmotionError ? withheld(e.code) : null;
         if (none) return none;

@@ -1,4 +1,4 @@
-import { NOISE_LIKENESS_THRESHOLD } from '../dsp/noise.js';
+import { type NoiseMeasures, isNoSpeech } from '../dsp/noise.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type Calibration, UNCERTAIN_BELOW, applyTemperature } from './calibration.js';
 
@@ -83,13 +83,14 @@ export interface Withheld {
 
 /**
  * The one rule for when a recording gets no label instead of a guess: computeFeatures refused it
- * as silent (`code` SILENT_AUDIO) or too short (SIGNAL_TOO_SHORT), or it is noise-like
- * (`noise`, its noise likeness, above the threshold). `null` when it gets a label. @internal
+ * as silent (`code` SILENT_AUDIO) or too short (SIGNAL_TOO_SHORT), or the no-speech check finds
+ * no speech in it (`noise`: broadband noise or a steady sound, {@link isNoSpeech}). `null` when it
+ * gets a label. @internal
  */
-export function withheld(code: string | undefined, noise?: number): Withheld | null {
+export function withheld(code: string | undefined, noise?: NoiseMeasures): Withheld | null {
   const none = (warning: Withheld['warning']): Withheld => ({ label: null, scores: {}, warning });
   if (code === 'SILENT_AUDIO') return none('silent');
   if (code === 'SIGNAL_TOO_SHORT') return none('too-short');
-  if (noise !== undefined && noise > NOISE_LIKENESS_THRESHOLD) return none('no-speech');
+  if (noise !== undefined && isNoSpeech(noise)) return none('no-speech');
   return null;
 }

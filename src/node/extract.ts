@@ -19,8 +19,8 @@ export interface ExtractOptions {
    */
   perturb?: PerturbOptions;
   /**
-   * Also measure how noise-like each recording is (the check behind `predict`'s `no-speech`
-   * warning), returned as `noiseLikeness` with the features. @internal
+   * Also take the measures of the check behind `predict`'s `no-speech` warning (how noise-like and
+   * how steady each recording is), returned as `noise` with the features. @internal
    */
   noiseCheck?: boolean;
 }

@@ -3,7 +3,7 @@ import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
 import { toMono } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
-import { noiseLikeness } from '../dsp/noise.js';
+import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureSpec, computeFeatures } from '../features/spec.js';
@@ -11,7 +11,7 @@ import { decodeAudioBytes, isWav } from './audio-file.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
 export type FileResult =
-  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string; noiseLikeness?: number }
+  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string; noise?: NoiseMeasures }
   | { ok: false; code: string; message: string };
 
 /** FNV-1a over the decoded samples' bits: equal audio, equal hash (duplicates under other names). */
@@ -91,7 +91,7 @@ function featurise(
       seconds: mono.length / sampleRate,
       audioHash: hashSamples(mono),
     };
-    if (noise) result.noiseLikeness = noiseLikeness(input, sampleRate);
+    if (noise) result.noise = noiseMeasures(input, sampleRate);
     return result;
   } catch (e) {
     if (e instanceof SpeechEmotionError)
