@@ -246,13 +246,21 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--labels names bored/);
     // Several files go through the parallel path (workers for decoding and features): the same
-    // output as one file at a time, in file order, with silence and bad files reported.
+    // output as one file at a time, in file order, with silence, hum and bad files reported.
     const files = readdirSync(join(root, 'ravdess', 'Actor_02')).map((f) =>
       join(root, 'ravdess', 'Actor_02', f),
     );
     writeFileSync(join(root, 'silence.wav'), encodeWav([new Float32Array(16000)], 16000, 'pcm16'));
+    const hum = Float32Array.from(
+      { length: 2 * 44100 },
+      (_, i) => 0.2 * Math.sin((2 * Math.PI * 60 * i) / 44100),
+    );
+    writeFileSync(
+      join(root, 'hum.wav'),
+      encodeWav([hum.map((v, i) => v + 0.1 * Math.sin((2 * Math.PI * 180 * i) / 44100))], 44100, 'pcm16'),
+    );
     writeFileSync(join(root, 'notes.wav'), 'not audio');
-    const all = [...files, join(root, 'silence.wav'), join(root, 'notes.wav')];
+    const all = [...files, join(root, 'silence.wav'), join(root, 'hum.wav'), join(root, 'notes.wav')];
     const many = cli(['predict', ...all, '--json', '--jobs', '2'], root);
     expect(many.status).toBe(1);
     const lines = many.stdout
@@ -262,8 +270,12 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(lines.map((l) => l.file)).toEqual(all);
     for (const [i, f] of files.entries())
       expect(lines[i]).toEqual(JSON.parse(cli(['predict', f, '--json'], root).stdout.trim()));
-    expect(lines.at(-2)).toMatchObject({ label: null, warning: 'silent' });
+    expect(lines.at(-3)).toMatchObject({ label: null, warning: 'silent' });
+    expect(lines.at(-2)).toMatchObject({ label: null, warning: 'no-speech' });
     expect(lines.at(-1).error).toMatch(/not a WAV file/);
+    expect(cli(['predict', join(root, 'hum.wav')], root).stdout).toMatch(
+      /hum\.wav: no emotion \(no-speech\)/,
+    );
   });
 
   it('split prints which speakers went where', () => {
