@@ -44,7 +44,7 @@ function brown(seconds: number, seed: number): Float32Array {
 
 describe('no-speech check: steady sounds (any checkout)', () => {
   beforeAll(async () => {
-    await useBackend('cpu');
+    await useBackend('wasm');
   });
   const spec = defineFeatureSpec({
     trim: null,
