@@ -20,7 +20,7 @@ export interface NoiseMeasures {
   /**
    * How much its level moves: over windows of about 64 ms, the level in 100–4000 Hz (dB), 90th
    * percentile minus 10th. Speech comes in syllables and words, with dips between them; hum, a tone
-   * or a fan does not. `NaN` when under 1 s is left after trimming (too few windows to tell).
+   * or steady noise does not. `NaN` when under 1 s is left after trimming (too few windows to tell).
    */
   spreadDb: number;
   /** Over the same windows, the loudest level minus the median level, dB (`NaN` under 1 s). */

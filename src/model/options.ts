@@ -151,8 +151,8 @@ export interface Prediction {
   scores: Record<string, number>;
   /**
    * Why no label was given: `'silent'`, `'too-short'` (under the FeatureSpec's `minSeconds` after
-   * trimming), or `'no-speech'` (broadband noise, or a sound as steady as hum, a tone or a fan:
-   * see the model card's known limits).
+   * trimming), or `'no-speech'` (broadband noise, or a sound as steady as hum, a held tone or
+   * steady noise: see the model card's known limits).
    */
   warning?: 'silent' | 'too-short' | 'no-speech';
   /**
