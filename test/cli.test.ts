@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EmotionModel, computeFeatures, decodeFeatureSet, toMono } from '../src/index.js';
 import { readAudioFile, useBackend } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
+import { hum } from './helpers/signals.js';
 import { encodeWav } from './helpers/wav.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -251,14 +252,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       join(root, 'ravdess', 'Actor_02', f),
     );
     writeFileSync(join(root, 'silence.wav'), encodeWav([new Float32Array(16000)], 16000, 'pcm16'));
-    const hum = Float32Array.from(
-      { length: 2 * 44100 },
-      (_, i) => 0.2 * Math.sin((2 * Math.PI * 60 * i) / 44100),
-    );
-    writeFileSync(
-      join(root, 'hum.wav'),
-      encodeWav([hum.map((v, i) => v + 0.1 * Math.sin((2 * Math.PI * 180 * i) / 44100))], 44100, 'pcm16'),
-    );
+    writeFileSync(join(root, 'hum.wav'), encodeWav([hum(2, 60, 44100)], 44100, 'pcm16'));
     writeFileSync(join(root, 'notes.wav'), 'not audio');
     const all = [...files, join(root, 'silence.wav'), join(root, 'hum.wav'), join(root, 'notes.wav')];
     const many = cli(['predict', ...all, '--json', '--jobs', '2'], root);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { peakAbs } from '../src/util/math.js';
 import { DATA_DIR, ORIGINALS, ROOT, missing, skipNote } from './helpers/data.js';
+import { hum } from './helpers/signals.js';
 
 const MODEL_DIR = join(ROOT, 'models', 'default');
 const NOT_READY =
@@ -79,12 +80,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
       warning: 'no-speech',
     });
     // Mains hum at 48 kHz (50 Hz and its harmonics): steady, so no speech either.
-    const hum = Float32Array.from({ length: 3 * 48000 }, (_, i) => {
-      let v = 0;
-      for (let k = 1; k <= 6; k++) v += Math.sin((2 * Math.PI * 50 * k * i) / 48000) / k;
-      return 0.1 * v;
-    });
-    expect(await model.predict(hum, { sampleRate: 48000 })).toMatchObject({
+    expect(await model.predict(hum(3, 50, 48000), { sampleRate: 48000 })).toMatchObject({
       label: null,
       warning: 'no-speech',
     });

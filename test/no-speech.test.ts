@@ -1,8 +1,9 @@
 // The no-speech check: broadband noise and steady sounds (hum, a held tone, steady noise of any
 // colour) get no label; speech does, as recorded and through noise, rooms and channels.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PerturbOptions, perturbAudio } from '../src/audio/augment.js';
+import { colouredNoise } from '../src/audio/channel.js';
 import {
   NOISE_LIKENESS_THRESHOLD,
   STEADY_PEAK_DB,
@@ -16,59 +17,45 @@ import { EmotionModel } from '../src/model/emotion-model.js';
 import { readMono, scanDataset, useBackend } from '../src/node.js';
 import { seededRandom } from '../src/util/math.js';
 import { DATA_DIR, missing, skipNote } from './helpers/data.js';
-import { syllabic } from './helpers/signals.js';
+import { hum, syllabic } from './helpers/signals.js';
 
 const SR = 16000;
-const n = (seconds: number) => Math.round(seconds * SR);
-
-/** Mains hum: `hz` and its harmonics up to the 6th, each weaker. */
-const hum = (seconds: number, hz: number) =>
-  Float32Array.from({ length: n(seconds) }, (_, i) => {
-    let v = 0;
-    for (let k = 1; k <= 6; k++) v += Math.sin((2 * Math.PI * hz * k * i) / SR + k) / k;
-    return 0.1 * v;
-  });
 const tone = (seconds: number, hz: number) =>
-  Float32Array.from({ length: n(seconds) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / SR));
-/** Brown noise: seeded white noise through a leaky integrator. */
-function brown(seconds: number, seed: number): Float32Array {
-  const r = seededRandom(seed);
-  const out = new Float32Array(n(seconds));
-  let y = 0;
-  for (let i = 0; i < out.length; i++) {
-    y = 0.998 * y + 0.02 * (2 * r() - 1);
-    out[i] = y;
-  }
-  return out;
-}
+  Float32Array.from(
+    { length: Math.round(seconds * SR) },
+    (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / SR),
+  );
+/** Seeded noise of a colour, as perturbAudio adds it, at an RMS of 0.1. */
+const noise = (seconds: number, color: 'pink' | 'brown', seed: number) =>
+  colouredNoise(Math.round(seconds * SR), color, seededRandom(seed)).map((v) => 0.1 * v);
 
 describe('no-speech check: steady sounds (any checkout)', () => {
+  let model: EmotionModel;
   beforeAll(async () => {
     await useBackend('wasm');
-  });
-  const spec = defineFeatureSpec({
-    trim: null,
-    duration: null,
-    features: { type: 'mfcc', options: { nMfcc: 13 } },
-    output: { type: 'stats', stats: ['mean', 'std'] },
-  });
-  const steady: [string, Float32Array][] = [
-    ['50 Hz hum', hum(3, 50)],
-    ['60 Hz hum', hum(3, 60)],
-    ['a 440 Hz tone', tone(2, 440)],
-    ['brown noise', brown(3, 7)],
-    ['brown noise, 30 s', brown(30, 8)],
-    // Pink noise 40 dB over a quieter sound (its flatness, about 0.17, is under the broadband threshold).
-    ['pink noise', perturbAudio(brown(3, 1), SR, { noiseSnrDb: -40, noiseColor: 'pink', seed: 2 }).signal],
-  ];
-
-  it('withholds the label of hum, a held tone and steady noise, which get one by flatness alone', async () => {
-    const model = await EmotionModel.create({
+    model = await EmotionModel.create({
       labels: ['a', 'b'],
-      featureSpec: spec,
+      featureSpec: defineFeatureSpec({
+        trim: null,
+        duration: null,
+        features: { type: 'mfcc', options: { nMfcc: 13 } },
+        output: { type: 'stats', stats: ['mean', 'std'] },
+      }),
       inputShape: [26],
       seed: 1,
     });
+  });
+  afterAll(() => model.dispose());
+  const steady: [string, Float32Array][] = [
+    ['50 Hz hum', hum(3, 50, SR)],
+    ['60 Hz hum', hum(3, 60, SR)],
+    ['a 440 Hz tone', tone(2, 440)],
+    ['brown noise', noise(3, 'brown', 7)],
+    ['brown noise, 30 s', noise(30, 'brown', 8)],
+    ['pink noise', noise(3, 'pink', 9)],
+  ];
+
+  it('withholds the label of hum, a held tone and steady noise, which get one by flatness alone', async () => {
     for (const [name, x] of steady) {
       const m = noiseMeasures(x, SR);
       console.log(`${name}: level spread ${m.spreadDb.toFixed(1)} dB, peak ${m.peakDb.toFixed(1)} dB`);
@@ -83,21 +70,10 @@ describe('no-speech check: steady sounds (any checkout)', () => {
       });
     }
     // The same check at 48 kHz (frames of 2048 samples).
-    const at48 = Float32Array.from(
-      { length: 3 * 48000 },
-      (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 48000),
-    );
-    expect((await model.predict(at48, { sampleRate: 48000 })).warning).toBe('no-speech');
-    model.dispose();
+    expect((await model.predict(hum(3, 50, 48000), { sampleRate: 48000 })).warning).toBe('no-speech');
   });
 
   it('labels the same sounds in syllables, and does not judge under 1 s', async () => {
-    const model = await EmotionModel.create({
-      labels: ['a', 'b'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 1,
-    });
     for (const [name, x] of steady.slice(0, 3)) {
       const p = await model.predict(syllabic(x, SR), { sampleRate: SR });
       expect(p.label, name).not.toBeNull();
@@ -106,17 +82,12 @@ describe('no-speech check: steady sounds (any checkout)', () => {
     expect(short.spreadDb).toBeNaN();
     expect(isNoSpeech(short)).toBe(false);
     expect((await model.predict(tone(0.9, 440), { sampleRate: SR })).label).not.toBeNull();
-    model.dispose();
   });
 });
 
-/** `x` with 50 Hz hum and its harmonics (as {@link hum}) added at the same power. */
+/** `x` with 50 Hz hum ({@link hum}) added at the same power. */
 function withHum(x: Float32Array, sampleRate: number): Float32Array {
-  const h = Float32Array.from({ length: x.length }, (_, i) => {
-    let v = 0;
-    for (let k = 1; k <= 6; k++) v += Math.sin((2 * Math.PI * 50 * k * i) / sampleRate + k) / k;
-    return v;
-  });
+  const h = hum(x.length / sampleRate, 50, sampleRate);
   const power = (y: Float32Array) => y.reduce((a, v) => a + v * v, 0) / y.length;
   const g = Math.sqrt(power(x) / power(h));
   return x.map((v, i) => v + g * h[i]);

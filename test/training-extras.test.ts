@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { noiseLikeness } from '../src/dsp/noise.js';
+import { noiseMeasures } from '../src/dsp/noise.js';
 import {
   EmotionModel,
   type FeatureRow,
@@ -833,7 +833,7 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       [resample(perturbAudio(voiced, SR, { noiseSnrDb: 30, seed: 4 }).signal, SR, 44100), 44100],
     ] as const) {
       const want = reference(x, sr);
-      expect(Math.abs(noiseLikeness(x, sr) - want)).toBeLessThanOrEqual(1e-6 * want);
+      expect(Math.abs(noiseMeasures(x, sr).flatness - want)).toBeLessThanOrEqual(1e-6 * want);
     }
   });
 

@@ -6,3 +6,12 @@
 export function syllabic(x: Float32Array, sampleRate: number, rate = 4): Float32Array {
   return x.map((v, t) => v * (0.15 + 0.85 * Math.sin((Math.PI * rate * t) / sampleRate) ** 2));
 }
+
+/** Mains hum: `hz` and its harmonics up to the 6th, the k-th at 1/k, peaking near `level`. */
+export function hum(seconds: number, hz: number, sampleRate: number, level = 0.1): Float32Array {
+  return Float32Array.from({ length: Math.round(seconds * sampleRate) }, (_, i) => {
+    let v = 0;
+    for (let k = 1; k <= 6; k++) v += Math.sin((2 * Math.PI * hz * k * i) / sampleRate + k) / k;
+    return level * v;
+  });
+}
