@@ -39,6 +39,12 @@ Examples:
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
+/** A prediction as the terminal shows it: `happy (61%)`, `, uncertain` when it is, or why there is no label. */
+const labelText = (p: Prediction) =>
+  p.label === null
+    ? `no emotion (${p.warning})`
+    : `${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`;
+
 /**
  * predict over several files: decoding, resampling, features and the no-speech check on every core
  * (extractItems' workers), the network on batches of 64, results printed in file order. The same
@@ -66,8 +72,7 @@ async function predictMany(
       if (json) console.log(JSON.stringify({ file, error: p.error }));
       else console.error(`${file}: ${p.error}`);
     } else if (json) console.log(JSON.stringify({ file, ...p }));
-    else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-    else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`);
+    else console.log(`${file}: ${labelText(p)}`);
   };
   const drain = async () => {
     // The library's rule for a withheld label, on what the workers measured; the rest go through
@@ -138,9 +143,7 @@ async function predictTimelineOf(
   for await (const g of model.predictStream(chunks, windows)) {
     segments.push(g);
     if (!flags.json)
-      console.log(
-        `  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${g.label === null ? `no emotion (${g.warning})` : `${g.label} (${pct(g.scores[g.label])})${g.uncertain ? ', uncertain' : ''}`}`,
-      );
+      console.log(`  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${labelText(g)}`);
     if (long && duration && g.end / duration >= nextReport) {
       const speed = g.end / ((performance.now() - started) / 1000);
       console.error(
@@ -163,8 +166,7 @@ async function predictOne(
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const p = await model.predict(signal, { sampleRate, labels });
   if (json) console.log(JSON.stringify({ file, ...p }));
-  else if (p.label === null) console.log(`${file}: no emotion (${p.warning})`);
-  else console.log(`${file}: ${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`);
+  else console.log(`${file}: ${labelText(p)}`);
 }
 
 export async function runPredict(argv: string[]): Promise<number> {
