@@ -64,9 +64,9 @@ export function noiseMeasures(signal: Float32Array | Float64Array, sampleRate: n
   let nFft = 256;
   while (nFft < 0.032 * sampleRate) nFft *= 2;
   if (x.length < nFft) return { flatness: 0, spreadDb: Number.NaN, peakDb: Number.NaN };
-  const stft = resolveStftOptions('noiseLikeness', { nFft, hopLength: nFft / 2, center: false });
+  const stft = resolveStftOptions('noiseMeasures', { nFft, hopLength: nFft / 2, center: false });
   // Magnitudes (the library's fast STFT; shared scratch, read before the next call), squared below.
-  const { data, frames, bins: k } = magnitudeFrames('noiseLikeness', x, stft);
+  const { data, frames, bins: k } = magnitudeFrames('noiseMeasures', x, stft);
   const energy = new Float64Array(frames);
   let max = 0;
   for (let f = 0; f < frames; f++) {
