@@ -12,8 +12,15 @@
 // models), T1, the threshold and the second temperature are all learnt on those clips and applied to
 // <clips.json> as they are, nothing cross-fitted: whether what one set of models teaches carries.
 //
+// With `--ensemble <speaker-fold cv-clips.json> <corpus cv-clips.json>` (a run of an ensemble
+// whose first member made <clips.json>'s fold models), the clips as recorded and of the other
+// corpus are scored with the ensemble's probabilities instead, and the first member's distances
+// (the channels are left out: there are no ensemble outputs for them). With `--ratio` as well, T2
+// is not learnt on the ensemble's scores but set to its T1 times the first member's T2 / T1 (what
+// a pipeline whose leave-one-corpus-out run has one member could do).
+//
 //   node docs/recipes/results/embedding-calibration.mjs <clips.json> [--form step|grow] [--percentile p]
-//     [--learn <clips.json>]
+//     [--learn <clips.json>] [--ensemble <cv-clips.json> <cv-clips.json> [--ratio]]
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { openLibrary } from '../../../scripts/dev-data.mjs';
@@ -42,7 +49,33 @@ function readClips(file) {
     })),
   );
 }
-const clips = readClips(args[0]);
+const ensembleAt = args.indexOf('--ensemble');
+const ensembleRuns = ensembleAt >= 0 ? args.splice(ensembleAt, 3).slice(1) : null;
+const ratioAt = args.indexOf('--ratio');
+const RATIO = ratioAt >= 0 && args.splice(ratioAt, 1).length > 0;
+
+/**
+ * The clips as recorded and of the other corpus, with the probabilities of the ensemble whose runs
+ * are `runs` (cv-clips.json, the same folds and clips in the same order) and the one-member ones as
+ * `probs1`.
+ */
+function withEnsemble(list, runs) {
+  const byFold = new Map();
+  for (const run of runs)
+    for (const fold of JSON.parse(readFileSync(run, 'utf8')).folds) byFold.set(fold.name, fold);
+  const at = new Map();
+  return list
+    .filter((c) => c.protocol === 'corpus' || c.group === 'clean')
+    .map((c) => {
+      const fold = byFold.get(c.fold);
+      const i = at.get(c.fold) ?? 0;
+      at.set(c.fold, i + 1);
+      const other = fold.clips[i];
+      if (other.label !== c.label) throw new Error(`${c.fold}: clip ${i} is ${other.label}, not ${c.label}`);
+      return { ...c, probs1: c.probs, probs: c.labels.map((l) => other.probs[fold.labels.indexOf(l)]) };
+    });
+}
+const clips = ensembleRuns ? withEnsemble(readClips(args[0]), ensembleRuns) : readClips(args[0]);
 const teacher = learnFrom ? readClips(learnFrom) : clips;
 
 /** Scores at temperature t, restricted to the clip's shared labels and renormalised. */
@@ -83,6 +116,22 @@ const corpusOf = (list) => list.filter((c) => c.protocol === 'corpus');
  * its threshold (or d0) from `held` and what it adds learnt on `across` (other-corpus clips).
  */
 function learn(held, across) {
+  if (RATIO) {
+    const one = learn1(
+      held.map((c) => ({ ...c, probs: c.probs1 })),
+      across.map((c) => ({ ...c, probs: c.probs1 })),
+    );
+    const t1 = argmin(held, range(0.3, 5, 0.01), (t) => t);
+    const t2 = (t1 * one.t2) / one.t1;
+    return {
+      t1,
+      describe: `T1 ${t1.toFixed(2)}, T2 ${t2.toFixed(2)} (first member: ${one.describe})`,
+      tOf: (c) => (c.distance > one.tau ? t2 : t1),
+    };
+  }
+  return learn1(held, across);
+}
+function learn1(held, across) {
   const t1 = argmin(held, range(0.3, 5, 0.01), (t) => t);
   const distances = held.map((c) => c.distance);
   if (form === 'step') {
@@ -91,6 +140,8 @@ function learn(held, across) {
     const t2 = beyond.length ? argmin(beyond, range(0.3, 8, 0.01), (t) => t) : t1;
     return {
       t1,
+      t2,
+      tau,
       describe: `T1 ${t1.toFixed(2)}, threshold ${tau.toFixed(3)}, T2 ${t2.toFixed(2)}`,
       tOf: (c) => (c.distance > tau ? t2 : t1),
     };
