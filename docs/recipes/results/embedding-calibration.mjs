@@ -39,14 +39,7 @@ function readClips(file) {
   const raw = readFileSync(file);
   const groups = JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
   return groups.flatMap(({ labels, clips, ...g }) =>
-    clips.map(([distance, truth, ...probs]) => ({
-      ...g,
-      labels,
-      shared: labels,
-      label: labels[truth],
-      distance,
-      probs,
-    })),
+    clips.map(([distance, truth, ...probs]) => ({ ...g, labels, label: labels[truth], distance, probs })),
   );
 }
 const ensembleAt = args.indexOf('--ensemble');
@@ -78,19 +71,18 @@ function withEnsemble(list, runs) {
 const clips = ensembleRuns ? withEnsemble(readClips(args[0]), ensembleRuns) : readClips(args[0]);
 const teacher = learnFrom ? readClips(learnFrom) : clips;
 
-/** Scores at temperature t, restricted to the clip's shared labels and renormalised. */
-function scaled(c, t) {
-  const idx = c.shared.map((l) => c.labels.indexOf(l));
-  const z = idx.map((i) => Math.log(Math.max(c.probs[i], 1e-12)) / t);
-  const m = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-const truth = (c) => c.shared.indexOf(c.label);
+/** A clip's scores (its fold's labels, renormalised) at temperature t. */
+const scaled = (c, t) => lib.applyTemperature(c.probs, t);
+const truth = (c) => c.labels.indexOf(c.label);
+/** The one temperature that fits `list` best (the library's own fit, as `calibrate` uses). */
+const fitT = (list) =>
+  lib.fitTemperature(
+    list.map((c) => c.probs),
+    list.map(truth),
+  );
 const nll = (list, tOf) =>
   list.reduce((a, c) => a - Math.log(Math.max(scaled(c, tOf(c))[truth(c)], 1e-12)), 0) / list.length;
-/** The grid value of `grid` that minimises the NLL of `list` under tOf(value). */
+/** The grid value of `grid` that minimises the NLL of `list` under tOf(value) (the `grow` form's k). */
 function argmin(list, grid, tOf) {
   let best = grid[0];
   let bestNll = Number.POSITIVE_INFINITY;
@@ -121,7 +113,7 @@ function learn(held, across) {
       held.map((c) => ({ ...c, probs: c.probs1 })),
       across.map((c) => ({ ...c, probs: c.probs1 })),
     );
-    const t1 = argmin(held, range(0.3, 5, 0.01), (t) => t);
+    const t1 = fitT(held);
     const t2 = (t1 * one.t2) / one.t1;
     return {
       t1,
@@ -132,12 +124,12 @@ function learn(held, across) {
   return learn1(held, across);
 }
 function learn1(held, across) {
-  const t1 = argmin(held, range(0.3, 5, 0.01), (t) => t);
+  const t1 = fitT(held);
   const distances = held.map((c) => c.distance);
   if (form === 'step') {
     const tau = quantile(distances, pct);
     const beyond = across.filter((c) => c.distance > tau);
-    const t2 = beyond.length ? argmin(beyond, range(0.3, 8, 0.01), (t) => t) : t1;
+    const t2 = beyond.length ? fitT(beyond) : t1;
     return {
       t1,
       t2,
