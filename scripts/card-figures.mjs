@@ -7,12 +7,13 @@
 //     the pooled confusion matrices, the calibration train learnt — and then the card's figures
 //     section. With --loco, the leave-one-corpus-out run of the recipe (`train … --folds corpus
 //     --cv-only --out <loco-out>`) is added: UA, recall per class and a confusion matrix per
-//     direction. The folder is replaced
-//     atomically; the card's prose (README.md) is kept.
+//     direction; the figures of `calibrate --across` too, when it wrote <train-out>/calibrate-across.json.
+//     The folder is replaced atomically; the card's prose (README.md) is kept.
 //
-//   node scripts/card-figures.mjs [models/default]
+//   node scripts/card-figures.mjs [models/default] [--unfamiliar <calibrate --across --json output>]
 //     Rewrites only the figures section of the card (between `<!-- figures -->` and
-//     `<!-- /figures -->`) from metrics.json, so the card always states what was measured.
+//     `<!-- /figures -->`) from metrics.json, so the card always states what was measured; with
+//     --unfamiliar, first puts those figures into metrics.json.
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,7 @@ export function figuresMarkdown(m, folds) {
   );
   if (m.leaveOneCorpusOut) lines.push('', ...locoMarkdown(m.leaveOneCorpusOut));
   if (m.calibration) lines.push('', ...calibrationMarkdown(m.calibration));
+  if (m.unfamiliar) lines.push('', ...unfamiliarMarkdown(m.unfamiliar));
   lines.push(
     '',
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
@@ -93,6 +95,23 @@ function calibrationMarkdown(c) {
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   return [
     `Calibration: temperature ${c.temperature.toFixed(2)}, learnt on the ${c.clips} held-out clips of the cross-validation above. Expected calibration error (15 bins) ${pct(c.eceBefore)} before, **${pct(c.eceAfter)} after** (cross-fitted: each fold scaled with the temperature learnt on the other folds). With it, ${pct(c.uncertainShare)} of those clips are marked \`uncertain\` (top score under ${c.uncertainBelow}); their accuracy is ${pct(c.accuracyUncertain)}, against ${pct(c.accuracyCertain)} for the rest.`,
+  ];
+}
+
+/** What `calibrate --across` learnt and measured (metrics.json's `unfamiliar`). */
+function unfamiliarMarkdown(u) {
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  const row = (name, f, scores) =>
+    `| ${name} | ${f.clips} | ${pct(f.unfamiliarShare)} | ${pct(f.eceBefore)} → **${pct(f.eceAfter)}** | ${pct(f.uncertainBefore)} → ${pct(f.uncertainAfter)} | ${scores} |`;
+  const corpus = (name) =>
+    name.endsWith('ravdess') ? 'RAVDESS, trained on SAVEE' : 'SAVEE, trained on RAVDESS';
+  return [
+    `Unfamiliar audio: a prediction is marked \`unfamiliar\` when the recording lies further from the training recordings than ${Math.round(100 * u.quantile)}% of held-out speakers do (familiarity distance above ${u.above.toFixed(3)}, on the first member's embedding); its scores then get temperature ${u.temperature.toFixed(2)} instead of ${u.baseTemperature.toFixed(2)}, learnt on the clips of the other corpus beyond that distance (\`speech-emotion calibrate --across\`). Expected calibration error without → with it, cross-fitted (each fold or direction scored with what the others taught):`,
+    '',
+    '| held-out clips | n | unfamiliar | ECE | uncertain (top score < 0.5) | scores |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row('speaker folds', u.speakerFolds, 'the model'),
+    ...u.otherCorpus.map((f) => row(corpus(f.name), f, "first member's (leave one corpus out)")),
   ];
 }
 
@@ -188,6 +207,14 @@ export function locoOf(dir) {
   };
 }
 
+/** metrics.json's `unfamiliar`: what `calibrate --across` wrote beside the model, if it ran. */
+function unfamiliarOf(from) {
+  const file = join(from, 'calibrate-across.json');
+  if (!existsSync(file)) return {};
+  const { temperature, across } = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1));
+  return across ? { unfamiliar: { ...across, baseTemperature: temperature } } : {};
+}
+
 async function assemble(from, out, locoDir) {
   const lib = await openLibrary();
   const folds = JSON.parse(readFileSync(FOLDS_FILE, 'utf8'));
@@ -225,6 +252,7 @@ async function assemble(from, out, locoDir) {
     command: 'npm run train:default',
     node: process.version,
     ...(report.calibration ? { calibration: report.calibration } : {}),
+    ...unfamiliarOf(from),
     ...(locoDir ? { leaveOneCorpusOut: locoOf(locoDir) } : {}),
   };
   writeFileSync(join(tmp, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
@@ -254,12 +282,31 @@ async function assemble(from, out, locoDir) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
-    options: { from: { type: 'string' }, loco: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      from: { type: 'string' },
+      loco: { type: 'string' },
+      out: { type: 'string' },
+      unfamiliar: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const out = resolve(
     values.out ?? positionals[0] ?? join(fileURLToPath(new URL('..', import.meta.url)), 'models/default'),
   );
   if (values.from) await assemble(resolve(values.from), out, values.loco && resolve(values.loco));
-  else writeCardFigures(out);
+  else {
+    // --unfamiliar <calibrate --across --json output>: those figures into an existing metrics.json.
+    if (values.unfamiliar) {
+      const file = join(out, 'metrics.json');
+      const metrics = JSON.parse(readFileSync(file, 'utf8'));
+      const { temperature, across } = JSON.parse(
+        readFileSync(values.unfamiliar, 'utf8').trim().split('\n').at(-1),
+      );
+      writeFileSync(
+        file,
+        `${JSON.stringify({ ...metrics, unfamiliar: { ...across, baseTemperature: temperature } }, null, 2)}\n`,
+      );
+    }
+    writeCardFigures(out);
+  }
 }

@@ -20,11 +20,16 @@ const timeline = await model.predictTimeline(signal, { sampleRate, window, hop }
 const about = `Scores of the bundled model (models/default) on examples/audio/sample.wav, with the wasm backend, written by scripts/pin-sample.mjs: ${process.argv[2] ?? 'no reason given'}. test/default-model.test.ts holds the package to them: a change of the code must not change what the shipped model predicts.`;
 const pinned = {
   about,
-  predict: { label: p.label, scores: p.scores },
-  timeline: { window, hop, scores: timeline.map((s) => s.scores) },
+  predict: { label: p.label, scores: p.scores, unfamiliar: p.unfamiliar },
+  timeline: {
+    window,
+    hop,
+    scores: timeline.map((s) => s.scores),
+    unfamiliar: timeline.map((s) => s.unfamiliar),
+  },
 };
 writeFileSync(`${root}test/fixtures/default-model-sample.json`, `${JSON.stringify(pinned, null, 1)}\n`);
 console.log(`pinned ${p.label} and ${timeline.length} timeline windows`);
 console.log(
-  `README.md quotes the CLI's line for the sample (test/default-model.test.ts checks it): # examples/audio/sample.wav: ${p.label} (${(100 * p.scores[p.label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}`,
+  `README.md quotes the CLI's line for the sample (test/default-model.test.ts checks it): # examples/audio/sample.wav: ${p.label} (${(100 * p.scores[p.label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}`,
 );

@@ -5,7 +5,10 @@
 #      data-parallel), into $TRAIN_OUT;
 #   2. speech-emotion train --folds corpus --cv-only: leave one corpus out with one member of the
 #      recipe (`single`), into $LOCO_OUT;
-#   3. scripts/card-figures.mjs: models/default from those folders (model, metrics.json with the
+#   3. speech-emotion calibrate --across: from both runs' held-out clips (each with its fold model's
+#      familiarity distance), where unfamiliar audio starts and the temperature it gets, into the
+#      model in $TRAIN_OUT (figures in $TRAIN_OUT/calibrate-across.json);
+#   4. scripts/card-figures.mjs: models/default from those folders (model, metrics.json with the
 #      regression split, confusion matrices for both protocols, the card's figures).
 # Node runs with --single-threaded-gc: on two cores V8's garbage-collector helper threads otherwise
 # compete with the two training threads (two-thread epochs 7-9% faster, bench/README.md).
@@ -22,4 +25,6 @@ node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --reci
   --workers 2 --out "$TRAIN_OUT" "$@"
 node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
   --workers 2 --out "$LOCO_OUT" "$@"
+node dist/cli.js calibrate "$TRAIN_OUT" --from "$TRAIN_OUT/cv-clips.json" --across "$LOCO_OUT/cv-clips.json" \
+  --json > "$TRAIN_OUT/calibrate-across.json"
 node scripts/card-figures.mjs --from "$TRAIN_OUT" --loco "$LOCO_OUT" --out "$MODEL_OUT"

@@ -117,11 +117,13 @@ export {
 export { type TrainRecipeOptions, trainRecipe } from './model/train-recipe.js';
 export {
   type Calibration,
+  type UnfamiliarCalibration,
   UNCERTAIN_BELOW,
   applyTemperature,
   expectedCalibrationError,
   fitTemperature,
 } from './model/calibration.js';
+export { type Familiarity, UNFAMILIAR_QUANTILE } from './model/familiarity.js';
 export {
   type ClassMetrics,
   type ConfusionMatrix,

@@ -14,18 +14,9 @@ import {
   fitTemperature,
 } from '../src/index.js';
 import { useBackend } from '../src/node.js';
-import { syllabic } from './helpers/signals.js';
+import { lcg, syllabic } from './helpers/signals.js';
 
 tf.env().set('PROD', true);
-
-/** A seeded uniform generator (LCG), for reproducible synthetic predictions. */
-function lcg(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 /**
  * Predictions whose true classes are drawn from softmax(z), reported as softmax(z · sharpen): an

@@ -9,9 +9,10 @@ import {
 } from '../model/calibration.js';
 import { EmotionModel } from '../model/emotion-model.js';
 import { UsageError, parseArgs } from './args.js';
+import { acrossCalibration, formatAcross } from './calibrate-across.js';
 import { startBackend } from './model-common.js';
 
-export const CALIBRATE_HELP = `speech-emotion calibrate <modelDir> --from <cv-clips.json> [--uncertain-below P]
+export const CALIBRATE_HELP = `speech-emotion calibrate <modelDir> --from <cv-clips.json> [--across <cv-clips.json>] [--uncertain-below P]
 
 Learns a temperature for the model's scores from held-out predictions: the cv-clips.json that
 'speech-emotion train --folds …' writes (each test clip's probabilities, from models that never
@@ -22,20 +23,33 @@ the calibration into the model. 'train' with --folds does this itself for the mo
 Use the cross-validation of the same recipe as the model; the temperature of one recipe does not
 carry over to another.
 
+With --across, it also learns where unfamiliar audio starts and what temperature it gets. Every
+model 'train' makes carries a familiarity detector (how far a recording lies from its training
+recordings, on its first member's embedding), and every held-out clip in cv-clips.json its fold
+model's distance. Audio further than 95% of the held-out speakers (--from) is unfamiliar; its
+temperature is learnt on the clips of the other corpus beyond that distance, from leave one corpus
+out ('train … --folds corpus --cv-only', one member of the recipe is enough). Predictions of such
+audio say 'unfamiliar' and get softer scores.
+
 Options:
   --from FILE            cv-clips.json of a cross-validation (required)
+  --across FILE          cv-clips.json of leave one corpus out: also learn the unfamiliar audio's
+                         threshold and temperature (the model needs a familiarity detector)
+  --json                 print the figures as one JSON object
   --uncertain-below P    predictions whose top calibrated score is under P are marked uncertain
                          (default ${UNCERTAIN_BELOW})
   --dry-run              print the figures, leave the model as it is
 
-Example:
-  speech-emotion calibrate models/mine --from models/mine/cv-clips.json`;
+Examples:
+  speech-emotion calibrate models/mine --from models/mine/cv-clips.json
+  speech-emotion calibrate models/mine --from models/mine/cv-clips.json --across runs/loco/cv-clips.json`;
 
 /** The folds of a cv-clips.json: each fold's label order and its clips. */
 export interface HeldOutFold {
   name: string;
   labels: string[];
-  clips: { label: string; probs: number[] }[];
+  /** Each test clip's label and probabilities; from train, also its path and familiarity figures. */
+  clips: { label: string; probs: number[]; distance?: number; memberProbs?: number[] }[];
 }
 
 /** What {@link foldCalibration} measured. */
@@ -142,7 +156,15 @@ export function readHeldOut(path: string): HeldOutFold[] {
 export async function runCalibrate(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
-    { from: 'string', 'uncertain-below': 'number', 'dry-run': 'boolean', backend: 'string', help: 'boolean' },
+    {
+      from: 'string',
+      across: 'string',
+      json: 'boolean',
+      'uncertain-below': 'number',
+      'dry-run': 'boolean',
+      backend: 'string',
+      help: 'boolean',
+    },
     'calibrate',
   );
   if (flags.help) {
@@ -156,18 +178,33 @@ export async function runCalibrate(argv: string[]): Promise<number> {
   if (!(below >= 0 && below <= 1))
     throw new UsageError(`calibrate: --uncertain-below must be in [0, 1], got ${below}.`);
   const folds = readHeldOut(flags.from as string);
+  const loco = flags.across === undefined ? undefined : readHeldOut(flags.across as string);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(modelDir);
+  if (loco && !model.familiarity)
+    throw new UsageError(
+      `calibrate --across: ${modelDir} has no familiarity detector (models trained by speech-emotion ≥ 0.2 have one; EmotionModel.fitFamiliarity fits one).`,
+    );
   const report = foldCalibration(folds, model.labels, below);
-  console.log(formatCalibration(report, below));
+  const across = loco
+    ? acrossCalibration(folds, loco, { temperature: report.temperature, uncertainBelow: below })
+    : undefined;
+  if (flags.json)
+    console.log(JSON.stringify({ ...report, uncertainBelow: below, ...(across ? { across } : {}) }));
+  else {
+    console.log(formatCalibration(report, below));
+    if (across) console.log(formatAcross(across));
+  }
   if (!flags['dry-run']) {
+    const others = across ? across.otherCorpus.reduce((n, f) => n + f.clips, 0) : 0;
     model.setCalibration({
       temperature: report.temperature,
       uncertainBelow: below,
-      fittedOn: `${report.clips} held-out clips of ${report.folds} cross-validation folds`,
+      fittedOn: `${report.clips} held-out clips of ${report.folds} cross-validation folds${across ? `; unfamiliar audio: ${others} clips of leave one corpus out` : ''}`,
+      ...(across ? { unfamiliar: { above: across.above, temperature: across.temperature } } : {}),
     });
     await model.save(modelDir);
-    console.log(`saved the calibration into ${modelDir}`);
+    if (!flags.json) console.log(`saved the calibration into ${modelDir}`);
   }
   model.dispose();
   return 0;

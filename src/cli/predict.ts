@@ -1,7 +1,7 @@
 // speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
 import { SpeechEmotionError } from '../errors.js';
 import { EmotionModel, type Prediction } from '../model/emotion-model.js';
-import { labelledPrediction, withheld } from '../model/prediction.js';
+import { withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
 import { streamMono } from '../node/audio-stream.js';
 import { extractItems } from '../node/extract.js';
@@ -19,8 +19,9 @@ Files that cannot be read are reported and the others still predicted.
 
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
-  --json            one JSON object per file and line: { file, label, scores, uncertain } or
-                    { file, label: null, scores: {}, warning }
+  --json            one JSON object per file and line: { file, label, scores, uncertain,
+                    unfamiliar } (unfamiliar: for a model that tells it; the bundled one does)
+                    or { file, label: null, scores: {}, warning }
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
                     the file is read in pieces, so memory stays constant over hours of audio
   --window S        timeline window, seconds (default: the model's clip length)
@@ -39,11 +40,11 @@ Examples:
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
-/** A prediction as the terminal shows it: `happy (61%)`, `, uncertain` when it is, or why there is no label. */
+/** A prediction as the terminal shows it: `happy (61%)` with what qualifies it, or why there is no label. */
 const labelText = (p: Prediction) =>
   p.label === null
     ? `no emotion (${p.warning})`
-    : `${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}`;
+    : `${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}`;
 
 /**
  * predict over several files: decoding, resampling, features and the no-speech check on every core
@@ -80,15 +81,15 @@ async function predictMany(
     const outcomes = pending.map(({ result }) =>
       result.ok ? withheld(undefined, result.noise) : withheld(result.code),
     );
-    const probs = await model.predictFeatures(
+    const labelled = await model.labelFeatures(
       pending.flatMap(({ result }, i) => (result.ok && !outcomes[i] ? [result.features] : [])),
+      labels,
     );
     let at = 0;
     for (const [i, { file, result }] of pending.entries()) {
       const none = outcomes[i];
       if (none) print(file, none);
-      else if (result.ok)
-        print(file, labelledPrediction(probs[at++], model.labels, labels, model.calibration));
+      else if (result.ok) print(file, labelled[at++]);
       else print(file, { error: `${file}: ${result.message}` });
     }
     pending = [];

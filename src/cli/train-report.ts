@@ -26,8 +26,22 @@ export interface FoldResult {
   line: string;
   /** The fold model's labels: the order of each clip's `probs`. */
   labels: string[];
-  /** Every test clip's probabilities (written to cv-clips.json, so runs can be combined without retraining). */
-  clips: { path: string; dataset?: string; label: string; probs: number[] }[];
+  /**
+   * Every test clip's probabilities (written to cv-clips.json, so runs can be combined without
+   * retraining); with the fold model's familiarity detector, the clip's `distance`, and for an
+   * ensemble its first member's probabilities (what `calibrate --across` learns from).
+   */
+  clips: HeldOutClip[];
+}
+
+/** A held-out clip of cv-clips.json. */
+export interface HeldOutClip {
+  path: string;
+  dataset?: string;
+  label: string;
+  probs: number[];
+  distance?: number;
+  memberProbs?: number[];
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -52,12 +66,18 @@ export async function foldResult(
 ): Promise<FoldResult> {
   const rows = testRows.filter((r) => shared.includes(r.label));
   const evaluation = await model.evaluate(rows, { labels: shared });
-  const probs = await model.predictFeatures(rows.map((r) => r.features));
-  const clips = rows.map((r, i) => ({
+  const matrices = rows.map((r) => r.features);
+  const probs = await model.predictFeatures(matrices);
+  const five = (p: ArrayLike<number>) => Array.from(p, (v) => Number(v.toFixed(5)));
+  const distances = model.familiarity ? await model.familiarityOf(matrices) : undefined;
+  const member = (model.recipe?.ensemble ?? 1) > 1 ? await model.firstMember(matrices) : undefined;
+  const clips: HeldOutClip[] = rows.map((r, i) => ({
     path: r.path,
     ...(r.dataset === undefined ? {} : { dataset: r.dataset }),
     label: r.label,
-    probs: Array.from(probs[i], (p) => Number(p.toFixed(5))),
+    probs: five(probs[i]),
+    ...(distances ? { distance: Number(distances[i].toFixed(4)) } : {}),
+    ...(member ? { memberProbs: five(member.probabilities[i]) } : {}),
   }));
   const names = [...new Set(rows.map((r) => r.dataset ?? ''))].sort();
   const datasets: Record<string, number> = {};

@@ -266,6 +266,8 @@ async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
       ...(teacher ? { teacher } : {}),
       onEpochEnd: epochLogger(run.quiet, recipe, tag, teacher !== undefined),
     }).finally(() => teacher?.dispose());
+    // The detector of unfamiliar audio, on the fold's clean training recordings.
+    await model.fitFamiliarity(rows.test(fold.train));
     const result = await foldResult(model, fold, rows.test(fold.test), sharedLabels(fold, labels));
     if (run.foldModels) await model.save(join(run.foldModels, folder));
     model.dispose();
@@ -345,6 +347,7 @@ async function trainFinal(
     ...(teacher ? { teacher } : {}),
     onEpochEnd: epochLogger(run.quiet, recipe, '', teacher !== undefined),
   }).finally(() => teacher?.dispose());
+  await model.fitFamiliarity(run.rows.test(split.train));
   if (calibration)
     model.setCalibration({
       temperature: calibration.report.temperature,

@@ -18,6 +18,20 @@ export interface Calibration {
   uncertainBelow: number;
   /** Where T was learnt, in words (e.g. "cross-validation on dev-folds.json, 1560 clips"). */
   fittedOn?: string;
+  /**
+   * Audio unlike the training recordings (`speech-emotion calibrate --across` learns it; the model
+   * needs a familiarity detector, which `train` fits): a recording whose familiarity distance is
+   * above `above` gets `temperature` instead of the one above, and `unfamiliar: true`.
+   */
+  unfamiliar?: UnfamiliarCalibration;
+}
+
+/** The temperature of unfamiliar audio and where it starts ({@link Calibration.unfamiliar}). */
+export interface UnfamiliarCalibration {
+  /** Familiarity distance (in units of the training recordings' median) beyond which audio is unfamiliar. */
+  above: number;
+  /** The temperature such audio gets (> 0). */
+  temperature: number;
 }
 
 /** The default {@link Calibration.uncertainBelow}. */
@@ -136,27 +150,45 @@ export function expectedCalibrationError(
   return ece;
 }
 
-/** Checks a calibration given to a model: a positive temperature and a threshold in [0, 1]. @internal */
-export function checkCalibration(fn: string, c: unknown): Calibration {
+/**
+ * Checks a calibration given to a model: a positive temperature, a threshold in [0, 1], and
+ * `unfamiliar` only for a model with a familiarity detector (`detector`). @internal
+ */
+export function checkCalibration(fn: string, c: unknown, detector: boolean): Calibration {
   const v = c as Calibration;
+  if (v?.unfamiliar && !detector)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${fn}: 'unfamiliar' needs the model's familiarity detector: fitFamiliarity first.`,
+    );
+  const u = v?.unfamiliar as UnfamiliarCalibration | undefined;
   if (
     typeof v !== 'object' ||
     v === null ||
     !(v.temperature > 0 && Number.isFinite(v.temperature)) ||
     !(v.uncertainBelow >= 0 && v.uncertainBelow <= 1) ||
-    (v.fittedOn !== undefined && typeof v.fittedOn !== 'string')
+    (v.fittedOn !== undefined && typeof v.fittedOn !== 'string') ||
+    (u !== undefined &&
+      (typeof u !== 'object' ||
+        u === null ||
+        !(u.above >= 0 && Number.isFinite(u.above)) ||
+        !(u.temperature > 0 && Number.isFinite(u.temperature))))
   )
     throw new SpeechEmotionError(
       'INVALID_OPTION',
-      `${fn}: a calibration is { temperature > 0, uncertainBelow in [0, 1], fittedOn? }, got ${JSON.stringify(c)}.`,
+      `${fn}: a calibration is { temperature > 0, uncertainBelow in [0, 1], fittedOn?, unfamiliar?: { above >= 0, temperature > 0 } }, got ${JSON.stringify(c)}.`,
     );
-  const known = ['temperature', 'uncertainBelow', 'fittedOn'];
-  const extra = Object.keys(v).filter((k) => !known.includes(k));
+  const known = ['temperature', 'uncertainBelow', 'fittedOn', 'unfamiliar'];
+  const extra = [
+    ...Object.keys(v).filter((k) => !known.includes(k)),
+    ...Object.keys(u ?? {}).filter((k) => !['above', 'temperature'].includes(k)),
+  ];
   if (extra.length)
     throw new SpeechEmotionError('INVALID_OPTION', `${fn}: unknown calibration field '${extra[0]}'.`);
   return {
     temperature: v.temperature,
     uncertainBelow: v.uncertainBelow,
     ...(v.fittedOn ? { fittedOn: v.fittedOn } : {}),
+    ...(u ? { unfamiliar: { above: u.above, temperature: u.temperature } } : {}),
   };
 }

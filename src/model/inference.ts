@@ -44,20 +44,81 @@ export async function predictProbabilities(
   meta: Metadata,
   matrices: FeatureMatrix[],
 ): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  const k = meta.labels.length;
+  return (await predictOutputs(tf, net, meta, matrices))[0];
+}
+
+/**
+ * Every output of `net` (one list per output, one row per matrix) for normalised matrices,
+ * `PREDICT_BATCH` items per forward pass.
+ */
+export async function predictOutputs(
+  tf: typeof TF,
+  net: TFL.LayersModel,
+  meta: Metadata,
+  matrices: FeatureMatrix[],
+): Promise<Float32Array[][]> {
+  const out: Float32Array[][] = net.outputs.map(() => []);
   for (let b = 0; b < matrices.length; b += PREDICT_BATCH) {
     const part = matrices.slice(b, b + PREDICT_BATCH);
     const x = tf.tensor(stackNormalised(part, meta.inputShape, meta.normalization), [
       part.length,
       ...meta.inputShape,
     ]);
-    const p = net.predict(x) as TF.Tensor;
-    const data = (await p.data()) as Float32Array;
-    tf.dispose([x, p]);
-    for (let i = 0; i < data.length / k; i++) out.push(data.slice(i * k, (i + 1) * k));
+    const y = net.predict(x) as TF.Tensor | TF.Tensor[];
+    const ys = Array.isArray(y) ? y : [y];
+    for (const [o, t] of ys.entries()) {
+      const data = (await t.data()) as Float32Array;
+      const k = data.length / part.length;
+      for (let i = 0; i < part.length; i++) out[o].push(data.slice(i * k, (i + 1) * k));
+    }
+    tf.dispose([x, ...ys]);
   }
   return out;
+}
+
+/**
+ * The network with a second output, its first member's embedding, each member computed once (so a
+ * prediction with a familiarity distance costs one pass). For one network, its own graph; for an
+ * ensemble as {@link EmotionModel.ensemble} builds it (an input, Sequential members, one merge
+ * layer), the same layers (weights shared) applied to a new input, the first member layer by layer.
+ * Null for another structure.
+ */
+export function jointNetwork(tfl: typeof TFL, net: TFL.LayersModel): TFL.LayersModel | null {
+  const members = net.layers.filter((l) => l instanceof tfl.LayersModel) as TFL.LayersModel[];
+  if (members.length === 0)
+    return tfl.model({
+      inputs: net.inputs,
+      outputs: [net.outputs[0], firstMemberEmbedder(tfl, net).outputs[0]],
+    });
+  const chain = members[0].layers.filter((l) => l.getClassName() !== 'InputLayer');
+  if (!(members[0] instanceof tfl.Sequential) || net.layers.length !== members.length + 2 || chain.length < 2)
+    return null;
+  const input = tfl.input({ shape: (net.inputs[0].shape as number[]).slice(1) });
+  let x = input;
+  for (const layer of chain.slice(0, -1)) x = layer.apply(x) as TFL.SymbolicTensor;
+  const embedding = x;
+  const outputs = [chain[chain.length - 1].apply(x), ...members.slice(1).map((m) => m.apply(input))];
+  const merged = net.layers[net.layers.length - 1].apply(
+    outputs as TFL.SymbolicTensor[],
+  ) as TFL.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: [merged, embedding] });
+}
+
+/**
+ * The first member of a network (an ensemble's first nested model, or the network itself) as a
+ * model of two outputs: its classifier's input (the embedding the familiarity detector measures)
+ * and its own probabilities. The layers are shared, not copied. INVALID_MODEL when the member does
+ * not end in a Dense classifier.
+ */
+export function firstMemberEmbedder(tfl: typeof TFL, net: TFL.LayersModel): TFL.LayersModel {
+  const member = (net.layers.find((l) => l instanceof tfl.LayersModel) as TFL.LayersModel | undefined) ?? net;
+  const head = member.layers[member.layers.length - 1];
+  if (!head || head.getClassName() !== 'Dense')
+    throw new SpeechEmotionError(
+      'INVALID_MODEL',
+      `the network's ${net === member ? '' : "first member's "}last layer is ${head?.getClassName() ?? 'missing'}, not a Dense classifier: it has no embedding to measure familiarity on.`,
+    );
+  return tfl.model({ inputs: member.inputs, outputs: [head.input as TFL.SymbolicTensor, member.outputs[0]] });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FeatureSpec } from '../features/spec.js';
 import type { Calibration } from './calibration.js';
+import type { Familiarity } from './familiarity.js';
 import type { TrainingSummary } from './options.js';
 import type { Recipe } from './recipe.js';
 
@@ -20,4 +21,6 @@ export interface Metadata {
   recipe?: Recipe;
   /** Temperature scaling and the uncertainty threshold, when learnt (see {@link Calibration}). */
   calibration?: Calibration;
+  /** The detector of unfamiliar audio, when fitted (see EmotionModel.fitFamiliarity). */
+  familiarity?: Familiarity;
 }

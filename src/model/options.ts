@@ -1,5 +1,6 @@
 // The public option and result types of EmotionModel, apart from the class so that the training
 // loop, inference and persistence can name them without importing the class.
+import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow, FeatureSet } from '../features/file.js';
 import type { FeatureSpec } from '../features/spec.js';
 import type { ArchitectureName, ModelBuilder } from './architectures.js';
@@ -161,6 +162,15 @@ export interface Prediction {
    * likely wrong than right. `label` is still the likeliest emotion.
    */
   uncertain?: boolean;
+  /**
+   * On every labelled prediction of a model whose calibration tells unfamiliar audio (the bundled
+   * model's does): true when the recording lies further from the model's training recordings, as the
+   * network itself represents them, than 95% of unseen speakers of the training corpora do (another
+   * corpus, studio or recording chain usually does). Its scores are then softened with a temperature
+   * learnt on another corpus, where the model is right far less often, so it is often `uncertain`
+   * too. `label` is unchanged. See the model card.
+   */
+  unfamiliar?: boolean;
 }
 
 /** Options of {@link EmotionModel.predictTimeline}. */
@@ -183,4 +193,26 @@ export interface TimelineSegment extends Prediction {
   start: number;
   /** Window end, seconds. */
   end: number;
+}
+
+/** EmotionModel.create's labels and input shape, checked. @internal */
+export function checkShapes({ labels, inputShape }: CreateOptions): {
+  labels: string[];
+  inputShape: number[];
+} {
+  if (!Array.isArray(labels) || labels.length < 2 || new Set(labels).size !== labels.length)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      'EmotionModel.create: labels must list at least two distinct classes.',
+    );
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length < 1 ||
+    inputShape.some((d) => !Number.isInteger(d) || d < 1)
+  )
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      'EmotionModel.create: inputShape must be [frames, features] or [features], positive integers.',
+    );
+  return { labels, inputShape };
 }

@@ -6,6 +6,7 @@ import { isNode, nodeModule } from '../util/node-only.js';
 // Saving and loading: a tfjs-layers model.json with the speech-emotion metadata, and weights.bin,
 // written whole and renamed into place; loading checks that the metadata fits the network.
 import { checkCalibration } from './calibration.js';
+import { familiarityTables } from './familiarity.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { loadLayers, loadTf } from './tf.js';
 
@@ -158,7 +159,9 @@ function checkedMetadata(net: TFL.LayersModel): Metadata {
     meta.normalization?.std?.length !== features
   )
     throw fail('the normalisation does not match the input shape.');
-  if (meta.calibration !== undefined) checkCalibration('EmotionModel.load', meta.calibration);
+  if (meta.familiarity !== undefined) familiarityTables('EmotionModel.load', meta.familiarity);
+  if (meta.calibration !== undefined)
+    checkCalibration('EmotionModel.load', meta.calibration, meta.familiarity !== undefined);
   return { ...meta, featureSpec: spec };
 }
 

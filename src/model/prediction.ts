@@ -57,20 +57,25 @@ export function scoresOf(
 /**
  * A labelled prediction from the network's probabilities: the model's temperature applied (when it
  * has a calibration), restricted to `allowed`, and `uncertain` when the top score is under the
- * calibration's threshold (0.5 without one). The one place predict and the CLI turn probabilities
- * into a prediction. @internal
+ * calibration's threshold (0.5 without one). With a calibration that tells unfamiliar audio and the
+ * recording's familiarity `distance`, a recording beyond its threshold gets its temperature and
+ * `unfamiliar: true`. The one place predict and the CLI turn probabilities into a prediction. @internal
  */
 export function labelledPrediction(
   probs: ArrayLike<number>,
   modelLabels: readonly string[],
   allowed: readonly string[] | undefined,
   calibration: Calibration | undefined,
-): { label: string; scores: Record<string, number>; uncertain: boolean } {
-  const t = calibration?.temperature ?? 1;
+  distance?: number,
+): { label: string; scores: Record<string, number>; uncertain: boolean; unfamiliar?: boolean } {
+  const detector = calibration?.unfamiliar;
+  const unfamiliar = detector && distance !== undefined ? distance > detector.above : undefined;
+  const t = (unfamiliar ? detector?.temperature : calibration?.temperature) ?? 1;
   const scored = scoresOf(t === 1 ? probs : applyTemperature(probs, t), modelLabels, allowed);
   return {
     ...scored,
     uncertain: scored.scores[scored.label] < (calibration?.uncertainBelow ?? UNCERTAIN_BELOW),
+    ...(unfamiliar === undefined ? {} : { unfamiliar }),
   };
 }
 

@@ -15,3 +15,12 @@ export function hum(seconds: number, hz: number, sampleRate: number, level = 0.1
     return level * v;
   });
 }
+
+/** A seeded uniform generator in [0, 1) (an LCG), for reproducible synthetic data. */
+export function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
