@@ -93,8 +93,10 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const p = await model.predict(signal, { sampleRate });
     expect(p.label).toBe(pinned.predict.label);
+    expect(p.unfamiliar).toBe(pinned.predict.unfamiliar);
     const { window, hop } = pinned.timeline;
     const timeline = await model.predictTimeline(signal, { sampleRate, window, hop });
+    expect(timeline.map((s) => s.unfamiliar)).toEqual(pinned.timeline.unfamiliar);
     const got = [p.scores, ...timeline.map((s) => s.scores)];
     const want = [pinned.predict.scores, ...pinned.timeline.scores];
     expect(got.length).toBe(want.length);
@@ -109,7 +111,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const p = await model.predict(signal, { sampleRate });
     const label = p.label as string;
-    const line = `# examples/audio/sample.wav: ${label} (${(100 * p.scores[label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}\n`;
+    const line = `# examples/audio/sample.wav: ${label} (${(100 * p.scores[label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}\n`;
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(line);
   });
 
@@ -249,6 +251,19 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
           expect(a.sampleRate).not.toBe(16000);
           expect(b.sampleRate).toBe(16000);
           expect(await labelOf(a.signal, a.sampleRate), orig).toBe(await labelOf(b.signal, b.sampleRate));
+        }
+      },
+    );
+
+    it.skipIf(noOriginals)(
+      `calls the untouched originals of its corpora familiar (their rates and chains differ from the copies it trained on)${skipNote(noOriginals)}`,
+      async () => {
+        expect(model.calibration?.unfamiliar?.temperature).toBeGreaterThan(
+          model.calibration?.temperature ?? 0,
+        );
+        for (const [orig] of ORIGINALS) {
+          const { signal, sampleRate } = await lib.readMono(join(DATA_DIR, orig));
+          expect((await model.predict(signal, { sampleRate })).unfamiliar, orig).toBe(false);
         }
       },
     );

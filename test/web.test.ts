@@ -92,8 +92,16 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     console.log(`browser (${backend}): ${label}; Node (wasm): ${node.label}`);
     expect(EMOTIONS, `Node predicted ${node.label} (${node.warning})`).toContain(node.label);
     expect(label).toBe(node.label);
+    expect(node.unfamiliar).toBe(false); // a recording of the training corpora
     expect((await page.textContent('#message'))?.includes('Low confidence')).toBe(node.uncertain);
     expect(await page.locator('#scores .bar').count()).toBe(EMOTIONS.length);
+    // The synthetic sample is unlike the training recordings, and the page says so.
+    await page.evaluate(() => {
+      document.body.dataset.state = 'next'; // so that the wait below sees this file's result
+    });
+    await page.setInputFiles('#file', join(ROOT, 'examples', 'audio', 'sample.wav'));
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await page.textContent('#message')).toContain('unlike those the model learnt from');
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -84,7 +84,15 @@ function show({ prediction, timeline, summary }) {
   } else {
     $('label').textContent = prediction.label;
     // `uncertain`: the top (calibrated) score is low, so the label is more likely wrong than right.
-    message(prediction.uncertain ? 'Done. Low confidence: treat this label as a guess.' : 'Done.');
+    // `unfamiliar`: the recording is unlike those the model learnt from (another voice, room or
+    // microphone than its corpora), where it is right far less often; its scores are softened.
+    message(
+      prediction.unfamiliar
+        ? 'Done. This recording is unlike those the model learnt from: treat the label as a guess.'
+        : prediction.uncertain
+          ? 'Done. Low confidence: treat this label as a guess.'
+          : 'Done.',
+    );
     const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
     for (const [label, p] of entries) {
       const name = document.createElement('span');

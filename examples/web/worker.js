@@ -66,7 +66,13 @@ async function analyse({ signal, sampleRate, channels, name }) {
       const scores = {};
       for (const l of model.labels) scores[l] = speech.reduce((a, s) => a + s.scores[l], 0) / speech.length;
       const label = model.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
-      prediction = { label, scores, uncertain: scores[label] < (model.calibration?.uncertainBelow ?? 0.5) };
+      prediction = {
+        label,
+        scores,
+        uncertain: scores[label] < (model.calibration?.uncertainBelow ?? 0.5),
+        // Unfamiliar when most speech windows were (their scores are already softened).
+        unfamiliar: speech.filter((s) => s.unfamiliar).length > speech.length / 2,
+      };
     } else prediction = { label: null, scores: {}, warning: timeline[0]?.warning ?? 'silent' };
   } else {
     prediction = await model.predict(signal, { sampleRate });
