@@ -300,9 +300,22 @@ describe('a model with a familiarity detector', () => {
       json.userDefinedMetadata.speechEmotion.familiarity.factor = 'AAAA';
       writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
       expect(await codeOf(() => EmotionModel.load(dir))).toBe('INVALID_MODEL');
-      // Refitting drops the threshold, which was in the old detector's units.
+      // Refitting drops the threshold, which was in the old detector's units; training drops both.
       await model.fitFamiliarity(train.slice(0, 60));
       expect(model.calibration?.unfamiliar).toBeUndefined();
+      const again = await EmotionModel.create({
+        labels: ['a', 'b', 'c'],
+        featureSpec: spec,
+        inputShape: [26],
+        seed: 6,
+      });
+      await again.fitFamiliarity(train);
+      again.setCalibration({ temperature: 1, uncertainBelow: 0.5, unfamiliar: { above: 1, temperature: 2 } });
+      await again.fit(train, { epochs: 1 });
+      expect(again.familiarity).toBeUndefined();
+      expect(again.calibration).toEqual({ temperature: 1, uncertainBelow: 0.5 });
+      expect(await codeOf(() => again.familiarityOf([train[0].features]))).toBe('INVALID_OPTION');
+      again.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -55,7 +55,7 @@ function clipsOf(folds: HeldOutFold[], what: string): Clip[][] {
       .map((c) => {
         if (typeof c.distance !== 'number')
           throw new UsageError(
-            `calibrate --across: ${what} has no familiarity distances (cv-clips.json of speech-emotion ≥ 0.2's train).`,
+            `calibrate --across: ${what} has no familiarity distances (train writes them into cv-clips.json since the detector was added: train again, or give each clip its fold model's familiarityOf).`,
           );
         const member = c.memberProbs ?? c.probs;
         return {

@@ -183,7 +183,7 @@ export async function runCalibrate(argv: string[]): Promise<number> {
   const model = await EmotionModel.load(modelDir);
   if (loco && !model.familiarity)
     throw new UsageError(
-      `calibrate --across: ${modelDir} has no familiarity detector (models trained by speech-emotion ≥ 0.2 have one; EmotionModel.fitFamiliarity fits one).`,
+      `calibrate --across: ${modelDir} has no familiarity detector (train fits one since the detector was added; EmotionModel.fitFamiliarity fits one to an older model).`,
     );
   const report = foldCalibration(folds, model.labels, below);
   const across = loco

@@ -123,16 +123,10 @@ export class EmotionModel {
         : checkCalibration('EmotionModel.setCalibration', calibration, this.meta.familiarity !== undefined);
   }
 
-  /**
-   * The familiarity detector's sizes, when the model has one ({@link EmotionModel.fitFamiliarity}):
-   * the embedding's dimension, the classes, how many recordings it was fitted on, its shrinkage,
-   * and the training recordings' median distance (the unit of {@link EmotionModel.familiarityOf}).
-   */
+  /** The familiarity detector's sizes and scale, if the model has one ({@link EmotionModel.fitFamiliarity}). */
   get familiarity(): Omit<Familiarity, 'factor' | 'means'> | undefined {
-    const f = this.meta.familiarity;
-    if (!f) return undefined;
-    const { factor: _f, means: _m, ...sizes } = f;
-    return sizes;
+    const { factor: _f, means: _m, ...sizes } = this.meta.familiarity ?? {};
+    return this.meta.familiarity ? (sizes as Omit<Familiarity, 'factor' | 'means'>) : undefined;
   }
 
   /**
@@ -141,7 +135,8 @@ export class EmotionModel {
    * classifier), a mean per emotion and a shared covariance shrunk 10% toward its mean variance.
    * {@link EmotionModel.familiarityOf} then tells how far a recording lies from them. `train` does
    * this for every model it trains. Refitting drops `calibration.unfamiliar`, whose threshold was in
-   * the old detector's units. 256 dimensions take about 140 KB in the saved model.
+   * the old detector's units; training again ({@link EmotionModel.fit}) drops the detector. 256
+   * dimensions take about 190 KB in the saved model.
    */
   async fitFamiliarity(data: FeatureSet | FeatureRow[]): Promise<void> {
     await this.member.fit(rowsOf(data, this.meta.featureSpec, 'the familiarity rows'));
@@ -252,7 +247,8 @@ export class EmotionModel {
 
   /**
    * Trains the model. Feature normalisation (mean and standard deviation per feature) is learnt from
-   * the training rows only (or `normalizationRows`) and stored in the model.
+   * the training rows only (or `normalizationRows`) and stored in the model. A familiarity detector
+   * (and the calibration's threshold for unfamiliar audio) is dropped: fit it again afterwards.
    */
   async fit(train: FeatureSet | FeatureRow[], options: FitOptions = {}): Promise<TrainingSummary> {
     const rows = rowsOf(train, this.meta.featureSpec, 'the training data');
@@ -260,6 +256,7 @@ export class EmotionModel {
       ? rowsOf(options.validation, this.meta.featureSpec, 'the validation data')
       : undefined;
     const validate = val ? async () => (await this.evaluate(val)).unweightedAccuracy : null;
+    this.member.forget(); // a detector of the old weights' embedding would mislead
     return fitNetwork(this.net, this.meta, rows, validate, options ?? {});
   }
 

@@ -50,12 +50,19 @@ export class FirstMember {
     if (this.meta.calibration?.unfamiliar) this.meta.calibration.unfamiliar = undefined;
   }
 
+  /** Drops the detector and the calibration's threshold (the weights are about to change). */
+  forget(): void {
+    this.meta.familiarity = undefined;
+    this.tables = undefined;
+    if (this.meta.calibration?.unfamiliar) this.meta.calibration.unfamiliar = undefined;
+  }
+
   /** The decoded detector; INVALID_OPTION when the model has none. */
   private detector(fn: string): FamiliarityTables {
     if (!this.meta.familiarity)
       throw new SpeechEmotionError(
         'INVALID_OPTION',
-        `${fn}: the model has no familiarity detector (fit one with fitFamiliarity, or train with speech-emotion ≥ 0.2).`,
+        `${fn}: the model has no familiarity detector (fitFamiliarity fits one; train does for the models it trains).`,
       );
     this.tables ??= familiarityTables(fn, this.meta.familiarity);
     return this.tables;
