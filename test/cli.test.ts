@@ -228,6 +228,19 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(m.confusion.labels).toEqual(['neutral', 'calm']);
     expect(m.allLabels.confusion.labels).toHaveLength(8);
     expect(m.count).toBe(8);
+    // The calibrated figures are predict's: the same uncertain and unfamiliar flags, file by file.
+    const recordings = readdirSync(join(root, 'ravdess'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.wav'))
+      .map((f) => join(root, 'ravdess', f));
+    const flags = cli(['predict', ...recordings, '--labels', 'neutral,calm', '--json'], root)
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(flags).toHaveLength(8);
+    const share = (key: string) => flags.filter((f) => f[key]).length / 8;
+    expect(m.calibrated.uncertainShare).toBe(share('uncertain'));
+    expect(m.calibrated.unfamiliarShare).toBe(share('unfamiliar'));
+    expect(m.calibrated.ece).toBeGreaterThan(0);
     const a = JSON.parse(
       cli(['evaluate', 'default', 'ravdess', '--json', '--all-labels'], root)
         .stdout.trim()
