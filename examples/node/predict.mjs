@@ -11,10 +11,14 @@ try {
   await useBackend('wasm');
   const model = await EmotionModel.load();
   const { signal, sampleRate } = await readMono(file);
-  const { label, scores, warning } = await model.predict(signal, { sampleRate });
+  const { label, scores, warning, uncertain, unfamiliar } = await model.predict(signal, { sampleRate });
   if (label === null) console.log(`${file}: no emotion judged (${warning})`);
   else {
-    console.log(`${file}: ${label}`);
+    // uncertain: the top score is under 0.5; unfamiliar: the recording is unlike the model's
+    // training recordings (another voice, room or microphone), where it is right far less often.
+    console.log(
+      `${file}: ${label}${uncertain ? ', uncertain' : ''}${unfamiliar ? ', unfamiliar audio' : ''}`,
+    );
     for (const [l, p] of Object.entries(scores).sort((a, b) => b[1] - a[1]))
       console.log(`  ${l.padEnd(10)} ${(100 * p).toFixed(1).padStart(5)}%`);
   }
