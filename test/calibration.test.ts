@@ -9,12 +9,12 @@ import {
   EmotionModel,
   SpeechEmotionError,
   applyTemperature,
-  defineFeatureSpec,
   expectedCalibrationError,
   fitTemperature,
 } from '../src/index.js';
 import { useBackend } from '../src/node.js';
-import { lcg, syllabic } from './helpers/signals.js';
+import { smallModel } from './helpers/models.js';
+import { lcg, syllabicTone } from './helpers/signals.js';
 
 tf.env().set('PROD', true);
 
@@ -119,24 +119,10 @@ describe('a calibrated model', () => {
   beforeAll(async () => {
     await useBackend('cpu');
   });
-  const spec = defineFeatureSpec({
-    trim: null,
-    duration: null,
-    features: { type: 'mfcc', options: { nMfcc: 13 } },
-    output: { type: 'stats', stats: ['mean', 'std'] },
-  });
-  const tone = syllabic(
-    Float32Array.from({ length: 16000 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * t) / 16000)),
-    16000,
-  );
+  const tone = syllabicTone();
 
   it('applies its temperature in predict, marks uncertain predictions, and keeps it when saved', async () => {
-    const model = await EmotionModel.create({
-      labels: ['a', 'b', 'c'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 3,
-    });
+    const model = await smallModel(3);
     const raw = await model.predict(tone, { sampleRate: 16000 });
     expect(typeof raw.uncertain).toBe('boolean');
     model.setCalibration({ temperature: 1000, uncertainBelow: 0.5 });
@@ -173,12 +159,7 @@ describe('a calibrated model', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const other = await EmotionModel.create({
-      labels: ['a', 'b', 'c'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 4,
-    });
+    const other = await smallModel(4);
     const both = await EmotionModel.ensemble([model, other]);
     expect(both.calibration).toBeUndefined(); // a member's temperature is not the ensemble's
     both.dispose();

@@ -11,7 +11,6 @@ import {
   SpeechEmotionError,
   applyTemperature,
   computeFeatures,
-  defineFeatureSpec,
   expectedCalibrationError,
 } from '../src/index.js';
 import {
@@ -21,7 +20,8 @@ import {
   quantile,
 } from '../src/model/familiarity.js';
 import { useBackend } from '../src/node.js';
-import { lcg, syllabic } from './helpers/signals.js';
+import { STATS_SPEC, smallModel } from './helpers/models.js';
+import { lcg, syllabicTone } from './helpers/signals.js';
 
 tf.env().set('PROD', true);
 
@@ -199,16 +199,8 @@ describe('a model with a familiarity detector', () => {
   beforeAll(async () => {
     await useBackend('cpu');
   });
-  const spec = defineFeatureSpec({
-    trim: null,
-    duration: null,
-    features: { type: 'mfcc', options: { nMfcc: 13 } },
-    output: { type: 'stats', stats: ['mean', 'std'] },
-  });
-  const tone = syllabic(
-    Float32Array.from({ length: 16000 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * t) / 16000)),
-    16000,
-  );
+  const spec = STATS_SPEC;
+  const tone = syllabicTone();
   /** Rows of random stats features around three centres. */
   function rowsOf(n: number, seed: number, spread = 1): FeatureRow[] {
     const r = lcg(seed);
@@ -226,12 +218,7 @@ describe('a model with a familiarity detector', () => {
   }
 
   it('fits, measures, flags unfamiliar predictions with their own temperature, and saves it all', async () => {
-    const model = await EmotionModel.create({
-      labels: ['a', 'b', 'c'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 3,
-    });
+    const model = await smallModel(3);
     expect(await codeOf(() => model.familiarityOf([]))).toBe('INVALID_OPTION');
     expect(
       await codeOf(() =>
@@ -303,12 +290,7 @@ describe('a model with a familiarity detector', () => {
       // Refitting drops the threshold, which was in the old detector's units; training drops both.
       await model.fitFamiliarity(train.slice(0, 60));
       expect(model.calibration?.unfamiliar).toBeUndefined();
-      const again = await EmotionModel.create({
-        labels: ['a', 'b', 'c'],
-        featureSpec: spec,
-        inputShape: [26],
-        seed: 6,
-      });
+      const again = await smallModel(6);
       await again.fitFamiliarity(train);
       again.setCalibration({ temperature: 1, uncertainBelow: 0.5, unfamiliar: { above: 1, temperature: 2 } });
       await again.fit(train, { epochs: 1 });
@@ -320,12 +302,7 @@ describe('a model with a familiarity detector', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     // An ensemble drops its members' detectors; fitted on it, the detector reads its first member.
-    const other = await EmotionModel.create({
-      labels: ['a', 'b', 'c'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 4,
-    });
+    const other = await smallModel(4);
     const both = await EmotionModel.ensemble([model, other]);
     expect(both.familiarity).toBeUndefined();
     const features = train.map((t) => t.features);
@@ -356,12 +333,7 @@ describe('a model with a familiarity detector', () => {
   });
 
   it('calibrate --across learns the threshold from cv-clips.json distances, and refuses files without them', async () => {
-    const model = await EmotionModel.create({
-      labels: ['a', 'b', 'c'],
-      featureSpec: spec,
-      inputShape: [26],
-      seed: 5,
-    });
+    const model = await smallModel(5);
     await model.fitFamiliarity(rowsOf(60, 3));
     const dir = mkdtempSync(join(tmpdir(), 'se-across-'));
     try {

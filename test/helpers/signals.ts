@@ -24,3 +24,11 @@ export function lcg(seed: number): () => number {
     return s / 2147483648;
   };
 }
+
+/** One second of a 220 Hz tone at 16 kHz, shaped into syllables: a stand-in for speech in model tests. */
+export function syllabicTone(): Float32Array {
+  return syllabic(
+    Float32Array.from({ length: 16000 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * t) / 16000)),
+    16000,
+  );
+}
