@@ -58,6 +58,12 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     expect(card).toContain(`${pct(cv.ravdessUA)}% ± ${pct(cv.ravdessStd)}`);
     expect(card).toContain(`${pct(cv.saveeUA)}% ± ${pct(cv.saveeStd)}`);
     expect(card).toContain(`${pct(metrics.regression.unweightedAccuracy)}%`);
+    // The detector of unfamiliar audio: its threshold and temperature are the model's, and the card
+    // gives its calibration figures.
+    const u = metrics.unfamiliar;
+    expect(model.calibration?.unfamiliar).toEqual({ above: u.above, temperature: u.temperature });
+    for (const f of [u.speakerFolds, ...u.otherCorpus])
+      expect(card).toContain(`${pct(f.eceBefore)}% → **${pct(f.eceAfter)}%**`);
   });
 
   it('predicts the committed sample, and flags silence, too-short clips, noise and hum', async () => {
