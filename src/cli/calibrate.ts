@@ -29,7 +29,8 @@ recordings, on its first member's embedding), and every held-out clip in cv-clip
 model's distance. Audio further than 95% of the held-out speakers (--from) is unfamiliar; its
 temperature is learnt on the clips of the other corpus beyond that distance, from leave one corpus
 out ('train … --folds corpus --cv-only', one member of the recipe is enough). Predictions of such
-audio say 'unfamiliar' and get softer scores.
+audio say 'unfamiliar' and get softer scores. Without --across, a model's earlier threshold and
+temperature for unfamiliar audio are dropped (they belong with the temperature learnt then).
 
 Options:
   --from FILE            cv-clips.json of a cross-validation (required)
@@ -196,6 +197,7 @@ export async function runCalibrate(argv: string[]): Promise<number> {
     if (across) console.log(formatAcross(across));
   }
   if (!flags['dry-run']) {
+    const dropped = model.calibration?.unfamiliar !== undefined;
     const others = across ? across.otherCorpus.reduce((n, f) => n + f.clips, 0) : 0;
     model.setCalibration({
       temperature: report.temperature,
@@ -204,7 +206,10 @@ export async function runCalibrate(argv: string[]): Promise<number> {
       ...(across ? { unfamiliar: { above: across.above, temperature: across.temperature } } : {}),
     });
     await model.save(modelDir);
-    if (!flags.json) console.log(`saved the calibration into ${modelDir}`);
+    if (!flags.json)
+      console.log(
+        `saved the calibration into ${modelDir}${!across && dropped ? ' (without its earlier threshold for unfamiliar audio: give --across to learn one)' : ''}`,
+      );
   }
   model.dispose();
   return 0;
