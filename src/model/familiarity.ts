@@ -10,8 +10,9 @@ export const FAMILIARITY_SHRINKAGE = 0.1;
 
 /**
  * The default threshold: the 95th percentile of held-out speakers' distances (`calibrate --across`).
- * At the 90th, one in ten clips of unseen speakers of the training corpora was flagged and its
- * scores over-softened; at the 95th the speaker folds keep their calibration.
+ * At the 90th, one in ten clips of unseen speakers of the training corpora was flagged and their
+ * calibration error rose from 3.8% to 7.0%; at the 95th it rises by about a point (4.0% → 5.1% for
+ * the bundled model) while the other corpus's falls by 7–25 points.
  */
 export const UNFAMILIAR_QUANTILE = 0.95;
 
