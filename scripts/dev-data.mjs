@@ -87,3 +87,19 @@ export async function foldTestRows(lib, fold, dir) {
   );
   return { model, shared, rows };
 }
+
+/**
+ * A recording through a channel: `'telephone'` (300–3400 Hz, resampled to 8 kHz, μ-law) or
+ * perturbAudio options (noise, reverberation…, seed 7). `audio` is { signal, sampleRate }.
+ */
+export function throughChannel(lib, channel, audio) {
+  if (channel === 'telephone') {
+    const line = lib.perturbAudio(audio.signal, audio.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
+    const narrow = lib.resample(line.signal, audio.sampleRate, 8000);
+    return { signal: lib.perturbAudio(narrow, 8000, { muLaw: 1 }).signal, sampleRate: 8000 };
+  }
+  return {
+    signal: lib.perturbAudio(audio.signal, audio.sampleRate, { ...channel, seed: 7 }).signal,
+    sampleRate: audio.sampleRate,
+  };
+}

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devItems, openLibrary, savedFolds } from '../../../scripts/dev-data.mjs';
+import { devItems, openLibrary, savedFolds, throughChannel } from '../../../scripts/dev-data.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -52,15 +52,7 @@ async function version(it, i, kind, how) {
   }
   const a = await lib.readMono(it.path);
   if (kind === 'recorded') return a;
-  if (how === 'telephone') {
-    const line = lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
-    const narrow = lib.resample(line.signal, a.sampleRate, 8000);
-    return { signal: lib.perturbAudio(narrow, 8000, { muLaw: 1 }).signal, sampleRate: 8000 };
-  }
-  return {
-    signal: lib.perturbAudio(a.signal, a.sampleRate, { ...how, seed: 7 }).signal,
-    sampleRate: a.sampleRate,
-  };
+  return throughChannel(lib, how, a);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

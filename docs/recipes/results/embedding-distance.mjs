@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { devItems, openLibrary, savedFolds } from '../../../scripts/dev-data.mjs';
+import { devItems, openLibrary, savedFolds, throughChannel } from '../../../scripts/dev-data.mjs';
 
 const lib = await openLibrary();
 const tf = await import('@tensorflow/tfjs-core');
@@ -33,18 +33,7 @@ const CHANNELS = {
   telephone: 'telephone',
 };
 
-function through(channel, a) {
-  const c = CHANNELS[channel];
-  if (c === 'telephone') {
-    const line = lib.perturbAudio(a.signal, a.sampleRate, { highpassHz: 300, lowpassHz: 3400 });
-    const narrow = lib.resample(line.signal, a.sampleRate, 8000);
-    return { signal: lib.perturbAudio(narrow, 8000, { muLaw: 1 }).signal, sampleRate: 8000 };
-  }
-  return {
-    signal: lib.perturbAudio(a.signal, a.sampleRate, { ...c, seed: 7 }).signal,
-    sampleRate: a.sampleRate,
-  };
-}
+const through = (channel, a) => throughChannel(lib, CHANNELS[channel], a);
 
 const items = await devItems(lib);
 const featureCache = new Map();
