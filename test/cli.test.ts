@@ -477,6 +477,10 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     expect(asPredicted.data).not.toEqual(asTrained.data);
     const [probs] = await foldModel.predictFeatures([asPredicted]);
     for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
+    // The saved fold model carries its familiarity detector, and the clip its distance.
+    expect(foldModel.familiarity?.recordings).toBeGreaterThan(0);
+    const [distance] = await foldModel.familiarityOf([asPredicted]);
+    expect(clip.distance).toBeCloseTo(distance, 4);
     foldModel.dispose();
     // Those fold models are the teachers of a recipe that distils from one teacher.
     const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));

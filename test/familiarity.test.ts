@@ -217,18 +217,17 @@ describe('a model with a familiarity detector', () => {
     }));
   }
 
+  /** A calibration at T = 1 whose unfamiliar audio starts at `above` and gets `temperature`. */
+  const unfamiliarAt = (above: number, temperature: number) => ({
+    temperature: 1,
+    uncertainBelow: 0.5,
+    unfamiliar: { above, temperature },
+  });
+
   it('fits, measures, flags unfamiliar predictions with their own temperature, and saves it all', async () => {
     const model = await smallModel(3);
     expect(await codeOf(() => model.familiarityOf([]))).toBe('INVALID_OPTION');
-    expect(
-      await codeOf(() =>
-        model.setCalibration({
-          temperature: 1,
-          uncertainBelow: 0.5,
-          unfamiliar: { above: 1, temperature: 2 },
-        }),
-      ),
-    ).toBe('INVALID_OPTION'); // no detector yet
+    expect(await codeOf(() => model.setCalibration(unfamiliarAt(1, 2)))).toBe('INVALID_OPTION'); // no detector yet
     const train = rowsOf(90, 1);
     await model.fitFamiliarity(train);
     expect(model.familiarity).toMatchObject({ classes: 3, recordings: 90, shrinkage: 0.1 });
@@ -241,20 +240,12 @@ describe('a model with a familiarity detector', () => {
     const plain = await model.predict(tone, { sampleRate: 16000 });
     expect(plain.unfamiliar).toBeUndefined();
     const [distance] = await model.familiarityOf([computeFeatures(tone, 16000, spec)]);
-    model.setCalibration({
-      temperature: 1,
-      uncertainBelow: 0.5,
-      unfamiliar: { above: distance + 1, temperature: 1000 },
-    });
+    model.setCalibration(unfamiliarAt(distance + 1, 1000));
     expect(await model.predict(tone, { sampleRate: 16000 })).toMatchObject({
       unfamiliar: false,
       scores: plain.scores,
     });
-    model.setCalibration({
-      temperature: 1,
-      uncertainBelow: 0.5,
-      unfamiliar: { above: distance / 2, temperature: 1000 },
-    });
+    model.setCalibration(unfamiliarAt(distance / 2, 1000));
     const flagged = await model.predict(tone, { sampleRate: 16000 });
     expect(flagged.unfamiliar).toBe(true);
     expect(flagged.label).toBe(plain.label);
@@ -264,15 +255,7 @@ describe('a model with a familiarity detector', () => {
     );
     ['a', 'b', 'c'].forEach((l, i) => expect(flagged.scores[l]).toBeCloseTo(soft[i], 6));
     expect(flagged.uncertain).toBe(true);
-    expect(
-      await codeOf(() =>
-        model.setCalibration({
-          temperature: 1,
-          uncertainBelow: 0.5,
-          unfamiliar: { above: 1, temperature: 0 },
-        }),
-      ),
-    ).toBe('INVALID_OPTION');
+    expect(await codeOf(() => model.setCalibration(unfamiliarAt(1, 0)))).toBe('INVALID_OPTION');
     const dir = mkdtempSync(join(tmpdir(), 'se-fam-'));
     try {
       await model.save(dir);
@@ -292,7 +275,7 @@ describe('a model with a familiarity detector', () => {
       expect(model.calibration?.unfamiliar).toBeUndefined();
       const again = await smallModel(6);
       await again.fitFamiliarity(train);
-      again.setCalibration({ temperature: 1, uncertainBelow: 0.5, unfamiliar: { above: 1, temperature: 2 } });
+      again.setCalibration(unfamiliarAt(1, 2));
       await again.fit(train, { epochs: 1 });
       expect(again.familiarity).toBeUndefined();
       expect(again.calibration).toEqual({ temperature: 1, uncertainBelow: 0.5 });
@@ -318,7 +301,7 @@ describe('a model with a familiarity detector', () => {
     dist.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
     // Predictions take the ensemble's scores and the distance in one pass of a rebuilt network: the
     // same as the two passes apart.
-    both.setCalibration({ temperature: 1, uncertainBelow: 0.5, unfamiliar: { above: 1, temperature: 1 } });
+    both.setCalibration(unfamiliarAt(1, 1));
     const raw = await both.predictFeatures(features);
     const joint = await both.labelFeatures(features);
     expect(joint.filter((p) => p.unfamiliar).length).toBeGreaterThan(0);

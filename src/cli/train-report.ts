@@ -69,8 +69,11 @@ export async function foldResult(
   const matrices = rows.map((r) => r.features);
   const probs = await model.predictFeatures(matrices);
   const five = (p: ArrayLike<number>) => Array.from(p, (v) => Number(v.toFixed(5)));
-  const distances = model.familiarity ? await model.familiarityOf(matrices) : undefined;
-  const member = (model.recipe?.ensemble ?? 1) > 1 ? await model.firstMember(matrices) : undefined;
+  // One pass of the first member: its distances (with a detector) and, for an ensemble, its scores.
+  const ensemble = (model.recipe?.ensemble ?? 1) > 1;
+  const first = model.familiarity || ensemble ? await model.firstMember(matrices) : undefined;
+  const distances = first?.distances;
+  const member = ensemble ? first : undefined;
   const clips: HeldOutClip[] = rows.map((r, i) => ({
     path: r.path,
     ...(r.dataset === undefined ? {} : { dataset: r.dataset }),

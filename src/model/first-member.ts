@@ -68,6 +68,15 @@ export class FirstMember {
     return this.tables;
   }
 
+  /** The first member's probabilities and, when the model has a detector, each matrix's distance: one pass. */
+  async measured(
+    matrices: FeatureMatrix[],
+  ): Promise<{ probabilities: Float32Array[]; distances?: number[] }> {
+    const { embeddings, probabilities } = await this.outputs(matrices);
+    if (!this.meta.familiarity) return { probabilities };
+    return { probabilities, distances: familiarityDistances(this.detector('measured'), embeddings) };
+  }
+
   /** Each matrix's familiarity distance; INVALID_OPTION when the model has no detector. */
   async distances(fn: string, matrices: FeatureMatrix[]): Promise<number[]> {
     const tables = this.detector(fn);
