@@ -22,6 +22,7 @@ export default defineConfig([
       cli: 'src/cli/main.ts',
       'extract-worker': 'src/node/extract-worker.ts',
       'train-worker': 'src/node/train-worker.ts',
+      'recipe-worker': 'src/node/recipe-worker.ts',
     },
     format: ['esm'],
     sourcemap: true,

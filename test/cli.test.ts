@@ -543,6 +543,42 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
   }, 180_000);
 });
 
+describe.skipIf(notBuilt)(
+  `speech-emotion train --concurrent (built dist/cli.js)${skipNote(notBuilt)}`,
+  () => {
+    it("trains the folds' members and the final model's side by side, with the same weights as one thread", async () => {
+      const root = makeDataset(16, { broken: false });
+      // Three members, each with its own perturbed copies: the members' rows differ.
+      const args = ['train', 'ravdess', '--recipe', 'default', '--epochs', '2', '--folds', '2'];
+      const [side, alone] = await Promise.all([
+        cliAsync([...args, '--concurrent', '2', '--keep-fold-models', '--out', 'side'], root),
+        cliAsync([...args, '--workers', '1', '--keep-fold-models', '--out', 'alone', '--quiet'], root),
+      ]);
+      expect(side.status, side.stderr).toBe(0);
+      expect(alone.status, alone.stderr).toBe(0);
+      expect(side.stderr).toMatch(/training side by side: 2 models at a time/);
+      expect(side.stderr).toMatch(/fold 2\/2: member 3\/3 epoch 2\/2/);
+      const read = (run: string, ...path: string[]) => readFileSync(join(root, run, ...path));
+      for (const file of [
+        ['weights.bin'],
+        ['folds', 'fold1', 'weights.bin'],
+        ['folds', 'fold2', 'weights.bin'],
+      ])
+        expect(read('side', ...file).equals(read('alone', ...file)), file.join('/')).toBe(true);
+      const clips = (run: string) => JSON.parse(read(run, 'cv-clips.json').toString()).folds;
+      expect(clips('side')).toEqual(clips('alone'));
+      expect(
+        JSON.parse(read('side', 'model.json').toString()).userDefinedMetadata.speechEmotion.training.members,
+      ).toBe(3);
+      const usage = (extra: string[]) => cli(['train', 'ravdess', '--out', 'x', ...extra], root);
+      expect(usage(['--concurrent', '2', '--workers', '2']).stderr).toMatch(
+        /--concurrent or --workers, not both/,
+      );
+      expect(usage(['--concurrent', '0']).status).toBe(2);
+    }, 240_000);
+  },
+);
+
 const noRealData = missing('cli', 'ravdess', 'savee');
 describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, () => {
   it('extracts all of SAVEE with 2 workers', () => {

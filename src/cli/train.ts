@@ -3,27 +3,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelOrder } from '../datasets/labels.js';
-import {
-  type Fold,
-  corpusFolds,
-  groupKFold,
-  sharedLabels,
-  speakerFolds,
-  speakerSplit,
-} from '../datasets/split.js';
+import { type Fold, corpusFolds, groupKFold, speakerFolds, speakerSplit } from '../datasets/split.js';
 import type { LabelledItem } from '../datasets/types.js';
-import type { FeatureRow } from '../features/file.js';
 import { defineFeatureSpec } from '../features/spec.js';
-import { UNCERTAIN_BELOW } from '../model/calibration.js';
-import { EmotionModel } from '../model/emotion-model.js';
-import type { EpochLog } from '../model/options.js';
 import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } from '../model/recipe.js';
-import { trainRecipe } from '../model/train-recipe.js';
-import { type RecipeRows, recipeRows } from '../node/recipe-rows.js';
+import { recipeRows } from '../node/recipe-rows.js';
+import { startTrainingPool } from '../node/train-pool.js';
 import { type FlagSpec, UsageError, parseArgs, rethrowAsUsage, scanAll } from './args.js';
-import { type CalibrationReport, foldCalibration } from './calibrate.js';
 import { startBackend } from './model-common.js';
-import { type FoldResult, foldResult, writeTrainReport } from './train-report.js';
+import { type Run, rowIndex, trainAndReport } from './train-run.js';
 
 export const TRAIN_HELP = `speech-emotion train <dirs…> --out <modelDir> [options]
 
@@ -74,6 +62,11 @@ Evaluation:
 Running:
   --out DIR              where the model (model.json, weights.bin) and the report go
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
+  --concurrent N         instead of --workers: train N of the run's models at once, each on one
+                         thread of its own (every fold's members and the final model's, queued):
+                         more work done per minute than data-parallel threads (bench/README.md),
+                         but other weights than --workers 2 (a thread's batch normalisation sees
+                         whole batches); the same weights as --workers 1, whatever N
   --backend NAME         tensorflow, wasm or cpu (default: the fastest installed)
   --jobs N               feature-extraction threads
   --dataset NAME         the dataset naming of the folders (default: recognised from the names)
@@ -108,6 +101,7 @@ const FLAGS: FlagSpec = {
   'keep-fold-models': 'boolean',
   teachers: 'string',
   workers: 'number',
+  concurrent: 'number',
   backend: 'string',
   jobs: 'number',
   dataset: 'string',
@@ -189,94 +183,6 @@ function foldsOf(flags: Flags, items: LabelledItem[]): Fold[] | undefined {
   }
 }
 
-/**
- * Rows of some items, looked up by path: to score on (made as the model predicts), or for a member
- * to train on (clean plus the recipe's copies, that member's when it draws its own).
- */
-function rowIndex(all: RecipeRows) {
-  const byPath = (rows: FeatureRow[]) => new Map(rows.map((r) => [r.path, r]));
-  const clean = byPath(all.rows);
-  const test = byPath(all.testRows);
-  const copies = all.memberCopies.map((sets) => sets.map(byPath));
-  return {
-    test: (list: LabelledItem[]) => list.flatMap((i) => test.get(i.path) ?? []),
-    training: (list: LabelledItem[], member = 1): FeatureRow[] => [
-      ...list.flatMap((i) => clean.get(i.path) ?? []),
-      ...(copies[member - 1] ?? copies[0]).flatMap((c) => list.flatMap((i) => c.get(i.path) ?? [])),
-    ],
-  };
-}
-
-function epochLogger(quiet: boolean, recipe: Recipe, tag: string, taught: boolean) {
-  const t0 = performance.now();
-  let done = 0;
-  const d = recipe.distill;
-  const teachers = taught || !d ? 0 : d.teachers * Math.max(1, d.speakerFolds);
-  const total = recipe.epochs * (recipe.ensemble + teachers);
-  return (member: number, epoch: number, log: EpochLog, role: 'member' | 'teacher') => {
-    done++;
-    if (quiet) return;
-    const eta = ((performance.now() - t0) / 1000 / done) * Math.max(0, total - done);
-    // Out-of-fold teachers come in at most one group per speaker: their total is not known here.
-    const who =
-      role === 'teacher'
-        ? `teacher ${member}${d?.speakerFolds ? '' : `/${teachers}`} `
-        : recipe.ensemble > 1
-          ? `member ${member}/${recipe.ensemble} `
-          : '';
-    console.error(
-      `${tag}${who}epoch ${epoch + 1}/${recipe.epochs}  loss ${log.loss.toFixed(4)}${log.validationUA === undefined ? '' : `  val UA ${(100 * log.validationUA).toFixed(1)}%`}  ${log.seconds.toFixed(1)} s  ETA ${eta.toFixed(0)} s`,
-    );
-  };
-}
-
-/** What a run trains on: the labels, the rows by item, and how it logs. */
-interface Run {
-  recipe: Recipe;
-  labels: string[];
-  rows: ReturnType<typeof rowIndex>;
-  workers: number;
-  quiet: boolean;
-  /** Where each fold's model is saved (--keep-fold-models), or undefined. */
-  foldModels?: string;
-  /** Where the teachers of a distilling recipe are (--teachers), or undefined. */
-  teachers?: string;
-}
-
-/** A fold's (or, without `fold`, the final model's) teacher from --teachers; undefined without it. */
-async function teacherOf(run: Run, fold?: string): Promise<EmotionModel | undefined> {
-  if (!run.teachers) return undefined;
-  return EmotionModel.load(fold === undefined ? run.teachers : join(run.teachers, 'folds', fold));
-}
-
-/** Trains the recipe on each fold's training speakers and scores it on the fold's test speakers. */
-async function crossValidate(run: Run, folds: Fold[]): Promise<FoldResult[]> {
-  const { recipe, labels, rows } = run;
-  const cv: FoldResult[] = [];
-  for (const [i, fold] of folds.entries()) {
-    const tag = `fold ${i + 1}/${folds.length}: `;
-    // A fold's model knows the labels its training rows carry, and is scored on the labels both
-    // sides carry (for leave-one-corpus-out, the emotions both corpora share).
-    const folder = fold.name.replace(/[^\w.-]+/g, '-');
-    const teacher = await teacherOf(run, folder);
-    const model = await trainRecipe(recipe, rows.training(fold.train), {
-      memberRows: (m) => rows.training(fold.train, m),
-      labels: labels.filter((l) => fold.train.some((it) => it.label === l)),
-      workers: run.workers,
-      ...(teacher ? { teacher } : {}),
-      onEpochEnd: epochLogger(run.quiet, recipe, tag, teacher !== undefined),
-    }).finally(() => teacher?.dispose());
-    // The detector of unfamiliar audio, on the fold's clean training recordings.
-    await model.fitFamiliarity(rows.test(fold.train));
-    const result = await foldResult(model, fold, rows.test(fold.test), sharedLabels(fold, labels));
-    if (run.foldModels) await model.save(join(run.foldModels, folder));
-    model.dispose();
-    cv.push(result);
-    console.error(`${tag}${result.line}`);
-  }
-  return cv;
-}
-
 /** The command line checked before any work: the recipe, the output folder, compatible options. */
 function checkCommand(positionals: string[], flags: Flags): { recipe: Recipe; out: string } {
   const recipe = resolveRecipe(flags);
@@ -289,6 +195,7 @@ function checkCommand(positionals: string[], flags: Flags): { recipe: Recipe; ou
   if (flags['keep-fold-models'] && flags.folds === undefined)
     throw new UsageError('train: --keep-fold-models needs --folds.');
   if (flags.teachers !== undefined) checkTeachers(String(flags.teachers), recipe, flags);
+  if (flags.concurrent !== undefined) checkConcurrent(flags, recipe);
   return { recipe, out };
 }
 
@@ -308,6 +215,21 @@ function checkTeachers(dir: string, recipe: Recipe, flags: Flags): void {
     );
 }
 
+/** --concurrent checked before any work: a count, not with --workers, not for a distilling recipe. */
+function checkConcurrent(flags: Flags, recipe: Recipe): void {
+  const n = flags.concurrent as number;
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`train: --concurrent must be an integer ≥ 1, got ${String(flags.concurrent)}.`);
+  if (flags.workers !== undefined && flags.workers !== 1)
+    throw new UsageError(
+      'train: --concurrent trains each model on one thread: use --concurrent or --workers, not both.',
+    );
+  if (recipe.distill)
+    throw new UsageError(
+      `train: --concurrent does not train distilling recipes (${recipe.name} distils): use --workers.`,
+    );
+}
+
 /** The validation split of --val-speakers, announced on stderr. */
 function validationSplit(flags: Flags, items: LabelledItem[]) {
   const valSpeakers = (flags['val-speakers'] as string | undefined)?.split(',').map((s) => s.trim());
@@ -321,44 +243,6 @@ function validationSplit(flags: Flags, items: LabelledItem[]) {
   } catch (e) {
     rethrowAsUsage(e);
   }
-}
-
-/** Trains the saved model on every training speaker, with the folds' calibration, and saves it. */
-async function trainFinal(
-  run: Run,
-  split: { train: LabelledItem[]; validation?: LabelledItem[] },
-  backend: string,
-  calibration: { report: CalibrationReport; uncertainBelow: number } | null,
-  out: string,
-) {
-  const { recipe } = run;
-  const trainRows = run.rows.training(split.train);
-  const valRows = split.validation ? run.rows.test(split.validation) : undefined;
-  if (!run.quiet)
-    console.error(
-      `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,
-    );
-  const teacher = await teacherOf(run);
-  const model = await trainRecipe(recipe, trainRows, {
-    memberRows: (m) => run.rows.training(split.train, m),
-    labels: run.labels,
-    workers: run.workers,
-    ...(valRows ? { validation: valRows } : {}),
-    ...(teacher ? { teacher } : {}),
-    onEpochEnd: epochLogger(run.quiet, recipe, '', teacher !== undefined),
-  }).finally(() => teacher?.dispose());
-  await model.fitFamiliarity(run.rows.test(split.train));
-  if (calibration)
-    model.setCalibration({
-      temperature: calibration.report.temperature,
-      uncertainBelow: calibration.uncertainBelow,
-      fittedOn: `${calibration.report.clips} held-out clips of ${calibration.report.folds} cross-validation folds (${recipe.name})`,
-    });
-  await model.save(out);
-  const validation = valRows ? await model.evaluate(valRows) : null;
-  const training = model.training ?? null;
-  model.dispose();
-  return { trainCount: trainRows.length, training, validation };
 }
 
 export async function runTrain(argv: string[]): Promise<number> {
@@ -386,35 +270,33 @@ export async function runTrain(argv: string[]): Promise<number> {
   for (const d of all.dropped) console.error(`dropped ${d}`);
   if (all.rows.length === 0) throw new UsageError('train: no usable training recordings.');
   const labels = labelOrder(all.rows.map((r) => r.label));
+  const concurrent = flags.concurrent as number | undefined;
   const run: Run = {
     recipe,
     labels,
     rows: rowIndex(all),
     workers: (flags.workers as number | undefined) ?? 1,
     quiet,
+    ...(concurrent ? { pool: await startTrainingPool(concurrent, backend) } : {}),
     ...(flags['keep-fold-models'] ? { foldModels: join(out, 'folds') } : {}),
     ...(flags.teachers === undefined ? {} : { teachers: String(flags.teachers) }),
   };
-  const t0 = performance.now();
-  const minutes = () => (performance.now() - t0) / 60000;
-  const cv = folds ? await crossValidate(run, folds) : [];
-  // Temperature scaling from the folds' held-out clips; the final model carries it.
-  const calibration = cv.length
-    ? { report: foldCalibration(cv, labels), uncertainBelow: UNCERTAIN_BELOW }
-    : null;
-  const report = { recipe, backend, labels, cv, cvMinutes: minutes(), calibration };
-  if (flags['cv-only']) {
-    const none = { trainCount: 0, training: null, validation: null };
-    console.log(await writeTrainReport(out, { ...report, ...none, minutes: minutes() }));
-    return 0;
+  if (concurrent && !quiet)
+    console.error(
+      `training side by side: ${concurrent} models at a time, each on one thread (${backend} backend)`,
+    );
+  try {
+    console.log(
+      await trainAndReport(run, {
+        backend,
+        out,
+        folds,
+        split: split ?? { train: items },
+        cvOnly: Boolean(flags['cv-only']),
+      }),
+    );
+  } finally {
+    await run.pool?.close();
   }
-  const trained = await trainFinal(run, split ? split : { train: items }, backend, calibration, out);
-  console.log(
-    await writeTrainReport(out, {
-      ...report,
-      ...trained,
-      minutes: minutes(),
-    }),
-  );
   return 0;
 }
