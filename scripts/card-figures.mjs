@@ -65,9 +65,23 @@ export function figuresMarkdown(m, folds) {
     'Regression split (seen in training; CI checks the shipped model still scores this, minus 2 points):',
     `RAVDESS actors ${m.regression.speakers.ravdess.join(', ')} and SAVEE ${m.regression.speakers.savee.join(', ')}, ${m.regression.count} clips: UA ${pct(m.regression.unweightedAccuracy)}.`,
     '',
-    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, ${(m.workers ?? 1) === 1 ? 'one thread' : `${m.workers} threads (data-parallel)`}, on a 2-core x86-64 machine with Node ${m.node}. Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} runs of \`scripts/cv.mjs\` over two processes, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members, training minutes summed)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs && !m.command.includes('--cv-from') ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`,
+    `Training: ${m.trainingRows} rows (each recording and ${m.recipe.audioAugment?.copies ?? 0} perturbed ${(m.recipe.audioAugment?.copies ?? 0) === 1 ? 'copy' : 'copies'}), wasm backend, ${threadsLine(m)}, on a 2-core x86-64 machine with Node ${m.node}. ${timeLine(m, cv)}`,
   );
   return lines.join('\n');
+}
+
+/** How the members were trained: one thread each, side by side, or data-parallel. */
+function threadsLine(m) {
+  if ((m.concurrent ?? 1) > 1)
+    return `each member on one thread, ${m.concurrent} trainings at a time (the folds' members and the final model's)`;
+  return (m.workers ?? 1) === 1 ? 'one thread' : `${m.workers} threads (data-parallel)`;
+}
+
+/** How long the cross-validation and the final model took. */
+function timeLine(m, cv) {
+  if ((m.concurrent ?? 1) > 1)
+    return `Cross-validation done after ${cv.minutes.toFixed(0)} min; the final model (trained beside the folds) and files after ${(cv.minutes + m.minutes).toFixed(0)} min (\`${m.command}\`).`;
+  return `Cross-validation: ${cv.minutes.toFixed(0)} min${cv.runs ? ` (${cv.runs.length} runs of \`scripts/cv.mjs\` over two processes, minutes summed)` : ''}; final model${(m.recipe.ensemble ?? 1) > 1 ? ` (${m.recipe.ensemble} members, training minutes summed)` : ''} and files: ${m.minutes.toFixed(0)} min (\`${m.command}\`${cv.runs && !m.command.includes('--cv-from') ? ` with \`--cv-from ${cv.runs.join(',')}\`` : ''}).`;
 }
 
 function locoMarkdown(loco) {
@@ -248,7 +262,9 @@ async function assemble(from, out, locoDir) {
     folds,
     trainingRows: report.trainCount,
     workers: report.training?.workers ?? 1,
-    minutes: report.minutes - report.crossValidation.minutes, // the final model's share
+    concurrent: report.concurrent ?? 1,
+    // The final model's share; with trainings side by side, what came after the cross-validation.
+    minutes: report.minutes - report.crossValidation.minutes,
     command: 'npm run train:default',
     node: process.version,
     ...(report.calibration ? { calibration: report.calibration } : {}),

@@ -164,6 +164,12 @@ export interface TrainReport {
   cv: FoldResult[];
   /** Minutes the cross-validation took (part of `minutes`). */
   cvMinutes: number;
+  /**
+   * Trainings at a time, each on one thread (--concurrent), or 1: one at a time. With more than
+   * one, the final model's members train beside the folds', so `minutes` less `cvMinutes` is
+   * not the final model's training time.
+   */
+  concurrent: number;
   /** Temperature scaling learnt on the folds' held-out clips, and its effect. */
   calibration: { report: CalibrationReport; uncertainBelow: number } | null;
 }
@@ -180,7 +186,9 @@ function markdown(r: TrainReport, cv: ReturnType<typeof crossValidation> | null,
     md.push(
       `- epochs run${r.recipe.ensemble > 1 ? ' (member 1)' : ''}: ${t.epochs.length} (kept epoch ${t.bestEpoch + 1}, stopped by ${t.stopped})`,
     );
-  md.push(`- time: ${r.minutes.toFixed(1)} min`);
+  md.push(
+    `- time: ${r.minutes.toFixed(1)} min${r.concurrent > 1 ? ` (${r.concurrent} trainings at a time, each on one thread)` : ''}`,
+  );
   if (t) md.push('', '![learning curves](learning-curves.svg)');
   if (cv) {
     md.push(
@@ -224,6 +232,7 @@ export async function writeTrainReport(out: string, r: TrainReport): Promise<str
     seed: r.recipe.seed,
     trainCount: r.trainCount,
     minutes: r.minutes,
+    concurrent: r.concurrent,
     training: r.training,
     validation: r.validation,
     crossValidation: cv,

@@ -236,7 +236,8 @@ export async function trainAndReport(
   const calibration = cv.length
     ? { report: foldCalibration(cv, labels), uncertainBelow: UNCERTAIN_BELOW }
     : null;
-  const report = { recipe, backend: o.backend, labels, cv, cvMinutes: minutes(), calibration };
+  const concurrent = run.pool?.threads ?? 1;
+  const report = { recipe, backend: o.backend, labels, cv, cvMinutes: minutes(), calibration, concurrent };
   if (o.cvOnly) {
     const none = { trainCount: 0, training: null, validation: null };
     return writeTrainReport(o.out, { ...report, ...none, minutes: minutes() });

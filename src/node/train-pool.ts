@@ -34,6 +34,8 @@ export type UnitMessage = Omit<TrainingUnit, 'onEpochEnd'> & { id: number };
 
 /** Worker threads that train {@link TrainingUnit}s, first come first served. @internal */
 export interface TrainingPool {
+  /** Trainings at a time. */
+  readonly threads: number;
   /** Queues a member; resolves to it, trained, once a thread has trained it. */
   train(unit: TrainingUnit): Promise<EmotionModel>;
   /** Ends the threads (waiting units are rejected). */
@@ -101,6 +103,7 @@ export async function startTrainingPool(threads: number, backend: string): Promi
     return w;
   });
   return {
+    threads,
     train: (unit) =>
       new Promise<EmotionModel>((resolve, reject) => {
         if (failure) return reject(failure);
