@@ -567,6 +567,9 @@ describe.skipIf(notBuilt)(
         expect(read('side', ...file).equals(read('alone', ...file)), file.join('/')).toBe(true);
       const clips = (run: string) => JSON.parse(read(run, 'cv-clips.json').toString()).folds;
       expect(clips('side')).toEqual(clips('alone'));
+      const report = (run: string) => JSON.parse(read(run, 'report.json').toString());
+      expect([report('side').concurrent, report('alone').concurrent]).toEqual([2, 1]);
+      expect(read('side', 'report.md').toString()).toMatch(/2 trainings at a time, each on one thread/);
       expect(
         JSON.parse(read('side', 'model.json').toString()).userDefinedMetadata.speechEmotion.training.members,
       ).toBe(3);
