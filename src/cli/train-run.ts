@@ -33,13 +33,15 @@ export function rowIndex(all: RecipeRows) {
 }
 
 function epochLogger(quiet: boolean, recipe: Recipe, tag: string, taught: boolean) {
-  const t0 = performance.now();
+  // From the start of the first epoch: a model queued behind others (--concurrent) starts later.
+  let t0: number | undefined;
   let done = 0;
   const d = recipe.distill;
   const teachers = taught || !d ? 0 : d.teachers * Math.max(1, d.speakerFolds);
   const total = recipe.epochs * (recipe.ensemble + teachers);
   return (member: number, epoch: number, log: EpochLog, role: 'member' | 'teacher') => {
     done++;
+    t0 ??= performance.now() - 1000 * log.seconds;
     if (quiet) return;
     const eta = ((performance.now() - t0) / 1000 / done) * Math.max(0, total - done);
     // Out-of-fold teachers come in at most one group per speaker: their total is not known here.
@@ -111,7 +113,13 @@ function trainOn(
       onEpochEnd: (epoch, l) => log(member, epoch, l, 'member'),
     }),
   );
-  return Promise.all(members).then(async (trained) => {
+  return Promise.allSettled(members).then(async (settled) => {
+    const trained = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const t of trained) t.dispose();
+      throw failed.reason;
+    }
     if (trained.length === 1) return trained[0];
     const ensemble = await EmotionModel.ensemble(trained);
     for (const t of trained) t.dispose();

@@ -82,7 +82,7 @@ export async function startTrainingPool(threads: number, backend: string): Promi
     const { onEpochEnd: _, ...unit } = job.unit;
     w.postMessage({ ...unit, id: job.id } satisfies UnitMessage);
   };
-  const finish = async (w: Worker, reply: Reply) => {
+  const finish = (w: Worker, reply: Reply) => {
     const job = running.get(w);
     if (!job || reply.type === 'ready') return next(w);
     if (reply.type === 'epoch') return job.unit.onEpochEnd?.(reply.epoch, reply.log);
@@ -94,7 +94,7 @@ export async function startTrainingPool(threads: number, backend: string): Promi
   };
   const workers = Array.from({ length: threads }, () => {
     const w = new Worker(url, { workerData: { backend } });
-    w.on('message', (reply: Reply) => void finish(w, reply));
+    w.on('message', (reply: Reply) => finish(w, reply));
     w.on('error', (e) => {
       failure = e;
       for (const job of [...running.values(), ...queue.splice(0)]) job.reject(e);
