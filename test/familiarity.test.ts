@@ -310,6 +310,18 @@ describe('a model with a familiarity detector', () => {
       expect(p.unfamiliar).toBe(dist[i] > 1);
       ['a', 'b', 'c'].forEach((l, j) => expect(p.scores[l]).toBeCloseTo(raw[i][j], 6));
     });
+    // Distances asked for after a prediction (which applied the first member's layers to a new
+    // input, giving them a second inbound node) are the same.
+    const saved = mkdtempSync(join(tmpdir(), 'se-joint-'));
+    try {
+      await both.save(saved);
+      const loaded = await EmotionModel.load(saved);
+      await loaded.labelFeatures(features);
+      expect(await loaded.familiarityOf(features)).toEqual(dist);
+      loaded.dispose();
+    } finally {
+      rmSync(saved, { recursive: true, force: true });
+    }
     both.dispose();
     other.dispose();
     model.dispose();

@@ -118,7 +118,10 @@ export function firstMemberEmbedder(tfl: typeof TFL, net: TFL.LayersModel): TFL.
       'INVALID_MODEL',
       `the network's ${net === member ? '' : "first member's "}last layer is ${head?.getClassName() ?? 'missing'}, not a Dense classifier: it has no embedding to measure familiarity on.`,
     );
-  return tfl.model({ inputs: member.inputs, outputs: [head.input as TFL.SymbolicTensor, member.outputs[0]] });
+  return tfl.model({
+    inputs: member.inputs,
+    outputs: [head.getInputAt(0) as TFL.SymbolicTensor, member.outputs[0]],
+  });
 }
 
 /**
