@@ -122,15 +122,30 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
   });
 
   it('the sample as a phone (m4a/AAC) or a browser (WebM/Opus) would save it scores about as its WAV', async () => {
-    // Total variation between the score vectors: 0.06 (AAC) and 0.11 (Opus) with the model of
-    // 2026-12-04; the same files read at half or twice their rate give 0.76–0.89.
-    const wav = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
-    const want = (await model.predict(wav.signal, { sampleRate: wav.sampleRate })).scores;
-    for (const f of ['sample.m4a', 'sample.webm']) {
-      const { signal, sampleRate } = await lib.readMono(join(ROOT, 'test', 'fixtures', 'inputs', f));
-      const got = (await model.predict(signal, { sampleRate })).scores;
-      const tv = lib.EMOTIONS.reduce((a, l) => a + Math.abs(got[l] - want[l]), 0) / 2;
-      expect(tv, f).toBeLessThan(0.25);
+    // The network's scores (the model's temperature, no detector): total variation 0.06 (AAC) and
+    // 0.11 (Opus) with the model of 2026-12-04, 0.03 and 0.03 with that of 2026-12-06; the same
+    // files read at half or twice their rate give 0.76–0.89. The detector's flag is left out of
+    // this comparison: the sample lies near its threshold (with the model of 2026-12-06 the WAV at
+    // 1.47 and the Opus copy at 1.28 against 1.38; before, 1.72 and 1.45 against 1.44), so a codec
+    // can flip it and, with it, the temperature. Its distances stay within a quarter of the WAV's.
+    const full = model.calibration;
+    if (!full) throw new Error('the bundled model has no calibration');
+    const read = (path: string) => lib.readMono(join(ROOT, path));
+    const wav = await read('examples/audio/sample.wav');
+    const distance = async (a: { signal: Float32Array; sampleRate: number }) =>
+      (await model.familiarityOf([lib.computeFeatures(a.signal, a.sampleRate, model.featureSpec)]))[0];
+    model.setCalibration({ temperature: full.temperature, uncertainBelow: full.uncertainBelow });
+    try {
+      const want = (await model.predict(wav.signal, { sampleRate: wav.sampleRate })).scores;
+      for (const f of ['sample.m4a', 'sample.webm']) {
+        const coded = await read(join('test', 'fixtures', 'inputs', f));
+        const got = (await model.predict(coded.signal, { sampleRate: coded.sampleRate })).scores;
+        const tv = lib.EMOTIONS.reduce((a, l) => a + Math.abs(got[l] - want[l]), 0) / 2;
+        expect(tv, f).toBeLessThan(0.25);
+        expect(Math.abs((await distance(coded)) / (await distance(wav)) - 1), f).toBeLessThan(0.25);
+      }
+    } finally {
+      model.setCalibration(full);
     }
   });
 
