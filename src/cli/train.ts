@@ -77,7 +77,7 @@ Exit codes: 0 trained, 1 failure, 2 usage error.
 
 Examples:
   speech-emotion train data/RAVDESS data/SAVEE --out models/mine
-  speech-emotion train data/RAVDESS data/SAVEE --recipe default --folds dev-folds.json --workers 2 --out models/both
+  speech-emotion train data/RAVDESS data/SAVEE --recipe default --folds dev-folds.json --concurrent 2 --out models/both
   speech-emotion train data/RAVDESS --recipe fast --val-speakers 19,20 --out models/quick
   speech-emotion train data/RAVDESS data/SAVEE --folds corpus --out models/both
   speech-emotion train --recipe default --show-recipe > my-recipe.json`;
