@@ -127,42 +127,56 @@ function trainOn(
   });
 }
 
-/** A fold's model, trained on its training speakers and the labels they carry. */
+/**
+ * A fold's model, trained on its training speakers and the labels they carry (it knows those, and
+ * is scored on the labels both sides carry: for leave-one-corpus-out, the emotions both corpora
+ * share). Without --teachers nothing is awaited before the training starts (or is queued).
+ */
 async function foldModel(run: Run, fold: Fold, tag: string): Promise<EmotionModel> {
   const labels = run.labels.filter((l) => fold.train.some((it) => it.label === l));
-  if (run.pool) return trainOn(run, fold.train, labels, tag);
-  const teacher = await teacherOf(run, folderOf(fold));
+  const teacher = run.teachers ? await teacherOf(run, folderOf(fold)) : undefined;
   return trainOn(run, fold.train, labels, tag, teacher ? { teacher } : {}).finally(() => teacher?.dispose());
+}
+
+/** The final model, trained on every training speaker (early stopping on --val-speakers). */
+async function finalModel(
+  run: Run,
+  split: { train: LabelledItem[]; validation?: LabelledItem[] },
+): Promise<EmotionModel> {
+  const validation = finalValidation(run, split);
+  const teacher = run.teachers ? await teacherOf(run) : undefined;
+  return trainOn(run, split.train, run.labels, '', {
+    ...(validation ? { validation } : {}),
+    ...(teacher ? { teacher } : {}),
+  }).finally(() => teacher?.dispose());
 }
 
 const folderOf = (fold: Fold) => fold.name.replace(/[^\w.-]+/g, '-');
 const foldTag = (i: number, folds: Fold[]) => `fold ${i + 1}/${folds.length}: `;
 
 /**
- * A promise that may settle before anyone awaits it (a model queued in the pool), marked handled so
- * that its failure surfaces where it is awaited rather than as an unhandled rejection.
+ * A model to train: with --concurrent, queued now, so that the threads keep training while earlier
+ * folds are scored (its failure marked handled, to surface where it is awaited); otherwise trained
+ * when asked for, one after the other.
  */
-function queued<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
+function scheduled(run: Run, train: () => Promise<EmotionModel>): () => Promise<EmotionModel> {
+  if (!run.pool) return train;
+  const started = train();
+  started.catch(() => undefined);
+  return () => started;
 }
 
-/**
- * Trains the recipe on each fold's training speakers and scores it on the fold's test speakers
- * (`started`: the folds' models already queued in the pool, in fold order).
- */
+/** Scores each fold's model (trained when asked for, or already queued) on the fold's test speakers. */
 async function crossValidate(
   run: Run,
   folds: Fold[],
-  started?: Promise<EmotionModel>[],
+  models: (() => Promise<EmotionModel>)[],
 ): Promise<FoldResult[]> {
   const { labels, rows } = run;
   const cv: FoldResult[] = [];
   for (const [i, fold] of folds.entries()) {
     const tag = foldTag(i, folds);
-    // A fold's model knows the labels its training rows carry, and is scored on the labels both
-    // sides carry (for leave-one-corpus-out, the emotions both corpora share).
-    const model = await (started?.[i] ?? foldModel(run, fold, tag));
+    const model = await models[i]();
     // The detector of unfamiliar audio, on the fold's clean training recordings.
     await model.fitFamiliarity(rows.test(fold.train));
     const result = await foldResult(model, fold, rows.test(fold.test), sharedLabels(fold, labels));
@@ -186,21 +200,16 @@ async function trainFinal(
   backend: string,
   calibration: { report: CalibrationReport; uncertainBelow: number } | null,
   out: string,
-  started?: Promise<EmotionModel>,
+  train: () => Promise<EmotionModel>,
 ) {
   const { recipe } = run;
   const trainRows = run.rows.training(split.train);
   const valRows = finalValidation(run, split);
-  if (!run.quiet && !started)
+  if (!run.quiet && !run.pool)
     console.error(
       `training ${recipe.name} on ${trainRows.length} rows (${backend} backend, ${run.workers} thread${run.workers > 1 ? 's' : ''})`,
     );
-  const teacher = started ? undefined : await teacherOf(run);
-  const model = await (started ??
-    trainOn(run, split.train, run.labels, '', {
-      ...(valRows ? { validation: valRows } : {}),
-      ...(teacher ? { teacher } : {}),
-    }).finally(() => teacher?.dispose()));
+  const model = await train();
   await model.fitFamiliarity(run.rows.test(split.train));
   if (calibration)
     model.setCalibration({
@@ -234,22 +243,19 @@ export async function trainAndReport(
   const t0 = performance.now();
   const minutes = () => (performance.now() - t0) / 60000;
   const folds = o.folds ?? [];
-  const started = run.pool ? folds.map((f, i) => queued(foldModel(run, f, foldTag(i, folds)))) : undefined;
-  const finalStarted =
-    run.pool && !o.cvOnly
-      ? queued(trainOn(run, o.split.train, labels, '', { validation: finalValidation(run, o.split) }))
-      : undefined;
-  const cv = folds.length ? await crossValidate(run, folds, started) : [];
+  const foldModels = folds.map((f, i) => scheduled(run, () => foldModel(run, f, foldTag(i, folds))));
+  const final = o.cvOnly ? null : scheduled(run, () => finalModel(run, o.split));
+  const cv = await crossValidate(run, folds, foldModels);
   // Temperature scaling from the folds' held-out clips; the final model carries it.
   const calibration = cv.length
     ? { report: foldCalibration(cv, labels), uncertainBelow: UNCERTAIN_BELOW }
     : null;
   const concurrent = run.pool?.threads ?? 1;
   const report = { recipe, backend: o.backend, labels, cv, cvMinutes: minutes(), calibration, concurrent };
-  if (o.cvOnly) {
+  if (!final) {
     const none = { trainCount: 0, training: null, validation: null };
     return writeTrainReport(o.out, { ...report, ...none, minutes: minutes() });
   }
-  const trained = await trainFinal(run, o.split, o.backend, calibration, o.out, finalStarted);
+  const trained = await trainFinal(run, o.split, o.backend, calibration, o.out, final);
   return writeTrainReport(o.out, { ...report, ...trained, minutes: minutes() });
 }

@@ -3,6 +3,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { SpeechEmotionError } from '../errors.js';
+import { inMemoryArtifacts } from './persistence.js';
 
 /** A copy of `net` (topology and weights) with every layer name prefixed, for an ensemble. @internal */
 export async function prefixedCopy(
@@ -11,13 +12,7 @@ export async function prefixedCopy(
   net: TFL.LayersModel,
   prefix: string,
 ): Promise<TFL.LayersModel> {
-  let artifacts: TF.io.ModelArtifacts | undefined;
-  await net.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  const artifacts = await inMemoryArtifacts(tf, (h) => net.save(h));
   if (!artifacts?.modelTopology || !artifacts.weightSpecs)
     throw new SpeechEmotionError('INVALID_MODEL', 'EmotionModel.ensemble: a member cannot be serialised.');
   const names = new Set<string>();

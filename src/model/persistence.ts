@@ -10,6 +10,25 @@ import { familiarityTables } from './familiarity.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { loadLayers, loadTf } from './tf.js';
 
+/**
+ * What a network's save gives, kept in memory (topology, weight specs and data, metadata): for a
+ * copy of it, or to send it to another thread. `save` is `net.save` or `EmotionModel.save`.
+ * @internal
+ */
+export async function inMemoryArtifacts(
+  tf: typeof TF,
+  save: (handler: TF.io.IOHandler) => Promise<unknown>,
+): Promise<TF.io.ModelArtifacts | undefined> {
+  let artifacts: TF.io.ModelArtifacts | undefined;
+  await save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return artifacts;
+}
+
 /** Saves a network with its metadata (see EmotionModel.save). @internal */
 export async function saveNetwork(
   net: TFL.LayersModel,

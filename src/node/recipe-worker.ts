@@ -5,8 +5,8 @@
  * @internal
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type * as TF from '@tensorflow/tfjs-core';
 import { SpeechEmotionError } from '../errors.js';
+import { inMemoryArtifacts } from '../model/persistence.js';
 import { loadTf } from '../model/tf.js';
 import { trainRecipe } from '../model/train-recipe.js';
 import { useBackend } from './backend.js';
@@ -23,24 +23,18 @@ async function train(m: UnitMessage): Promise<void> {
     labels: m.labels,
     workers: 1,
     ...(m.memberRows ? { memberRows: () => m.memberRows as NonNullable<UnitMessage['memberRows']> } : {}),
-    ...(m.validation ? { validation: m.validation, patience: m.patience } : {}),
-    onEpochEnd: (_member, epoch, log) => post({ type: 'epoch', id: m.id, epoch, log }),
+    ...(m.validation ? { validation: m.validation } : {}),
+    onEpochEnd: (_member, epoch, log) => post({ type: 'epoch', epoch, log }),
   });
-  let artifacts: TF.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  const artifacts = await inMemoryArtifacts(tf, (h) => model.save(h));
   model.dispose();
-  post({ type: 'done', id: m.id, artifacts });
+  post({ type: 'done', artifacts });
 }
 
 parentPort?.on('message', (m: UnitMessage) => {
   train(m).catch((e: unknown) => {
     const code = e instanceof SpeechEmotionError ? e.code : undefined;
-    post({ type: 'error', id: m.id, code, message: (e as Error)?.message ?? String(e) });
+    post({ type: 'error', code, message: (e as Error)?.message ?? String(e) });
   });
 });
 post({ type: 'ready' });

@@ -22,15 +22,14 @@ export interface TrainingUnit {
   rows: FeatureRow[];
   /** The rows this member trains on, when they are not `rows` (a recipe with `audioAugment.perMember`). */
   memberRows?: FeatureRow[];
-  /** Held-out rows for early stopping, with its patience. */
+  /** Held-out rows for early stopping (patience 10, trainRecipe's). */
   validation?: FeatureRow[];
-  patience?: number;
   /** Called after each of the member's epochs. */
   onEpochEnd?: (epoch: number, log: EpochLog) => void;
 }
 
 /** A unit as sent to a worker. @internal */
-export type UnitMessage = Omit<TrainingUnit, 'onEpochEnd'> & { id: number };
+export type UnitMessage = Omit<TrainingUnit, 'onEpochEnd'>;
 
 /** Worker threads that train {@link TrainingUnit}s, first come first served. @internal */
 export interface TrainingPool {
@@ -44,12 +43,12 @@ export interface TrainingPool {
 
 type Reply =
   | { type: 'ready' }
-  | { type: 'epoch'; id: number; epoch: number; log: EpochLog }
-  | { type: 'done'; id: number; artifacts: TF.io.ModelArtifacts }
-  | { type: 'error'; id: number; code?: SpeechEmotionErrorCode; message: string };
+  | { type: 'epoch'; epoch: number; log: EpochLog }
+  | { type: 'done'; artifacts: TF.io.ModelArtifacts }
+  | { type: 'error'; code?: SpeechEmotionErrorCode; message: string };
 
+/** A queued unit; a worker's replies are about the one job it runs. */
 interface Job {
-  id: number;
   unit: TrainingUnit;
   resolve: (m: EmotionModel) => void;
   reject: (e: unknown) => void;
@@ -73,14 +72,13 @@ export async function startTrainingPool(threads: number, backend: string): Promi
   const queue: Job[] = [];
   const running = new Map<Worker, Job>();
   const idle: Worker[] = [];
-  let nextId = 0;
   let failure: unknown = null;
   const next = (w: Worker) => {
     const job = queue.shift();
     if (!job) return void idle.push(w);
     running.set(w, job);
     const { onEpochEnd: _, ...unit } = job.unit;
-    w.postMessage({ ...unit, id: job.id } satisfies UnitMessage);
+    w.postMessage(unit satisfies UnitMessage);
   };
   const finish = (w: Worker, reply: Reply) => {
     const job = running.get(w);
@@ -107,7 +105,7 @@ export async function startTrainingPool(threads: number, backend: string): Promi
     train: (unit) =>
       new Promise<EmotionModel>((resolve, reject) => {
         if (failure) return reject(failure);
-        queue.push({ id: nextId++, unit, resolve, reject });
+        queue.push({ unit, resolve, reject });
         const w = idle.shift();
         if (w) next(w);
       }),
