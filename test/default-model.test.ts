@@ -123,7 +123,7 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
 
   it('the sample as a phone (m4a/AAC) or a browser (WebM/Opus) would save it scores about as its WAV', async () => {
     // The network's scores (the model's temperature, no detector): total variation 0.06 (AAC) and
-    // 0.11 (Opus) with the model of 2026-12-04, 0.03 and 0.03 with that of 2026-12-06; the same
+    // 0.11 (Opus) with the model of 2026-12-04, 0.02 and 0.03 with that of 2026-12-06; the same
     // files read at half or twice their rate give 0.76–0.89. The detector's flag is left out of
     // this comparison: the sample lies near its threshold (with the model of 2026-12-06 the WAV at
     // 1.47 and the Opus copy at 1.28 against 1.38; before, 1.72 and 1.45 against 1.44), so a codec
