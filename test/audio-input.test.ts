@@ -132,6 +132,17 @@ for (const [name, path, skip] of sources) {
   });
 }
 
+it('a RIFF file that is not WAVE is refused alike whole and in pieces (predict and predict --timeline)', async () => {
+  const bytes = new Uint8Array(readFileSync(SAMPLE));
+  bytes.set([0x41, 0x56, 0x49, 0x20], 8); // 'AVI ': a RIFF container of something else
+  const file = join(tmp, 'riff-avi.wav');
+  writeFileSync(file, bytes);
+  const notWav = /not a WAV file: it does not start with a RIFF\/WAVE header/;
+  await expect(readMono(file)).rejects.toThrow(notWav);
+  await expect(streamMono(file)).rejects.toThrow(notWav);
+  await expect(streamMono(file)).rejects.toBeInstanceOf(SpeechEmotionError);
+});
+
 /** Decodes as the library does for files: by content, WAV or AIFF. */
 function decodeAny(bytes: Uint8Array) {
   return isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);

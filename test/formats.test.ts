@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import {
   resample,
   trimSilence,
 } from '../src/index.js';
-import { readAudioFile, readMono, scanDataset } from '../src/node.js';
+import { decodeAudioBytes, readAudioFile, readMono, scanDataset } from '../src/node.js';
 import { peakAbs, seededRandom } from '../src/util/math.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
@@ -90,6 +90,58 @@ describe('other containers in Node (optional audio-decode)', () => {
     const { channels } = await readAudioFile(r.items[2].path);
     expect(channels[0].length).toBeGreaterThan(0);
   });
+
+  // Damaged compressed files, as downloads and copies leave them: cut anywhere, bytes overwritten in
+  // the header or the body, a stretch zeroed, the file twice. Each must decode to finite audio or
+  // fail with a SpeechEmotionError, within seconds.
+  it.each(['tone.mp3', 'tone.flac', 'tone.ogg', 'tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus'])(
+    'damaged %s: finite audio or a SpeechEmotionError, never another exception or a hang',
+    async (f) => {
+      const original = new Uint8Array(readFileSync(join(inputs, f)));
+      const random = seededRandom(7);
+      const flip = (from: number, to: number, count: number) => {
+        const b = original.slice();
+        for (let k = 0; k < count; k++)
+          b[from + Math.floor(random() * (to - from))] = Math.floor(random() * 256);
+        return b;
+      };
+      const cases: Uint8Array[] = [];
+      for (const p of [0.02, 0.1, 0.3, 0.5, 0.8, 0.97])
+        cases.push(original.subarray(0, Math.round(p * original.length)));
+      for (let v = 0; v < 6; v++) cases.push(flip(0, Math.min(128, original.length), 3));
+      for (let v = 0; v < 4; v++) cases.push(flip(128, original.length, 1 + v * 20));
+      const zeroed = original.slice();
+      zeroed.fill(0, Math.round(original.length * 0.4), Math.round(original.length * 0.6));
+      cases.push(zeroed, new Uint8Array([...original, ...original]));
+      const outcomes = { decoded: 0, refused: 0 };
+      for (const [i, bytes] of cases.entries()) {
+        const hang = new Promise<'hang'>((r) => setTimeout(() => r('hang'), 10_000).unref());
+        const got = await Promise.race([
+          decodeAudioBytes(bytes, `case ${i}`).then(
+            (a) => a,
+            (e: unknown) => e,
+          ),
+          hang,
+        ]);
+        expect(got, `case ${i}`).not.toBe('hang');
+        if (got instanceof Error) {
+          expect(got, `case ${i}: ${got.message}`).toBeInstanceOf(SpeechEmotionError);
+          expect(got.message).toMatch(/^case \d+/);
+          outcomes.refused++;
+        } else {
+          const { sampleRate, channels } = got as Awaited<ReturnType<typeof decodeAudioBytes>>;
+          expect(sampleRate, `case ${i}`).toBeGreaterThan(0);
+          for (const ch of channels)
+            for (const v of ch) if (!Number.isFinite(v)) expect.fail(`case ${i}: ${v}`);
+          outcomes.decoded++;
+        }
+      }
+      // Both outcomes occur: the cases do reach the decoders, and some damage is survivable.
+      expect(outcomes.refused).toBeGreaterThan(0);
+      expect(outcomes.decoded).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 
   it('names the file and the problem for text renamed to .mp3 and for missing files', async () => {
     await expect(readAudioFile(join(ROOT, 'package.json'))).rejects.toThrow(/package\.json.*not audio/);

@@ -68,12 +68,15 @@ export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Pr
   } catch (e) {
     throw new SpeechEmotionError(
       'INVALID_AUDIO',
-      `${name} is not audio that can be decoded (${(e as Error)?.message ?? e}).`,
+      `${name} is not audio that can be decoded: it is corrupt, cut short or not a format the decoder knows (${(e as Error)?.message ?? e}).`,
       { cause: e },
     );
   }
   if (!out?.channelData?.length || !(out.sampleRate > 0))
-    throw new SpeechEmotionError('INVALID_AUDIO', `${name} decoded to no audio.`);
+    throw new SpeechEmotionError(
+      'INVALID_AUDIO',
+      `${name} decoded to no audio: it is empty, cut short or corrupt.`,
+    );
   return { sampleRate: out.sampleRate, channels: out.channelData };
 }
 

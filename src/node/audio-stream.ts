@@ -47,7 +47,10 @@ export async function streamMono(path: string, options: { chunkSeconds?: number 
   await file.read(head, 0, head.length, 0);
   // The decoders' own header readers, told the file's real length: the same rules for streaming
   // and unfinalised sizes and for files cut short as when a file is decoded whole.
-  const isRiff = head.length >= 12 && String.fromCharCode(...head.subarray(0, 4)) === 'RIFF';
+  const isRiff =
+    head.length >= 12 &&
+    String.fromCharCode(...head.subarray(0, 4)) === 'RIFF' &&
+    String.fromCharCode(...head.subarray(8, 12)) === 'WAVE';
   let layout: AudioLayout | null = null;
   try {
     if (isAiff(head)) layout = readAiffLayout(head, size);
