@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type DecodedAudio, decodeWav } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
+import { withLoopAlive } from './event-loop.js';
 
 type Decoder = (bytes: Uint8Array) => Promise<{ channelData: Float32Array[]; sampleRate: number }>;
 let decoder: Promise<Decoder> | undefined;
@@ -62,14 +63,9 @@ export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Pr
   if (isAiff(bytes)) return decodeAiff(bytes);
   if (isWav(bytes, name)) return decodeWav(bytes);
   let out: Awaited<ReturnType<Decoder>>;
-  // A timer keeps Node's event loop running while the decoder works. Without one, the loop can
-  // run out of handles while audio-decode waits on WebAssembly compilation, and Node then waits for
-  // V8's background tasks (NodePlatform::DrainTasks) while a background optimising compile waits
-  // for a garbage collection only the waiting thread can run: the process hung for good, with no
-  // CPU used (seen in about one run in 30 of a batch of 150 mp3 files, one thread or several).
-  const keepAlive = setInterval(() => {}, 1000);
   try {
-    out = await (await loadDecoder())(bytes);
+    // The decoders compile WebAssembly as they start: see withLoopAlive for why the loop must run.
+    out = await withLoopAlive(async () => (await loadDecoder())(bytes));
   } catch (e) {
     if (e instanceof SpeechEmotionError) throw e; // audio-decode is not installed
     throw new SpeechEmotionError(
@@ -77,8 +73,6 @@ export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Pr
       `${name} is not audio that can be decoded: it is corrupt, cut short or not a format the decoder knows (${(e as Error)?.message ?? e}).`,
       { cause: e },
     );
-  } finally {
-    clearInterval(keepAlive);
   }
   if (!out?.channelData?.length || !(out.sampleRate > 0))
     throw new SpeechEmotionError(

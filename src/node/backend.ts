@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import { SpeechEmotionError } from '../errors.js';
 import { BACKEND_PACKAGES, type BackendName, useBackend as activate } from '../model/backend.js';
 import { loadTf } from '../model/tf.js';
+import { withLoopAlive } from './event-loop.js';
 
 const require = createRequire(import.meta.url);
 
-async function load(specifier: string): Promise<Record<string, unknown> | null> {
+async function importOptional(specifier: string): Promise<Record<string, unknown> | null> {
   try {
     return (await import(specifier)) as Record<string, unknown>;
   } catch (e) {
@@ -30,7 +31,12 @@ async function load(specifier: string): Promise<Record<string, unknown> | null> 
  * await useBackend('wasm');
  * ```
  */
-export async function useBackend(name: BackendName): Promise<BackendName> {
+export function useBackend(name: BackendName): Promise<BackendName> {
+  // The wasm backend compiles WebAssembly as it starts: see withLoopAlive for why the loop must run.
+  return withLoopAlive(() => loadBackend(name));
+}
+
+async function loadBackend(name: BackendName): Promise<BackendName> {
   if (name === 'webgl' || name === 'webgpu') {
     throw new SpeechEmotionError(
       'INVALID_OPTION',
@@ -42,7 +48,9 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
     if (name === 'tensorflow') {
       let native: Record<string, unknown> | null;
       try {
-        native = (await load('@tensorflow/tfjs-node-gpu')) ?? (await load('@tensorflow/tfjs-node'));
+        native =
+          (await importOptional('@tensorflow/tfjs-node-gpu')) ??
+          (await importOptional('@tensorflow/tfjs-node'));
       } catch (e) {
         // Installed but not loadable: typically CUDA or cuDNN libraries missing for the -gpu build.
         throw new SpeechEmotionError(
@@ -53,11 +61,11 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
       }
       if (!native) throw missing(name);
     } else if (name === 'wasm') {
-      const wasm = await load('@tensorflow/tfjs-backend-wasm');
+      const wasm = await importOptional('@tensorflow/tfjs-backend-wasm');
       if (!wasm) throw missing(name);
       const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
       (wasm.setWasmPaths as (p: string) => void)(`${dir}/`);
-    } else if (!(await load('@tensorflow/tfjs-backend-cpu'))) throw missing(name);
+    } else if (!(await importOptional('@tensorflow/tfjs-backend-cpu'))) throw missing(name);
   }
   return activate(name);
 }
