@@ -139,7 +139,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
 
   it('extract: mp3, flac, ogg, m4a, WebM and Opus files, sound or damaged, in two worker threads: the same rows as in one', async () => {
     // Batches of such files now and then hung for good, in one thread or several (Node waiting for
-    // V8's background tasks while audio-decode's decoding waited on them: decodeAudioBytes' comment).
+    // V8's background tasks while audio-decode's decoding waited on them: withLoopAlive's comment).
     const root = mkdtempSync(join(tmpdir(), 'se-cli-formats-'));
     const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
     const formats = ['tone.mp3', 'tone.flac', 'tone.ogg', 'tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus'];
