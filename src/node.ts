@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { toMono } from './audio/mono.js';
+import { selectChannel } from './audio/mono.js';
 import { readAudioFile } from './node/audio-file.js';
 
 export * from './index.js';
@@ -28,9 +28,12 @@ export interface MonoAudio {
 
 /**
  * Reads an audio file (see {@link readAudioFile}) and mixes it to mono, the way librosa loads audio
- * for analysis (`librosa.load(path, sr=None)`).
+ * for analysis (`librosa.load(path, sr=None)`), or keeps one of its channels.
  *
  * @param path - File path.
+ * @param options - `channel`: keep this channel (from 0: the left channel of a stereo file) instead
+ *   of the mix, for recordings with a voice per channel (see {@link selectChannel}); a file without
+ *   it is an `INVALID_OPTION` error.
  * @returns `{ signal, sampleRate }`.
  *
  * @example
@@ -41,9 +44,8 @@ export interface MonoAudio {
  * const mfcc = extractMfcc(signal, { sampleRate });
  * ```
  */
-export async function readMono(path: string): Promise<MonoAudio> {
+export async function readMono(path: string, options: { channel?: number } = {}): Promise<MonoAudio> {
   const { sampleRate, channels, warnings } = await readAudioFile(path);
-  return warnings
-    ? { signal: toMono(channels), sampleRate, warnings }
-    : { signal: toMono(channels), sampleRate };
+  const signal = selectChannel(channels, options.channel);
+  return warnings ? { signal, sampleRate, warnings } : { signal, sampleRate };
 }

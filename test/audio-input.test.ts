@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, toMono } from '../src/index.js';
+import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, selectChannel, toMono } from '../src/index.js';
 import { readMono, streamMono } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
-import { encodeAiff, encodeG711Wav } from './helpers/wav.js';
+import { encodeAiff, encodeG711Wav, encodeWav } from './helpers/wav.js';
 
 const SAMPLE = join(ROOT, 'examples', 'audio', 'sample.wav');
 const RAVDESS_CLIP = join(DATA_DIR, 'ravdess', 'Actor_05', '03-01-05-02-01-01-05.wav');
@@ -141,6 +141,41 @@ it('a RIFF file that is not WAVE is refused alike whole and in pieces (predict a
   await expect(readMono(file)).rejects.toThrow(notWav);
   await expect(streamMono(file)).rejects.toThrow(notWav);
   await expect(streamMono(file)).rejects.toBeInstanceOf(SpeechEmotionError);
+});
+
+describe('one channel of a recording (a voice per channel, as a two-sided call)', () => {
+  const n = 3000;
+  const left = Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(i / 7));
+  const right = Float32Array.from({ length: n }, (_, i) => 0.25 * Math.sin(i / 3));
+  const mix = Float32Array.from({ length: n }, (_, i) => (left[i] + right[i]) / 2);
+  const near = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+
+  it('selectChannel keeps the channel asked for, or mixes them all', () => {
+    expect(selectChannel([left, right], 0)).toBe(left);
+    expect(selectChannel([left, right], 1)).toBe(right);
+    expect(selectChannel([left, right])).toEqual(toMono([left, right]));
+    for (const bad of [2, -1, 0.5, Number.NaN]) {
+      expect(() => selectChannel([left, right], bad), String(bad)).toThrow(SpeechEmotionError);
+    }
+    expect(() => selectChannel([left], 1)).toThrow(/has 1 channel; channel 2 \(index 1\) was asked for/);
+  });
+
+  it('readMono and streamMono read the same channel of a stereo WAV, whole and in pieces', async () => {
+    const file = join(tmp, 'two-voices.wav');
+    writeFileSync(file, encodeWav([left, right], 16000, 'float32'));
+    for (const [channel, want] of [
+      [0, left],
+      [1, right],
+      [undefined, mix],
+    ] as const) {
+      const { signal } = await readMono(file, { channel });
+      expect(near(signal, want), `readMono channel ${channel}`).toBeLessThan(1e-6);
+      const stream = await streamMono(file, { channel, chunkSeconds: 0.05 });
+      expect(near(await joined(stream.chunks), want), `streamMono channel ${channel}`).toBeLessThan(1e-6);
+    }
+    await expect(readMono(file, { channel: 2 })).rejects.toThrow(/has 2 channels; channel 3/);
+    await expect(streamMono(file, { channel: 2 })).rejects.toThrow(/has 2 channels; channel 3/);
+  });
 });
 
 /** Decodes as the library does for files: by content, WAV or AIFF. */

@@ -323,6 +323,46 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     );
   });
 
+  it('predict --channel: one channel of a stereo file, as its own recording, on every path', () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-channel-'));
+    const speech = voice(3, 3);
+    const quiet = new Float32Array(speech.length);
+    writeFileSync(join(root, 'call.wav'), encodeWav([speech, quiet], 16000, 'pcm16'));
+    writeFileSync(join(root, 'call2.wav'), encodeWav([quiet, speech], 16000, 'pcm16'));
+    writeFileSync(join(root, 'speech.wav'), encodeWav([speech], 16000, 'pcm16'));
+    const lines = (args: string[]) => {
+      const r = cli(['predict', ...args, '--json'], root);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { file, ...rest } = JSON.parse(l);
+          return rest;
+        });
+    };
+    const [alone] = lines(['speech.wav']);
+    expect(alone.label).not.toBeNull();
+    expect(lines(['call.wav', '--channel', '1'])).toEqual([alone]);
+    expect(lines(['call2.wav', '--channel', 'right'])).toEqual([alone]);
+    expect(lines(['call.wav', '--channel', 'right'])[0]).toMatchObject({ label: null, warning: 'silent' });
+    // Several files: the worker threads read the same channel.
+    expect(lines(['call.wav', 'call2.wav', '--channel', '2'])).toEqual([
+      expect.objectContaining({ label: null, warning: 'silent' }),
+      alone,
+    ]);
+    expect(lines(['call2.wav', '--channel', '2', '--timeline'])).toEqual(lines(['speech.wav', '--timeline']));
+    // A channel the file lacks fails that file (exit 1) on every path; a malformed one is a usage error.
+    for (const args of [['call.wav'], ['call.wav', 'speech.wav'], ['call.wav', '--timeline']]) {
+      const r = cli(['predict', ...args, '--channel', '3'], root);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/call\.wav: .*has 2 channels; channel 3 \(index 2\) was asked for/);
+    }
+    const bad = cli(['predict', 'call.wav', '--channel', '0'], root);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--channel takes 1, 2, … or left \/ right/);
+  });
+
   it('split prints which speakers went where', () => {
     const root = makeDataset(16, { broken: false });
     const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);

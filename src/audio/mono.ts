@@ -38,3 +38,42 @@ export function toMono(channels: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/**
+ * One channel of a recording, or all of them mixed down ({@link toMono}) when `channel` is not given.
+ * For recordings whose channels hold different voices: a call recorded with the caller on one side
+ * and the agent on the other, an interview with a microphone per person.
+ *
+ * @param channels - One array per channel (as {@link decodeWav} returns them).
+ * @param channel - Index of the channel to keep, from 0 (the left channel of a stereo file);
+ *   `undefined` mixes every channel.
+ * @returns The channel itself (not copied), or the mix.
+ * @throws {@link SpeechEmotionError} `INVALID_OPTION` when `channel` is not a whole number or the
+ * recording has no such channel.
+ *
+ * @example
+ * ```ts
+ * const { sampleRate, channels } = decodeWav(bytes);
+ * const caller = selectChannel(channels, 0);
+ * const agent = selectChannel(channels, 1);
+ * ```
+ */
+export function selectChannel(channels: readonly Float32Array[], channel?: number): Float32Array {
+  if (channel === undefined) return toMono(channels);
+  checkChannel(channel, channels.length);
+  return channels[channel];
+}
+
+/** Throws unless `channel` is one of `count` channels (see {@link selectChannel}). @internal */
+export function checkChannel(channel: number, count: number): void {
+  if (!Number.isInteger(channel) || channel < 0)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `selectChannel: channel must be a whole number from 0 (the first channel); got ${channel}.`,
+    );
+  if (channel >= count)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `the recording has ${count} channel${count === 1 ? '' : 's'}; channel ${channel + 1} (index ${channel}) was asked for.`,
+    );
+}

@@ -27,6 +27,8 @@ Options:
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
   --labels A,B,…    only these emotions: the likeliest of them, their scores renormalised to 1
+  --channel N       one channel instead of the mix of all: 1 or left, 2 or right, … (a call
+                    recorded with a voice per channel: predict each channel in its own run)
   --jobs N          threads that read and featurise several files (default: every core)
   --backend NAME    tensorflow, wasm or cpu (default: the fastest installed)
 
@@ -36,7 +38,8 @@ Examples:
   speech-emotion predict my.wav
   speech-emotion predict interview.wav --timeline --hop 1
   speech-emotion predict a.wav memo.m4a --model models/mine --json
-  speech-emotion predict call.wav --labels angry,neutral`;
+  speech-emotion predict call.wav --labels angry,neutral
+  speech-emotion predict call.wav --channel right`;
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
@@ -51,13 +54,8 @@ const labelText = (p: Prediction) =>
  * (extractItems' workers), the network on batches of 64, results printed in file order. The same
  * outputs as predicting one file at a time.
  */
-async function predictMany(
-  model: EmotionModel,
-  files: string[],
-  labels: string[] | undefined,
-  json: boolean,
-  jobs: number | undefined,
-): Promise<number> {
+async function predictMany(model: EmotionModel, files: string[], run: Run): Promise<number> {
+  const { labels, json, jobs, channel } = run;
   const items = files.map((path) => ({
     path,
     dataset: 'manifest' as const,
@@ -94,7 +92,11 @@ async function predictMany(
     }
     pending = [];
   };
-  for await (const { item, result } of extractItems(items, model.featureSpec, { jobs, noiseCheck: true })) {
+  for await (const { item, result } of extractItems(items, model.featureSpec, {
+    jobs,
+    noiseCheck: true,
+    channel,
+  })) {
     pending.push({ file: item.path, result });
     if (pending.length >= 64) await drain();
   }
@@ -103,6 +105,25 @@ async function predictMany(
 }
 
 type Flags = Record<string, string | number | boolean | undefined>;
+
+/** What every file of a run is predicted with. */
+interface Run {
+  labels?: string[];
+  json: boolean;
+  jobs?: number;
+  /** From 0; undefined mixes the channels. */
+  channel?: number;
+}
+
+/** --channel: 1-based or left/right on the command line, an index from 0 in the library. */
+function channelOf(flags: Flags): number | undefined {
+  if (flags.channel === undefined) return undefined;
+  const v = String(flags.channel).trim().toLowerCase();
+  const n = v === 'left' ? 1 : v === 'right' ? 2 : Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`predict: --channel takes 1, 2, … or left / right; got '${flags.channel}'.`);
+  return n - 1;
+}
 
 /** --labels, checked against the model's labels. */
 function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
@@ -122,19 +143,15 @@ function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
  * --timeline: the file read, decoded and predicted window by window (constant memory over any
  * length), each window printed as it is ready, with progress on stderr for recordings over a minute.
  */
-async function predictTimelineOf(
-  file: string,
-  model: EmotionModel,
-  flags: Flags,
-  labels?: string[],
-): Promise<void> {
-  const { sampleRate, duration, chunks, warnings } = await streamMono(file);
+async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags, run: Run): Promise<void> {
+  const { labels } = run;
+  const { sampleRate, duration, chunks, warnings } = await streamMono(file, { channel: run.channel });
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const long = duration !== null && duration > 60;
   const started = performance.now();
   let nextReport = 0.1;
   const segments = [];
-  if (!flags.json) console.log(`${file}:`);
+  if (!run.json) console.log(`${file}:`);
   const windows = {
     sampleRate,
     window: flags.window as number | undefined,
@@ -143,7 +160,7 @@ async function predictTimelineOf(
   };
   for await (const g of model.predictStream(chunks, windows)) {
     segments.push(g);
-    if (!flags.json)
+    if (!run.json)
       console.log(`  ${g.start.toFixed(2).padStart(7)}–${g.end.toFixed(2).padEnd(7)} s  ${labelText(g)}`);
     if (long && duration && g.end / duration >= nextReport) {
       const speed = g.end / ((performance.now() - started) / 1000);
@@ -153,20 +170,15 @@ async function predictTimelineOf(
       nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
     }
   }
-  if (flags.json) console.log(JSON.stringify({ file, segments }));
+  if (run.json) console.log(JSON.stringify({ file, segments }));
 }
 
 /** One file, one prediction. */
-async function predictOne(
-  file: string,
-  model: EmotionModel,
-  json: boolean,
-  labels?: string[],
-): Promise<void> {
-  const { signal, sampleRate, warnings } = await readMono(file);
+async function predictOne(file: string, model: EmotionModel, run: Run): Promise<void> {
+  const { signal, sampleRate, warnings } = await readMono(file, { channel: run.channel });
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
-  const p = await model.predict(signal, { sampleRate, labels });
-  if (json) console.log(JSON.stringify({ file, ...p }));
+  const p = await model.predict(signal, { sampleRate, labels: run.labels });
+  if (run.json) console.log(JSON.stringify({ file, ...p }));
   else console.log(`${file}: ${labelText(p)}`);
 }
 
@@ -180,6 +192,7 @@ export async function runPredict(argv: string[]): Promise<number> {
       window: 'number',
       hop: 'number',
       labels: 'string',
+      channel: 'string',
       backend: 'string',
       jobs: 'number',
       help: 'boolean',
@@ -191,20 +204,21 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
+  const channel = channelOf(flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
-  const labels = labelsOf(flags, model);
   const json = Boolean(flags.json);
+  const run: Run = { labels: labelsOf(flags, model), json, jobs: flags.jobs as number | undefined, channel };
   let failed = 0;
   if (!flags.timeline && positionals.length > 1) {
-    failed = await predictMany(model, positionals, labels, json, flags.jobs as number | undefined);
+    failed = await predictMany(model, positionals, run);
     model.dispose();
     return failed ? 1 : 0;
   }
   for (const file of positionals) {
     try {
-      if (flags.timeline) await predictTimelineOf(file, model, flags, labels);
-      else await predictOne(file, model, json, labels);
+      if (flags.timeline) await predictTimelineOf(file, model, flags, run);
+      else await predictOne(file, model, run);
     } catch (e) {
       failed++;
       const msg = e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e);

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
-import { toMono } from '../audio/mono.js';
+import { checkChannel, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
@@ -21,10 +21,49 @@ export interface MonoStream {
 const HEAD = 1 << 16;
 
 /**
- * Opens an audio file for reading in chunks of about `chunkSeconds`, mixed to mono, so that a
- * recording of any length is processed in constant memory. WAV and AIFF (any encoding
- * {@link decodeWav} and {@link decodeAiff} read) are read from disk block by block; other formats
- * are decoded whole and then handed out in chunks.
+ * A WAV or AIFF file's layout from its first block, by the decoders' own header readers told the
+ * file's real length: the same rules for streaming and unfinalised sizes and for files cut short as
+ * when a file is decoded whole. `null` for other formats, a header beyond the first block, or damage
+ * (decoding the file whole then reports it with the file's name).
+ */
+async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
+  const { size } = await file.stat();
+  const head = new Uint8Array(Math.min(HEAD, size));
+  await file.read(head, 0, head.length, 0);
+  const isRiff =
+    head.length >= 12 &&
+    String.fromCharCode(...head.subarray(0, 4)) === 'RIFF' &&
+    String.fromCharCode(...head.subarray(8, 12)) === 'WAVE';
+  try {
+    if (isAiff(head)) return readAiffLayout(head, size);
+    if (isRiff) return readWavLayout(head, size);
+  } catch (e) {
+    if (!(e instanceof SpeechEmotionError)) throw e;
+  }
+  return null;
+}
+
+/** Any other file: decoded whole, then handed out in chunks. */
+async function wholeFile(path: string, chunkSeconds: number, channel?: number): Promise<MonoStream> {
+  const { sampleRate, channels, warnings } = await readAudioFile(path);
+  const mono = selectChannel(channels, channel);
+  const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
+  return {
+    sampleRate,
+    duration: mono.length / sampleRate,
+    chunks: (async function* () {
+      for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
+    })(),
+    ...(warnings ? { warnings } : {}),
+  };
+}
+
+/**
+ * Opens an audio file for reading in chunks of about `chunkSeconds`, mixed to mono (or, with
+ * `channel`, one channel of it: see {@link readMono}), so that a recording of any length is
+ * processed in constant memory. WAV and AIFF (any encoding {@link decodeWav} and
+ * {@link decodeAiff} read) are read from disk block by block; other formats are decoded whole and
+ * then handed out in chunks.
  *
  * @example
  * ```ts
@@ -32,9 +71,12 @@ const HEAD = 1 << 16;
  * for await (const seg of model.predictStream(chunks, { sampleRate })) console.log(seg.start, seg.label);
  * ```
  */
-export async function streamMono(path: string, options: { chunkSeconds?: number } = {}): Promise<MonoStream> {
+export async function streamMono(
+  path: string,
+  options: { chunkSeconds?: number; channel?: number } = {},
+): Promise<MonoStream> {
   const chunkSeconds = options.chunkSeconds ?? 10;
-  let file: Awaited<ReturnType<typeof open>>;
+  let file: FileHandle;
   try {
     file = await open(path, 'r');
   } catch (e) {
@@ -42,39 +84,21 @@ export async function streamMono(path: string, options: { chunkSeconds?: number 
       cause: e,
     });
   }
-  const { size } = await file.stat();
-  const head = new Uint8Array(Math.min(HEAD, size));
-  await file.read(head, 0, head.length, 0);
-  // The decoders' own header readers, told the file's real length: the same rules for streaming
-  // and unfinalised sizes and for files cut short as when a file is decoded whole.
-  const isRiff =
-    head.length >= 12 &&
-    String.fromCharCode(...head.subarray(0, 4)) === 'RIFF' &&
-    String.fromCharCode(...head.subarray(8, 12)) === 'WAVE';
-  let layout: AudioLayout | null = null;
-  try {
-    if (isAiff(head)) layout = readAiffLayout(head, size);
-    else if (isRiff) layout = readWavLayout(head, size);
-  } catch (e) {
-    // The header is not all in the first block, or the file is damaged: decode it whole below,
-    // which reports damage with the file's name.
-    if (!(e instanceof SpeechEmotionError)) throw e;
-  }
+  const layout = await readLayout(file);
   if (!layout) {
     await file.close();
-    const { sampleRate, channels, warnings } = await readAudioFile(path);
-    const mono = toMono(channels);
-    const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
-    return {
-      sampleRate,
-      duration: mono.length / sampleRate,
-      chunks: (async function* () {
-        for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
-      })(),
-      ...(warnings ? { warnings } : {}),
-    };
+    return wholeFile(path, chunkSeconds, options.channel);
   }
   const { sampleRate, frameBytes, dataAt, dataSize, warnings } = layout;
+  // Checked now, not at the first chunk: a missing channel is the caller's error, not the file's.
+  if (options.channel !== undefined) {
+    try {
+      checkChannel(options.channel, layout.channels);
+    } catch (e) {
+      await file.close();
+      throw e;
+    }
+  }
   const decode = layout.decode;
   const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
   const end = dataAt + dataSize;
@@ -89,7 +113,7 @@ export async function streamMono(path: string, options: { chunkSeconds?: number 
           const frames = Math.floor(bytesRead / frameBytes);
           if (frames === 0) break;
           const channels = decode(buf, 0, frames);
-          yield channels.length === 1 ? channels[0] : toMono(channels);
+          yield selectChannel(channels, options.channel);
         }
       } finally {
         await file.close();

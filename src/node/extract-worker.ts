@@ -14,12 +14,13 @@ import type { PerturbOptions } from '../audio/augment.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
 import { type FileResult, processFile } from './process-file.js';
 
-const { paths, shared, perturb, noise } = workerData as {
+const { paths, shared, perturb, noise, channel } = workerData as {
   spec: FeatureSpec;
   paths: string[];
   shared: SharedArrayBuffer;
   perturb?: PerturbOptions;
   noise?: boolean;
+  channel?: number;
 };
 // Rebuilt here rather than used as received: a structured clone arrives as dictionary-mode objects.
 const spec = defineFeatureSpec((workerData as { spec: FeatureSpec }).spec);
@@ -36,7 +37,7 @@ for (;;) {
   if (Atomics.load(control, 1) !== 0) break;
   const index = Atomics.add(control, 0, 1);
   if (index >= paths.length) break;
-  const result = processFile(paths[index], spec, perturb, noise);
+  const result = processFile(paths[index], spec, { perturb, noise, channel });
   batch.push({ index, result: result instanceof Promise ? await result : result });
   // Small batches near the end, so the last results are not held back.
   if (batch.length >= BATCH || paths.length - index < 4 * BATCH) flush();

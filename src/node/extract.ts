@@ -23,6 +23,11 @@ export interface ExtractOptions {
    * how steady each recording is), returned as `noise` with the features. @internal
    */
   noiseCheck?: boolean;
+  /**
+   * Read this channel of every file (from 0: the left channel of a stereo file) instead of mixing
+   * them (see {@link selectChannel}); a file without it gives a result with `ok: false`.
+   */
+  channel?: number;
 }
 
 /** One item's outcome, in item order. */
@@ -99,7 +104,11 @@ async function* extractInThread(
     yield {
       index: i,
       item: items[i],
-      result: await processFile(items[i].path, spec, options.perturb, options.noiseCheck),
+      result: await processFile(items[i].path, spec, {
+        perturb: options.perturb,
+        noise: options.noiseCheck,
+        channel: options.channel,
+      }),
     };
   }
 }
@@ -136,6 +145,7 @@ function startPool(
     shared: control.buffer,
     perturb: options.perturb,
     noise: options.noiseCheck,
+    channel: options.channel,
   };
   for (let j = 0; j < jobs; j++) {
     const w = new Worker(url, { workerData });

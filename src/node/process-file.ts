@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
-import { toMono } from '../audio/mono.js';
+import { selectChannel } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
@@ -26,6 +26,13 @@ function hashSamples(x: Float32Array): string {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
+/** What {@link processFile} does besides featurising (the options of the same names in ExtractOptions). @internal */
+export interface ProcessOptions {
+  perturb?: PerturbOptions;
+  noise?: boolean;
+  channel?: number;
+}
+
 /**
  * Reads, decodes and featurises one file; never throws for bad audio. Reads synchronously: it runs
  * in a worker thread (or a batch loop) where blocking for one small file costs less than a
@@ -34,8 +41,7 @@ function hashSamples(x: Float32Array): string {
 export function processFile(
   path: string,
   spec: FeatureSpec,
-  perturb?: PerturbOptions,
-  noise?: boolean,
+  options: ProcessOptions = {},
 ): FileResult | Promise<FileResult> {
   try {
     let bytes: Uint8Array;
@@ -47,12 +53,12 @@ export function processFile(
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path) && !isAiff(bytes)) {
       return decodeAudioBytes(bytes, path).then(
-        ({ sampleRate, channels }) => featurise(toMono(channels), sampleRate, spec, perturb, noise),
+        ({ sampleRate, channels }) => featurise(channels, sampleRate, spec, options),
         (e: unknown) => failure(e),
       );
     }
     const { sampleRate, channels } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
-    return featurise(toMono(channels), sampleRate, spec, perturb, noise);
+    return featurise(channels, sampleRate, spec, options);
   } catch (e) {
     return failure(e);
   }
@@ -65,13 +71,13 @@ function failure(e: unknown): FileResult {
 }
 
 function featurise(
-  mono: Float32Array,
+  channels: readonly Float32Array[],
   sampleRate: number,
   spec: FeatureSpec,
-  perturb?: PerturbOptions,
-  noise?: boolean,
+  { perturb, noise, channel }: ProcessOptions,
 ): FileResult {
   try {
+    const mono = selectChannel(channels, channel);
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
     // A perturbed copy is seeded by the options' seed and the audio itself, so each file differs.
     const input = perturb
@@ -94,8 +100,6 @@ function featurise(
     if (noise) result.noise = noiseMeasures(input, sampleRate);
     return result;
   } catch (e) {
-    if (e instanceof SpeechEmotionError)
-      return { ok: false, code: e.code, message: e.message.replace(/^\w+: /, '') };
-    return { ok: false, code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+    return failure(e);
   }
 }
