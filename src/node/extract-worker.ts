@@ -10,17 +10,14 @@
  * @internal
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PerturbOptions } from '../audio/augment.js';
 import { type FeatureSpec, defineFeatureSpec } from '../features/spec.js';
-import { type FileResult, processFile } from './process-file.js';
+import { type FileResult, type ProcessOptions, processFile } from './process-file.js';
 
-const { paths, shared, perturb, noise, channel } = workerData as {
+const { paths, shared, options } = workerData as {
   spec: FeatureSpec;
   paths: string[];
   shared: SharedArrayBuffer;
-  perturb?: PerturbOptions;
-  noise?: boolean;
-  channel?: number;
+  options: ProcessOptions;
 };
 // Rebuilt here rather than used as received: a structured clone arrives as dictionary-mode objects.
 const spec = defineFeatureSpec((workerData as { spec: FeatureSpec }).spec);
@@ -37,7 +34,7 @@ for (;;) {
   if (Atomics.load(control, 1) !== 0) break;
   const index = Atomics.add(control, 0, 1);
   if (index >= paths.length) break;
-  const result = processFile(paths[index], spec, { perturb, noise, channel });
+  const result = processFile(paths[index], spec, options);
   batch.push({ index, result: result instanceof Promise ? await result : result });
   // Small batches near the end, so the last results are not held back.
   if (batch.length >= BATCH || paths.length - index < 4 * BATCH) flush();

@@ -104,11 +104,7 @@ async function* extractInThread(
     yield {
       index: i,
       item: items[i],
-      result: await processFile(items[i].path, spec, {
-        perturb: options.perturb,
-        noise: options.noiseCheck,
-        channel: options.channel,
-      }),
+      result: await processFile(items[i].path, spec, options),
     };
   }
 }
@@ -143,9 +139,7 @@ function startPool(
     spec,
     paths: items.map((it) => it.path),
     shared: control.buffer,
-    perturb: options.perturb,
-    noise: options.noiseCheck,
-    channel: options.channel,
+    options: { perturb: options.perturb, noiseCheck: options.noiseCheck, channel: options.channel },
   };
   for (let j = 0; j < jobs; j++) {
     const w = new Worker(url, { workerData });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
-import { type PerturbOptions, perturbAudio } from '../audio/augment.js';
+import { perturbAudio } from '../audio/augment.js';
 import { selectChannel } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
@@ -8,6 +8,7 @@ import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import { type FeatureSpec, computeFeatures } from '../features/spec.js';
 import { decodeAudioBytes, isWav } from './audio-file.js';
+import type { ExtractOptions } from './extract.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
 export type FileResult =
@@ -26,12 +27,8 @@ function hashSamples(x: Float32Array): string {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
-/** What {@link processFile} does besides featurising (the options of the same names in ExtractOptions). @internal */
-export interface ProcessOptions {
-  perturb?: PerturbOptions;
-  noise?: boolean;
-  channel?: number;
-}
+/** What {@link processFile} does besides featurising: these options of extractItems. @internal */
+export type ProcessOptions = Pick<ExtractOptions, 'perturb' | 'noiseCheck' | 'channel'>;
 
 /**
  * Reads, decodes and featurises one file; never throws for bad audio. Reads synchronously: it runs
@@ -74,7 +71,7 @@ function featurise(
   channels: readonly Float32Array[],
   sampleRate: number,
   spec: FeatureSpec,
-  { perturb, noise, channel }: ProcessOptions,
+  { perturb, noiseCheck, channel }: ProcessOptions,
 ): FileResult {
   try {
     const mono = selectChannel(channels, channel);
@@ -97,7 +94,7 @@ function featurise(
       seconds: mono.length / sampleRate,
       audioHash: hashSamples(mono),
     };
-    if (noise) result.noise = noiseMeasures(input, sampleRate);
+    if (noiseCheck) result.noise = noiseMeasures(input, sampleRate);
     return result;
   } catch (e) {
     return failure(e);
