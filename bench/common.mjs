@@ -48,7 +48,7 @@ export function args(defaults) {
       process.exit(2);
     }
     if (typeof defaults[key] === 'boolean') out[key] = true;
-    else out[key] = Number(argv[++i]);
+    else out[key] = typeof defaults[key] === 'string' ? argv[++i] : Number(argv[++i]);
   }
   return out;
 }

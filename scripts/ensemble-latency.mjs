@@ -2,18 +2,22 @@
 // and of the same model averaged with itself (twice the members), on a 3.5 s RAVDESS clip at 16 kHz,
 // wasm in Node, interleaved over a few rounds so that a slow spell of the machine hits both. The
 // difference over the members added is what each member costs (for sizing an ensemble against
-// the 10 ms bound of issue #11). Needs the datasets and a build (npm run build).
-//   node scripts/ensemble-latency.mjs [--rounds 3] [--runs 200]
+// the 10 ms bound of issue #11). With --with DIR, the bundled model against the model saved in DIR
+// instead (e.g. the same recipe trained with another number of members). Needs the datasets and a
+// build (npm run build).
+// With --split, also the medians of predict's two largest parts, for each model: computeFeatures
+// and the network (predictFeatures); the rest of predict is the difference.
+//   node scripts/ensemble-latency.mjs [--rounds 3] [--runs 200] [--with DIR] [--split]
 import * as tf from '@tensorflow/tfjs-core';
 import { args, fmt, ravdessFiles, requireData } from '../bench/common.mjs';
-import { EmotionModel, readMono, useBackend } from '../dist/node.js';
+import { EmotionModel, computeFeatures, readMono, useBackend } from '../dist/node.js';
 
-const opt = args({ rounds: 3, runs: 200 });
+const opt = args({ rounds: 3, runs: 200, with: '', split: false });
 requireData();
 tf.env().set('PROD', true);
 await useBackend('wasm');
 const model = await EmotionModel.load();
-const doubled = await EmotionModel.ensemble([model, model]);
+const other = opt.with ? await EmotionModel.load(opt.with) : await EmotionModel.ensemble([model, model]);
 let clip;
 for (const f of ravdessFiles()) {
   const a = await readMono(f);
@@ -23,22 +27,32 @@ for (const f of ravdessFiles()) {
   }
 }
 
-async function time(m) {
-  for (let i = 0; i < 20; i++) await m.predict(clip, { sampleRate: 16000 });
+/** Sorted times in ms of `opt.runs` calls of `fn`, after 20 to warm up. */
+async function timesOf(fn) {
+  for (let i = 0; i < 20; i++) await fn();
   const t = [];
   for (let i = 0; i < opt.runs; i++) {
     const s = performance.now();
-    await m.predict(clip, { sampleRate: 16000 });
+    await fn();
     t.push(performance.now() - s);
   }
-  t.sort((a, b) => a - b);
-  return `median ${fmt(t[Math.floor(t.length / 2)], 2)} ms, p95 ${fmt(t[Math.floor(t.length * 0.95)], 2)} ms`;
+  return t.sort((a, b) => a - b);
+}
+const median = (t) => fmt(t[Math.floor(t.length / 2)], 2);
+
+async function time(m) {
+  const t = await timesOf(() => m.predict(clip, { sampleRate: 16000 }));
+  const p95 = fmt(t[Math.floor(t.length * 0.95)], 2);
+  if (!opt.split) return `median ${median(t)} ms, p95 ${p95} ms`;
+  const features = computeFeatures(clip, 16000, m.featureSpec);
+  const fe = await timesOf(() => computeFeatures(clip, 16000, m.featureSpec));
+  const net = await timesOf(() => m.predictFeatures([features]));
+  return `median ${median(t)} ms, p95 ${p95} ms (features ${median(fe)}, network ${median(net)})`;
 }
 
 const members = model.training?.members ?? 1;
+const others = opt.with ? (other.training?.members ?? 1) : 2 * members;
 for (let r = 1; r <= opt.rounds; r++)
-  console.log(
-    `round ${r}: ${members} members ${await time(model)}; ${2 * members} members ${await time(doubled)}`,
-  );
-doubled.dispose();
+  console.log(`round ${r}: ${members} members ${await time(model)}; ${others} members ${await time(other)}`);
+other.dispose();
 model.dispose();
