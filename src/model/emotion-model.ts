@@ -17,7 +17,7 @@ import { type Calibration, checkCalibration } from './calibration.js';
 import { prefixedCopy } from './ensemble-net.js';
 import type { Familiarity } from './familiarity.js';
 import { FirstMember } from './first-member.js';
-import { predictProbabilities, timelineStarts } from './inference.js';
+import { timelineStarts } from './inference.js';
 import { MODEL_FORMAT_VERSION, type Metadata } from './metadata.js';
 import { type Evaluation, evaluatePredictions } from './metrics.js';
 import {
@@ -265,7 +265,7 @@ export class EmotionModel {
 
   /** Class probabilities for feature matrices made with the model's spec, one row per item. */
   async predictFeatures(matrices: FeatureMatrix[]): Promise<Float32Array[]> {
-    return predictProbabilities(await loadTf(), this.net, this.meta, matrices);
+    return this.member.probabilities(matrices);
   }
 
   /**
@@ -452,6 +452,7 @@ export class EmotionModel {
 
   /** Frees the model's tensors. */
   dispose(): void {
+    this.firstMemberCache?.dispose();
     this.net.dispose();
   }
 }

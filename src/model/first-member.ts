@@ -1,5 +1,6 @@
 // A model's first member up to its classifier (the embedding) and the familiarity detector on it:
-// what EmotionModel.fitFamiliarity, familiarityOf and calibrated predictions use.
+// what EmotionModel.fitFamiliarity, familiarityOf and calibrated predictions use. Predictions run on
+// the network's folded form (folded.ts) where it has one.
 import type * as TFL from '@tensorflow/tfjs-layers';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -10,6 +11,7 @@ import {
   familiarityTables,
   fitFamiliarityTables,
 } from './familiarity.js';
+import { FoldedNetwork } from './folded.js';
 import { firstMemberEmbedder, jointNetwork, predictOutputs, predictProbabilities } from './inference.js';
 import type { Metadata } from './metadata.js';
 import { loadLayers, loadTf } from './tf.js';
@@ -20,11 +22,34 @@ export class FirstMember {
   private embedder?: TFL.LayersModel;
   private joint?: TFL.LayersModel | null;
   private tables?: FamiliarityTables;
+  private foldedNet?: FoldedNetwork | null;
 
   constructor(
     private readonly net: TFL.LayersModel,
     private readonly meta: Metadata,
   ) {}
+
+  /** The network folded for inference (again once its weights change); null when it has no folded form. */
+  private async folded(): Promise<FoldedNetwork | null> {
+    if (this.foldedNet?.stale) {
+      this.foldedNet.dispose();
+      this.foldedNet = undefined;
+    }
+    if (this.foldedNet === undefined)
+      this.foldedNet = FoldedNetwork.of(await loadTf(), await loadLayers(), this.net);
+    return this.foldedNet;
+  }
+
+  /** The model's probabilities (its members' average). */
+  async probabilities(matrices: FeatureMatrix[]): Promise<Float32Array[]> {
+    return predictProbabilities(await loadTf(), (await this.folded()) ?? this.net, this.meta, matrices);
+  }
+
+  /** Frees the folded weights. */
+  dispose(): void {
+    this.foldedNet?.dispose();
+    this.foldedNet = undefined;
+  }
 
   /** The first member's embeddings and probabilities (the member itself for a one-network model). */
   async outputs(
@@ -91,12 +116,13 @@ export class FirstMember {
     const tables = this.detector(fn);
     const tf = await loadTf();
     if (this.joint === undefined) this.joint = jointNetwork(await loadLayers(), this.net);
-    if (!this.joint)
+    const joint = (await this.folded()) ?? this.joint;
+    if (!joint)
       return {
         probabilities: await predictProbabilities(tf, this.net, this.meta, matrices),
         distances: await this.distances(fn, matrices),
       };
-    const [probabilities, embeddings] = await predictOutputs(tf, this.joint, this.meta, matrices);
+    const [probabilities, embeddings] = await predictOutputs(tf, joint, this.meta, matrices);
     return { probabilities, distances: familiarityDistances(tables, embeddings) };
   }
 }

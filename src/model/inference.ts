@@ -37,10 +37,16 @@ export function stackNormalised(
   return data;
 }
 
+/** What the predictions run: a tfjs-layers model, or a network's folded form (folded.ts). */
+export interface Forward {
+  readonly outputs: readonly unknown[];
+  predict(x: TF.Tensor): TF.Tensor | TF.Tensor[];
+}
+
 /** Class probabilities of each matrix, `PREDICT_BATCH` items per forward pass. */
 export async function predictProbabilities(
   tf: typeof TF,
-  net: TFL.LayersModel,
+  net: Forward,
   meta: Metadata,
   matrices: FeatureMatrix[],
 ): Promise<Float32Array[]> {
@@ -53,7 +59,7 @@ export async function predictProbabilities(
  */
 export async function predictOutputs(
   tf: typeof TF,
-  net: TFL.LayersModel,
+  net: Forward,
   meta: Metadata,
   matrices: FeatureMatrix[],
 ): Promise<Float32Array[][]> {
