@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EmotionModel, computeFeatures, decodeFeatureSet, toMono } from '../src/index.js';
+import { EmotionModel, computeFeatures, decodeFeatureSet, decodeWav, toMono } from '../src/index.js';
 import { readAudioFile, useBackend } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 import { hum } from './helpers/signals.js';
@@ -361,6 +361,74 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const bad = cli(['predict', 'call.wav', '--channel', '0'], root);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--channel takes 1, 2, … or left \/ right/);
+  });
+
+  it('extract and evaluate --channel read that channel of every file, as if it were saved alone', () => {
+    // Stereo files with a different voice on each side, and the right side saved alone under the same names.
+    const root = makeDataset(8, { broken: false });
+    const names: string[] = [];
+    for (const actor of readdirSync(join(root, 'ravdess'))) {
+      mkdirSync(join(root, 'right', actor), { recursive: true });
+      for (const name of readdirSync(join(root, 'ravdess', actor))) {
+        const path = join(root, 'ravdess', actor, name);
+        const left = decodeWav(readFileSync(path)).channels[0];
+        const right = voice(50 + names.length, 1.5);
+        writeFileSync(path, encodeWav([left, right], 16000, 'pcm16'));
+        writeFileSync(join(root, 'right', actor, name), encodeWav([right], 16000, 'pcm16'));
+        names.push(name);
+      }
+    }
+    const features = (csv: string) =>
+      readFileSync(join(root, csv), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',').slice(5).join(','));
+    const run = (args: string[]) => {
+      const r = cli(args, root);
+      expect(r.status, r.stderr).toBe(0);
+      return r;
+    };
+    run(['extract', 'right', '--out', 'alone.csv', '--quiet']);
+    run(['extract', 'ravdess', '--out', 'two.csv', '--channel', '2', '--quiet', '--jobs', '2']);
+    run(['extract', 'ravdess', '--out', 'mix.csv', '--quiet']);
+    expect(features('two.csv')).toHaveLength(names.length);
+    expect(features('two.csv')).toEqual(features('alone.csv'));
+    expect(features('mix.csv')).not.toEqual(features('alone.csv'));
+    const sidecar = JSON.parse(readFileSync(join(root, 'two.csv.json'), 'utf8'));
+    expect(sidecar.channel).toBe(2);
+    expect(JSON.parse(readFileSync(join(root, 'mix.csv.json'), 'utf8')).channel).toBeUndefined();
+    // A journal of another channel is not resumed; one of the same channel is.
+    const actor = readdirSync(join(root, 'ravdess'))[0];
+    const first = join('ravdess', actor, readdirSync(join(root, 'ravdess', actor))[0]);
+    const entry = { path: first, ok: false, code: 'INVALID_AUDIO', message: 'from the journal' };
+    const journal = (channel: number) =>
+      writeFileSync(
+        join(root, 'j.csv.partial'),
+        `${JSON.stringify({ specHash: sidecar.specHash, channel })}\n${JSON.stringify(entry)}\n`,
+      );
+    journal(0);
+    expect(run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2']).stderr).not.toMatch(/resuming/);
+    journal(1);
+    const resumed = run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2']);
+    expect(resumed.stderr).toMatch(/resuming: 1 of 8 files already done/);
+    expect(resumed.stdout).toMatch(/from the journal/);
+    // Parts of different channels do not merge.
+    const merge = cli(['merge', 'two.csv', 'mix.csv', '--out', 'm.csv'], root);
+    expect(merge.status).toBe(1);
+    expect(merge.stderr).toMatch(/mix\.csv holds the mix of channels, two\.csv channel 2 \(--channel\)/);
+    // evaluate: the same figures as on the right side saved alone.
+    const scores = (args: string[]) =>
+      JSON.parse(
+        run(['evaluate', 'default', ...args, '--json'])
+          .stdout.trim()
+          .split('\n')
+          .at(-1) as string,
+      );
+    expect(scores(['ravdess', '--channel', 'right'])).toEqual(scores(['right']));
+    expect(cli(['evaluate', 'default', 'ravdess', '--channel', 'x'], root).stderr).toMatch(
+      /evaluate: --channel takes 1, 2, … or left \/ right; got 'x'/,
+    );
   });
 
   it('split prints which speakers went where', () => {

@@ -48,6 +48,23 @@ export function parseArgs(argv: string[], spec: FlagSpec, command: string): Pars
   return { positionals, flags };
 }
 
+/** Help text of --channel, shared by the commands that take it. */
+export const CHANNEL_HELP =
+  'one channel instead of the mix of all: 1 or left, 2 or right, … (recordings with a voice per channel)';
+
+/**
+ * --channel: counted from 1 (or left / right) on the command line, an index from 0 in the library;
+ * undefined (the mix of every channel) when the flag is absent.
+ */
+export function channelOf(command: string, flags: Record<string, unknown>): number | undefined {
+  if (flags.channel === undefined) return undefined;
+  const v = String(flags.channel).trim().toLowerCase();
+  const n = v === 'left' ? 1 : v === 'right' ? 2 : Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${command}: --channel takes 1, 2, … or left / right; got '${flags.channel}'.`);
+  return n - 1;
+}
+
 /** Parses `i/n` (0-based shard i of n). */
 export function parseShard(s: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(s);

@@ -3,7 +3,7 @@ import type { FeatureRow } from '../features/file.js';
 import { expectedCalibrationError } from '../model/calibration.js';
 import { EmotionModel } from '../model/emotion-model.js';
 import { itemRows } from '../node/recipe-rows.js';
-import { UsageError, parseArgs, scanAll } from './args.js';
+import { CHANNEL_HELP, UsageError, channelOf, parseArgs, scanAll } from './args.js';
 import { formatEvaluation, startBackend } from './model-common.js';
 
 export const EVALUATE_HELP = `speech-emotion evaluate <modelDir|default> <dirs…> [--json]
@@ -19,7 +19,8 @@ them, fare on the headline's labels: expected calibration error (ECE, 15 bins), 
 uncertain and, when the model tells unfamiliar audio, the share marked unfamiliar and the accuracy
 of the familiar and unfamiliar recordings.
 
-Options: --json, --all-labels, --backend NAME, --jobs N, --dataset NAME
+Options: --json, --all-labels, --backend NAME, --jobs N, --dataset NAME,
+  --channel N (${CHANNEL_HELP})
 
 Example:
   speech-emotion evaluate models/ravdess data/RAVDESS-holdout --json`;
@@ -75,6 +76,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       backend: 'string',
       jobs: 'number',
       dataset: 'string',
+      channel: 'string',
       'all-labels': 'boolean',
       help: 'boolean',
     },
@@ -87,6 +89,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const [modelDir, ...dirs] = positionals;
   if (!modelDir || dirs.length === 0)
     throw new UsageError('evaluate: give a model folder and at least one dataset folder.');
+  const channel = channelOf('evaluate', flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(modelDir === 'default' ? undefined : modelDir);
   const { items } = await scanAll(dirs, flags.dataset as string | undefined, Boolean(flags.json));
@@ -96,6 +99,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     console.error(`skipping ${items.length - usable.length} recordings whose labels the model does not know`);
   const { rows, dropped } = await itemRows(usable, model.featureSpec, {
     jobs: flags.jobs as number | undefined,
+    channel,
   });
   for (const d of dropped) console.error(`dropped ${d}`);
   // Headline: predictions restricted to the labels the data carries (a 7-emotion corpus is not

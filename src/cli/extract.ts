@@ -8,7 +8,15 @@ import { type FeatureRow, encodeFeatureSet } from '../features/file.js';
 import { type FeatureSpec, defineFeatureSpec, featureNames, featureSpecHash } from '../features/spec.js';
 import { extractItems } from '../node/extract.js';
 import { csvField } from '../util/csv.js';
-import { UsageError, parseArgs, parseShard, rethrowAsUsage, scanAll } from './args.js';
+import {
+  CHANNEL_HELP,
+  UsageError,
+  channelOf,
+  parseArgs,
+  parseShard,
+  rethrowAsUsage,
+  scanAll,
+} from './args.js';
 import { Progress, writeAtomic } from './io.js';
 
 export const EXTRACT_HELP = `speech-emotion extract <dirs…> --out <features.csv|features.sef> [options]
@@ -22,6 +30,7 @@ Options:
   --spec FILE          FeatureSpec JSON (default: 16 kHz, trimmed, 40 MFCC, mean and std)
   --dataset NAME       naming of the folders: auto (default), ravdess, savee, tess, crema-d, emodb, folders
   --per-file-dir DIR   also write one CSV per recording (frames × features)
+  --channel N          ${CHANNEL_HELP}
   --jobs N             worker threads (default: the number of cores)
   --shard i/n          only the i-th of n deterministic slices of the file list (0 ≤ i < n); merge with 'speech-emotion merge'
   --strict             exit with 1 when any file could not be used
@@ -48,12 +57,13 @@ interface JournalEntry {
   hash?: string;
 }
 
-function readJournal(path: string, hash: string): Map<string, JournalEntry> {
+function readJournal(path: string, hash: string, channel?: number): Map<string, JournalEntry> {
   const done = new Map<string, JournalEntry>();
   if (!existsSync(path)) return done;
   const lines = readFileSync(path, 'utf8').split('\n');
   try {
-    if (JSON.parse(lines[0]).specHash !== hash) return done; // another spec: start over
+    const head = JSON.parse(lines[0]);
+    if (head.specHash !== hash || head.channel !== channel) return done; // another spec or channel: start over
   } catch {
     return done;
   }
@@ -79,6 +89,7 @@ const FLAGS = {
   out: 'string',
   spec: 'string',
   dataset: 'string',
+  channel: 'string',
   'per-file-dir': 'string',
   jobs: 'number',
   shard: 'string',
@@ -121,7 +132,8 @@ function settingsOf(positionals: string[], flags: Flags) {
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1))
     throw new UsageError('extract: --jobs must be an integer ≥ 1.');
   const shard = flags.shard ? parseShard(flags.shard as string) : undefined;
-  return { out, binary, spec, seriesCsv, jobs, shard, quiet: Boolean(flags.quiet) };
+  const channel = channelOf('extract', flags);
+  return { out, binary, spec, seriesCsv, jobs, shard, channel, quiet: Boolean(flags.quiet) };
 }
 type Settings = ReturnType<typeof settingsOf>;
 
@@ -135,11 +147,11 @@ async function extractJournaled(
 ): Promise<Map<string, JournalEntry> | null> {
   const hash = featureSpecHash(s.spec);
   const journalPath = `${s.out}.partial`;
-  const done = readJournal(journalPath, hash);
+  const done = readJournal(journalPath, hash, s.channel);
   if (done.size === 0)
     writeFileSync(
       journalPath,
-      `${JSON.stringify({ specHash: hash, spec: s.spec, out: s.out, shard: s.shard })}\n`,
+      `${JSON.stringify({ specHash: hash, spec: s.spec, out: s.out, shard: s.shard, channel: s.channel })}\n`,
     );
   else if (!s.quiet)
     console.error(`resuming: ${done.size} of ${items.length} files already done (${journalPath})`);
@@ -151,7 +163,11 @@ async function extractJournaled(
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    for await (const { item, result } of extractItems(todo, s.spec, { jobs: s.jobs, signal: abort.signal })) {
+    for await (const { item, result } of extractItems(todo, s.spec, {
+      jobs: s.jobs,
+      channel: s.channel,
+      signal: abort.signal,
+    })) {
       const e: JournalEntry = result.ok
         ? {
             path: item.path,
@@ -238,6 +254,7 @@ function writeOutputs(
     specHash: hash,
     columns: s.binary ? names : frameNames,
     shard: s.shard ?? null,
+    ...(s.channel === undefined ? {} : { channel: s.channel + 1 }),
     inputs: extra.inputs,
     count: rows.length,
     dropped: a.dropped,
@@ -339,6 +356,8 @@ export async function runMerge(argv: string[]): Promise<number> {
     return { path: p, meta: JSON.parse(readFileSync(side, 'utf8')), text: readFileSync(p, 'utf8') };
   });
   const first = parts[0].meta;
+  const channel = (meta: { channel?: number }) =>
+    meta.channel ? `channel ${meta.channel}` : 'the mix of channels';
   for (const p of parts) {
     if (p.meta.specHash !== first.specHash) {
       throw new SpeechEmotionError(
@@ -346,6 +365,11 @@ export async function runMerge(argv: string[]): Promise<number> {
         `merge: ${p.path} was extracted with another FeatureSpec (${p.meta.specHash} ≠ ${first.specHash}).`,
       );
     }
+    if (p.meta.channel !== first.channel)
+      throw new SpeechEmotionError(
+        'SPEC_MISMATCH',
+        `merge: ${p.path} holds ${channel(p.meta)}, ${parts[0].path} ${channel(first)} (--channel).`,
+      );
   }
   parts.sort((a, b) => (a.meta.shard?.index ?? 0) - (b.meta.shard?.index ?? 0));
   const indexes = parts.map((p) => p.meta.shard?.index);

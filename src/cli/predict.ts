@@ -6,7 +6,7 @@ import { readMono } from '../node.js';
 import { streamMono } from '../node/audio-stream.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
-import { UsageError, parseArgs } from './args.js';
+import { UsageError, channelOf, parseArgs } from './args.js';
 
 import { startBackend } from './model-common.js';
 
@@ -115,16 +115,6 @@ interface Run {
   channel?: number;
 }
 
-/** --channel: 1-based or left/right on the command line, an index from 0 in the library. */
-function channelOf(flags: Flags): number | undefined {
-  if (flags.channel === undefined) return undefined;
-  const v = String(flags.channel).trim().toLowerCase();
-  const n = v === 'left' ? 1 : v === 'right' ? 2 : Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`predict: --channel takes 1, 2, … or left / right; got '${flags.channel}'.`);
-  return n - 1;
-}
-
 /** --labels, checked against the model's labels. */
 function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
   if (flags.labels === undefined) return undefined;
@@ -204,7 +194,7 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
-  const channel = channelOf(flags);
+  const channel = channelOf('predict', flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
   const json = Boolean(flags.json);

@@ -22,7 +22,7 @@ export interface ItemRows {
 export async function itemRows(
   items: LabelledItem[],
   spec: FeatureSpec,
-  options: { jobs?: number; perturb?: PerturbOptions } = {},
+  options: { jobs?: number; perturb?: PerturbOptions; channel?: number } = {},
 ): Promise<ItemRows> {
   const rows: FeatureRow[] = [];
   const dropped: string[] = [];
