@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { selectChannel } from './audio/mono.js';
+import { channelOrMix, selectChannel } from './audio/mono.js';
 import { readAudioFile } from './node/audio-file.js';
 
 export * from './index.js';
@@ -22,7 +22,10 @@ export interface MonoAudio {
   signal: Float32Array;
   /** Sample rate in Hz. */
   sampleRate: number;
-  /** What was read despite damage (a file cut short, …); absent for a whole file. */
+  /**
+   * What was read despite damage (a file cut short, …), and a mix whose channels cancel out (one
+   * with its polarity reversed: read one channel instead); absent when there is nothing to say.
+   */
   warnings?: string[];
 }
 
@@ -45,7 +48,8 @@ export interface MonoAudio {
  * ```
  */
 export async function readMono(path: string, options: { channel?: number } = {}): Promise<MonoAudio> {
-  const { sampleRate, channels, warnings } = await readAudioFile(path);
-  const signal = selectChannel(channels, options.channel);
-  return warnings ? { signal, sampleRate, warnings } : { signal, sampleRate };
+  const { sampleRate, channels, warnings = [] } = await readAudioFile(path);
+  const { signal, warning } = channelOrMix(channels, options.channel);
+  const all = warning ? [...warnings, warning] : warnings;
+  return all.length ? { signal, sampleRate, warnings: all } : { signal, sampleRate };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { channelOrMix } from '../src/audio/mono.js';
 import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, selectChannel, toMono } from '../src/index.js';
 import { readMono, streamMono } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
@@ -175,6 +176,39 @@ describe('one channel of a recording (a voice per channel, as a two-sided call)'
     }
     await expect(readMono(file, { channel: 2 })).rejects.toThrow(/has 2 channels; channel 3/);
     await expect(streamMono(file, { channel: 2 })).rejects.toThrow(/has 2 channels; channel 3/);
+  });
+
+  it('warns when the channels cancel out in the mix (one with its polarity reversed), and only then', async () => {
+    const scaled = (x: Float32Array, g: number) => x.map((v) => g * v);
+    const warned = (channels: Float32Array[], channel?: number) => channelOrMix(channels, channel).warning;
+    expect(warned([left, scaled(left, -1)])).toMatch(
+      /cancel out when mixed \(the mix is silent, unlike the channels/,
+    );
+    expect(warned([left, scaled(left, -0.7)])).toMatch(/the mix is 15 dB quieter than the channels/);
+    // Different voices (3 dB), the same signal twice, one side silent, all silent, one channel kept, mono.
+    for (const ok of [
+      [left, right],
+      [left, left],
+      [left, new Float32Array(n)],
+      [new Float32Array(n), new Float32Array(n)],
+    ])
+      expect(warned(ok)).toBeUndefined();
+    expect(warned([left, scaled(left, -1)], 0)).toBeUndefined();
+    expect(warned([left])).toBeUndefined();
+    expect(channelOrMix([left, right]).signal).toEqual(toMono([left, right]));
+    // The files' readers pass it on: whole, in pieces (judged on the first piece), and not for one channel.
+    const file = join(tmp, 'inverted.wav');
+    writeFileSync(file, encodeWav([left, scaled(left, -1)], 16000, 'float32'));
+    expect((await readMono(file)).warnings).toEqual([expect.stringMatching(/channels cancel out/)]);
+    const stream = await streamMono(file, { chunkSeconds: 0.05 });
+    expect(stream.warnings).toEqual([
+      expect.stringMatching(/channels cancel out .*\(judged on the first 0.05 s\)$/),
+    ]);
+    await joined(stream.chunks);
+    expect((await readMono(file, { channel: 1 })).warnings).toBeUndefined();
+    writeFileSync(join(tmp, 'two.wav'), encodeWav([left, right], 16000, 'float32'));
+    expect((await readMono(join(tmp, 'two.wav'))).warnings).toBeUndefined();
+    expect((await streamMono(join(tmp, 'two.wav'))).warnings).toBeUndefined();
   });
 });
 

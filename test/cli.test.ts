@@ -363,6 +363,38 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(bad.stderr).toMatch(/--channel takes 1, 2, … or left \/ right/);
   });
 
+  it('predict names what was read despite damage, and a mix that cancels, for one file and for many', () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-warn-'));
+    const speech = voice(4, 3);
+    writeFileSync(join(root, 'inverted.wav'), encodeWav([speech, speech.map((v) => -v)], 16000, 'pcm16'));
+    const whole = encodeWav([speech], 16000, 'pcm16');
+    writeFileSync(join(root, 'cut.wav'), whole.subarray(0, whole.length - 16000));
+    for (const files of [['inverted.wav'], ['cut.wav'], ['inverted.wav', 'cut.wav']]) {
+      const r = cli(['predict', ...files], root);
+      expect(r.status, r.stderr).toBe(0);
+      if (files.includes('inverted.wav'))
+        expect(r.stderr).toMatch(/inverted\.wav: warning: the channels cancel out when mixed .*--channel 1/);
+      if (files.includes('cut.wav')) expect(r.stderr).toMatch(/cut\.wav: warning: .*cut short/);
+    }
+    expect(cli(['predict', 'inverted.wav', '--channel', '1'], root).stderr).not.toMatch(/warning/);
+    // extract lists them in its summary and its sidecar, and still uses the files.
+    mkdirSync(join(root, 'set'));
+    for (const f of ['inverted.wav', 'cut.wav'])
+      writeFileSync(join(root, 'set', f), readFileSync(join(root, f)));
+    writeFileSync(join(root, 'set.csv'), 'path,label\nset/inverted.wav,angry\nset/cut.wav,sad\n');
+    const x = cli(['extract', 'set.csv', '--out', 'f.csv', '--quiet'], root);
+    expect(x.status, x.stderr).toBe(0);
+    expect(x.stdout).toMatch(/extracted 2 of 2 files/);
+    expect(x.stdout).toMatch(
+      /2 warning\(s\) about files that were used:\n.*inverted\.wav: the channels cancel out/,
+    );
+    const sidecar = JSON.parse(readFileSync(join(root, 'f.csv.json'), 'utf8'));
+    expect(sidecar.warnings.map((w: { path: string }) => w.path).sort()).toEqual([
+      expect.stringMatching(/cut\.wav$/),
+      expect.stringMatching(/inverted\.wav$/),
+    ]);
+  });
+
   it('extract and evaluate --channel read that channel of every file, as if it were saved alone', () => {
     // Stereo files with a different voice on each side, and the right side saved alone under the same names.
     const root = makeDataset(8, { broken: false });

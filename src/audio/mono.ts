@@ -64,6 +64,36 @@ export function selectChannel(channels: readonly Float32Array[], channel?: numbe
   return channels[channel];
 }
 
+/** How much quieter than its channels (dB) a mix may be before it counts as cancelled. */
+const CANCEL_DB = 10;
+
+/**
+ * {@link selectChannel}, with a warning when a mix of several channels is over {@link CANCEL_DB}
+ * quieter than the channels themselves: they cancel each other (one is the other with its polarity
+ * reversed, or nearly), and the mix holds little of the voice. Uncorrelated channels mix 3 dB
+ * quieter, equal ones not at all. @internal
+ */
+export function channelOrMix(
+  channels: readonly Float32Array[],
+  channel?: number,
+): { signal: Float32Array; warning?: string } {
+  const signal = selectChannel(channels, channel);
+  if (channel !== undefined || channels.length < 2) return { signal };
+  const power = (x: Float32Array) => {
+    let e = 0;
+    for (let i = 0; i < x.length; i++) e += x[i] * x[i];
+    return e;
+  };
+  const each = channels.reduce((a, c) => a + power(c), 0) / channels.length;
+  const drop = 10 * Math.log10(each / power(signal));
+  if (!(each > 0) || !(drop > CANCEL_DB)) return { signal };
+  const by = Number.isFinite(drop) ? `is ${drop.toFixed(0)} dB quieter than` : 'is silent, unlike';
+  return {
+    signal,
+    warning: `the channels cancel out when mixed (the mix ${by} the channels: one is likely the other with its polarity reversed); read one channel instead (channel: 0, or --channel 1)`,
+  };
+}
+
 /** Throws unless `channel` is one of `count` channels (see {@link selectChannel}). @internal */
 export function checkChannel(channel: number, count: number): void {
   if (!Number.isInteger(channel) || channel < 0)

@@ -55,6 +55,7 @@ interface JournalEntry {
   data?: number[];
   seconds?: number;
   hash?: string;
+  warnings?: string[];
 }
 
 function readJournal(path: string, hash: string, channel?: number): Map<string, JournalEntry> {
@@ -177,6 +178,7 @@ async function extractJournaled(
             data: Array.from(result.features.data),
             seconds: result.seconds,
             hash: result.audioHash,
+            ...(result.warnings ? { warnings: result.warnings } : {}),
           }
         : { path: item.path, ok: false, code: result.code, message: result.message };
       appendFileSync(journalPath, `${JSON.stringify(e)}\n`);
@@ -197,6 +199,7 @@ async function extractJournaled(
 function assemble(items: LabelledItem[], done: Map<string, JournalEntry>) {
   const rows: FeatureRow[] = [];
   const dropped: { path: string; code: string; message: string }[] = [];
+  const warned: { path: string; warning: string }[] = [];
   const byHash = new Map<string, string[]>();
   let audioSeconds = 0;
   for (const it of items) {
@@ -219,9 +222,11 @@ function assemble(items: LabelledItem[], done: Map<string, JournalEntry>) {
       features,
     });
     audioSeconds += e.seconds!;
+    for (const warning of e.warnings ?? []) warned.push({ path: it.path, warning });
     byHash.set(e.hash!, [...(byHash.get(e.hash!) ?? []), it.path]);
   }
-  return { rows, dropped, audioSeconds, duplicates: [...byHash.values()].filter((ps) => ps.length > 1) };
+  const duplicates = [...byHash.values()].filter((ps) => ps.length > 1);
+  return { rows, dropped, warned, audioSeconds, duplicates };
 }
 type Assembled = ReturnType<typeof assemble>;
 
@@ -258,6 +263,7 @@ function writeOutputs(
     inputs: extra.inputs,
     count: rows.length,
     dropped: a.dropped,
+    warnings: a.warned,
     unlabelled: extra.unlabelled,
     duplicates: a.duplicates,
   };
@@ -288,6 +294,10 @@ function printSummary(
   if (a.dropped.length) {
     console.log(`dropped ${a.dropped.length} file(s):`);
     for (const d of a.dropped) console.log(`  ${d.path}: ${d.code}: ${d.message}`);
+  }
+  if (a.warned.length) {
+    console.log(`${a.warned.length} warning(s) about files that were used:`);
+    for (const w of a.warned) console.log(`  ${w.path}: ${w.warning}`);
   }
   if (unlabelled.length)
     console.log(`${unlabelled.length} file(s) not labelled by the naming (listed in ${s.out}.json)`);
@@ -391,6 +401,7 @@ export async function runMerge(argv: string[]): Promise<number> {
     mergedFrom: parts.map((p) => p.path),
     count: parts.reduce((a, p) => a + p.meta.count, 0),
     dropped: parts.flatMap((p) => p.meta.dropped),
+    warnings: parts.flatMap((p) => p.meta.warnings ?? []),
     unlabelled: parts.flatMap((p) => p.meta.unlabelled),
     duplicates: parts.flatMap((p) => p.meta.duplicates),
   };

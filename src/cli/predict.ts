@@ -85,6 +85,7 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
     );
     let at = 0;
     for (const [i, { file, result }] of pending.entries()) {
+      for (const w of (result.ok && result.warnings) || []) console.error(`${file}: warning: ${w}`);
       const none = outcomes[i];
       if (none) print(file, none);
       else if (result.ok) print(file, labelled[at++]);

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
-import { checkChannel, selectChannel } from '../audio/mono.js';
+import { channelOrMix, checkChannel, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
@@ -13,7 +13,10 @@ export interface MonoStream {
   duration: number | null;
   /** Mono chunks in order; each a new Float32Array. */
   chunks: AsyncIterable<Float32Array>;
-  /** What was read despite damage (a file cut short, …); absent for a whole file. */
+  /**
+   * What was read despite damage (a file cut short, …), and a mix whose channels cancel out (one
+   * with its polarity reversed: read one channel instead); absent when there is nothing to say.
+   */
   warnings?: string[];
 }
 
@@ -45,8 +48,9 @@ async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
 
 /** Any other file: decoded whole, then handed out in chunks. */
 async function wholeFile(path: string, chunkSeconds: number, channel?: number): Promise<MonoStream> {
-  const { sampleRate, channels, warnings } = await readAudioFile(path);
-  const mono = selectChannel(channels, channel);
+  const { sampleRate, channels, warnings: damage = [] } = await readAudioFile(path);
+  const { signal: mono, warning } = channelOrMix(channels, channel);
+  const warnings = warning ? [...damage, warning] : damage;
   const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
   return {
     sampleRate,
@@ -54,7 +58,7 @@ async function wholeFile(path: string, chunkSeconds: number, channel?: number): 
     chunks: (async function* () {
       for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
     })(),
-    ...(warnings ? { warnings } : {}),
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
@@ -102,6 +106,17 @@ export async function streamMono(
   const decode = layout.decode;
   const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
   const end = dataAt + dataSize;
+  if (options.channel === undefined && layout.channels > 1) {
+    // Whether the mix cancels, judged on the first chunk (the whole file is not read twice).
+    const buf = new Uint8Array(Math.min(block, dataSize));
+    const { bytesRead } = await file.read(buf, 0, buf.length, dataAt).catch(async (e: unknown) => {
+      await file.close();
+      throw e;
+    });
+    const frames = Math.floor(bytesRead / frameBytes);
+    const { warning } = frames ? channelOrMix(decode(buf, 0, frames)) : {};
+    if (warning) warnings.push(`${warning} (judged on the first ${chunkSeconds} s)`);
+  }
   return {
     sampleRate,
     duration: Math.floor(dataSize / frameBytes) / sampleRate,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { perturbAudio } from '../audio/augment.js';
-import { selectChannel } from '../audio/mono.js';
+import { channelOrMix } from '../audio/mono.js';
 import { decodeWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
@@ -12,7 +12,15 @@ import type { ExtractOptions } from './extract.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
 export type FileResult =
-  | { ok: true; features: FeatureMatrix; seconds: number; audioHash: string; noise?: NoiseMeasures }
+  | {
+      ok: true;
+      features: FeatureMatrix;
+      seconds: number;
+      audioHash: string;
+      noise?: NoiseMeasures;
+      /** What was read despite damage, and a mix whose channels cancel out. */
+      warnings?: string[];
+    }
   | { ok: false; code: string; message: string };
 
 /** FNV-1a over the decoded samples' bits: equal audio, equal hash (duplicates under other names). */
@@ -50,12 +58,12 @@ export function processFile(
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path) && !isAiff(bytes)) {
       return decodeAudioBytes(bytes, path).then(
-        ({ sampleRate, channels }) => featurise(channels, sampleRate, spec, options),
+        ({ sampleRate, channels, warnings }) => featurise(channels, sampleRate, spec, options, warnings),
         (e: unknown) => failure(e),
       );
     }
-    const { sampleRate, channels } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
-    return featurise(channels, sampleRate, spec, options);
+    const { sampleRate, channels, warnings } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
+    return featurise(channels, sampleRate, spec, options, warnings);
   } catch (e) {
     return failure(e);
   }
@@ -72,9 +80,11 @@ function featurise(
   sampleRate: number,
   spec: FeatureSpec,
   { perturb, noiseCheck, channel }: ProcessOptions,
+  damage: string[] = [],
 ): FileResult {
   try {
-    const mono = selectChannel(channels, channel);
+    const { signal: mono, warning } = channelOrMix(channels, channel);
+    const warnings = warning ? [...damage, warning] : damage;
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
     // A perturbed copy is seeded by the options' seed and the audio itself, so each file differs.
     const input = perturb
@@ -95,6 +105,7 @@ function featurise(
       audioHash: hashSamples(mono),
     };
     if (noiseCheck) result.noise = noiseMeasures(input, sampleRate);
+    if (warnings.length) result.warnings = warnings;
     return result;
   } catch (e) {
     return failure(e);
