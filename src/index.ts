@@ -89,6 +89,7 @@ export { type FeatureRow, type FeatureSet, decodeFeatureSet, encodeFeatureSet } 
 export { BACKEND_PACKAGES, type BackendName, useBackend } from './model/backend.js';
 export { registerWasmTrainingKernels } from './model/wasm-kernels.js';
 export {
+  type AnalysedPart,
   type AugmentOptions,
   type CreateOptions,
   EmotionModel,

@@ -377,6 +377,20 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       if (files.includes('cut.wav')) expect(r.stderr).toMatch(/cut\.wav: warning: .*cut short/);
     }
     expect(cli(['predict', 'inverted.wav', '--channel', '1'], root).stderr).not.toMatch(/warning/);
+    // A recording longer than the model hears: the part analysed, the same on both paths.
+    writeFileSync(join(root, 'long.wav'), encodeWav([voice(5, 6)], 16000, 'pcm16'));
+    const one = cli(['predict', 'long.wav'], root).stdout;
+    expect(one).toMatch(
+      /long\.wav: .*; analysed 0\.0–3\.0 s of sound that lasts until 6\.0 s \(--timeline follows all of it\)/,
+    );
+    const json = (files: string[]) =>
+      cli(['predict', ...files, '--json'], root)
+        .stdout.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    const [alone] = json(['long.wav']);
+    expect(alone.analysed).toEqual({ start: 0, end: 3, soundEnd: expect.closeTo(6, 1) });
+    expect(json(['long.wav', 'cut.wav'])[0]).toEqual(alone);
     // extract lists them in its summary and its sidecar, and still uses the files.
     mkdirSync(join(root, 'set'));
     for (const f of ['inverted.wav', 'cut.wav'])

@@ -117,7 +117,11 @@ describe.skipIf(NOT_READY)(`bundled default model${skipNote(NOT_READY)}`, () => 
     const { signal, sampleRate } = await lib.readMono(join(ROOT, 'examples', 'audio', 'sample.wav'));
     const p = await model.predict(signal, { sampleRate });
     const label = p.label as string;
-    const line = `# examples/audio/sample.wav: ${label} (${(100 * p.scores[label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}\n`;
+    const a = p.analysed;
+    const heard = a
+      ? `; analysed ${a.start.toFixed(1)}–${a.end.toFixed(1)} s of sound that lasts until ${a.soundEnd.toFixed(1)} s (--timeline follows all of it)`
+      : '';
+    const line = `# examples/audio/sample.wav: ${label} (${(100 * p.scores[label]).toFixed(0)}%)${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}${heard}\n`;
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(line);
   });
 

@@ -37,6 +37,8 @@ describe.skipIf(notBuilt)(`examples run against the built package${skipNote(notB
       expect(out).toMatch(
         /sample\.wav: (neutral|calm|happy|sad|angry|fearful|disgust|surprised)(, uncertain)?, unfamiliar audio\n/,
       );
+      // 4.4 s of sound: the model hears 3 s of it, and the example says which.
+      expect(out).toMatch(/\(analysed 0\.0–3\.0 s of sound lasting until 4\.4 s\)\n/);
       expect(out).toMatch(/over time: 0 s \w+ · 1 s \w+/);
       expect(out).not.toMatch(/TensorFlow\.js in Node|NaN/);
       const bad = join(mkdtempSync(join(tmpdir(), 'se-ex-')), 'notes.wav');

@@ -11,7 +11,9 @@ try {
   await useBackend('wasm');
   const model = await EmotionModel.load();
   const { signal, sampleRate } = await readMono(file);
-  const { label, scores, warning, uncertain, unfamiliar } = await model.predict(signal, { sampleRate });
+  const { label, scores, warning, uncertain, unfamiliar, analysed } = await model.predict(signal, {
+    sampleRate,
+  });
   if (label === null) console.log(`${file}: no emotion judged (${warning})`);
   else {
     // uncertain: the top score is under 0.5; unfamiliar: the recording is unlike the model's
@@ -21,6 +23,11 @@ try {
     );
     for (const [l, p] of Object.entries(scores).sort((a, b) => b[1] - a[1]))
       console.log(`  ${l.padEnd(10)} ${(100 * p).toFixed(1).padStart(5)}%`);
+    // The model hears 3 s from where the sound starts; `analysed` says so when more went unheard.
+    if (analysed)
+      console.log(
+        `  (analysed ${analysed.start.toFixed(1)}–${analysed.end.toFixed(1)} s of sound lasting until ${analysed.soundEnd.toFixed(1)} s)`,
+      );
   }
   const timeline = await model.predictTimeline(signal, { sampleRate, window: 2, hop: 1 });
   console.log(

@@ -1,7 +1,7 @@
 // speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
 import { SpeechEmotionError } from '../errors.js';
 import { EmotionModel, type Prediction } from '../model/emotion-model.js';
-import { withheld } from '../model/prediction.js';
+import { withSpan, withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
 import { streamMono } from '../node/audio-stream.js';
 import { extractItems } from '../node/extract.js';
@@ -47,7 +47,13 @@ const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const labelText = (p: Prediction) =>
   p.label === null
     ? `no emotion (${p.warning})`
-    : `${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}`;
+    : `${p.label} (${pct(p.scores[p.label])})${p.uncertain ? ', uncertain' : ''}${p.unfamiliar ? ', unfamiliar audio' : ''}${heardText(p)}`;
+
+/** A note when only part of the recording's sound was analysed. */
+const heardText = ({ analysed: a }: Prediction) =>
+  a
+    ? `; analysed ${a.start.toFixed(1)}–${a.end.toFixed(1)} s of sound that lasts until ${a.soundEnd.toFixed(1)} s (--timeline follows all of it)`
+    : '';
 
 /**
  * predict over several files: decoding, resampling, features and the no-speech check on every core
@@ -88,7 +94,7 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
       for (const w of (result.ok && result.warnings) || []) console.error(`${file}: warning: ${w}`);
       const none = outcomes[i];
       if (none) print(file, none);
-      else if (result.ok) print(file, labelled[at++]);
+      else if (result.ok) print(file, withSpan(labelled[at++], result.span));
       else print(file, { error: `${file}: ${result.message}` });
     }
     pending = [];

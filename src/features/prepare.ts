@@ -1,11 +1,30 @@
 // The steps of a FeatureSpec that work on the signal before any frame is cut: conditioning (the
 // high-pass, the noise floor over a low-rate recording's missing band) and the silence trim, with
-// their validation. spec.ts runs them in order (resample → condition → trim → fixed duration).
+// their validation, and the signal they make (resample → condition → trim → fixed duration).
 import { bandEdge, butterworth4, fillUpperBand } from '../audio/channel.js';
+import { type ResampleOptions, resample } from '../audio/resample.js';
 import { trimSilence } from '../dsp/trim.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
+import { SpeechEmotionError } from '../errors.js';
 import { peakAbs } from '../util/math.js';
 import type { FeatureSpec } from './spec.js';
+
+/**
+ * How {@link computeFeatures} resamples: a passband of 99% of the lower Nyquist frequency, wider than
+ * `resample`'s default 95%, which would remove the top of the band that models trained on 16 kHz
+ * audio see. In `test/default-model.test.ts` the default model gives a clip the same label at 16,
+ * 22.05, 44.1 and 48 kHz on 121 of 123 clips; with 95% passbands throughout, on 114 of 123.
+ */
+export const FEATURE_RESAMPLING: ResampleOptions = { rolloff: 0.99 };
+
+/** Where the features of a recording come from, in seconds from its start. @internal */
+export interface AnalysedSpan {
+  /** The part of the recording the features were computed on (before padding to the duration). */
+  start: number;
+  end: number;
+  /** Where the recording's sound ends: the end of what the trim keeps (the recording's end without a trim). */
+  soundEnd: number;
+}
 
 /** A noise floor over the band a low-rate recording cannot carry ({@link FeatureSpec.bandFill}). */
 export interface BandFill {
@@ -119,4 +138,62 @@ export function trimmed(x: Float32Array | Float64Array, sr: number, trim: NonNul
   if (!trim.leadIn || end <= start) return { start, end };
   const onset = trimSilence(x, { topDb: trim.leadIn.topDb }).start;
   return { start: Math.min(end, Math.max(start, onset - Math.round(trim.leadIn.keepSeconds * sr))), end };
+}
+
+/**
+ * The signal a spec's features are computed on: resampled to the spec's rate, trimmed, checked for
+ * silence and length, cut or padded to the spec's duration. `span`, when given, is filled in (seconds).
+ * @internal
+ */
+export function preparedSignal(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+  trust: <A extends Float32Array | Float64Array>(a: A) => A,
+  span?: AnalysedSpan,
+): Float32Array | Float64Array {
+  const sr = spec.sampleRate;
+  let x: Float32Array | Float64Array =
+    sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
+  x = trust(conditioned(x, sampleRate, spec));
+  let at = 0;
+  let soundEnd = x.length;
+  if (spec.trim) {
+    const { start, end } = trimmed(x, sr, spec.trim);
+    at = start;
+    soundEnd = end;
+    if (end <= start) {
+      throw new SpeechEmotionError(
+        'SILENT_AUDIO',
+        'computeFeatures: the audio is silent (nothing within the trim threshold of its peak, or all zeros).',
+      );
+    }
+    x = trust(x.subarray(start, end));
+  }
+  if (peakAbs(x) === 0)
+    throw new SpeechEmotionError(
+      'SILENT_AUDIO',
+      'computeFeatures: the audio is digital silence (all samples are 0).',
+    );
+  if (x.length < spec.minSeconds * sr) {
+    throw new SpeechEmotionError(
+      'SIGNAL_TOO_SHORT',
+      `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
+    );
+  }
+  const fixed = spec.duration ? new Float32Array(Math.round(spec.duration.seconds * sr)) : x;
+  const from = spec.duration ? Math.min(x.length, Math.round(spec.duration.offset * sr)) : 0;
+  const kept = x.subarray(from, from + fixed.length);
+  if (span)
+    Object.assign(span, {
+      start: (at + from) / sr,
+      end: (at + from + kept.length) / sr,
+      soundEnd: soundEnd / sr,
+    });
+  if (!spec.duration) return x;
+  fixed.set(kept);
+  if (spec.duration.pad === 'repeat' && kept.length > 0)
+    for (let i = kept.length; i < fixed.length; i += kept.length)
+      fixed.set(kept.subarray(0, fixed.length - i), i);
+  return fixed;
 }

@@ -1,4 +1,3 @@
-import { type ResampleOptions, resample } from '../audio/resample.js';
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
 import { delta } from '../dsp/delta.js';
@@ -13,19 +12,12 @@ import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
 import { concatFeatures, statistics } from './frame-stats.js';
-import { type BandFill, checkPreparation, conditioned, trimmed } from './prepare.js';
+import { type AnalysedSpan, type BandFill, checkPreparation, preparedSignal } from './prepare.js';
 
 export type { ExtraFeature, ExtraFeatureName } from './extras.js';
 import { SpeechEmotionError } from '../errors.js';
-import { peakAbs } from '../util/math.js';
 
-/**
- * How {@link computeFeatures} resamples: a passband of 99% of the lower Nyquist frequency, wider than
- * `resample`'s default 95%, which would remove the top of the band that models trained on 16 kHz
- * audio see. In `test/default-model.test.ts` the default model gives a clip the same label at 16,
- * 22.05, 44.1 and 48 kHz on 121 of 123 clips; with 95% passbands throughout, on 114 of 123.
- */
-export const FEATURE_RESAMPLING: ResampleOptions = { rolloff: 0.99 };
+export { FEATURE_RESAMPLING } from './prepare.js';
 
 /** The FeatureSpec format version this library reads and writes. */
 export const FEATURE_SPEC_VERSION = 1;
@@ -308,52 +300,6 @@ export function featureNames(spec: FeatureSpec): string[] {
   return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
 }
 
-/**
- * The signal a spec's features are computed on: resampled to the spec's rate, trimmed, checked for
- * silence and length, cut or padded to the spec's duration.
- */
-function preparedSignal(
-  signal: Float32Array | Float64Array,
-  sampleRate: number,
-  spec: FeatureSpec,
-  trust: <A extends Float32Array | Float64Array>(a: A) => A,
-): Float32Array | Float64Array {
-  const sr = spec.sampleRate;
-  let x: Float32Array | Float64Array =
-    sampleRate === sr ? signal : trust(resample(signal, sampleRate, sr, FEATURE_RESAMPLING));
-  x = trust(conditioned(x, sampleRate, spec));
-  if (spec.trim) {
-    const { start, end } = trimmed(x, sr, spec.trim);
-    if (end <= start) {
-      throw new SpeechEmotionError(
-        'SILENT_AUDIO',
-        'computeFeatures: the audio is silent (nothing within the trim threshold of its peak, or all zeros).',
-      );
-    }
-    x = trust(x.subarray(start, end));
-  }
-  if (peakAbs(x) === 0)
-    throw new SpeechEmotionError(
-      'SILENT_AUDIO',
-      'computeFeatures: the audio is digital silence (all samples are 0).',
-    );
-  if (x.length < spec.minSeconds * sr) {
-    throw new SpeechEmotionError(
-      'SIGNAL_TOO_SHORT',
-      `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
-    );
-  }
-  if (!spec.duration) return x;
-  const fixed = new Float32Array(Math.round(spec.duration.seconds * sr));
-  const from = Math.min(x.length, Math.round(spec.duration.offset * sr));
-  const kept = x.subarray(from, from + fixed.length);
-  fixed.set(kept);
-  if (spec.duration.pad === 'repeat' && kept.length > 0)
-    for (let i = kept.length; i < fixed.length; i += kept.length)
-      fixed.set(kept.subarray(0, fixed.length - i), i);
-  return fixed;
-}
-
 /** MFCC or log-mel of the prepared signal, with deltas. */
 function baseFeatures(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
   const f = spec.features;
@@ -427,10 +373,20 @@ export function computeFeatures(
   sampleRate: number,
   spec: FeatureSpec,
 ): FeatureMatrix {
+  return computeFeaturesSpan(signal, sampleRate, spec).features;
+}
+
+/** {@link computeFeatures}, and where in the recording the features come from. @internal */
+export function computeFeaturesSpan(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+): { features: FeatureMatrix; span: AnalysedSpan } {
   // The signal is checked here, once; the resampled, trimmed and fixed-length copies derive from it.
   return checkedOnce('computeFeatures', signal, (trust) => {
-    const x = trust(preparedSignal(signal, sampleRate, spec, trust));
-    return featuresOf(x, spec);
+    const span: AnalysedSpan = { start: 0, end: 0, soundEnd: 0 };
+    const x = trust(preparedSignal(signal, sampleRate, spec, trust, span));
+    return { features: featuresOf(x, spec), span };
   });
 }
 

@@ -1,17 +1,10 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
-import { noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow, FeatureSet } from '../features/file.js';
-import {
-  type FeatureSpec,
-  assertSameSpec,
-  computeFeatures,
-  defineFeatureSpec,
-  featureSpecHash,
-} from '../features/spec.js';
+import { type FeatureSpec, assertSameSpec, defineFeatureSpec, featureSpecHash } from '../features/spec.js';
 import { buildArchitecture } from './architectures.js';
 import { type Calibration, checkCalibration } from './calibration.js';
 import { prefixedCopy } from './ensemble-net.js';
@@ -30,7 +23,7 @@ import {
   checkShapes,
 } from './options.js';
 import { loadNetwork, saveNetwork } from './persistence.js';
-import { labelledPrediction, resolveLabelSet, scoresOf, withheld } from './prediction.js';
+import { featuresOrWithheld, labelledPrediction, resolveLabelSet, scoresOf, withSpan } from './prediction.js';
 import type { Recipe } from './recipe.js';
 import { streamWindows, timelineWindows } from './stream.js';
 import { loadLayers, loadTf } from './tf.js';
@@ -39,6 +32,7 @@ import { fitNetwork, labelIndex } from './training.js';
 export { MODEL_FORMAT_VERSION } from './metadata.js';
 export type { AugmentOptions } from './spec-augment.js';
 export type {
+  AnalysedPart,
   CreateOptions,
   EpochLog,
   FitOptions,
@@ -323,22 +317,13 @@ export class EmotionModel {
   ): Promise<Prediction[]> {
     checkKnownOptions('EmotionModel.predictBatch', options, ['labels']);
     const allowed = resolveLabelSet('EmotionModel.predictBatch', options.labels, this.meta.labels);
-    const results: (Prediction | FeatureMatrix)[] = inputs.map(({ signal, sampleRate }) => {
-      try {
-        const features = computeFeatures(signal, sampleRate, this.meta.featureSpec);
-        return withheld(undefined, noiseMeasures(signal, sampleRate)) ?? features;
-      } catch (e) {
-        const none = e instanceof SpeechEmotionError ? withheld(e.code) : null;
-        if (none) return none;
-        throw e;
-      }
-    });
-    const labelled = await this.labelFeatures(
-      results.filter((r): r is FeatureMatrix => 'data' in r),
-      allowed,
+    const results = inputs.map(({ signal, sampleRate }) =>
+      featuresOrWithheld(signal, sampleRate, this.meta.featureSpec),
     );
+    const heard = results.flatMap((r) => ('features' in r ? [r.features] : []));
+    const labelled = await this.labelFeatures(heard, allowed);
     let at = 0;
-    return results.map((r) => ('data' in r ? labelled[at++] : r));
+    return results.map((r) => ('features' in r ? withSpan(labelled[at++], r.span) : r));
   }
 
   /** Predictions for feature matrices: probabilities, calibration, familiarity. @internal */

@@ -171,6 +171,24 @@ export interface Prediction {
    * too. `label` is unchanged. See the model card.
    */
   unfamiliar?: boolean;
+  /**
+   * Present when the model heard only part of the recording's sound: it analyses its FeatureSpec's
+   * duration (3 s for the bundled model) from where the sound starts, and the sound went on for
+   * more than a second after that. Seconds from the start of the recording: what was analysed
+   * (`start`–`end`) and where the sound ends (`soundEnd`). {@link EmotionModel.predictTimeline}
+   * follows a whole recording, window by window.
+   */
+  analysed?: AnalysedPart;
+}
+
+/** Which part of a recording a prediction comes from ({@link Prediction.analysed}), in seconds from its start. */
+export interface AnalysedPart {
+  /** Where the part the model analysed starts. */
+  start: number;
+  /** Where it ends. */
+  end: number;
+  /** Where the recording's sound ends: the end of what the FeatureSpec's silence trim keeps. */
+  soundEnd: number;
 }
 
 /** Options of {@link EmotionModel.predictTimeline}. */
@@ -187,8 +205,8 @@ export interface TimelineOptions {
   labels?: string[];
 }
 
-/** One window of {@link EmotionModel.predictTimeline}. */
-export interface TimelineSegment extends Prediction {
+/** One window of {@link EmotionModel.predictTimeline} (a window is analysed whole: no `analysed`). */
+export interface TimelineSegment extends Omit<Prediction, 'analysed'> {
   /** Window start, seconds from the start of the signal. */
   start: number;
   /** Window end, seconds. */

@@ -1,6 +1,10 @@
-import { type NoiseMeasures, isNoSpeech } from '../dsp/noise.js';
+import { type NoiseMeasures, isNoSpeech, noiseMeasures } from '../dsp/noise.js';
+import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
+import type { AnalysedSpan } from '../features/prepare.js';
+import { type FeatureSpec, computeFeaturesSpan } from '../features/spec.js';
 import { type Calibration, UNCERTAIN_BELOW, applyTemperature } from './calibration.js';
+import type { Prediction } from './options.js';
 
 /**
  * Validates a label set against a model's labels: a non-empty list of labels the model knows,
@@ -98,4 +102,30 @@ export function withheld(code: string | undefined, noise?: NoiseMeasures): Withh
   if (code === 'SIGNAL_TOO_SHORT') return none('too-short');
   if (noise !== undefined && isNoSpeech(noise)) return none('no-speech');
   return null;
+}
+
+/** Sound left unheard after the analysed part, in seconds, from which a prediction says so. */
+const UNHEARD_SECONDS = 1;
+
+/** A recording's features and where they come from, or the prediction that withholds its label. @internal */
+export function featuresOrWithheld(
+  signal: Float32Array | Float64Array,
+  sampleRate: number,
+  spec: FeatureSpec,
+): Withheld | { features: FeatureMatrix; span: AnalysedSpan } {
+  try {
+    const heard = computeFeaturesSpan(signal, sampleRate, spec);
+    return withheld(undefined, noiseMeasures(signal, sampleRate)) ?? heard;
+  } catch (e) {
+    const none = e instanceof SpeechEmotionError ? withheld(e.code) : null;
+    if (none) return none;
+    throw e;
+  }
+}
+
+/** `p`, with `analysed` when the sound went on for over {@link UNHEARD_SECONDS} after the analysed part. @internal */
+export function withSpan<P extends Prediction>(p: P, span: AnalysedSpan | undefined): P {
+  if (!span || !(span.soundEnd - span.end > UNHEARD_SECONDS)) return p;
+  const s = (t: number) => Math.round(t * 1000) / 1000;
+  return { ...p, analysed: { start: s(span.start), end: s(span.end), soundEnd: s(span.soundEnd) } };
 }

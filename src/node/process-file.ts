@@ -6,7 +6,8 @@ import { decodeWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
-import { type FeatureSpec, computeFeatures } from '../features/spec.js';
+import type { AnalysedSpan } from '../features/prepare.js';
+import { type FeatureSpec, computeFeaturesSpan } from '../features/spec.js';
 import { decodeAudioBytes, isWav } from './audio-file.js';
 import type { ExtractOptions } from './extract.js';
 
@@ -18,6 +19,8 @@ export type FileResult =
       seconds: number;
       audioHash: string;
       noise?: NoiseMeasures;
+      /** Where in the recording the features come from. */
+      span?: AnalysedSpan;
       /** What was read despite damage, and a mix whose channels cancel out. */
       warnings?: string[];
     }
@@ -93,7 +96,7 @@ function featurise(
           seed: ((perturb.seed ?? 0) ^ Number.parseInt(hashSamples(mono).slice(0, 8), 16)) >>> 0,
         }).signal
       : mono;
-    const features = computeFeatures(input, sampleRate, spec);
+    const { features, span } = computeFeaturesSpan(input, sampleRate, spec);
     for (let i = 0; i < features.data.length; i++) {
       if (!Number.isFinite(features.data[i]))
         return { ok: false, code: 'NON_FINITE_SAMPLES', message: 'the features are not finite' };
@@ -103,6 +106,7 @@ function featurise(
       features,
       seconds: mono.length / sampleRate,
       audioHash: hashSamples(mono),
+      span,
     };
     if (noiseCheck) result.noise = noiseMeasures(input, sampleRate);
     if (warnings.length) result.warnings = warnings;
