@@ -33,6 +33,31 @@ export function ravdessFiles() {
 
 export const readBytes = (path) => readFileSync(path);
 
+/**
+ * The clip that `predict` is timed on: the first RAVDESS file (in {@link ravdessFiles}' order) of
+ * 3.5 s or more, cut to 3.5 s. `readMono` is the library's (from the build being timed).
+ */
+export async function predictClip(readMono) {
+  for (const file of ravdessFiles()) {
+    const a = await readMono(file);
+    if (a.signal.length >= 3.5 * a.sampleRate)
+      return { signal: a.signal.subarray(0, Math.round(3.5 * a.sampleRate)), sampleRate: a.sampleRate, file };
+  }
+  throw new Error('bench: no RAVDESS file of 3.5 s or more');
+}
+
+/** Sorted times in ms of `runs` calls of the async `fn`, after 20 calls to warm up. */
+export async function timesOf(fn, runs) {
+  for (let i = 0; i < 20; i++) await fn();
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    await fn();
+    t.push(performance.now() - s);
+  }
+  return t.sort((a, b) => a - b);
+}
+
 /** Parses `--name value` and `--flag` arguments. */
 export function args(defaults) {
   const out = { ...defaults };

@@ -9,7 +9,7 @@
 // and the network (predictFeatures); the rest of predict is the difference.
 //   node scripts/ensemble-latency.mjs [--rounds 3] [--runs 200] [--with DIR] [--split]
 import * as tf from '@tensorflow/tfjs-core';
-import { args, fmt, ravdessFiles, requireData } from '../bench/common.mjs';
+import { args, fmt, predictClip, requireData, timesOf as timed } from '../bench/common.mjs';
 import { EmotionModel, computeFeatures, readMono, useBackend } from '../dist/node.js';
 
 const opt = args({ rounds: 3, runs: 200, with: '', split: false });
@@ -18,26 +18,8 @@ tf.env().set('PROD', true);
 await useBackend('wasm');
 const model = await EmotionModel.load();
 const other = opt.with ? await EmotionModel.load(opt.with) : await EmotionModel.ensemble([model, model]);
-let clip;
-for (const f of ravdessFiles()) {
-  const a = await readMono(f);
-  if (a.signal.length >= 3.5 * a.sampleRate) {
-    clip = a.signal.subarray(0, Math.round(3.5 * a.sampleRate));
-    break;
-  }
-}
-
-/** Sorted times in ms of `opt.runs` calls of `fn`, after 20 to warm up. */
-async function timesOf(fn) {
-  for (let i = 0; i < 20; i++) await fn();
-  const t = [];
-  for (let i = 0; i < opt.runs; i++) {
-    const s = performance.now();
-    await fn();
-    t.push(performance.now() - s);
-  }
-  return t.sort((a, b) => a - b);
-}
+const clip = (await predictClip(readMono)).signal;
+const timesOf = (fn) => timed(fn, opt.runs);
 const median = (t) => fmt(t[Math.floor(t.length / 2)], 2);
 
 async function time(m) {

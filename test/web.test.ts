@@ -102,6 +102,10 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     await page.setInputFiles('#file', join(ROOT, 'examples', 'audio', 'sample.wav'));
     await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
     expect(await page.textContent('#message')).toContain('unlike those the model learnt from');
+    // 4.4 s of sound, of which the model hears 3 s.
+    expect(await page.textContent('#message')).toContain(
+      'The model heard 0.0–3.0 s of the sound, which lasts until 4.4 s.',
+    );
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   }, 120_000);

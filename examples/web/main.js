@@ -86,12 +86,16 @@ function show({ prediction, timeline, summary }) {
     // `uncertain`: the top (calibrated) score is low, so the label is more likely wrong than right.
     // `unfamiliar`: the recording is unlike those the model learnt from (another voice, room or
     // microphone than its corpora), where it is right far less often; its scores are softened.
+    // `analysed`: the model heard 3 s from where the sound starts, and the sound went on longer.
+    const heard = prediction.analysed
+      ? ` The model heard ${prediction.analysed.start.toFixed(1)}–${prediction.analysed.end.toFixed(1)} s of the sound, which lasts until ${prediction.analysed.soundEnd.toFixed(1)} s.`
+      : '';
     message(
-      prediction.unfamiliar
+      (prediction.unfamiliar
         ? 'Done. This recording is unlike those the model learnt from: treat the label as a guess.'
         : prediction.uncertain
           ? 'Done. Low confidence: treat this label as a guess.'
-          : 'Done.',
+          : 'Done.') + heard,
     );
     const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
     for (const [label, p] of entries) {
