@@ -110,6 +110,27 @@ for (const backend of ['cpu', 'wasm'] as const) {
       folded.dispose();
       x.dispose();
       expect(tf.memory().numTensors).toBe(before);
+      // Without batch normalisation, a ReLU layer right after the convolution joins it too.
+      const plain = tfl.sequential({
+        layers: [
+          tfl.layers.conv1d({ filters: 4, kernelSize: 3, padding: 'same', inputShape: [FRAMES, FEATURES] }),
+          tfl.layers.activation({ activation: 'relu' }),
+          tfl.layers.globalAveragePooling1d(),
+          tfl.layers.dense({ units: 3, activation: 'softmax' }),
+        ],
+      });
+      scramble(plain, 8);
+      const again = FoldedNetwork.of(tf, tfl, plain) as FoldedNetwork;
+      const y = input(2, 3);
+      const names = (await tf.profile(() => tf.dispose(again.predict(y)))).kernels.map((k) => k.name);
+      expect(names.filter((k) => k === 'FusedConv2D')).toHaveLength(1);
+      expect(names).not.toContain('Relu');
+      const out = again.predict(y);
+      const want = plain.predict(y) as tf.Tensor;
+      expect(await relativeError(out[0], want)).toBeLessThan(1e-5);
+      tf.dispose([...out, want, y]);
+      again.dispose();
+      plain.dispose();
     });
 
     it('predictFeatures follows the weights when they change after a prediction (fit, setWeights)', async () => {
@@ -147,6 +168,28 @@ for (const backend of ['cpu', 'wasm'] as const) {
       });
       made.push(m);
       expect(FoldedNetwork.of(tf, tfl, m.layersModel)).toBeNull();
+      // Two Sequential members under an Average, but one reads the other's output: not an ensemble.
+      const member = () =>
+        tfl.sequential({ layers: [tfl.layers.dense({ units: FEATURES, inputShape: [FRAMES, FEATURES] })] });
+      const averaged = (chain: boolean) => {
+        const [a, b] = [member(), member()];
+        const x = tfl.input({ shape: [FRAMES, FEATURES] });
+        const ya = a.apply(x) as tfl.SymbolicTensor;
+        const yb = b.apply(chain ? ya : x) as tfl.SymbolicTensor;
+        return tfl.model({ inputs: x, outputs: tfl.layers.average().apply([ya, yb]) as tfl.SymbolicTensor });
+      };
+      const chained = averaged(true);
+      expect(FoldedNetwork.of(tf, tfl, chained)).toBeNull();
+      const side = averaged(false);
+      const folded = FoldedNetwork.of(tf, tfl, side) as FoldedNetwork;
+      expect(folded).not.toBeNull();
+      const input = tf.ones([1, FRAMES, FEATURES]);
+      const [probabilities, embedding] = folded.predict(input);
+      expect(await relativeError(probabilities, side.predict(input) as tf.Tensor)).toBeLessThan(1e-5);
+      tf.dispose([input, probabilities, embedding]);
+      folded.dispose();
+      chained.dispose();
+      side.dispose();
       const p = await m.predictFeatures([
         { data: new Float32Array(FRAMES * FEATURES).fill(0.5), frames: FRAMES, features: FEATURES },
       ]);

@@ -54,6 +54,7 @@ export class FoldedNetwork {
       net.layers[0].getClassName() === 'InputLayer' &&
       net.layers[net.layers.length - 1].getClassName() === 'Average';
     const members = (ensemble ? nested : nested.length === 0 ? [net] : []) as TFL.LayersModel[];
+    if (ensemble && !sideBySide(net, members)) return null;
     if (members.length === 0 || !members.every((m) => m instanceof tfl.Sequential)) return null;
     const chains = members.map((m) => m.layers.filter((l) => l.getClassName() !== 'InputLayer'));
     if (!chains.every((c) => c.length > 0 && c[c.length - 1].getClassName() === 'Dense')) return null;
@@ -93,6 +94,25 @@ export class FoldedNetwork {
   dispose(): void {
     this.tf.dispose(this.owned);
   }
+}
+
+/**
+ * True when every member reads the network's input, once, and the Average takes the members'
+ * outputs in order. (A nested model's first node, with no inbound layers, is its own creation.)
+ */
+function sideBySide(net: TFL.LayersModel, members: TFL.LayersModel[]): boolean {
+  type Linked = { inboundNodes: { inboundLayers: unknown[] }[] };
+  const from = (l: unknown) =>
+    (l as Linked).inboundNodes.map((n) => n.inboundLayers).filter((ls) => ls.length > 0);
+  const average = from(net.layers[net.layers.length - 1]);
+  return (
+    average.length === 1 &&
+    average[0].length === members.length &&
+    members.every((m, i) => {
+      const inputs = from(m);
+      return average[0][i] === m && inputs.length === 1 && inputs[0][0] === net.layers[0];
+    })
+  );
 }
 
 /** A member's layers as steps; the folded weights it makes are pushed to `owned`. */
@@ -142,7 +162,7 @@ function normalisesChannels(layer: Layer | undefined): boolean {
 
 /**
  * The convolution `conv`, with the BatchNormalization after it (when its own activation is
- * linear) folded in and a ReLU Activation after that fused: the step, and how many layers it covers.
+ * linear) folded in and a ReLU Activation after those fused: the step, and how many layers it covers.
  */
 function foldConv(
   tf: typeof TF,
@@ -168,11 +188,13 @@ function foldConv(
     filter = tf.mul(filter, scale);
     bias = tf.add(tf.mul(tf.sub(bias, mean), scale), beta);
     used++;
-    const fused = after?.getClassName() === 'Activation' ? (after.getConfig() as Config).activation : null;
-    if (fused === 'relu' || fused === 'linear') {
-      activation = fused;
-      used++;
-    }
+  }
+  // An Activation right after (after the batch normalisation, when there is one) joins the kernel.
+  const act = used === 1 ? next : after;
+  const fused = act?.getClassName() === 'Activation' ? (act.getConfig() as Config).activation : null;
+  if (activation === 'linear' && (fused === 'relu' || fused === 'linear')) {
+    activation = fused;
+    used++;
   }
   const strides: [number, number] = lift ? [1, first(c.strides)] : pair(c.strides);
   // A fold that produced new tensors owns them; an untouched kernel is the layer's: copy it.
