@@ -209,6 +209,12 @@ describe('one channel of a recording (a voice per channel, as a two-sided call)'
     writeFileSync(join(tmp, 'two.wav'), encodeWav([left, right], 16000, 'float32'));
     expect((await readMono(join(tmp, 'two.wav'))).warnings).toBeUndefined();
     expect((await streamMono(join(tmp, 'two.wav'))).warnings).toBeUndefined();
+    // A bad sample in the first chunk is the file's error, now found while opening it.
+    const bad = left.slice();
+    bad[10] = Number.NaN;
+    writeFileSync(join(tmp, 'nan.wav'), encodeWav([bad, right], 16000, 'float32'));
+    await expect(streamMono(join(tmp, 'nan.wav'))).rejects.toThrow(SpeechEmotionError);
+    await expect(streamMono(join(tmp, 'nan.wav'))).rejects.toThrow(/sample 10 of channel 0 is NaN/);
   });
 });
 

@@ -108,14 +108,16 @@ export async function streamMono(
   const end = dataAt + dataSize;
   if (options.channel === undefined && layout.channels > 1) {
     // Whether the mix cancels, judged on the first chunk (the whole file is not read twice).
-    const buf = new Uint8Array(Math.min(block, dataSize));
-    const { bytesRead } = await file.read(buf, 0, buf.length, dataAt).catch(async (e: unknown) => {
+    try {
+      const buf = new Uint8Array(Math.min(block, dataSize));
+      const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
+      const frames = Math.floor(bytesRead / frameBytes);
+      const { warning } = frames ? channelOrMix(decode(buf, 0, frames)) : {};
+      if (warning) warnings.push(`${warning} (judged on the first ${chunkSeconds} s)`);
+    } catch (e) {
       await file.close();
       throw e;
-    });
-    const frames = Math.floor(bytesRead / frameBytes);
-    const { warning } = frames ? channelOrMix(decode(buf, 0, frames)) : {};
-    if (warning) warnings.push(`${warning} (judged on the first ${chunkSeconds} s)`);
+    }
   }
   return {
     sampleRate,
