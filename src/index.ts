@@ -21,7 +21,7 @@ export { cmvn, type CmvnOptions } from './dsp/cmvn.js';
 export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
 export { decodeAiff, isAiff } from './audio/aiff.js';
-export { selectChannel, toMono } from './audio/mono.js';
+export { mixLossDb, selectChannel, toMono } from './audio/mono.js';
 export {
   type AudioBufferLike,
   type AudioContextLike,

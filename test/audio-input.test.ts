@@ -7,9 +7,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { channelOrMix } from '../src/audio/mono.js';
-import { SpeechEmotionError, decodeAiff, decodeWav, isAiff, selectChannel, toMono } from '../src/index.js';
+import {
+  SpeechEmotionError,
+  decodeAiff,
+  decodeWav,
+  isAiff,
+  mixLossDb,
+  selectChannel,
+  toMono,
+} from '../src/index.js';
 import { readMono, streamMono } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
+import { lcg } from './helpers/signals.js';
 import { encodeAiff, encodeG711Wav, encodeWav } from './helpers/wav.js';
 
 const SAMPLE = join(ROOT, 'examples', 'audio', 'sample.wav');
@@ -196,6 +205,17 @@ describe('one channel of a recording (a voice per channel, as a two-sided call)'
     expect(warned([left, scaled(left, -1)], 0)).toBeUndefined();
     expect(warned([left])).toBeUndefined();
     expect(channelOrMix([left, right]).signal).toEqual(toMono([left, right]));
+    // mixLossDb, the measure behind it: 0 dB for the same sound, 3 for unrelated ones, ∞ when they cancel.
+    const noise = (seed: number) => {
+      const r = lcg(seed);
+      return Float32Array.from({ length: 20000 }, () => r() - 0.5);
+    };
+    expect(mixLossDb([left, left])).toBeCloseTo(0, 6);
+    expect(mixLossDb([noise(1), noise(2)])).toBeCloseTo(3, 0);
+    expect(mixLossDb([left, scaled(left, -1)])).toBe(Number.POSITIVE_INFINITY);
+    expect(mixLossDb([left, scaled(left, -0.7)])).toBeCloseTo(15.2, 1); // 10·log10(0.745 / 0.15²)
+    expect(mixLossDb([left])).toBe(0);
+    expect(mixLossDb([new Float32Array(n), new Float32Array(n)])).toBe(0);
     // The files' readers pass it on: whole, in pieces (judged on the first piece), and not for one channel.
     const file = join(tmp, 'inverted.wav');
     writeFileSync(file, encodeWav([left, scaled(left, -1)], 16000, 'float32'));

@@ -106,6 +106,21 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     expect(await page.textContent('#message')).toContain(
       'The model heard 0.0–3.0 s of the sound, which lasts until 4.4 s.',
     );
+    expect(await page.textContent('#message')).not.toContain('cancel out');
+    // The RAVDESS clip in stereo, its right channel inverted: mixed, it would be silence; the page
+    // analyses the left channel, gets Node's label for the clip, and says why.
+    const { sampleRate: rate, channels } = decodeWav(readFileSync(RAVDESS_CLIP));
+    const inverted = join(dir, 'inverted.wav');
+    writeFileSync(inverted, encodeWav([channels[0], channels[0].map((v) => -v)], rate, 'pcm16'));
+    await page.evaluate(() => {
+      document.body.dataset.state = 'next';
+    });
+    await page.setInputFiles('#file', inverted);
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await page.textContent('#label')).toBe(node.label);
+    expect(await page.textContent('#message')).toContain(
+      'The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.',
+    );
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   }, 120_000);

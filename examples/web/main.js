@@ -1,6 +1,6 @@
 // The page: takes audio (file, drop or microphone), hands it to the worker, shows the results.
 // Everything heavy (features, plots, the model) runs in worker.js, off the main thread.
-import { decodeAudio, toMono } from 'speech-emotion';
+import { decodeAudio, mixLossDb, toMono } from 'speech-emotion';
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = {
@@ -25,6 +25,8 @@ const offscreen = $('plots').transferControlToOffscreen();
 worker.postMessage({ type: 'init', canvas: offscreen }, [offscreen]);
 
 let busy = false;
+/** Whether the file being analysed had channels that cancel out when mixed (see `analyse`). */
+let cancelled = false;
 function message(text, isError = false) {
   $('message').textContent = text;
   $('message').className = isError ? 'error' : '';
@@ -90,12 +92,17 @@ function show({ prediction, timeline, summary }) {
     const heard = prediction.analysed
       ? ` The model heard ${prediction.analysed.start.toFixed(1)}–${prediction.analysed.end.toFixed(1)} s of the sound, which lasts until ${prediction.analysed.soundEnd.toFixed(1)} s.`
       : '';
+    const channel = cancelled
+      ? ' The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.'
+      : '';
     message(
       (prediction.unfamiliar
         ? 'Done. This recording is unlike those the model learnt from: treat the label as a guess.'
         : prediction.uncertain
           ? 'Done. Low confidence: treat this label as a guess.'
-          : 'Done.') + heard,
+          : 'Done.') +
+        heard +
+        channel,
     );
     const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
     for (const [label, p] of entries) {
@@ -133,7 +140,10 @@ async function analyse(bytes, name) {
   message(`Decoding ${name}…`);
   try {
     const { sampleRate, channels } = await decodeAudio(bytes);
-    const signal = toMono(channels);
+    // Channels that cancel out when mixed (one wired with its polarity reversed) would leave next to
+    // nothing of the voice: the first channel alone is analysed instead, and the result says so.
+    cancelled = mixLossDb(channels) > 10;
+    const signal = cancelled ? channels[0] : toMono(channels);
     worker.postMessage({ type: 'analyse', signal, sampleRate, channels: channels.length, name }, [
       signal.buffer,
     ]);

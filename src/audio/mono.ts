@@ -64,14 +64,41 @@ export function selectChannel(channels: readonly Float32Array[], channel?: numbe
   return channels[channel];
 }
 
+/**
+ * How much quieter than its channels a mix of them is, in dB ({@link toMono}'s mix against the
+ * channels' mean power): about 0 for channels that carry the same sound, 3 for unrelated ones, and
+ * over 10 when they cancel out (one is the other with its polarity reversed, or nearly: a wiring
+ * fault), when the mix holds little of the voice and one channel ({@link selectChannel}) should be
+ * read instead. `Infinity` when the mix is silent and the channels are not; 0 for one channel or
+ * for silence.
+ *
+ * @example
+ * ```ts
+ * const { channels } = decodeWav(bytes);
+ * const signal = mixLossDb(channels) > 10 ? channels[0] : toMono(channels);
+ * ```
+ */
+export function mixLossDb(channels: readonly Float32Array[]): number {
+  return channels.length < 2 ? 0 : lossDb(channels, toMono(channels));
+}
+
+/** {@link mixLossDb} of `channels`, whose mix is `mix`. */
+function lossDb(channels: readonly Float32Array[], mix: Float32Array): number {
+  const power = (x: Float32Array) => {
+    let e = 0;
+    for (let i = 0; i < x.length; i++) e += x[i] * x[i];
+    return e;
+  };
+  const each = channels.reduce((a, c) => a + power(c), 0) / channels.length;
+  return each > 0 ? 10 * Math.log10(each / power(mix)) : 0;
+}
+
 /** How much quieter than its channels (dB) a mix may be before it counts as cancelled. */
 const CANCEL_DB = 10;
 
 /**
  * {@link selectChannel}, with a warning when a mix of several channels is over {@link CANCEL_DB}
- * quieter than the channels themselves: they cancel each other (one is the other with its polarity
- * reversed, or nearly), and the mix holds little of the voice. Uncorrelated channels mix 3 dB
- * quieter, equal ones not at all. @internal
+ * quieter than the channels themselves ({@link mixLossDb}). @internal
  */
 export function channelOrMix(
   channels: readonly Float32Array[],
@@ -79,14 +106,8 @@ export function channelOrMix(
 ): { signal: Float32Array; warning?: string } {
   const signal = selectChannel(channels, channel);
   if (channel !== undefined || channels.length < 2) return { signal };
-  const power = (x: Float32Array) => {
-    let e = 0;
-    for (let i = 0; i < x.length; i++) e += x[i] * x[i];
-    return e;
-  };
-  const each = channels.reduce((a, c) => a + power(c), 0) / channels.length;
-  const drop = 10 * Math.log10(each / power(signal));
-  if (!(each > 0) || !(drop > CANCEL_DB)) return { signal };
+  const drop = lossDb(channels, signal);
+  if (!(drop > CANCEL_DB)) return { signal };
   const by = Number.isFinite(drop) ? `is ${drop.toFixed(0)} dB quieter than` : 'is silent, unlike';
   return {
     signal,
