@@ -477,6 +477,39 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     );
   });
 
+  it('predict takes folders: every recording under them, in order, the same as naming the files', () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-folder-'));
+    mkdirSync(join(root, 'memos', 'b'), { recursive: true });
+    mkdirSync(join(root, 'nothing'));
+    writeFileSync(join(root, 'memos', 'z.wav'), encodeWav([voice(1, 2)], 16000, 'pcm16'));
+    writeFileSync(join(root, 'memos', 'b', 'a.wav'), encodeWav([voice(2, 2)], 22050, 'pcm16'));
+    writeFileSync(join(root, 'memos', 'notes.txt'), 'not audio\n');
+    writeFileSync(join(root, 'nothing', 'notes.txt'), 'not audio\n');
+    const json = (args: string[]) => {
+      const r = cli(['predict', ...args, '--json'], root);
+      return {
+        status: r.status,
+        lines: r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      };
+    };
+    const named = json([join('memos', 'b', 'a.wav'), join('memos', 'z.wav')]);
+    expect(named.status).toBe(0);
+    expect(json(['memos'])).toEqual(named);
+    // One recording under a folder goes the one-file way, with the same result.
+    expect(json([join('memos', 'b')]).lines).toEqual([named.lines[0]]);
+    // A folder with no recordings is an error of its own (exit 1); the others are still predicted.
+    const mixed = json(['nothing', 'memos']);
+    expect(mixed.status).toBe(1);
+    expect(mixed.lines[0]).toEqual({
+      file: 'nothing',
+      error: expect.stringMatching(/^no audio files \(\.wav, .*\) under nothing$/),
+    });
+    expect(mixed.lines.slice(1)).toEqual(named.lines);
+  });
+
   it('split prints which speakers went where', () => {
     const root = makeDataset(16, { broken: false });
     const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);

@@ -1,21 +1,25 @@
 // speech-emotion predict: one file, several files in parallel, or a timeline streamed from disk.
+import { stat } from 'node:fs/promises';
 import { SpeechEmotionError } from '../errors.js';
 import { EmotionModel, type Prediction } from '../model/emotion-model.js';
 import { withSpan, withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
+import { AUDIO_EXTENSIONS } from '../node/audio-file.js';
 import { streamMono } from '../node/audio-stream.js';
+import { walk } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
 import { UsageError, channelOf, parseArgs } from './args.js';
 
 import { startBackend } from './model-common.js';
 
-export const PREDICT_HELP = `speech-emotion predict <files…> [--model <modelDir>] [--json] [--timeline]
+export const PREDICT_HELP = `speech-emotion predict <files or folders…> [--model <modelDir>] [--json] [--timeline]
 
 Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
 optional audio-decode package), at any sample rate and channel count, with the default model
-shipped in the package unless --model names another. Silent or too-short audio gets no label.
-Files that cannot be read are reported and the others still predicted.
+shipped in the package unless --model names another. A folder stands for every recording under it
+(by file ending, sorted). Silent or too-short audio gets no label. Files that cannot be read are
+reported and the others still predicted.
 
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
@@ -38,6 +42,7 @@ Examples:
   speech-emotion predict my.wav
   speech-emotion predict interview.wav --timeline --hop 1
   speech-emotion predict a.wav memo.m4a --model models/mine --json
+  speech-emotion predict voicemails/ --json
   speech-emotion predict call.wav --labels angry,neutral
   speech-emotion predict call.wav --channel right`;
 
@@ -122,6 +127,27 @@ interface Run {
   channel?: number;
 }
 
+/** The files given, each folder replaced by the recordings under it; the folders that hold none. */
+async function expandFolders(paths: string[]): Promise<{ files: string[]; empty: string[] }> {
+  const files: string[] = [];
+  const empty: string[] = [];
+  for (const path of paths) {
+    const isDir = await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) {
+      files.push(path);
+      continue;
+    }
+    const found: string[] = [];
+    await walk(path, [...AUDIO_EXTENSIONS], found);
+    if (found.length) files.push(...found);
+    else empty.push(path);
+  }
+  return { files, empty };
+}
+
 /** --labels, checked against the model's labels. */
 function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
   if (flags.labels === undefined) return undefined;
@@ -200,19 +226,25 @@ export async function runPredict(argv: string[]): Promise<number> {
     console.log(PREDICT_HELP);
     return 0;
   }
-  if (!positionals.length) throw new UsageError('predict: give at least one audio file.');
+  if (!positionals.length) throw new UsageError('predict: give at least one audio file or folder.');
   const channel = channelOf('predict', flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
   const json = Boolean(flags.json);
   const run: Run = { labels: labelsOf(flags, model), json, jobs: flags.jobs as number | undefined, channel };
-  let failed = 0;
-  if (!flags.timeline && positionals.length > 1) {
-    failed = await predictMany(model, positionals, run);
+  const { files, empty } = await expandFolders(positionals);
+  let failed = empty.length;
+  for (const dir of empty) {
+    const error = `no audio files (${AUDIO_EXTENSIONS.join(', ')}) under ${dir}`;
+    if (json) console.log(JSON.stringify({ file: dir, error }));
+    else console.error(`${dir}: ${error}`);
+  }
+  if (!flags.timeline && files.length > 1) {
+    failed += await predictMany(model, files, run);
     model.dispose();
     return failed ? 1 : 0;
   }
-  for (const file of positionals) {
+  for (const file of files) {
     try {
       if (flags.timeline) await predictTimelineOf(file, model, flags, run);
       else await predictOne(file, model, run);

@@ -34,7 +34,13 @@ export interface ScanResult {
  * Audio files under `dir`, in sorted order. Symbolic links are followed (a dataset assembled from
  * links to another disk is common), each real folder once, so a link cycle cannot loop.
  */
-async function walk(dir: string, exts: string[], out: string[], seen = new Set<string>()): Promise<void> {
+/** The files under `dir` (recursively, symbolic links followed once, sorted by name) that end in one of `exts`. @internal */
+export async function walk(
+  dir: string,
+  exts: string[],
+  out: string[],
+  seen = new Set<string>(),
+): Promise<void> {
   const real = await realpath(dir);
   if (seen.has(real)) return;
   seen.add(real);
