@@ -510,6 +510,34 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(mixed.lines.slice(1)).toEqual(named.lines);
   });
 
+  it('predict - reads a recording piped in: the same prediction and timeline as from its file', () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-stdin-'));
+    const bytes = encodeWav([voice(6, 5, 22050)], 22050, 'pcm16');
+    writeFileSync(join(root, 'memo.wav'), bytes);
+    const run = (args: string[], input?: Uint8Array) =>
+      spawnSync(process.execPath, [CLI, 'predict', ...args], { cwd: root, encoding: 'utf8', input });
+    const parse = (out: string) => {
+      const { file, ...rest } = JSON.parse(out.trim());
+      return { file, rest };
+    };
+    const fromFile = parse(run(['memo.wav', '--json']).stdout);
+    const piped = run(['-', '--json'], bytes);
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(parse(piped.stdout)).toEqual({ file: '-', rest: fromFile.rest });
+    expect(fromFile.rest.analysed).toBeDefined(); // 5 s of sound
+    const timeline = (args: string[], input?: Uint8Array) =>
+      parse(run([...args, '--timeline', '--json'], input).stdout).rest;
+    expect(timeline(['-'], bytes)).toEqual(timeline(['memo.wav']));
+    // Nothing piped in, or not audio: that input fails (exit 1); '-' beside a file is a usage error.
+    const empty = run(['-'], new Uint8Array(0));
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/^-: .*empty/);
+    expect(run(['-'], new TextEncoder().encode('hello\n')).status).toBe(1);
+    const both = run(['-', 'memo.wav'], bytes);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/'-' \(a recording piped in\) must be the only input/);
+  });
+
   it('split prints which speakers went where', () => {
     const root = makeDataset(16, { broken: false });
     const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { channelOrMix } from '../audio/mono.js';
+import { SpeechEmotionError } from '../errors.js';
+import type { MonoAudio } from '../node.js';
+import { decodeAudioBytes } from '../node/audio-file.js';
 
 const pending = new Set<string>();
 
@@ -52,4 +56,27 @@ export class Progress {
     }
     this.lastPct = pct;
   }
+}
+
+/**
+ * The recording piped into the command (`-` for a file name), read whole, decoded by content, mixed
+ * to mono or one channel kept. A terminal on standard input is refused (reading it would wait for
+ * typing, not audio).
+ */
+export async function readStandardInput(command: string, channel?: number): Promise<MonoAudio> {
+  if (process.stdin.isTTY)
+    throw new SpeechEmotionError(
+      'INVALID_OPTION',
+      `${command}: '-' reads a recording from standard input, which is a terminal here; pipe one in (… | speech-emotion ${command} -).`,
+    );
+  const parts: Buffer[] = [];
+  for await (const part of process.stdin) parts.push(part as Buffer);
+  const {
+    sampleRate,
+    channels,
+    warnings = [],
+  } = await decodeAudioBytes(new Uint8Array(Buffer.concat(parts)), 'standard input');
+  const { signal, warning } = channelOrMix(channels, channel);
+  const all = warning ? [...warnings, warning] : warnings;
+  return all.length ? { signal, sampleRate, warnings: all } : { signal, sampleRate };
 }

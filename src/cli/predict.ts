@@ -5,11 +5,12 @@ import { EmotionModel, type Prediction } from '../model/emotion-model.js';
 import { withSpan, withheld } from '../model/prediction.js';
 import { readMono } from '../node.js';
 import { AUDIO_EXTENSIONS } from '../node/audio-file.js';
-import { streamMono } from '../node/audio-stream.js';
+import { type MonoStream, streamMono } from '../node/audio-stream.js';
 import { walk } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
 import { UsageError, channelOf, parseArgs } from './args.js';
+import { readStandardInput } from './io.js';
 
 import { startBackend } from './model-common.js';
 
@@ -18,7 +19,7 @@ export const PREDICT_HELP = `speech-emotion predict <files or folders…> [--mod
 Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
 optional audio-decode package), at any sample rate and channel count, with the default model
 shipped in the package unless --model names another. A folder stands for every recording under it
-(by file ending, sorted). Silent or too-short audio gets no label. Files that cannot be read are
+(by file ending, sorted); '-' reads one recording piped in. Silent or too-short audio gets no label. Files that cannot be read are
 reported and the others still predicted.
 
 Options:
@@ -43,6 +44,7 @@ Examples:
   speech-emotion predict interview.wav --timeline --hop 1
   speech-emotion predict a.wav memo.m4a --model models/mine --json
   speech-emotion predict voicemails/ --json
+  ffmpeg -i call.mp4 -f wav - | speech-emotion predict -
   speech-emotion predict call.wav --labels angry,neutral
   speech-emotion predict call.wav --channel right`;
 
@@ -168,7 +170,8 @@ function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
  */
 async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags, run: Run): Promise<void> {
   const { labels } = run;
-  const { sampleRate, duration, chunks, warnings } = await streamMono(file, { channel: run.channel });
+  const { sampleRate, duration, chunks, warnings } =
+    file === '-' ? await piped(run.channel) : await streamMono(file, { channel: run.channel });
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const long = duration !== null && duration > 60;
   const started = performance.now();
@@ -196,9 +199,26 @@ async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags
   if (run.json) console.log(JSON.stringify({ file, segments }));
 }
 
+/** Standard input as a stream of 10 s chunks (read whole first: a pipe cannot be read twice). */
+async function piped(channel?: number): Promise<MonoStream> {
+  const { signal, sampleRate, warnings } = await readStandardInput('predict', channel);
+  const step = 10 * sampleRate;
+  return {
+    sampleRate,
+    duration: signal.length / sampleRate,
+    chunks: (async function* () {
+      for (let i = 0; i < signal.length; i += step) yield signal.slice(i, i + step);
+    })(),
+    ...(warnings ? { warnings } : {}),
+  };
+}
+
 /** One file, one prediction. */
 async function predictOne(file: string, model: EmotionModel, run: Run): Promise<void> {
-  const { signal, sampleRate, warnings } = await readMono(file, { channel: run.channel });
+  const { signal, sampleRate, warnings } =
+    file === '-'
+      ? await readStandardInput('predict', run.channel)
+      : await readMono(file, { channel: run.channel });
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const p = await model.predict(signal, { sampleRate, labels: run.labels });
   if (run.json) console.log(JSON.stringify({ file, ...p }));
@@ -227,6 +247,8 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('predict: give at least one audio file or folder.');
+  if (positionals.includes('-') && positionals.length > 1)
+    throw new UsageError("predict: '-' (a recording piped in) must be the only input.");
   const channel = channelOf('predict', flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
