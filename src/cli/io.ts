@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { channelOrMix } from '../audio/mono.js';
-import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
 
@@ -60,15 +59,9 @@ export class Progress {
 
 /**
  * The recording piped into the command (`-` for a file name), read whole, decoded by content, mixed
- * to mono or one channel kept. A terminal on standard input is refused (reading it would wait for
- * typing, not audio).
+ * to mono or one channel kept. The caller refuses a terminal on standard input first.
  */
-export async function readStandardInput(command: string, channel?: number): Promise<MonoAudio> {
-  if (process.stdin.isTTY)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${command}: '-' reads a recording from standard input, which is a terminal here; pipe one in (… | speech-emotion ${command} -).`,
-    );
+export async function readStandardInput(channel?: number): Promise<MonoAudio> {
   const parts: Buffer[] = [];
   for await (const part of process.stdin) parts.push(part as Buffer);
   const {

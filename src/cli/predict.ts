@@ -201,7 +201,7 @@ async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags
 
 /** Standard input as a stream of 10 s chunks (read whole first: a pipe cannot be read twice). */
 async function piped(channel?: number): Promise<MonoStream> {
-  const { signal, sampleRate, warnings } = await readStandardInput('predict', channel);
+  const { signal, sampleRate, warnings } = await readStandardInput(channel);
   const step = 10 * sampleRate;
   return {
     sampleRate,
@@ -216,9 +216,7 @@ async function piped(channel?: number): Promise<MonoStream> {
 /** One file, one prediction. */
 async function predictOne(file: string, model: EmotionModel, run: Run): Promise<void> {
   const { signal, sampleRate, warnings } =
-    file === '-'
-      ? await readStandardInput('predict', run.channel)
-      : await readMono(file, { channel: run.channel });
+    file === '-' ? await readStandardInput(run.channel) : await readMono(file, { channel: run.channel });
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const p = await model.predict(signal, { sampleRate, labels: run.labels });
   if (run.json) console.log(JSON.stringify({ file, ...p }));
@@ -249,6 +247,11 @@ export async function runPredict(argv: string[]): Promise<number> {
   if (!positionals.length) throw new UsageError('predict: give at least one audio file or folder.');
   if (positionals.includes('-') && positionals.length > 1)
     throw new UsageError("predict: '-' (a recording piped in) must be the only input.");
+  // Reading a terminal would wait for typing, not audio.
+  if (positionals[0] === '-' && process.stdin.isTTY)
+    throw new UsageError(
+      "predict: '-' reads a recording piped in, but standard input is a terminal (… | speech-emotion predict -).",
+    );
   const channel = channelOf('predict', flags);
   await startBackend(flags.backend);
   const model = await EmotionModel.load(flags.model as string | undefined);
