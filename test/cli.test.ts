@@ -377,6 +377,14 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       if (files.includes('cut.wav')) expect(r.stderr).toMatch(/cut\.wav: warning: .*cut short/);
     }
     expect(cli(['predict', 'inverted.wav', '--channel', '1'], root).stderr).not.toMatch(/warning/);
+    // inspect says it too, and shows one channel with --channel.
+    const mixed = cli(['inspect', 'inverted.wav'], root);
+    expect(mixed.stderr).toMatch(/inverted\.wav: warning: the channels cancel out when mixed/);
+    const side = cli(['inspect', 'inverted.wav', '--channel', '2'], root);
+    expect(side.stderr).toBe('');
+    const peak = (out: string) => Number(/peak (-?\d+\.\d) dBFS/.exec(out)?.[1] ?? Number.NEGATIVE_INFINITY);
+    expect(peak(side.stdout)).toBeGreaterThan(-20);
+    expect(peak(mixed.stdout)).toBeLessThan(peak(side.stdout) - 40); // 16-bit rounding leaves a trace
     // A recording longer than the model hears: the part analysed, the same on both paths.
     writeFileSync(join(root, 'long.wav'), encodeWav([voice(5, 6)], 16000, 'pcm16'));
     const one = cli(['predict', 'long.wav'], root).stdout;

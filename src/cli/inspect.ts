@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { toMono } from '../audio/mono.js';
+import { channelOrMix } from '../audio/mono.js';
 import { formatSummary, summarize } from '../datasets/summary.js';
 import { readAudioFile } from '../node/audio-file.js';
 import { savePlot } from '../node/plot.js';
 import { formatAudioSummary, plotAudio, summarizeAudio } from '../plot/audio-figure.js';
 import { plotDatasetSummary } from '../plot/figures.js';
-import { UsageError, parseArgs, scanAll } from './args.js';
+import { CHANNEL_HELP, UsageError, channelOf, parseArgs, scanAll } from './args.js';
 
 export const INSPECT_HELP = `speech-emotion inspect <file | dataset dir> [--plot out.png|out.svg] [--json]
 
@@ -17,7 +17,8 @@ A dataset folder (or CSV manifest): prints recordings per label and speaker; --p
 
 PNG needs the optional package @napi-rs/canvas (npm install @napi-rs/canvas); SVG needs nothing.
 
-Options: --plot FILE, --json, --dataset NAME (naming of a dataset folder)
+Options: --plot FILE, --json, --dataset NAME (naming of a dataset folder),
+  --channel N (${CHANNEL_HELP})
 
 Examples:
   speech-emotion inspect clip.wav --plot clip.png
@@ -26,7 +27,7 @@ Examples:
 export async function runInspect(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
-    { plot: 'string', json: 'boolean', dataset: 'string', help: 'boolean' },
+    { plot: 'string', json: 'boolean', dataset: 'string', channel: 'string', help: 'boolean' },
     'inspect',
   );
   if (flags.help) {
@@ -36,6 +37,7 @@ export async function runInspect(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('inspect: give one audio file or one dataset folder.');
   const target = positionals[0];
   const plot = flags.plot as string | undefined;
+  const channel = channelOf('inspect', flags);
   if (plot !== undefined && !/\.(png|svg)$/i.test(plot))
     throw new UsageError(`inspect: --plot must name a .png or .svg file, got ${plot}.`);
   const info = await stat(target).catch(() => {
@@ -52,7 +54,9 @@ export async function runInspect(argv: string[]): Promise<number> {
     return 0;
   }
   const audio = await readAudioFile(target);
-  const signal = toMono(audio.channels);
+  const { signal, warning } = channelOrMix(audio.channels, channel);
+  for (const w of [...(audio.warnings ?? []), ...(warning ? [warning] : [])])
+    console.error(`${target}: warning: ${w}`);
   const summary = summarizeAudio(signal, audio.sampleRate, audio.channels.length);
   console.log(
     flags.json ? JSON.stringify({ file: target, ...summary }) : `${target}\n${formatAudioSummary(summary)}`,
