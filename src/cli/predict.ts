@@ -19,13 +19,15 @@ export const PREDICT_HELP = `speech-emotion predict <files or folders…> [--mod
 Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
 optional audio-decode package), at any sample rate and channel count, with the default model
 shipped in the package unless --model names another. A folder stands for every recording under it
-(by file ending, sorted); '-' reads one recording piped in. Silent or too-short audio gets no label. Files that cannot be read are
-reported and the others still predicted.
+(by file ending, sorted); '-' reads one recording piped in. Silent or too-short audio gets no
+label. Files that cannot be read are reported and the others still predicted.
 
 Options:
   --model DIR       a model saved by 'speech-emotion train' (default: the bundled model)
   --json            one JSON object per file and line: { file, label, scores, uncertain,
-                    unfamiliar } (unfamiliar: for a model that tells it; the bundled one does)
+                    unfamiliar, analysed } (unfamiliar: for a model that tells it; the bundled
+                    one does; analysed { start, end, soundEnd }: when the sound goes on over a
+                    second past the part the model heard)
                     or { file, label: null, scores: {}, warning }
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
                     the file is read in pieces, so memory stays constant over hours of audio
