@@ -12,7 +12,13 @@ import {
   fitFamiliarityTables,
 } from './familiarity.js';
 import { FoldedNetwork } from './folded.js';
-import { firstMemberEmbedder, jointNetwork, predictOutputs, predictProbabilities } from './inference.js';
+import {
+  type Forward,
+  firstMemberEmbedder,
+  jointNetwork,
+  predictOutputs,
+  predictProbabilities,
+} from './inference.js';
 import type { Metadata } from './metadata.js';
 import { loadLayers, loadTf } from './tf.js';
 import { labelIndex } from './training.js';
@@ -115,8 +121,11 @@ export class FirstMember {
   ): Promise<{ probabilities: Float32Array[]; distances: number[] }> {
     const tables = this.detector(fn);
     const tf = await loadTf();
-    if (this.joint === undefined) this.joint = jointNetwork(await loadLayers(), this.net);
-    const joint = (await this.folded()) ?? this.joint;
+    let joint: Forward | null = await this.folded();
+    if (!joint) {
+      if (this.joint === undefined) this.joint = jointNetwork(await loadLayers(), this.net);
+      joint = this.joint;
+    }
     if (!joint)
       return {
         probabilities: await predictProbabilities(tf, this.net, this.meta, matrices),
