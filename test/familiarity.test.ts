@@ -327,6 +327,35 @@ describe('a model with a familiarity detector', () => {
     model.dispose();
   });
 
+  it('a network without a folded form (a custom functional design) flags unfamiliar audio the same way', async () => {
+    const tfl = await import('@tensorflow/tfjs-layers');
+    const design = (inputShape: number[], classes: number) => {
+      const x = tfl.input({ shape: inputShape });
+      const h = tfl.layers.dense({ units: 8, activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+      const y = tfl.layers.dense({ units: classes, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor;
+      return tfl.model({ inputs: x, outputs: y });
+    };
+    const model = await EmotionModel.create({
+      labels: ['a', 'b', 'c'],
+      featureSpec: spec,
+      inputShape: [26],
+      architecture: design,
+    });
+    const train = rowsOf(90, 1);
+    await model.fitFamiliarity(train);
+    model.setCalibration(unfamiliarAt(1, 1));
+    const features = rowsOf(40, 7, 3).map((t) => t.features);
+    const dist = await model.familiarityOf(features);
+    const raw = await model.predictFeatures(features);
+    const labelled = await model.labelFeatures(features);
+    expect(new Set(labelled.map((p) => p.unfamiliar))).toEqual(new Set([true, false]));
+    labelled.forEach((p, i) => {
+      expect(p.unfamiliar).toBe(dist[i] > 1);
+      ['a', 'b', 'c'].forEach((l, j) => expect(p.scores[l]).toBeCloseTo(raw[i][j], 6));
+    });
+    model.dispose();
+  });
+
   it('calibrate --across learns the threshold from cv-clips.json distances, and refuses files without them', async () => {
     const model = await smallModel(5);
     await model.fitFamiliarity(rowsOf(60, 3));
