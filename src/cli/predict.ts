@@ -30,7 +30,8 @@ Options:
                     second past the part the model heard)
                     or { file, label: null, scores: {}, warning }
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
-                    the file is read in pieces, so memory stays constant over hours of audio
+                    a WAV or AIFF file is read in pieces, so memory stays constant over hours
+                    of audio (other formats, and '-', are decoded whole first)
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
   --labels A,B,…    only these emotions: the likeliest of them, their scores renormalised to 1
