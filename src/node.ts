@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { channelOrMix, selectChannel } from './audio/mono.js';
+import { monoOf, selectChannel } from './audio/mono.js';
 import { readAudioFile } from './node/audio-file.js';
 
 export * from './index.js';
@@ -48,8 +48,5 @@ export interface MonoAudio {
  * ```
  */
 export async function readMono(path: string, options: { channel?: number } = {}): Promise<MonoAudio> {
-  const { sampleRate, channels, warnings = [] } = await readAudioFile(path);
-  const { signal, warning } = channelOrMix(channels, options.channel);
-  const all = warning ? [...warnings, warning] : warnings;
-  return all.length ? { signal, sampleRate, warnings: all } : { signal, sampleRate };
+  return monoOf(await readAudioFile(path), options.channel);
 }

@@ -115,6 +115,20 @@ export function channelOrMix(
   };
 }
 
+/**
+ * Decoded audio as one signal ({@link channelOrMix}), with the decoder's warnings and the mix's
+ * together; `warnings` is absent when there are none. @internal
+ */
+export function monoOf(
+  audio: { sampleRate: number; channels: readonly Float32Array[]; warnings?: string[] },
+  channel?: number,
+): { signal: Float32Array; sampleRate: number; warnings?: string[] } {
+  const { signal, warning } = channelOrMix(audio.channels, channel);
+  const warnings = [...(audio.warnings ?? []), ...(warning ? [warning] : [])];
+  const { sampleRate } = audio;
+  return warnings.length ? { signal, sampleRate, warnings } : { signal, sampleRate };
+}
+
 /** Throws unless `channel` is one of `count` channels (see {@link selectChannel}). @internal */
 export function checkChannel(channel: number, count: number): void {
   if (!Number.isInteger(channel) || channel < 0)

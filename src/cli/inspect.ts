@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { channelOrMix } from '../audio/mono.js';
+import { monoOf } from '../audio/mono.js';
 import { formatSummary, summarize } from '../datasets/summary.js';
 import { readAudioFile } from '../node/audio-file.js';
 import { savePlot } from '../node/plot.js';
@@ -54,9 +54,8 @@ export async function runInspect(argv: string[]): Promise<number> {
     return 0;
   }
   const audio = await readAudioFile(target);
-  const { signal, warning } = channelOrMix(audio.channels, channel);
-  for (const w of [...(audio.warnings ?? []), ...(warning ? [warning] : [])])
-    console.error(`${target}: warning: ${w}`);
+  const { signal, warnings } = monoOf(audio, channel);
+  for (const w of warnings ?? []) console.error(`${target}: warning: ${w}`);
   const summary = summarizeAudio(signal, audio.sampleRate, audio.channels.length);
   console.log(
     flags.json ? JSON.stringify({ file: target, ...summary }) : `${target}\n${formatAudioSummary(summary)}`,

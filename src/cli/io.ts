@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { channelOrMix } from '../audio/mono.js';
+import { monoOf } from '../audio/mono.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
 
@@ -64,12 +64,5 @@ export class Progress {
 export async function readStandardInput(channel?: number): Promise<MonoAudio> {
   const parts: Buffer[] = [];
   for await (const part of process.stdin) parts.push(part as Buffer);
-  const {
-    sampleRate,
-    channels,
-    warnings = [],
-  } = await decodeAudioBytes(new Uint8Array(Buffer.concat(parts)), 'standard input');
-  const { signal, warning } = channelOrMix(channels, channel);
-  const all = warning ? [...warnings, warning] : warnings;
-  return all.length ? { signal, sampleRate, warnings: all } : { signal, sampleRate };
+  return monoOf(await decodeAudioBytes(new Uint8Array(Buffer.concat(parts)), 'standard input'), channel);
 }

@@ -181,9 +181,9 @@ export function preparedSignal(
       `computeFeatures: the clip lasts ${(x.length / sr).toFixed(3)} s${spec.trim ? ' after trimming' : ''}, under the spec's minimum of ${spec.minSeconds} s.`,
     );
   }
-  const fixed = spec.duration ? new Float32Array(Math.round(spec.duration.seconds * sr)) : x;
+  const length = spec.duration ? Math.round(spec.duration.seconds * sr) : x.length;
   const from = spec.duration ? Math.min(x.length, Math.round(spec.duration.offset * sr)) : 0;
-  const kept = x.subarray(from, from + fixed.length);
+  const kept = x.subarray(from, from + length);
   if (span)
     Object.assign(span, {
       start: (at + from) / sr,
@@ -191,6 +191,7 @@ export function preparedSignal(
       soundEnd: soundEnd / sr,
     });
   if (!spec.duration) return x;
+  const fixed = new Float32Array(length);
   fixed.set(kept);
   if (spec.duration.pad === 'repeat' && kept.length > 0)
     for (let i = kept.length; i < fixed.length; i += kept.length)

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
-import { channelOrMix, checkChannel, selectChannel } from '../audio/mono.js';
+import { channelOrMix, checkChannel, monoOf, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
@@ -48,9 +48,7 @@ async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
 
 /** Any other file: decoded whole, then handed out in chunks. */
 async function wholeFile(path: string, chunkSeconds: number, channel?: number): Promise<MonoStream> {
-  const { sampleRate, channels, warnings: damage = [] } = await readAudioFile(path);
-  const { signal: mono, warning } = channelOrMix(channels, channel);
-  const warnings = warning ? [...damage, warning] : damage;
+  const { signal: mono, sampleRate, warnings } = monoOf(await readAudioFile(path), channel);
   const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
   return {
     sampleRate,
@@ -58,7 +56,7 @@ async function wholeFile(path: string, chunkSeconds: number, channel?: number): 
     chunks: (async function* () {
       for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
     })(),
-    ...(warnings.length ? { warnings } : {}),
+    ...(warnings ? { warnings } : {}),
   };
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { perturbAudio } from '../audio/augment.js';
-import { channelOrMix } from '../audio/mono.js';
-import { decodeWav } from '../audio/wav.js';
+import { monoOf } from '../audio/mono.js';
+import { type DecodedAudio, decodeWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -61,12 +61,11 @@ export function processFile(
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path) && !isAiff(bytes)) {
       return decodeAudioBytes(bytes, path).then(
-        ({ sampleRate, channels, warnings }) => featurise(channels, sampleRate, spec, options, warnings),
+        (audio) => featurise(audio, spec, options),
         (e: unknown) => failure(e),
       );
     }
-    const { sampleRate, channels, warnings } = isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes);
-    return featurise(channels, sampleRate, spec, options, warnings);
+    return featurise(isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes), spec, options);
   } catch (e) {
     return failure(e);
   }
@@ -79,15 +78,12 @@ function failure(e: unknown): FileResult {
 }
 
 function featurise(
-  channels: readonly Float32Array[],
-  sampleRate: number,
+  audio: DecodedAudio,
   spec: FeatureSpec,
   { perturb, noiseCheck, channel }: ProcessOptions,
-  damage: string[] = [],
 ): FileResult {
   try {
-    const { signal: mono, warning } = channelOrMix(channels, channel);
-    const warnings = warning ? [...damage, warning] : damage;
+    const { signal: mono, sampleRate, warnings } = monoOf(audio, channel);
     if (mono.length === 0) return { ok: false, code: 'EMPTY_SIGNAL', message: 'the file holds no samples' };
     // A perturbed copy is seeded by the options' seed and the audio itself, so each file differs.
     const input = perturb
@@ -109,7 +105,7 @@ function featurise(
       span,
     };
     if (noiseCheck) result.noise = noiseMeasures(input, sampleRate);
-    if (warnings.length) result.warnings = warnings;
+    if (warnings) result.warnings = warnings;
     return result;
   } catch (e) {
     return failure(e);
