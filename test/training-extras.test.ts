@@ -621,7 +621,13 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       const shape = [data[0].features.frames, data[0].features.features];
       const run = async (
         workers: number,
-        options: { classWeights?: 'balanced-per-dataset'; weightDecay?: number } = {},
+        options: {
+          classWeights?: 'balanced-per-dataset';
+          weightDecay?: number;
+          epochs?: number;
+          signal?: AbortSignal;
+          onEpochEnd?: () => void;
+        } = {},
         train = data,
       ) => {
         const m = await lib.EmotionModel.create({
@@ -665,6 +671,18 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       expect(decayed.w).toEqual((await run(2, { weightDecay: 0.3 })).w);
       expect(decayed.w).not.toEqual(a.w);
       expect(Array.from(decayed.w).every(Number.isFinite)).toBe(true);
+      // Three replicas, each exchanging with two others (48 rows: shards of 5, 6 and 5 rows).
+      const three = await run(3);
+      expect(three.summary.workers).toBe(3);
+      expect(three.w).toEqual((await run(3)).w);
+      expect(Array.from(three.w).every(Number.isFinite)).toBe(true);
+      // Stopped from onEpochEnd after the first epoch: the replicas' weights come back as they are
+      // after it, the same as a one-epoch run's (the cosine schedule starts at the full rate in both).
+      const controller = new AbortController();
+      const stopped = await run(2, { signal: controller.signal, onEpochEnd: () => controller.abort() });
+      expect(stopped.summary.stopped).toBe('aborted');
+      expect(stopped.summary.epochs).toHaveLength(1);
+      expect(stopped.w).toEqual((await run(2, { epochs: 1 })).w);
       const m = await EmotionModel.create({
         labels: ['calm', 'angry'],
         featureSpec: series,
@@ -673,7 +691,62 @@ describe('EmotionModel: augmentation, schedule, crnn, timeline', () => {
       expect(await code(() => m.fit(data, { workers: 0 }))).toBe('INVALID_OPTION');
       m.dispose();
     },
-    60_000,
+    90_000,
+  );
+
+  it.skipIf(notBuilt)(
+    `data-parallel replicas take the whole batch's step: without batch normalisation or dropout, two and three threads train as one does, to rounding (built package)${skipNote(notBuilt)}`,
+    async () => {
+      const dist = '../dist/node.js';
+      const lib = (await import(/* @vite-ignore */ dist)) as typeof import('../src/node.js');
+      const tfl = await import('@tensorflow/tfjs-layers');
+      await lib.useBackend('wasm');
+      const data = rows(96);
+      const shape = [data[0].features.frames, data[0].features.features];
+      // One epoch: its order is drawn before anything that differs with the number of threads.
+      const weightsAfter = async (workers: number, epochs: number) => {
+        const m = await lib.EmotionModel.create({
+          labels: ['calm', 'angry'],
+          featureSpec: series,
+          inputShape: shape,
+          seed: 3,
+          // A plain network: each row's gradient does not depend on the other rows of its shard.
+          architecture: (s, k) =>
+            tfl.sequential({
+              layers: [
+                tfl.layers.flatten({ inputShape: s }),
+                tfl.layers.dense({
+                  units: 16,
+                  activation: 'tanh',
+                  kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+                }),
+                tfl.layers.dense({
+                  units: k,
+                  activation: 'softmax',
+                  kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+                }),
+              ],
+            }),
+        });
+        if (epochs > 0) await m.fit(data, { epochs, batchSize: 16, learningRate: 1e-2, seed: 5, workers });
+        const w = m.layersModel.getWeights().flatMap((t) => Array.from(t.dataSync()));
+        m.dispose();
+        return w;
+      };
+      const start = await weightsAfter(1, 0);
+      const one = await weightsAfter(1, 1);
+      const moved = Math.max(...one.map((v, i) => Math.abs(v - start[i])));
+      expect(moved).toBeGreaterThan(1e-3);
+      for (const workers of [2, 3]) {
+        const parallel = await weightsAfter(workers, 1);
+        // Adam's normalised steps magnify rounding in gradients near zero, so "to rounding" is a
+        // hundredth of how far training moved the weights; a replica stepping on its own shard alone
+        // (no exchange) lands about as far from one thread's weights as they moved.
+        const apart = Math.max(...parallel.map((v, i) => Math.abs(v - one[i])));
+        expect(apart, `${workers} threads`).toBeLessThan(0.01 * moved);
+      }
+    },
+    90_000,
   );
 
   it('crnn (attention pooling) learns, saves and loads to identical scores', async () => {
