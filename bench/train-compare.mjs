@@ -81,10 +81,15 @@ for (let r = 0; r < rounds; r++)
         ['A', a],
         ['B', b],
       ]) {
-    const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), dist, ...rest], {
-      encoding: 'utf8',
-      env: { ...process.env, TRAIN_COMPARE_CHILD: '1' },
-    });
+    // The children get this process's Node options (e.g. --single-threaded-gc, as train:default uses).
+    const p = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), dist, ...rest],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TRAIN_COMPARE_CHILD: '1' },
+      },
+    );
     if (p.status !== 0) throw new Error(`${dist}: ${p.stderr}`);
     runs[k].push(JSON.parse(p.stdout.trim().split('\n').at(-1)));
   }
