@@ -22,6 +22,7 @@ export { MfccStream } from './dsp/stream.js';
 export { decodeWav, type DecodedAudio } from './audio/wav.js';
 export { decodeAiff, isAiff } from './audio/aiff.js';
 export { mixLossDb, selectChannel, toMono } from './audio/mono.js';
+export { CLIPPED_ABOVE, clippingShare } from './audio/clipping.js';
 export {
   type AudioBufferLike,
   type AudioContextLike,

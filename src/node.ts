@@ -23,8 +23,9 @@ export interface MonoAudio {
   /** Sample rate in Hz. */
   sampleRate: number;
   /**
-   * What was read despite damage (a file cut short, …), and a mix whose channels cancel out (one
-   * with its polarity reversed: read one channel instead); absent when there is nothing to say.
+   * What was read despite damage (a file cut short, …), a mix whose channels cancel out (one with
+   * its polarity reversed: read one channel instead), and a recording that clips (made too loud:
+   * {@link clippingShare}); absent when there is nothing to say.
    */
   warnings?: string[];
 }

@@ -385,6 +385,22 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const peak = (out: string) => Number(/peak (-?\d+\.\d) dBFS/.exec(out)?.[1] ?? Number.NEGATIVE_INFINITY);
     expect(peak(side.stdout)).toBeGreaterThan(-20);
     expect(peak(mixed.stdout)).toBeLessThan(peak(side.stdout) - 40); // 16-bit rounding leaves a trace
+    // A recording driven 12 dB past full scale: both say it clips; at full scale, neither does.
+    const top = speech.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    for (const [name, gain] of [
+      ['loud.wav', 4],
+      ['full.wav', 1],
+    ] as const)
+      writeFileSync(
+        join(root, name),
+        encodeWav([speech.map((v) => Math.max(-1, Math.min(1, (gain * v) / top)))], 16000, 'pcm16'),
+      );
+    for (const command of ['predict', 'inspect']) {
+      expect(cli([command, 'loud.wav'], root).stderr).toMatch(
+        /loud\.wav: warning: the recording clips: [0-9.]+% of its samples sit flat at full scale/,
+      );
+      expect(cli([command, 'full.wav'], root).stderr).not.toMatch(/clips/);
+    }
     // A recording longer than the model hears: the part analysed, the same on both paths.
     writeFileSync(join(root, 'long.wav'), encodeWav([voice(5, 6)], 16000, 'pcm16'));
     const one = cli(['predict', 'long.wav'], root).stdout;

@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { clippingWarning } from './clipping.js';
 
 /**
  * Mixes channels down to one by averaging them, as `librosa.to_mono`.
@@ -116,15 +117,17 @@ export function channelOrMix(
 }
 
 /**
- * Decoded audio as one signal ({@link channelOrMix}), with the decoder's warnings and the mix's
- * together; `warnings` is absent when there are none. @internal
+ * Decoded audio as one signal ({@link channelOrMix}), with the decoder's warnings, the mix's and
+ * clipping in the channels it is made of ({@link clippingWarning}) together; `warnings` is absent
+ * when there are none. @internal
  */
 export function monoOf(
   audio: { sampleRate: number; channels: readonly Float32Array[]; warnings?: string[] },
   channel?: number,
 ): { signal: Float32Array; sampleRate: number; warnings?: string[] } {
   const { signal, warning } = channelOrMix(audio.channels, channel);
-  const warnings = [...(audio.warnings ?? []), ...(warning ? [warning] : [])];
+  const clipped = clippingWarning(channel === undefined ? audio.channels : [signal]);
+  const warnings = [...(audio.warnings ?? []), ...[warning, clipped].filter((w) => w !== undefined)];
   const { sampleRate } = audio;
   return warnings.length ? { signal, sampleRate, warnings } : { signal, sampleRate };
 }

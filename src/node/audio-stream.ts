@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
-import { channelOrMix, checkChannel, monoOf, selectChannel } from '../audio/mono.js';
+import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
@@ -14,8 +14,9 @@ export interface MonoStream {
   /** Mono chunks in order; each a new Float32Array. */
   chunks: AsyncIterable<Float32Array>;
   /**
-   * What was read despite damage (a file cut short, …), and a mix whose channels cancel out (one
-   * with its polarity reversed: read one channel instead); absent when there is nothing to say.
+   * What was read despite damage (a file cut short, …), a mix whose channels cancel out (one with
+   * its polarity reversed: read one channel instead), and clipping ({@link clippingShare}); absent
+   * when there is nothing to say. WAV and AIFF read in pieces are judged on their first piece.
    */
   warnings?: string[];
 }
@@ -104,18 +105,19 @@ export async function streamMono(
   const decode = layout.decode;
   const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
   const end = dataAt + dataSize;
-  if (options.channel === undefined && layout.channels > 1) {
-    // Whether the mix cancels, judged on the first chunk (the whole file is not read twice).
-    try {
-      const buf = new Uint8Array(Math.min(block, dataSize));
-      const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
-      const frames = Math.floor(bytesRead / frameBytes);
-      const { warning } = frames ? channelOrMix(decode(buf, 0, frames)) : {};
-      if (warning) warnings.push(`${warning} (judged on the first ${chunkSeconds} s)`);
-    } catch (e) {
-      await file.close();
-      throw e;
-    }
+  // Whether the mix cancels and whether the recording clips, judged on the first chunk (the whole
+  // file is not read twice).
+  try {
+    const buf = new Uint8Array(Math.min(block, dataSize));
+    const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
+    const frames = Math.floor(bytesRead / frameBytes);
+    const { warnings: first = [] } = frames
+      ? monoOf({ sampleRate, channels: decode(buf, 0, frames) }, options.channel)
+      : {};
+    for (const w of first) warnings.push(`${w} (judged on the first ${chunkSeconds} s)`);
+  } catch (e) {
+    await file.close();
+    throw e;
   }
   return {
     sampleRate,
