@@ -121,6 +121,22 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     expect(await page.textContent('#message')).toContain(
       'The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.',
     );
+    expect(await page.textContent('#message')).not.toContain('clips');
+    // The clip driven 12 dB past full scale: its tops cut flat, which the page reports.
+    const peak = channels[0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const loud = join(dir, 'clipped.wav');
+    writeFileSync(
+      loud,
+      encodeWav([channels[0].map((v) => Math.max(-1, Math.min(1, (4 * v) / peak)))], rate, 'pcm16'),
+    );
+    await page.evaluate(() => {
+      document.body.dataset.state = 'next';
+    });
+    await page.setInputFiles('#file', loud);
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await page.textContent('#message')).toMatch(
+      /The recording clips \([0-9.]+% of its samples sit flat at full scale\): it was recorded too loud\./,
+    );
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -1,6 +1,6 @@
 // The page: takes audio (file, drop or microphone), hands it to the worker, shows the results.
 // Everything heavy (features, plots, the model) runs in worker.js, off the main thread.
-import { decodeAudio, mixLossDb, toMono } from 'speech-emotion';
+import { CLIPPED_ABOVE, clippingShare, decodeAudio, mixLossDb, toMono } from 'speech-emotion';
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = {
@@ -27,6 +27,8 @@ worker.postMessage({ type: 'init', canvas: offscreen }, [offscreen]);
 let busy = false;
 /** Whether the file being analysed had channels that cancel out when mixed (see `analyse`). */
 let cancelled = false;
+/** How much of it sat flat at full scale, when it clipped (see `analyse`); else 0. */
+let clipped = 0;
 function message(text, isError = false) {
   $('message').textContent = text;
   $('message').className = isError ? 'error' : '';
@@ -95,6 +97,10 @@ function show({ prediction, timeline, summary }) {
     const channel = cancelled
       ? ' The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.'
       : '';
+    // A recording driven past full scale: its tops are cut flat, which distorts the voice.
+    const loud = clipped
+      ? ` The recording clips (${(100 * clipped).toPrecision(2)}% of its samples sit flat at full scale): it was recorded too loud.`
+      : '';
     message(
       (prediction.unfamiliar
         ? 'Done. This recording is unlike those the model learnt from: treat the label as a guess.'
@@ -102,7 +108,8 @@ function show({ prediction, timeline, summary }) {
           ? 'Done. Low confidence: treat this label as a guess.'
           : 'Done.') +
         heard +
-        channel,
+        channel +
+        loud,
     );
     const entries = Object.entries(prediction.scores).sort((a, b) => b[1] - a[1]);
     for (const [label, p] of entries) {
@@ -144,6 +151,8 @@ async function analyse(bytes, name) {
     // nothing of the voice: the first channel alone is analysed instead, and the result says so.
     cancelled = mixLossDb(channels) > 10;
     const signal = cancelled ? channels[0] : toMono(channels);
+    const share = Math.max(...(cancelled ? [channels[0]] : channels).map(clippingShare));
+    clipped = share > CLIPPED_ABOVE ? share : 0;
     worker.postMessage({ type: 'analyse', signal, sampleRate, channels: channels.length, name }, [
       signal.buffer,
     ]);
