@@ -9,14 +9,15 @@ const RUN = 3;
 /**
  * How much of a recording sits flat at full scale, as the tops of a waveform driven past it (a
  * microphone input set too loud) do: the share of samples in runs of three or more at the
- * recording's peak (to 0.01%), when that peak is at least 0.95 of full scale. Over 0.001
+ * recording's peak (within 0.01% of it), when that peak is at least 0.95 of full scale. Over 0.001
  * ({@link CLIPPED_ABOVE}) the recording clipped: `readMono`, `speech-emotion predict`, `extract`
  * and `inspect` then warn. 0 for a quieter recording, and for audio of 8 bits or coarser (its top
  * level piles up without clipping; such a recording is not judged).
  *
  * On RAVDESS and SAVEE (1 563 recordings) scaled to full scale and saved as 16-bit, none is over
- * 0.001; driven 6 dB and 12 dB past full scale, 91% and 93% are (`node scripts/clipping-eval.mjs`). Clipping that a later
- * resampling or a lossy codec (mp3, AAC) has smoothed is not flat any more, and is not seen.
+ * 0.001; driven 6 dB and 12 dB past full scale, 91% and 93% are (`node scripts/clipping-eval.mjs`).
+ * Clipping that a later resampling or a lossy codec (mp3, AAC) has smoothed is not flat any more,
+ * and is not seen.
  *
  * @param signal - Samples of one channel, full scale ±1.
  * @returns A share of the samples, from 0 to 1.
