@@ -141,6 +141,60 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     await page.close();
   }, 120_000);
 
+  it('a stereo file: the channel chosen is analysed, with the label Node gives that channel', async () => {
+    const dist = '../dist/node.js';
+    const { EmotionModel, readMono, useBackend } = (await import(/* @vite-ignore */ dist)) as NodeLib;
+    await useBackend('wasm');
+    // An angry take on the left, a calm one on the right (the same actor), as one stereo file.
+    const calm = join(DATA_DIR, 'ravdess', 'Actor_20', '03-01-02-01-01-01-20.wav');
+    const [a, b] = [RAVDESS_CLIP, calm].map((f) => decodeWav(readFileSync(f)));
+    const n = Math.min(a.channels[0].length, b.channels[0].length);
+    const stereo = join(dir, 'stereo.wav');
+    writeFileSync(
+      stereo,
+      encodeWav([a.channels[0].subarray(0, n), b.channels[0].subarray(0, n)], a.sampleRate, 'pcm16'),
+    );
+    const model = await EmotionModel.load();
+    const node: Record<string, string | null> = {};
+    for (const [choice, channel] of [
+      ['mix', undefined],
+      ['0', 0],
+      ['1', 1],
+    ] as const) {
+      const { signal, sampleRate } = await readMono(stereo, { channel });
+      node[choice] = (await model.predict(signal, { sampleRate })).label;
+    }
+    model.dispose();
+    console.log(`stereo file in Node: mixed ${node.mix}, left ${node['0']}, right ${node['1']}`);
+    expect(node['0']).not.toBe(node['1']); // so that the choice shows in the label
+    const page = await open();
+    await page.setInputFiles('#file', stereo);
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await page.isVisible('#channel-block')).toBe(true);
+    expect(await page.inputValue('#channel')).toBe('mix');
+    expect(await page.textContent('#label')).toBe(node.mix);
+    for (const choice of ['1', '0']) {
+      await page.evaluate(() => {
+        document.body.dataset.state = 'next';
+      });
+      await page.selectOption('#channel', choice);
+      await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+      expect(await page.textContent('#label'), `channel ${choice}`).toBe(node[choice]);
+      expect(await page.textContent('#message')).toContain(
+        `Channel ${Number(choice) + 1} alone was analysed.`,
+      );
+    }
+    // A mono file hides the choice again.
+    await page.evaluate(() => {
+      document.body.dataset.state = 'next';
+    });
+    await page.setInputFiles('#file', RAVDESS_CLIP);
+    await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+    expect(await page.isVisible('#channel-block')).toBe(false);
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('records about 3 s from the (fake) microphone and predicts', async () => {
     const page = await open();
     await page.click('#record');

@@ -29,6 +29,8 @@ let busy = false;
 let cancelled = false;
 /** How much of it sat flat at full scale, when it clipped (see `analyse`); else 0. */
 let clipped = 0;
+/** The last file decoded, kept so that another of its channels can be analysed (see `run`). */
+let decoded = null;
 function message(text, isError = false) {
   $('message').textContent = text;
   $('message').className = isError ? 'error' : '';
@@ -43,10 +45,12 @@ worker.onmessage = ({ data }) => {
     message(data.text);
   } else if (data.type === 'error') {
     busy = false;
+    $('channel').disabled = false;
     document.body.dataset.state = 'error';
     message(data.message, true);
   } else if (data.type === 'result') {
     busy = false;
+    $('channel').disabled = false;
     show(data);
   } else if (data.type === 'live-segment') {
     showLive(data.segment);
@@ -94,9 +98,13 @@ function show({ prediction, timeline, summary }) {
     const heard = prediction.analysed
       ? ` The model heard ${prediction.analysed.start.toFixed(1)}–${prediction.analysed.end.toFixed(1)} s of the sound, which lasts until ${prediction.analysed.soundEnd.toFixed(1)} s.`
       : '';
-    const channel = cancelled
-      ? ' The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.'
-      : '';
+    const choice = $('channel').value;
+    const channel =
+      cancelled && choice === '0'
+        ? ' The channels cancel out when mixed (one has its polarity reversed), so only the first was analysed.'
+        : decoded?.channels.length > 1 && choice !== 'mix'
+          ? ` Channel ${Number(choice) + 1} alone was analysed.`
+          : '';
     // A recording driven past full scale: its tops are cut flat, which distorts the voice.
     const loud = clipped
       ? ` The recording clips (${(100 * clipped).toPrecision(2)}% of its samples sit flat at full scale): it was recorded too loud.`
@@ -138,6 +146,32 @@ function show({ prediction, timeline, summary }) {
   document.body.dataset.state = 'done';
 }
 
+/**
+ * Analyses the chosen channel of the last file decoded (`'mix'`: all of them mixed) in the worker.
+ * The signal is a copy, handed over to the worker, so that the decoded channels stay for another choice.
+ */
+function run() {
+  const { sampleRate, channels, name } = decoded;
+  $('channel').disabled = true; // until the result is in
+  const choice = $('channel').value;
+  const used = choice === 'mix' ? channels : [channels[Number(choice)]];
+  const signal = used.length === 1 ? used[0].slice() : toMono(used);
+  const share = Math.max(...used.map(clippingShare));
+  clipped = share > CLIPPED_ABOVE ? share : 0;
+  worker.postMessage({ type: 'analyse', signal, sampleRate, channels: channels.length, name }, [
+    signal.buffer,
+  ]);
+}
+
+$('channel').addEventListener('change', () => {
+  if (busy || !decoded) return;
+  busy = true;
+  document.body.dataset.state = 'busy';
+  $('result').hidden = true;
+  message(`Analysing ${$('channel').selectedOptions[0].textContent}…`);
+  run();
+});
+
 /** Decodes on the main thread (Web Audio is not available in workers), then analyses in the worker. */
 async function analyse(bytes, name) {
   if (busy) return;
@@ -147,17 +181,21 @@ async function analyse(bytes, name) {
   message(`Decoding ${name}…`);
   try {
     const { sampleRate, channels } = await decodeAudio(bytes);
+    decoded = { sampleRate, channels, name };
     // Channels that cancel out when mixed (one wired with its polarity reversed) would leave next to
     // nothing of the voice: the first channel alone is analysed instead, and the result says so.
     cancelled = mixLossDb(channels) > 10;
-    const signal = cancelled ? channels[0] : toMono(channels);
-    const share = Math.max(...(cancelled ? [channels[0]] : channels).map(clippingShare));
-    clipped = share > CLIPPED_ABOVE ? share : 0;
-    worker.postMessage({ type: 'analyse', signal, sampleRate, channels: channels.length, name }, [
-      signal.buffer,
-    ]);
+    const labels = channels.length === 2 ? ['1 (left)', '2 (right)'] : channels.map((_, i) => `${i + 1}`);
+    $('channel').replaceChildren(
+      ...['both, mixed', ...labels].map((text, i) => new Option(text, i === 0 ? 'mix' : String(i - 1))),
+    );
+    $('channel').value = cancelled ? '0' : 'mix';
+    $('channel-block').hidden = channels.length < 2;
+    run();
   } catch (e) {
     busy = false;
+    decoded = null;
+    $('channel-block').hidden = true;
     document.body.dataset.state = 'error';
     message(
       `Cannot read ${name}: ${e.code === 'INVALID_AUDIO' || e.code === 'UNSUPPORTED_AUDIO' ? 'it is not an audio file this browser can decode.' : e.message}`,
