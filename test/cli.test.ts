@@ -562,6 +562,62 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(both.stderr).toMatch(/'-' \(a recording piped in\) must be the only input/);
   });
 
+  it('predict - --timeline reads a WAV piped in as it comes: windows print before the input ends', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-stdin-stream-'));
+    const bytes = encodeWav([voice(3, 40)], 16000, 'pcm16');
+    writeFileSync(join(root, 'long.wav'), bytes);
+    const fromFile = spawnSync(process.execPath, [CLI, 'predict', 'long.wav', '--timeline'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(fromFile.status, fromFile.stderr).toBe(0);
+    // As `ffmpeg … -f wav -` writes it: the RIFF and data sizes unknown (0xFFFFFFFF).
+    const piped = bytes.slice();
+    const view = new DataView(piped.buffer);
+    view.setUint32(4, 0xffffffff, true);
+    expect(String.fromCharCode(...piped.subarray(36, 40))).toBe('data');
+    view.setUint32(40, 0xffffffff, true);
+    const child = spawn(process.execPath, [CLI, 'predict', '-', '--timeline'], { cwd: root });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const closed = new Promise<number | null>((done) => child.on('close', done));
+    // The first 15 s, then nothing more until windows have been printed.
+    const half = 44 + 15 * 16000 * 2;
+    child.stdin.write(piped.subarray(0, half));
+    const started = Date.now();
+    while (out.split('\n').filter((l) => / s {2}/.test(l)).length < 3 && Date.now() - started < 60_000)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode, err).toBeNull();
+    expect(out.split('\n').filter((l) => / s {2}/.test(l)).length).toBeGreaterThanOrEqual(3);
+    child.stdin.end(piped.subarray(half));
+    expect(await closed, err).toBe(0);
+    expect(out.replace(/^-:/, 'long.wav:')).toBe(fromFile.stdout);
+    // A finished WAV cut short in the pipe: the windows that came, and a warning at the end.
+    const cut = spawnSync(process.execPath, [CLI, 'predict', '-', '--timeline', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      input: bytes.subarray(0, 44 + 10 * 16000 * 2),
+    });
+    expect(cut.status, cut.stderr).toBe(0);
+    expect(cut.stderr).toMatch(/^-: warning: the data chunk declares 1280000 bytes but only 320000 came/m);
+    expect(JSON.parse(cut.stdout).segments.at(-1).end).toBeCloseTo(10, 1);
+    // Output into a reader that stops after the first lines (`| head -2`): a quiet exit, no stack trace.
+    const early = spawn(process.execPath, [CLI, 'predict', 'long.wav', '--timeline'], { cwd: root });
+    let earlyErr = '';
+    early.stderr.on('data', (d) => {
+      earlyErr += d;
+    });
+    early.stdout.once('data', () => early.stdout.destroy());
+    expect(await new Promise((done) => early.on('close', done)), earlyErr).toBe(0);
+    expect(earlyErr).not.toMatch(/EPIPE|Error/);
+  }, 90_000);
+
   it('split prints which speakers went where', () => {
     const root = makeDataset(16, { broken: false });
     const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);

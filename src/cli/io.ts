@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { monoOf } from '../audio/mono.js';
+import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
+import { type AudioLayout, readWavLayout } from '../audio/wav.js';
+import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
+import type { MonoStream } from '../node/audio-stream.js';
 
 const pending = new Set<string>();
 
@@ -65,4 +68,125 @@ export async function readStandardInput(channel?: number): Promise<MonoAudio> {
   const parts: Buffer[] = [];
   for await (const part of process.stdin) parts.push(part as Buffer);
   return monoOf(await decodeAudioBytes(new Uint8Array(Buffer.concat(parts)), 'standard input'), channel);
+}
+
+/** Bytes read from a pipe before its header must have been seen. */
+const HEAD = 1 << 16;
+
+/** A stream of chunks, and what is learnt only once it has been read to its end. */
+export interface PipedStream extends MonoStream {
+  /** Warnings found at the end (a WAV whose data stopped short of the size its header declared). */
+  late: string[];
+}
+
+/**
+ * The recording piped in as a stream of mono chunks of about `chunkSeconds`: a WAV read piece by
+ * piece as it arrives (constant memory, whatever its length: `ffmpeg … -f wav - |` writes one with
+ * its sizes unknown), judged for a cancelling mix and clipping on its first piece; anything else
+ * read whole and decoded by content ({@link readStandardInput}).
+ */
+export async function streamStandardInput(channel?: number, chunkSeconds = 10): Promise<PipedStream> {
+  const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const bytes = new ByteQueue(input);
+  await bytes.fill(HEAD);
+  const layout = wavLayoutOf(bytes.peek());
+  if (!layout) {
+    await bytes.fill(Number.POSITIVE_INFINITY);
+    const whole = monoOf(await decodeAudioBytes(bytes.take(bytes.length), 'standard input'), channel);
+    return { ...chunked(whole.signal, whole.sampleRate, chunkSeconds), late: [], ...warned(whole.warnings) };
+  }
+  if (channel !== undefined) checkChannel(channel, layout.channels);
+  const { sampleRate, frameBytes, decode } = layout;
+  bytes.take(layout.dataAt);
+  let left = layout.dataSize; // bytes of samples still to come (to the end of the input when unknown)
+  const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
+  const next = async (): Promise<Float32Array[] | null> => {
+    await bytes.fill(Math.min(block, left));
+    const frames = Math.floor(Math.min(block, left, bytes.length) / frameBytes);
+    if (frames === 0) return null;
+    left -= frames * frameBytes;
+    return decode(bytes.take(frames * frameBytes), 0, frames);
+  };
+  const first = await next();
+  const warnings = [...layout.warnings];
+  if (first)
+    for (const w of monoOf({ sampleRate, channels: first }, channel).warnings ?? [])
+      warnings.push(`${w} (judged on the first ${chunkSeconds} s)`);
+  const late: string[] = [];
+  const declared = layout.dataSize < Number.MAX_SAFE_INTEGER / 2;
+  return {
+    sampleRate,
+    duration: declared ? Math.floor(layout.dataSize / frameBytes) / sampleRate : null,
+    chunks: (async function* () {
+      for (let c = first; c; c = await next()) yield selectChannel(c, channel);
+      if (declared && left >= frameBytes)
+        late.push(
+          `the data chunk declares ${layout.dataSize} bytes but only ${layout.dataSize - left} came (the input was cut short); decoded the whole frames that came.`,
+        );
+    })(),
+    late,
+    ...warned(warnings),
+  };
+}
+
+/** A WAV's layout from the first bytes of a pipe (its length unknown), or null for anything else. */
+function wavLayoutOf(head: Uint8Array): AudioLayout | null {
+  const riff = head.length >= 12 && ascii(head, 0) === 'RIFF' && ascii(head, 8) === 'WAVE';
+  if (!riff) return null;
+  try {
+    return readWavLayout(head, Number.MAX_SAFE_INTEGER);
+  } catch (e) {
+    if (e instanceof SpeechEmotionError) return null; // read whole, and reported from there
+    throw e;
+  }
+}
+
+const ascii = (u8: Uint8Array, at: number) => String.fromCharCode(...u8.subarray(at, at + 4));
+const warned = (warnings?: string[]) => (warnings?.length ? { warnings } : {});
+
+/** A whole signal handed out in chunks. */
+function chunked(signal: Float32Array, sampleRate: number, chunkSeconds: number): MonoStream {
+  const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
+  return {
+    sampleRate,
+    duration: signal.length / sampleRate,
+    chunks: (async function* () {
+      for (let i = 0; i < signal.length; i += step) yield signal.slice(i, i + step);
+    })(),
+  };
+}
+
+/** Bytes from an async source, taken from the front as they are needed. */
+class ByteQueue {
+  private parts: Buffer[] = [];
+  length = 0;
+  private ended = false;
+  constructor(private readonly source: AsyncIterator<Buffer>) {}
+
+  /** Reads until at least `n` bytes are held, or the source ends. */
+  async fill(n: number): Promise<void> {
+    while (this.length < n && !this.ended) {
+      const r = await this.source.next();
+      if (r.done) this.ended = true;
+      else {
+        this.parts.push(r.value);
+        this.length += r.value.length;
+      }
+    }
+  }
+
+  /** Everything held, as one array (not consumed). */
+  peek(): Uint8Array {
+    this.parts = [Buffer.concat(this.parts)];
+    return new Uint8Array(this.parts[0].buffer, this.parts[0].byteOffset, this.parts[0].length);
+  }
+
+  /** The first `n` bytes held (n ≤ length), removed. */
+  take(n: number): Uint8Array {
+    const all = this.peek();
+    const out = all.slice(0, n);
+    this.parts = [Buffer.from(all.buffer, all.byteOffset + n, all.length - n)];
+    this.length -= n;
+    return out;
+  }
 }

@@ -88,6 +88,14 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
+// Output piped into a reader that stops early (`… | head`): stop quietly, as other tools do, instead
+// of a stack trace for the write that found the pipe closed.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  removePendingTemps();
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -10,7 +10,7 @@ import { walk } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
 import { UsageError, channelOf, parseArgs } from './args.js';
-import { readStandardInput } from './io.js';
+import { readStandardInput, streamStandardInput } from './io.js';
 
 import { startBackend } from './model-common.js';
 
@@ -30,8 +30,8 @@ Options:
                     second past the part the model heard)
                     or { file, label: null, scores: {}, warning }
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
-                    a WAV or AIFF file is read in pieces, so memory stays constant over hours
-                    of audio (other formats, and '-', are decoded whole first)
+                    a WAV or AIFF file, and a WAV piped into '-', is read in pieces, so memory
+                    stays constant over hours of audio (other formats are decoded whole first)
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
   --labels A,B,…    only these emotions: the likeliest of them, their scores renormalised to 1
@@ -173,8 +173,9 @@ function labelsOf(flags: Flags, model: EmotionModel): string[] | undefined {
  */
 async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags, run: Run): Promise<void> {
   const { labels } = run;
-  const { sampleRate, duration, chunks, warnings } =
-    file === '-' ? await piped(run.channel) : await streamMono(file, { channel: run.channel });
+  const stream: MonoStream & { late?: string[] } =
+    file === '-' ? await streamStandardInput(run.channel) : await streamMono(file, { channel: run.channel });
+  const { sampleRate, duration, chunks, warnings } = stream;
   for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
   const long = duration !== null && duration > 60;
   const started = performance.now();
@@ -199,21 +200,8 @@ async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags
       nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
     }
   }
+  for (const w of stream.late ?? []) console.error(`${file}: warning: ${w}`);
   if (run.json) console.log(JSON.stringify({ file, segments }));
-}
-
-/** Standard input as a stream of 10 s chunks (read whole first: a pipe cannot be read twice). */
-async function piped(channel?: number): Promise<MonoStream> {
-  const { signal, sampleRate, warnings } = await readStandardInput(channel);
-  const step = 10 * sampleRate;
-  return {
-    sampleRate,
-    duration: signal.length / sampleRate,
-    chunks: (async function* () {
-      for (let i = 0; i < signal.length; i += step) yield signal.slice(i, i + step);
-    })(),
-    ...(warnings ? { warnings } : {}),
-  };
 }
 
 /** One file, one prediction. */
