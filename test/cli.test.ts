@@ -607,6 +607,15 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(cut.status, cut.stderr).toBe(0);
     expect(cut.stderr).toMatch(/^-: warning: the data chunk declares 1280000 bytes but only 320000 came/m);
     expect(JSON.parse(cut.stdout).segments.at(-1).end).toBeCloseTo(10, 1);
+    // A header and no samples: the same error as for such a file (exit 1), not a crash.
+    const header = bytes.slice(0, 44);
+    new DataView(header.buffer).setUint32(40, 0, true);
+    const none = spawnSync(process.execPath, [CLI, 'predict', '-', '--timeline'], {
+      cwd: root,
+      input: header,
+    });
+    expect(none.status).toBe(1);
+    expect(String(none.stderr)).toMatch(/^-: .*held no samples/m);
     // Output into a reader that stops after the first lines (`| head -2`): a quiet exit, no stack trace.
     const early = spawn(process.execPath, [CLI, 'predict', 'long.wav', '--timeline'], { cwd: root });
     let earlyErr = '';

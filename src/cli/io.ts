@@ -89,7 +89,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const bytes = new ByteQueue(input);
   await bytes.fill(HEAD);
-  const layout = wavLayoutOf(bytes.peek());
+  const layout = wavLayoutOf(bytes.peek(), bytes.ended);
   if (!layout) {
     await bytes.fill(Number.POSITIVE_INFINITY);
     const whole = monoOf(await decodeAudioBytes(bytes.take(bytes.length), 'standard input'), channel);
@@ -129,14 +129,18 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   };
 }
 
-/** A WAV's layout from the first bytes of a pipe (its length unknown), or null for anything else. */
-function wavLayoutOf(head: Uint8Array): AudioLayout | null {
+/**
+ * A WAV's layout from the first bytes of a pipe (all of them when it has `ended`; else its length is
+ * unknown), or null for anything else, or for a header it cannot place: that input is then read
+ * whole, and its errors reported as for a file.
+ */
+function wavLayoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
   const riff = head.length >= 12 && ascii(head, 0) === 'RIFF' && ascii(head, 8) === 'WAVE';
   if (!riff) return null;
   try {
-    return readWavLayout(head, Number.MAX_SAFE_INTEGER);
+    return readWavLayout(head, ended ? head.length : Number.MAX_SAFE_INTEGER);
   } catch (e) {
-    if (e instanceof SpeechEmotionError) return null; // read whole, and reported from there
+    if (e instanceof SpeechEmotionError || e instanceof RangeError) return null;
     throw e;
   }
 }
@@ -160,7 +164,8 @@ function chunked(signal: Float32Array, sampleRate: number, chunkSeconds: number)
 class ByteQueue {
   private parts: Buffer[] = [];
   length = 0;
-  private ended = false;
+  /** Whether the source has no more. */
+  ended = false;
   constructor(private readonly source: AsyncIterator<Buffer>) {}
 
   /** Reads until at least `n` bytes are held, or the source ends. */
