@@ -5,7 +5,7 @@ import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
-import type { MonoStream } from '../node/audio-stream.js';
+import { type MonoStream, chunked } from '../node/audio-stream.js';
 
 const pending = new Set<string>();
 
@@ -93,7 +93,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   if (!layout) {
     await bytes.fill(Number.POSITIVE_INFINITY);
     const whole = monoOf(await decodeAudioBytes(bytes.take(bytes.length), 'standard input'), channel);
-    return { ...chunked(whole.signal, whole.sampleRate, chunkSeconds), late: [], ...warned(whole.warnings) };
+    return { ...chunked(whole, chunkSeconds), late: [] };
   }
   if (channel !== undefined) checkChannel(channel, layout.channels);
   const { sampleRate, frameBytes, decode } = layout;
@@ -147,18 +147,6 @@ function wavLayoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
 
 const ascii = (u8: Uint8Array, at: number) => String.fromCharCode(...u8.subarray(at, at + 4));
 const warned = (warnings?: string[]) => (warnings?.length ? { warnings } : {});
-
-/** A whole signal handed out in chunks. */
-function chunked(signal: Float32Array, sampleRate: number, chunkSeconds: number): MonoStream {
-  const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
-  return {
-    sampleRate,
-    duration: signal.length / sampleRate,
-    chunks: (async function* () {
-      for (let i = 0; i < signal.length; i += step) yield signal.slice(i, i + step);
-    })(),
-  };
-}
 
 /** Bytes from an async source, taken from the front as they are needed. */
 class ByteQueue {

@@ -49,15 +49,23 @@ async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
 
 /** Any other file: decoded whole, then handed out in chunks. */
 async function wholeFile(path: string, chunkSeconds: number, channel?: number): Promise<MonoStream> {
-  const { signal: mono, sampleRate, warnings } = monoOf(await readAudioFile(path), channel);
+  return chunked(monoOf(await readAudioFile(path), channel), chunkSeconds);
+}
+
+/** A signal decoded whole, handed out in chunks of about `chunkSeconds`, with its warnings. @internal */
+export function chunked(
+  mono: { signal: Float32Array; sampleRate: number; warnings?: string[] },
+  chunkSeconds: number,
+): MonoStream {
+  const { signal, sampleRate, warnings } = mono;
   const step = Math.max(1, Math.round(chunkSeconds * sampleRate));
   return {
     sampleRate,
-    duration: mono.length / sampleRate,
+    duration: signal.length / sampleRate,
     chunks: (async function* () {
-      for (let i = 0; i < mono.length; i += step) yield mono.slice(i, i + step);
+      for (let i = 0; i < signal.length; i += step) yield signal.slice(i, i + step);
     })(),
-    ...(warnings ? { warnings } : {}),
+    ...(warnings?.length ? { warnings } : {}),
   };
 }
 
