@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { filterbankProduct } from '../src/dsp/chroma.js';
+import { dctFolded, dctFoldedPair, dctMatrix } from '../src/dsp/dct.js';
 import { type RealFftPlan, realFftPlan } from '../src/dsp/fft.js';
 import { magnitudeFrames } from '../src/dsp/magnitudes.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
@@ -481,5 +482,49 @@ describe('delta, trim, cmvn', () => {
       expect(Math.sqrt(sq)).toBeCloseTo(1, 5);
     }
     for (let t = 0; t < frames; t++) expect(out.data[t * 3 + 1]).toBe(0);
+  });
+});
+
+describe('the DCT of two frames at once', () => {
+  it('gives dctFolded’s bits for each frame, floored values, odd sizes and any number of outputs', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 160 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (n, outs, seed) => {
+          const nOut = Math.min(outs, n);
+          let s = seed;
+          const rnd = () => {
+            s = (s * 1103515245 + 12345) % 2147483648;
+            return s / 2147483648;
+          };
+          const x = Float64Array.from({ length: 3 * n }, () => 100 * rnd() - 80);
+          const m = dctMatrix(n, nOut, 'ortho', 0);
+          const floor = -20;
+          const one = new Float32Array(2 * nOut);
+          const fold = new Float64Array(n);
+          dctFolded(x, 0, floor, n, m, nOut, fold, one, 0);
+          dctFolded(x, 2 * n, floor, n, m, nOut, fold, one, nOut);
+          const pair = new Float32Array(2 * nOut);
+          dctFoldedPair(
+            x,
+            0,
+            2 * n,
+            floor,
+            n,
+            m,
+            nOut,
+            new Float64Array(n),
+            new Float64Array(n),
+            pair,
+            0,
+            nOut,
+          );
+          expect(pair).toEqual(one);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { type PowerToDbOptions, type ResolvedDb, powerToDbUnfloored, resolveDbOptions } from './db.js';
-import { type DctNorm, dctFolded, dctMatrix } from './dct.js';
+import { type DctNorm, dctFolded, dctFoldedPair, dctMatrix } from './dct.js';
 import {
   type MelFilterbankOptions,
   type SparseFilterbank,
@@ -137,8 +137,24 @@ export function extractMfcc(
   const nMels = r.fb.nMels;
   const out = new Float32Array(mel.frames * r.nMfcc);
   const fold = new Float64Array(nMels);
-  for (let t = 0; t < mel.frames; t++) {
-    dctFolded(mel.data, t * nMels, floor, nMels, r.dct, r.nMfcc, fold, out, t * r.nMfcc);
-  }
+  const foldB = new Float64Array(nMels);
+  const { dct, nMfcc } = r;
+  let t = 0;
+  for (; t + 1 < mel.frames; t += 2)
+    dctFoldedPair(
+      mel.data,
+      t * nMels,
+      (t + 1) * nMels,
+      floor,
+      nMels,
+      dct,
+      nMfcc,
+      fold,
+      foldB,
+      out,
+      t * nMfcc,
+      (t + 1) * nMfcc,
+    );
+  if (t < mel.frames) dctFolded(mel.data, t * nMels, floor, nMels, dct, nMfcc, fold, out, t * nMfcc);
   return { data: out, frames: mel.frames, features: r.nMfcc };
 }
