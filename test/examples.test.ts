@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeWav } from '../src/index.js';
 import { ROOT, missing, skipNote } from './helpers/data.js';
+import { encodeWav } from './helpers/wav.js';
 
 const wav = join(ROOT, 'test', 'fixtures', 'inputs', 'synthetic-chirp-16k-f32.wav');
 const notBuilt = missing('dist');
@@ -44,6 +46,21 @@ describe.skipIf(notBuilt)(`examples run against the built package${skipNote(notB
       const bad = join(mkdtempSync(join(tmpdir(), 'se-ex-')), 'notes.wav');
       writeFileSync(bad, 'a text file renamed to .wav\n');
       expect(() => run('predict.mjs', bad)).toThrow(/notes\.wav: decodeWav: this is not a WAV file/);
+      // The file's own warnings go to stderr: here, the sample driven 12 dB past full scale.
+      const { sampleRate, channels } = decodeWav(readFileSync(join(ROOT, 'examples', 'audio', 'sample.wav')));
+      const peak = channels[0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const loud = join(mkdtempSync(join(tmpdir(), 'se-ex-')), 'loud.wav');
+      writeFileSync(
+        loud,
+        encodeWav([channels[0].map((v) => Math.max(-1, Math.min(1, (4 * v) / peak)))], sampleRate, 'pcm16'),
+      );
+      const warned = spawnSync(process.execPath, [join(ROOT, 'examples', 'node', 'predict.mjs'), loud], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(warned.status, warned.stderr).toBe(0);
+      expect(warned.stderr).toMatch(/loud\.wav: warning: the recording clips: [0-9.]+% of its samples/);
+      expect(warned.stdout).toMatch(/loud\.wav: \w+/);
     },
     60_000,
   );

@@ -14,7 +14,8 @@ const file = args[0] ?? fileURLToPath(new URL('../audio/sample.wav', import.meta
 try {
   await useBackend('wasm');
   const model = await EmotionModel.load();
-  const { sampleRate, duration, chunks } = await streamMono(file);
+  const { sampleRate, duration, chunks, warnings } = await streamMono(file);
+  for (const w of warnings ?? []) console.warn(`${file}: warning: ${w}`); // damage, cancelling channels, clipping
   console.log(`${file}: ${duration?.toFixed(1) ?? '?'} s at ${sampleRate} Hz`);
   for await (const s of model.predictStream(chunks, { sampleRate, window: 3, hop: 1, labels })) {
     const what = s.label === null ? `(${s.warning})` : `${s.label} ${(100 * s.scores[s.label]).toFixed(0)}%`;

@@ -10,7 +10,9 @@ const file = process.argv[2] ?? fileURLToPath(new URL('../audio/sample.wav', imp
 try {
   await useBackend('wasm');
   const model = await EmotionModel.load();
-  const { signal, sampleRate } = await readMono(file);
+  const { signal, sampleRate, warnings } = await readMono(file);
+  // What the file itself gives away: damage, channels that cancel out, clipping (recorded too loud).
+  for (const w of warnings ?? []) console.warn(`${file}: warning: ${w}`);
   const { label, scores, warning, uncertain, unfamiliar, analysed } = await model.predict(signal, {
     sampleRate,
   });
