@@ -189,7 +189,8 @@ describe('one channel of a recording (a voice per channel, as a two-sided call)'
 
   it('warns when the channels cancel out in the mix (one with its polarity reversed), and only then', async () => {
     const scaled = (x: Float32Array, g: number) => x.map((v) => g * v);
-    const warned = (channels: Float32Array[], channel?: number) => channelOrMix(channels, channel).warning;
+    const warned = (channels: Float32Array[], channel?: number) =>
+      channelOrMix(channels, channel).warnings[0];
     expect(warned([left, scaled(left, -1)])).toMatch(
       /cancel out when mixed \(the mix is silent, unlike the channels/,
     );

@@ -12,27 +12,32 @@ import { encodeWav } from './helpers/wav.js';
 const CLI = join(ROOT, 'dist', 'cli.js');
 const notBuilt = missing('cli');
 
-function cli(args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+function cli(args: string[], cwd: string, input?: Uint8Array): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input });
+}
+
+/** The CLI as a running process: its output so far (growing as it runs), and its exit status. */
+function cliProcess(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => {
+    out.stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    out.stderr += d;
+  });
+  const closed = new Promise<number | null>((done) => child.on('close', done));
+  return { child, out, closed };
 }
 
 /** The CLI without blocking this test worker (long runs: a blocked worker misses vitest's RPC deadline). */
-function cliAsync(
+async function cliAsync(
   args: string[],
   cwd: string,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  const { out, closed } = cliProcess(args, cwd);
+  const status = await closed;
+  return { status, ...out };
 }
 
 /** Speech-like test audio: noise bursts shaped by a syllable-rate envelope, seeded. */
@@ -538,8 +543,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const root = mkdtempSync(join(tmpdir(), 'se-stdin-'));
     const bytes = encodeWav([voice(6, 5, 22050)], 22050, 'pcm16');
     writeFileSync(join(root, 'memo.wav'), bytes);
-    const run = (args: string[], input?: Uint8Array) =>
-      spawnSync(process.execPath, [CLI, 'predict', ...args], { cwd: root, encoding: 'utf8', input });
+    const run = (args: string[], input?: Uint8Array) => cli(['predict', ...args], root, input);
     const parse = (out: string) => {
       const { file, ...rest } = JSON.parse(out.trim());
       return { file, rest };
@@ -566,10 +570,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const root = mkdtempSync(join(tmpdir(), 'se-stdin-stream-'));
     const bytes = encodeWav([voice(3, 40)], 16000, 'pcm16');
     writeFileSync(join(root, 'long.wav'), bytes);
-    const fromFile = spawnSync(process.execPath, [CLI, 'predict', 'long.wav', '--timeline'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const fromFile = cli(['predict', 'long.wav', '--timeline'], root);
     expect(fromFile.status, fromFile.stderr).toBe(0);
     // As `ffmpeg … -f wav -` writes it: the RIFF and data sizes unknown (0xFFFFFFFF).
     const piped = bytes.slice();
@@ -577,54 +578,34 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     view.setUint32(4, 0xffffffff, true);
     expect(String.fromCharCode(...piped.subarray(36, 40))).toBe('data');
     view.setUint32(40, 0xffffffff, true);
-    const child = spawn(process.execPath, [CLI, 'predict', '-', '--timeline'], { cwd: root });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const closed = new Promise<number | null>((done) => child.on('close', done));
+    const { child, out, closed } = cliProcess(['predict', '-', '--timeline'], root);
+    const windows = () => out.stdout.split('\n').filter((l) => / s {2}/.test(l)).length;
     // The first 15 s, then nothing more until windows have been printed.
     const half = 44 + 15 * 16000 * 2;
     child.stdin.write(piped.subarray(0, half));
     const started = Date.now();
-    while (out.split('\n').filter((l) => / s {2}/.test(l)).length < 3 && Date.now() - started < 60_000)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(child.exitCode, err).toBeNull();
-    expect(out.split('\n').filter((l) => / s {2}/.test(l)).length).toBeGreaterThanOrEqual(3);
+    while (windows() < 3 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode, out.stderr).toBeNull();
+    expect(windows()).toBeGreaterThanOrEqual(3);
     child.stdin.end(piped.subarray(half));
-    expect(await closed, err).toBe(0);
-    expect(out.replace(/^-:/, 'long.wav:')).toBe(fromFile.stdout);
+    expect(await closed, out.stderr).toBe(0);
+    expect(out.stdout.replace(/^-:/, 'long.wav:')).toBe(fromFile.stdout);
     // A finished WAV cut short in the pipe: the windows that came, and a warning at the end.
-    const cut = spawnSync(process.execPath, [CLI, 'predict', '-', '--timeline', '--json'], {
-      cwd: root,
-      encoding: 'utf8',
-      input: bytes.subarray(0, 44 + 10 * 16000 * 2),
-    });
+    const cut = cli(['predict', '-', '--timeline', '--json'], root, bytes.subarray(0, 44 + 10 * 16000 * 2));
     expect(cut.status, cut.stderr).toBe(0);
     expect(cut.stderr).toMatch(/^-: warning: the data chunk declares 1280000 bytes but only 320000 came/m);
     expect(JSON.parse(cut.stdout).segments.at(-1).end).toBeCloseTo(10, 1);
     // A header and no samples: the same error as for such a file (exit 1), not a crash.
     const header = bytes.slice(0, 44);
     new DataView(header.buffer).setUint32(40, 0, true);
-    const none = spawnSync(process.execPath, [CLI, 'predict', '-', '--timeline'], {
-      cwd: root,
-      input: header,
-    });
+    const none = cli(['predict', '-', '--timeline'], root, header);
     expect(none.status).toBe(1);
-    expect(String(none.stderr)).toMatch(/^-: .*held no samples/m);
+    expect(none.stderr).toMatch(/^-: .*held no samples/m);
     // Output into a reader that stops after the first lines (`| head -2`): a quiet exit, no stack trace.
-    const early = spawn(process.execPath, [CLI, 'predict', 'long.wav', '--timeline'], { cwd: root });
-    let earlyErr = '';
-    early.stderr.on('data', (d) => {
-      earlyErr += d;
-    });
-    early.stdout.once('data', () => early.stdout.destroy());
-    expect(await new Promise((done) => early.on('close', done)), earlyErr).toBe(0);
-    expect(earlyErr).not.toMatch(/EPIPE|Error/);
+    const early = cliProcess(['predict', 'long.wav', '--timeline'], root);
+    early.child.stdout.once('data', () => early.child.stdout.destroy());
+    expect(await early.closed, early.out.stderr).toBe(0);
+    expect(early.out.stderr).not.toMatch(/EPIPE|Error/);
   }, 90_000);
 
   it('split prints which speakers went where', () => {

@@ -98,36 +98,40 @@ function lossDb(channels: readonly Float32Array[], mix: Float32Array): number {
 const CANCEL_DB = 10;
 
 /**
- * {@link selectChannel}, with a warning when a mix of several channels is over {@link CANCEL_DB}
- * quieter than the channels themselves ({@link mixLossDb}). @internal
+ * {@link selectChannel}, with what the channels say about the recording: a warning when a mix of
+ * several channels is over {@link CANCEL_DB} quieter than the channels themselves
+ * ({@link mixLossDb}), and one when a channel the signal is made of clips ({@link clippingWarning}).
+ * @internal
  */
 export function channelOrMix(
   channels: readonly Float32Array[],
   channel?: number,
-): { signal: Float32Array; warning?: string } {
+): { signal: Float32Array; warnings: string[] } {
   const signal = selectChannel(channels, channel);
-  if (channel !== undefined || channels.length < 2) return { signal };
-  const drop = lossDb(channels, signal);
-  if (!(drop > CANCEL_DB)) return { signal };
+  const cancelled = channel === undefined ? cancelWarning(channels, signal) : undefined;
+  const clipped = clippingWarning(channel === undefined ? channels : [signal]);
+  return { signal, warnings: [cancelled, clipped].filter((w) => w !== undefined) };
+}
+
+/** The warning for a `mix` of `channels` that is over {@link CANCEL_DB} quieter than they are. */
+function cancelWarning(channels: readonly Float32Array[], mix: Float32Array): string | undefined {
+  if (channels.length < 2) return undefined;
+  const drop = lossDb(channels, mix);
+  if (!(drop > CANCEL_DB)) return undefined;
   const by = Number.isFinite(drop) ? `is ${drop.toFixed(0)} dB quieter than` : 'is silent, unlike';
-  return {
-    signal,
-    warning: `the channels cancel out when mixed (the mix ${by} the channels: one is likely the other with its polarity reversed); read one channel instead (channel: 0, or --channel 1)`,
-  };
+  return `the channels cancel out when mixed (the mix ${by} the channels: one is likely the other with its polarity reversed); read one channel instead (channel: 0, or --channel 1)`;
 }
 
 /**
- * Decoded audio as one signal ({@link channelOrMix}), with the decoder's warnings, the mix's and
- * clipping in the channels it is made of ({@link clippingWarning}) together; `warnings` is absent
- * when there are none. @internal
+ * Decoded audio as one signal, with the decoder's warnings and {@link channelOrMix}'s (a mix that
+ * cancels, clipping) together; `warnings` is absent when there are none. @internal
  */
 export function monoOf(
   audio: { sampleRate: number; channels: readonly Float32Array[]; warnings?: string[] },
   channel?: number,
 ): { signal: Float32Array; sampleRate: number; warnings?: string[] } {
-  const { signal, warning } = channelOrMix(audio.channels, channel);
-  const clipped = clippingWarning(channel === undefined ? audio.channels : [signal]);
-  const warnings = [...(audio.warnings ?? []), ...[warning, clipped].filter((w) => w !== undefined)];
+  const { signal, warnings: own } = channelOrMix(audio.channels, channel);
+  const warnings = [...(audio.warnings ?? []), ...own];
   const { sampleRate } = audio;
   return warnings.length ? { signal, sampleRate, warnings } : { signal, sampleRate };
 }

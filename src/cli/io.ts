@@ -5,7 +5,7 @@ import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
-import { type MonoStream, chunked } from '../node/audio-stream.js';
+import { type MonoStream, chunked, firstPieceWarnings } from '../node/audio-stream.js';
 
 const pending = new Set<string>();
 
@@ -109,9 +109,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   };
   const first = await next();
   const warnings = [...layout.warnings];
-  if (first)
-    for (const w of monoOf({ sampleRate, channels: first }, channel).warnings ?? [])
-      warnings.push(`${w} (judged on the first ${chunkSeconds} s)`);
+  if (first) warnings.push(...firstPieceWarnings(first, channel, chunkSeconds));
   const late: string[] = [];
   const declared = layout.dataSize < Number.MAX_SAFE_INTEGER / 2;
   return {

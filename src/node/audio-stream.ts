@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
-import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
+import { channelOrMix, checkChannel, monoOf, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
@@ -45,6 +45,19 @@ async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
     if (!(e instanceof SpeechEmotionError)) throw e;
   }
   return null;
+}
+
+/**
+ * What a stream read in pieces says about its recording, judged on the first piece (`channels`):
+ * a mix that cancels and clipping ({@link channelOrMix}), each marked as judged on the first
+ * `chunkSeconds`. @internal
+ */
+export function firstPieceWarnings(
+  channels: Float32Array[],
+  channel: number | undefined,
+  chunkSeconds: number,
+): string[] {
+  return channelOrMix(channels, channel).warnings.map((w) => `${w} (judged on the first ${chunkSeconds} s)`);
 }
 
 /** Any other file: decoded whole, then handed out in chunks. */
@@ -119,10 +132,7 @@ export async function streamMono(
     const buf = new Uint8Array(Math.min(block, dataSize));
     const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
     const frames = Math.floor(bytesRead / frameBytes);
-    const { warnings: first = [] } = frames
-      ? monoOf({ sampleRate, channels: decode(buf, 0, frames) }, options.channel)
-      : {};
-    for (const w of first) warnings.push(`${w} (judged on the first ${chunkSeconds} s)`);
+    if (frames) warnings.push(...firstPieceWarnings(decode(buf, 0, frames), options.channel, chunkSeconds));
   } catch (e) {
     await file.close();
     throw e;
