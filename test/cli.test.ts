@@ -406,6 +406,23 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       );
       expect(cli([command, 'full.wav'], root).stderr).not.toMatch(/clips/);
     }
+    // --json carries them too: one file, several (the batch path), a timeline, inspect.
+    const records = (args: string[]) =>
+      cli(args, root)
+        .stdout.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { file: string; warnings?: string[] });
+    for (const args of [
+      ['predict', 'loud.wav', 'full.wav', '--json'],
+      ['predict', 'loud.wav', '--json'],
+      ['predict', 'loud.wav', '--timeline', '--json'],
+      ['inspect', 'loud.wav', '--json'],
+    ])
+      for (const r of records(args))
+        if (r.file === 'loud.wav')
+          expect(r.warnings, args.join(' ')).toEqual([expect.stringMatching(/clips: [0-9.]+%/)]);
+        else expect(r).not.toHaveProperty('warnings');
+    expect(records(['inspect', 'full.wav', '--json'])[0]).not.toHaveProperty('warnings');
     // A recording longer than the model hears: the part analysed, the same on both paths.
     writeFileSync(join(root, 'long.wav'), encodeWav([voice(5, 6)], 16000, 'pcm16'));
     const one = cli(['predict', 'long.wav'], root).stdout;

@@ -7,6 +7,7 @@ import { savePlot } from '../node/plot.js';
 import { formatAudioSummary, plotAudio, summarizeAudio } from '../plot/audio-figure.js';
 import { plotDatasetSummary } from '../plot/figures.js';
 import { CHANNEL_HELP, UsageError, channelOf, parseArgs, scanAll } from './args.js';
+import { warn, withWarnings } from './io.js';
 
 export const INSPECT_HELP = `speech-emotion inspect <file | dataset dir> [--plot out.png|out.svg] [--json]
 
@@ -17,8 +18,8 @@ A dataset folder (or CSV manifest): prints recordings per label and speaker; --p
 
 PNG needs the optional package @napi-rs/canvas (npm install @napi-rs/canvas); SVG needs nothing.
 
-Options: --plot FILE, --json, --dataset NAME (naming of a dataset folder),
-  --channel N (${CHANNEL_HELP})
+Options: --plot FILE, --json (one JSON object; a recording's has warnings: [...] when it gives
+  any, as on stderr), --dataset NAME (naming of a dataset folder), --channel N (${CHANNEL_HELP})
 
 Examples:
   speech-emotion inspect clip.wav --plot clip.png
@@ -55,10 +56,12 @@ export async function runInspect(argv: string[]): Promise<number> {
   }
   const audio = await readAudioFile(target);
   const { signal, warnings } = monoOf(audio, channel);
-  for (const w of warnings ?? []) console.error(`${target}: warning: ${w}`);
+  warn(target, warnings);
   const summary = summarizeAudio(signal, audio.sampleRate, audio.channels.length);
   console.log(
-    flags.json ? JSON.stringify({ file: target, ...summary }) : `${target}\n${formatAudioSummary(summary)}`,
+    flags.json
+      ? JSON.stringify(withWarnings({ file: target, ...summary }, warnings))
+      : `${target}\n${formatAudioSummary(summary)}`,
   );
   if (plot) {
     await savePlot(

@@ -9,6 +9,16 @@ import { type MonoStream, chunked, firstPieceWarnings } from '../node/audio-stre
 
 const pending = new Set<string>();
 
+/** A file's warnings (damage, a cancelling mix, clipping) on stderr, one line each, after its name. */
+export function warn(file: string, warnings: readonly string[] | undefined): void {
+  for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+}
+
+/** `record` with the file's warnings, when it has any: what `--json` prints, beside {@link warn}'s lines. */
+export function withWarnings<R extends object>(record: R, warnings: readonly string[] | undefined) {
+  return warnings?.length ? { ...record, warnings } : record;
+}
+
 /**
  * Writes a file atomically: to a temporary file beside it, then renamed over it, so readers never
  * see half a file and an interrupted write leaves the old file (or nothing).

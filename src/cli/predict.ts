@@ -10,7 +10,7 @@ import { walk } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
 import { UsageError, channelOf, parseArgs } from './args.js';
-import { readStandardInput, streamStandardInput } from './io.js';
+import { readStandardInput, streamStandardInput, warn, withWarnings } from './io.js';
 
 import { startBackend } from './model-common.js';
 
@@ -28,7 +28,9 @@ Options:
                     unfamiliar, analysed } (unfamiliar: for a model that tells it; the bundled
                     one does; analysed { start, end, soundEnd }: when the sound goes on over a
                     second past the part the model heard)
-                    or { file, label: null, scores: {}, warning }
+                    or { file, label: null, scores: {}, warning }; with --timeline
+                    { file, segments }. Each also has warnings: [...] when the file
+                    gives any (damage, a cancelling mix, clipping; also on stderr)
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
                     a WAV or AIFF file, and a WAV piped into '-', is read in pieces, so memory
                     stays constant over hours of audio (other formats are decoded whole first)
@@ -81,12 +83,12 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
   }));
   let failed = 0;
   let pending: { file: string; result: FileResult }[] = [];
-  const print = (file: string, p: Prediction | { error: string }) => {
+  const print = (file: string, p: Prediction | { error: string }, warnings?: string[]) => {
     if ('error' in p) {
       failed++;
       if (json) console.log(JSON.stringify({ file, error: p.error }));
       else console.error(`${file}: ${p.error}`);
-    } else if (json) console.log(JSON.stringify({ file, ...p }));
+    } else if (json) console.log(JSON.stringify(withWarnings({ file, ...p }, warnings)));
     else console.log(`${file}: ${labelText(p)}`);
   };
   const drain = async () => {
@@ -101,10 +103,11 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
     );
     let at = 0;
     for (const [i, { file, result }] of pending.entries()) {
-      for (const w of (result.ok && result.warnings) || []) console.error(`${file}: warning: ${w}`);
+      const warnings = (result.ok && result.warnings) || [];
+      warn(file, warnings);
       const none = outcomes[i];
-      if (none) print(file, none);
-      else if (result.ok) print(file, withSpan(labelled[at++], result.span));
+      if (none) print(file, none, warnings);
+      else if (result.ok) print(file, withSpan(labelled[at++], result.span), warnings);
       else print(file, { error: `${file}: ${result.message}` });
     }
     pending = [];
@@ -176,7 +179,7 @@ async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags
   const stream: MonoStream & { late?: string[] } =
     file === '-' ? await streamStandardInput(run.channel) : await streamMono(file, { channel: run.channel });
   const { sampleRate, duration, chunks, warnings } = stream;
-  for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+  warn(file, warnings);
   const long = duration !== null && duration > 60;
   const started = performance.now();
   let nextReport = 0.1;
@@ -200,17 +203,20 @@ async function predictTimelineOf(file: string, model: EmotionModel, flags: Flags
       nextReport = Math.floor((10 * g.end) / duration) / 10 + 0.1;
     }
   }
-  for (const w of stream.late ?? []) console.error(`${file}: warning: ${w}`);
-  if (run.json) console.log(JSON.stringify({ file, segments }));
+  warn(file, stream.late);
+  if (run.json)
+    console.log(
+      JSON.stringify(withWarnings({ file, segments }, [...(warnings ?? []), ...(stream.late ?? [])])),
+    );
 }
 
 /** One file, one prediction. */
 async function predictOne(file: string, model: EmotionModel, run: Run): Promise<void> {
   const { signal, sampleRate, warnings } =
     file === '-' ? await readStandardInput(run.channel) : await readMono(file, { channel: run.channel });
-  for (const w of warnings ?? []) console.error(`${file}: warning: ${w}`);
+  warn(file, warnings);
   const p = await model.predict(signal, { sampleRate, labels: run.labels });
-  if (run.json) console.log(JSON.stringify({ file, ...p }));
+  if (run.json) console.log(JSON.stringify(withWarnings({ file, ...p }, warnings)));
   else console.log(`${file}: ${labelText(p)}`);
 }
 
