@@ -326,6 +326,13 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(cli(['predict', join(root, 'hum.wav')], root).stdout).toMatch(
       /hum\.wav: no emotion \(no-speech\)/,
     );
+    // A bad file is named once on its line, alone and among others, and once in its JSON error.
+    const notes = join(root, 'notes.wav');
+    for (const args of [[notes], [notes, join(root, 'hum.wav')]]) {
+      const line = cli(['predict', ...args], root).stderr.trim();
+      expect(line.startsWith(`${notes}: `) && line.split(notes).length, args.join(' ')).toBe(2);
+    }
+    expect(lines.at(-1).error.split(notes)).toHaveLength(2);
   });
 
   it('predict --channel: one channel of a stereo file, as its own recording, on every path', () => {

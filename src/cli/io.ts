@@ -19,6 +19,11 @@ export function withWarnings<R extends object>(record: R, warnings: readonly str
   return warnings?.length ? { ...record, warnings } : record;
 }
 
+/** `message` led by `file` once: the library's file errors already name the file, others do not. */
+export function located(file: string, message: string): string {
+  return message.startsWith(`${file}: `) ? message : `${file}: ${message}`;
+}
+
 /**
  * Writes a file atomically: to a temporary file beside it, then renamed over it, so readers never
  * see half a file and an interrupted write leaves the old file (or nothing).

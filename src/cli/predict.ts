@@ -10,7 +10,7 @@ import { walk } from '../node/datasets.js';
 import { extractItems } from '../node/extract.js';
 import type { FileResult } from '../node/process-file.js';
 import { UsageError, channelOf, parseArgs } from './args.js';
-import { readStandardInput, streamStandardInput, warn, withWarnings } from './io.js';
+import { located, readStandardInput, streamStandardInput, warn, withWarnings } from './io.js';
 
 import { startBackend } from './model-common.js';
 
@@ -87,7 +87,7 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
     if ('error' in p) {
       failed++;
       if (json) console.log(JSON.stringify({ file, error: p.error }));
-      else console.error(`${file}: ${p.error}`);
+      else console.error(p.error);
     } else if (json) console.log(JSON.stringify(withWarnings({ file, ...p }, warnings)));
     else console.log(`${file}: ${labelText(p)}`);
   };
@@ -108,7 +108,7 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
       const none = outcomes[i];
       if (none) print(file, none, warnings);
       else if (result.ok) print(file, withSpan(labelled[at++], result.span), warnings);
-      else print(file, { error: `${file}: ${result.message}` });
+      else print(file, { error: located(file, result.message) });
     }
     pending = [];
   };
@@ -272,9 +272,12 @@ export async function runPredict(argv: string[]): Promise<number> {
       else await predictOne(file, model, run);
     } catch (e) {
       failed++;
-      const msg = e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e);
+      const msg = located(
+        file,
+        e instanceof SpeechEmotionError ? e.message : String((e as Error)?.message ?? e),
+      );
       if (json) console.log(JSON.stringify({ file, error: msg }));
-      else console.error(`${file}: ${msg}`);
+      else console.error(msg);
     }
   }
   model.dispose();
