@@ -82,6 +82,31 @@ for (const [name, path, skip] of sources) {
       expect(warnings).toBeUndefined();
     });
 
+    it('RF64 and BW64 (64-bit sizes, past 4 GB) are read by their ds64 chunk, whole and in pieces', async () => {
+      // As ffmpeg and broadcast recorders write them: 0xFFFFFFFF sizes, the real ones in 'ds64';
+      // a chunk after the samples, which only the ds64 size keeps out of them.
+      const bytes = new Uint8Array(original());
+      const { at, size } = dataChunk(bytes);
+      const latin1 = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+      const info = latin1('LIST\x0e\0\0\0INFOISFT\x02\0\0\0x\0');
+      for (const id of ['RF64', 'BW64']) {
+        const out = new Uint8Array(12 + 36 + (bytes.length - 12) + info.length);
+        const v = new DataView(out.buffer);
+        out.set(latin1(`${id}\xff\xff\xff\xffWAVEds64`));
+        v.setUint32(16, 28, true);
+        v.setUint32(20, out.length - 8, true); // RIFF size, then the data size, both 64-bit
+        v.setUint32(28, size, true);
+        out.set(bytes.subarray(12), 48);
+        v.setUint32(at + 36 + 4, 0xffffffff, true);
+        out.set(info, 48 + bytes.length - 12);
+        const file = join(tmp, `${id}.wav`);
+        writeFileSync(file, out);
+        expect((await readMono(file)).signal, id).toEqual(reference());
+        const stream = await streamMono(file, { chunkSeconds: 0.07 });
+        expect(await joined(stream.chunks), id).toEqual(reference());
+      }
+    });
+
     it('a WAV whose header was never finalised (sizes 0) is read to its end', () => {
       const bytes = new Uint8Array(original());
       const v = new DataView(bytes.buffer);

@@ -1,6 +1,6 @@
 import { SpeechEmotionError } from '../errors.js';
 import { decodeAiff, isAiff } from './aiff.js';
-import { type DecodedAudio, decodeWav } from './wav.js';
+import { type DecodedAudio, decodeWav, isWave } from './wav.js';
 
 /** The part of a Web Audio `AudioBuffer` this library reads. */
 export interface AudioBufferLike {
@@ -68,8 +68,7 @@ export async function decodeAudio(
   context?: AudioContextLike,
 ): Promise<DecodedAudio> {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const head = String.fromCharCode(...u8.subarray(0, 4));
-  if (head === 'RIFF') return decodeWav(u8);
+  if (isWave(u8) || String.fromCharCode(...u8.subarray(0, 4)) === 'RIFF') return decodeWav(u8);
   if (isAiff(u8)) return decodeAiff(u8);
   let ctx = context;
   if (!ctx) {

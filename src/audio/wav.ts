@@ -27,11 +27,24 @@ const FORMAT_NAMES: Record<number, string> = {
   353: 'Windows Media Audio',
   5648: 'AAC',
 };
-/** Sizes that streaming writers leave in place of the real one: read to the end of the file. */
+/**
+ * Sizes that streaming writers leave in place of the real one: read to the end of the file (and
+ * what RF64 and BW64 put there, the real size being in their 'ds64' chunk).
+ */
 const SIZE_UNKNOWN = 0xffffffff;
 
 function bad(message: string): SpeechEmotionError {
   return new SpeechEmotionError('INVALID_AUDIO', `decodeWav: ${message}`);
+}
+
+/**
+ * Whether `bytes` start as a WAV file: a RIFF container of WAVE, or the RF64 and BW64 containers
+ * (EBU Tech 3306 and ITU-R BS.2088) that recorders and ffmpeg write past 4 GB. @internal
+ */
+export function isWave(bytes: Uint8Array): boolean {
+  if (bytes.length < 12) return false;
+  const s = (i: number) => String.fromCharCode(bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]);
+  return (s(0) === 'RIFF' || s(0) === 'RF64' || s(0) === 'BW64') && s(8) === 'WAVE';
 }
 
 /** The four-character code at `at` (RIFF and AIFF chunk ids). @internal */
@@ -72,7 +85,8 @@ function readFormat(view: DataView, at: number, size: number): Format {
 }
 
 /**
- * Decodes a RIFF/WAVE file into floating-point channels.
+ * Decodes a WAV file into floating-point channels: RIFF/WAVE, and RF64 or BW64 (the 64-bit sizes
+ * of recordings past 4 GB).
  *
  * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, G.711 μ-law and
  * A-law (telephone audio), and `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
@@ -108,9 +122,9 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
     );
   if (u8.length === 0) throw bad('the file is empty (0 bytes).');
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  if (u8.length < 12 || fourcc(view, 0) !== 'RIFF' || fourcc(view, 8) !== 'WAVE') {
+  if (!isWave(u8)) {
     const head = u8.length >= 4 ? fourcc(view, 0) : '';
-    if (head === 'RIFX' || head === 'RF64') {
+    if (head === 'RIFX') {
       throw new SpeechEmotionError(
         'UNSUPPORTED_AUDIO',
         `decodeWav: ${head} WAV files are not supported; convert to a standard RIFF WAV.`,
@@ -155,12 +169,19 @@ function walkChunks(u8: Uint8Array, fileLength: number) {
   let format: Format | undefined;
   let dataAt = -1;
   let dataSize = 0;
+  // RF64 and BW64: the data chunk's real size, 64-bit, from the 'ds64' chunk that leads the file.
+  let dataSize64: number | undefined;
   const warnings: string[] = [];
   let at = 12;
   while (at + 8 <= u8.length) {
     const id = fourcc(view, at);
-    const size = view.getUint32(at + 4, true);
+    let size = view.getUint32(at + 4, true);
     const body = at + 8;
+    if (id === 'ds64' && size >= 16 && body + 16 <= u8.length) {
+      dataSize64 = view.getUint32(body + 8, true) + view.getUint32(body + 12, true) * 2 ** 32;
+    } else if (id === 'data' && size === SIZE_UNKNOWN && dataSize64 !== undefined) {
+      size = dataSize64;
+    }
     if (id === 'fmt ') {
       if (body + size > u8.length) throw bad(`the file is truncated inside its 'fmt ' chunk.`);
       format = readFormat(view, body, size);
@@ -182,7 +203,7 @@ function walkChunks(u8: Uint8Array, fileLength: number) {
       }
       dataSize = size;
     }
-    at = body + size + (size & 1);
+    at = body + size + (size % 2);
   }
   if (!format)
     throw bad(`the file has no 'fmt ' chunk, so its encoding is unknown. The file is corrupt or truncated.`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
-import { type AudioLayout, readWavLayout } from '../audio/wav.js';
+import { type AudioLayout, isWave, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
@@ -148,8 +148,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
  * whole, and its errors reported as for a file.
  */
 function wavLayoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
-  const riff = head.length >= 12 && ascii(head, 0) === 'RIFF' && ascii(head, 8) === 'WAVE';
-  if (!riff) return null;
+  if (!isWave(head)) return null;
   try {
     return readWavLayout(head, ended ? head.length : Number.MAX_SAFE_INTEGER);
   } catch (e) {
@@ -158,7 +157,6 @@ function wavLayoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
   }
 }
 
-const ascii = (u8: Uint8Array, at: number) => String.fromCharCode(...u8.subarray(at, at + 4));
 const warned = (warnings?: string[]) => (warnings?.length ? { warnings } : {});
 
 /** Bytes from an async source, taken from the front as they are needed. */

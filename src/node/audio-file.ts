@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
-import { type DecodedAudio, decodeWav } from '../audio/wav.js';
+import { type DecodedAudio, decodeWav, isWave } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { withLoopAlive } from './event-loop.js';
 
@@ -42,13 +42,13 @@ export const AUDIO_EXTENSIONS: readonly string[] = [
 ];
 
 /**
- * WAV goes to the built-in decoder: bytes that start with RIFF, and anything named `.wav` (so text
+ * WAV goes to the built-in decoder: bytes that start with RIFF (or RF64/BW64 WAVE), and anything named `.wav` (so text
  * renamed to .wav is reported as "not a WAV file"), and empty files. @internal
  */
 export function isWav(bytes: Uint8Array, name: string): boolean {
   const riff =
     bytes.length >= 4 && bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46;
-  return riff || bytes.length === 0 || name.toLowerCase().endsWith('.wav');
+  return riff || isWave(bytes) || bytes.length === 0 || name.toLowerCase().endsWith('.wav');
 }
 
 /**

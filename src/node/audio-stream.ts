@@ -1,7 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
 import { channelOrMix, checkChannel, monoOf, selectChannel } from '../audio/mono.js';
-import { type AudioLayout, readWavLayout } from '../audio/wav.js';
+import { type AudioLayout, isWave, readWavLayout } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
 
@@ -34,13 +34,9 @@ async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
   const { size } = await file.stat();
   const head = new Uint8Array(Math.min(HEAD, size));
   await file.read(head, 0, head.length, 0);
-  const isRiff =
-    head.length >= 12 &&
-    String.fromCharCode(...head.subarray(0, 4)) === 'RIFF' &&
-    String.fromCharCode(...head.subarray(8, 12)) === 'WAVE';
   try {
     if (isAiff(head)) return readAiffLayout(head, size);
-    if (isRiff) return readWavLayout(head, size);
+    if (isWave(head)) return readWavLayout(head, size);
   } catch (e) {
     if (!(e instanceof SpeechEmotionError)) throw e;
   }
