@@ -1,7 +1,7 @@
 // Audio as real tools write it, made from real recordings: streaming and unfinalised WAV headers,
 // files cut inside their samples, G.711 telephone audio, AIFF named .wav, and encodings that
 // cannot be read. Then a fuzz test over mutated real files.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,12 +11,14 @@ import {
   SpeechEmotionError,
   decodeAiff,
   decodeWav,
+  defineFeatureSpec,
   isAiff,
   mixLossDb,
   selectChannel,
   toMono,
 } from '../src/index.js';
 import { readMono, streamMono } from '../src/node.js';
+import { processFile } from '../src/node/process-file.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 import { lcg } from './helpers/signals.js';
 import { encodeAiff, encodeG711Wav, encodeWav } from './helpers/wav.js';
@@ -176,6 +178,32 @@ it('a RIFF file that is not WAVE is refused alike whole and in pieces (predict a
   await expect(readMono(file)).rejects.toThrow(notWav);
   await expect(streamMono(file)).rejects.toThrow(notWav);
   await expect(streamMono(file)).rejects.toBeInstanceOf(SpeechEmotionError);
+});
+
+it('a WAV over 2 GiB is refused whole with the way to read it, and read in pieces', async () => {
+  // A sparse file (no disk used): the sample's header, its data size unknown, then zeros past 2 GiB.
+  const bytes = new Uint8Array(readFileSync(SAMPLE));
+  const v = new DataView(bytes.buffer);
+  v.setUint32(4, 0xffffffff, true);
+  const { at } = dataChunk(bytes);
+  v.setUint32(at + 4, 0xffffffff, true);
+  const file = join(tmp, 'over-2gib.wav');
+  writeFileSync(file, bytes);
+  truncateSync(file, 2 ** 31 + 2 ** 20);
+  const whole = readMono(file);
+  await expect(whole).rejects.toMatchObject({ code: 'UNSUPPORTED_AUDIO' });
+  await expect(readMono(file)).rejects.toThrow(/over-2gib\.wav whole: .*2 GiB.*in pieces \(streamMono/);
+  // The batch path (predict over many files, extract, evaluate) says the same.
+  expect(processFile(file, defineFeatureSpec({ sampleRate: 16000 }))).toMatchObject({
+    ok: false,
+    code: 'UNSUPPORTED_AUDIO',
+    message: expect.stringMatching(/in pieces/),
+  });
+  const stream = await streamMono(file, { chunkSeconds: 1 });
+  for await (const first of stream.chunks) {
+    expect(first).toEqual(decodeWav(readFileSync(SAMPLE)).channels[0].subarray(0, first.length));
+    break;
+  }
 });
 
 describe('one channel of a recording (a voice per channel, as a two-sided call)', () => {

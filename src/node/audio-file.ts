@@ -52,6 +52,21 @@ export function isWav(bytes: Uint8Array, name: string): boolean {
 }
 
 /**
+ * Why `name` could not be read into memory: missing or unreadable (`INVALID_AUDIO`), or over the
+ * 2 GiB that Node reads at once (`UNSUPPORTED_AUDIO`, with the way to read such a file). @internal
+ */
+export function unreadable(name: string, e: unknown): SpeechEmotionError {
+  const message = (e as Error)?.message ?? String(e);
+  if ((e as NodeJS.ErrnoException)?.code === 'ERR_FS_FILE_TOO_LARGE')
+    return new SpeechEmotionError(
+      'UNSUPPORTED_AUDIO',
+      `cannot read ${name} whole: ${message}. Read a WAV or AIFF recording this long in pieces (streamMono; \`speech-emotion predict --timeline\`), or cut it into parts.`,
+      { cause: e },
+    );
+  return new SpeechEmotionError('INVALID_AUDIO', `cannot read ${name}: ${message}`, { cause: e });
+}
+
+/**
  * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
  * {@link decodeWav} and {@link decodeAiff}; mp3, flac, ogg (Vorbis or Opus), m4a/AAC and WebM/Opus
  * with the optional `audio-decode` package, loaded only when such a file comes along.
@@ -97,9 +112,7 @@ export async function readAudioFile(path: string): Promise<DecodedAudio> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new SpeechEmotionError('INVALID_AUDIO', `cannot read ${path}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw unreadable(path, e);
   }
   try {
     return await decodeAudioBytes(bytes, path);

@@ -8,7 +8,7 @@ import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { AnalysedSpan } from '../features/prepare.js';
 import { type FeatureSpec, computeFeaturesSpan } from '../features/spec.js';
-import { decodeAudioBytes, isWav } from './audio-file.js';
+import { decodeAudioBytes, isWav, unreadable } from './audio-file.js';
 import type { ExtractOptions } from './extract.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
@@ -56,7 +56,8 @@ export function processFile(
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      return { ok: false, code: 'INVALID_AUDIO', message: `cannot read the file: ${(e as Error).message}` };
+      const { code, message } = unreadable('the file', e);
+      return { ok: false, code, message };
     }
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
     if (!isWav(bytes, path) && !isAiff(bytes)) {
