@@ -7,6 +7,7 @@ import { magnitudeFrames } from '../src/dsp/magnitudes.js';
 import { resolveMelOptions, sparseFilterbank } from '../src/dsp/mel.js';
 import { fastFftPlan, wasmFftAvailable, wasmFilterbankProduct } from '../src/dsp/simd.js';
 import { type StftOptions, applyFilterbank, resolveStftOptions } from '../src/dsp/spectral.js';
+import { trimmedAt } from '../src/dsp/trim.js';
 import {
   cmvn,
   dct,
@@ -457,6 +458,29 @@ describe('delta, trim, cmvn', () => {
         },
       ),
       { numRuns: 50 },
+    );
+  });
+
+  it('trimmedAt gives each threshold the interval trimSilence gives it (one pass for several)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ len: fc.integer({ min: 0, max: 6000 }), db: fc.integer({ min: -90, max: 0 }) }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 4 }),
+        (bursts, topDbs) => {
+          const x = new Float32Array(bursts.reduce((a, b) => a + b.len, 0));
+          let at = 0;
+          for (const { len, db } of bursts)
+            for (let i = 0; i < len; i++) x[at++] = 10 ** (db / 20) * Math.sin(i * 0.21);
+          expect(trimmedAt(x, topDbs)).toEqual(topDbs.map((topDb) => trimSilence(x, { topDb })));
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 

@@ -45,6 +45,18 @@ export function trimSilence(signal: Float32Array | Float64Array, options: TrimOp
   checkKnownOptions('trimSilence', options, ['topDb', 'ref', 'frameLength', 'hopLength']);
   checkSignal('trimSilence', signal);
   const topDb = checkNumber('trimSilence', 'topDb', options.topDb ?? 60, 'nonnegative');
+  return trimmedAt(signal, [topDb], options)[0];
+}
+
+/**
+ * {@link trimSilence}'s interval for each of `topDbs` (not checked here), from one pass over a
+ * checked signal's frames. @internal
+ */
+export function trimmedAt(
+  signal: Float32Array | Float64Array,
+  topDbs: readonly number[],
+  options: Omit<TrimOptions, 'topDb'> = {},
+): TrimInterval[] {
   const frameLength = checkInt('trimSilence', 'frameLength', options.frameLength ?? 2048, 1);
   const hop = checkInt('trimSilence', 'hopLength', options.hopLength ?? 512, 1);
   const ref = options.ref ?? 'max';
@@ -71,19 +83,22 @@ export function trimSilence(signal: Float32Array | Float64Array, options: TrimOp
     power[t] = Math.max(0, cum[b] - cum[a]) / frameLength;
     if (power[t] > maxPower) maxPower = power[t];
   }
-  if (maxPower === 0) return { start: 0, end: 0 };
+  if (maxPower === 0) return topDbs.map(() => ({ start: 0, end: 0 }));
   // librosa: amplitude_to_db(rms, ref) = power_to_db(rms², ref², amin = 1e-10).
   const amin = 1e-10;
   const refPower = ref === 'max' ? maxPower : ref * ref;
   const refDb = 10 * Math.log10(Math.max(amin, refPower));
-  let first = -1;
-  let last = -1;
-  for (let t = 0; t < frames; t++) {
-    if (10 * Math.log10(Math.max(amin, power[t])) - refDb > -topDb) {
-      if (first < 0) first = t;
-      last = t;
+  const db = power.map((p) => 10 * Math.log10(Math.max(amin, p)) - refDb);
+  return topDbs.map((topDb) => {
+    let first = -1;
+    let last = -1;
+    for (let t = 0; t < frames; t++) {
+      if (db[t] > -topDb) {
+        if (first < 0) first = t;
+        last = t;
+      }
     }
-  }
-  if (first < 0) return { start: 0, end: 0 };
-  return { start: first * hop, end: Math.min(n, (last + 1) * hop) };
+    if (first < 0) return { start: 0, end: 0 };
+    return { start: first * hop, end: Math.min(n, (last + 1) * hop) };
+  });
 }

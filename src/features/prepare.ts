@@ -3,7 +3,7 @@
 // their validation, and the signal they make (resample → condition → trim → fixed duration).
 import { bandEdge, butterworth4, fillUpperBand } from '../audio/channel.js';
 import { type ResampleOptions, resample } from '../audio/resample.js';
-import { trimSilence } from '../dsp/trim.js';
+import { trimSilence, trimmedAt } from '../dsp/trim.js';
 import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import { peakAbs } from '../util/math.js';
@@ -134,9 +134,10 @@ export function conditioned(
 
 /** The kept interval of a spec's `trim`: {@link trimSilence}, then the harder cut of `leadIn`. */
 export function trimmed(x: Float32Array | Float64Array, sr: number, trim: NonNullable<FeatureSpec['trim']>) {
-  const { start, end } = trimSilence(x, { topDb: trim.topDb });
-  if (!trim.leadIn || end <= start) return { start, end };
-  const onset = trimSilence(x, { topDb: trim.leadIn.topDb }).start;
+  if (!trim.leadIn) return trimSilence(x, { topDb: trim.topDb });
+  // Both thresholds from one pass over the frames.
+  const [{ start, end }, { start: onset }] = trimmedAt(x, [trim.topDb, trim.leadIn.topDb]);
+  if (end <= start) return { start, end };
   return { start: Math.min(end, Math.max(start, onset - Math.round(trim.leadIn.keepSeconds * sr))), end };
 }
 
