@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   computeFeatures,
   decodeAudio,
   decodeFeatureSet,
+  decodeWav,
   defineFeatureSpec,
   encodeFeatureSet,
   featureNames,
@@ -19,12 +21,58 @@ import {
   resample,
   trimSilence,
 } from '../src/index.js';
-import { decodeAudioBytes, readAudioFile, readMono, scanDataset } from '../src/node.js';
+import { decodeAudioBytes, readAudioFile, readMono, scanDataset, streamMono } from '../src/node.js';
 import { peakAbs, seededRandom } from '../src/util/math.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
 
 const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
+
+describe('ADPCM WAV (IMA and Microsoft, 4-bit), as libsndfile decodes it', () => {
+  // sha256 of libsndfile's 16-bit samples (interleaved, little-endian) of each file, through
+  // soundfile 0.12.1 (libsndfile 1.2.0): the fixtures README gives the command.
+  const libsndfile: [string, number, string][] = [
+    ['sample-ima.wav', 1, 'd71290893f47ed3d19991cb30c67dc6bd5b8673804807e3013abfade162e0510'],
+    ['sample-msadpcm.wav', 1, '82b776a6dca9d114084b42f7ce78651224924b092eb985d4c161edea8c4892e1'],
+    ['tone-ima.wav', 2, '3e51c53a1cea5b5151fd6dcbc651c61e4cc17268639170d59fd18a9b840dab08'],
+    ['tone-msadpcm.wav', 2, 'a4a5f158d3dbca7c272a0fa0f9eaa7173eea0e81b49f9426d1da42d935c3f9ce'],
+  ];
+  it.each(libsndfile)('%s: the same samples as libsndfile, whole and in pieces', async (file, nCh, sha) => {
+    const path = join(inputs, file);
+    const { sampleRate, channels } = decodeWav(readFileSync(path));
+    expect([sampleRate, channels.length]).toEqual([22050, nCh]);
+    const pcm = new Int16Array(channels[0].length * nCh);
+    for (let i = 0; i < channels[0].length; i++)
+      for (let c = 0; c < nCh; c++) pcm[i * nCh + c] = Math.round(channels[c][i] * 32768);
+    expect(createHash('sha256').update(new Uint8Array(pcm.buffer)).digest('hex')).toBe(sha);
+    // Block by block (predict --timeline), the same mix.
+    const stream = await streamMono(path, { chunkSeconds: 0.05 });
+    const parts: number[] = [];
+    for await (const c of stream.chunks) parts.push(...c);
+    expect(Float32Array.from(parts)).toEqual((await readMono(path)).signal);
+    expect(stream.duration).toBeCloseTo(channels[0].length / 22050, 6);
+  });
+
+  it('decodes close to the recording it was made from (SNR over 20 dB), so not only like libsndfile', () => {
+    const source = decodeWav(readFileSync(join(ROOT, 'examples', 'audio', 'sample.wav'))).channels[0];
+    for (const file of ['sample-ima.wav', 'sample-msadpcm.wav']) {
+      const x = decodeWav(readFileSync(join(inputs, file))).channels[0];
+      let signal = 0;
+      let noise = 0;
+      for (let i = 0; i < Math.min(x.length, 1.5 * 22050); i++) {
+        signal += source[i] ** 2;
+        noise += (source[i] - x[i]) ** 2;
+      }
+      expect(10 * Math.log10(signal / noise), file).toBeGreaterThan(20);
+    }
+  });
+
+  it('a block size that cannot hold the channels is refused as corrupt', () => {
+    const bytes = new Uint8Array(readFileSync(join(inputs, 'tone-ima.wav')));
+    new DataView(bytes.buffer).setUint16(32, 10, true); // blockAlign: under two 4-byte headers
+    expect(() => decodeWav(bytes)).toThrow(/a block of 10 bytes cannot hold IMA ADPCM for 2 channel/);
+  });
+});
 
 describe('other containers in Node (optional audio-decode)', () => {
   it.each(['tone.mp3', 'tone.flac', 'tone.ogg'])(

@@ -197,6 +197,7 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
     sampleRate,
     channels: nCh,
     frameBytes,
+    samplesPerFrame: 1,
     dataAt: ssndAt,
     dataSize: ssndSize,
     warnings,

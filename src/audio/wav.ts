@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { MS_COEFFICIENTS, imaBlockDecoder, imaSamplesPerBlock, msBlockDecoder } from './adpcm.js';
 
 /** Decoded audio: one Float32Array per channel, samples in [−1, 1]. */
 export interface DecodedAudio {
@@ -14,9 +15,11 @@ export interface DecodedAudio {
 }
 
 const FORMAT_PCM = 1;
+const FORMAT_MS_ADPCM = 2;
 const FORMAT_FLOAT = 3;
 const FORMAT_ALAW = 6;
 const FORMAT_MULAW = 7;
+const FORMAT_IMA_ADPCM = 0x11;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const FORMAT_NAMES: Record<number, string> = {
   2: 'Microsoft ADPCM',
@@ -63,6 +66,8 @@ interface Format {
   sampleRate: number;
   blockAlign: number;
   bits: number;
+  /** Microsoft ADPCM's coefficient pairs, when the 'fmt ' chunk lists them. */
+  coefficients?: Int16Array;
 }
 
 function readFormat(view: DataView, at: number, size: number): Format {
@@ -81,6 +86,13 @@ function readFormat(view: DataView, at: number, size: number): Format {
   }
   if (channels < 1) throw bad('the format declares 0 channels. The file is corrupt.');
   if (sampleRate < 1) throw bad('the format declares a sample rate of 0 Hz. The file is corrupt.');
+  // Microsoft ADPCM: cbSize, samples per block, the number of coefficient pairs, the pairs.
+  const pairs = tag === FORMAT_MS_ADPCM && size >= 22 ? view.getUint16(at + 20, true) : 0;
+  if (pairs > 0 && size >= 22 + 4 * pairs) {
+    const coefficients = new Int16Array(2 * pairs);
+    for (let i = 0; i < 2 * pairs; i++) coefficients[i] = view.getInt16(at + 22 + 2 * i, true);
+    return { tag, channels, sampleRate, blockAlign, bits, coefficients };
+  }
   return { tag, channels, sampleRate, blockAlign, bits };
 }
 
@@ -89,7 +101,8 @@ function readFormat(view: DataView, at: number, size: number): Format {
  * of recordings past 4 GB).
  *
  * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, G.711 μ-law and
- * A-law (telephone audio), and `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
+ * A-law (telephone audio), 4-bit IMA and Microsoft ADPCM (voice recorders, telephony systems), and
+ * `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
  * order; unknown chunks (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring the pad byte of
  * odd-sized chunks.
  *
@@ -103,7 +116,7 @@ function readFormat(view: DataView, at: number, size: number): Format {
  * @param bytes - The whole file.
  * @returns `{ sampleRate, channels }`, one Float32Array per channel.
  * @throws {@link SpeechEmotionError} `INVALID_AUDIO` for an empty, truncated or corrupt file or one
- * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings it does not decode (ADPCM, MP3 in a
+ * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings it does not decode (GSM, MP3 in a
  * WAV wrapper, …), named in the message.
  *
  * @example
@@ -152,8 +165,10 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
 export interface AudioLayout {
   sampleRate: number;
   channels: number;
-  /** Bytes per frame (all channels). */
+  /** Bytes per frame (all channels): one sample of each, or a whole ADPCM block. */
   frameBytes: number;
+  /** Samples per channel that a frame decodes to: 1, or an ADPCM block's. */
+  samplesPerFrame: number;
   /** Byte offset of the first sample, and the bytes of samples (to the end of the file when unknown). */
   dataAt: number;
   dataSize: number;
@@ -161,6 +176,16 @@ export interface AudioLayout {
   warnings: string[];
   /** Decodes `frames` whole frames starting at byte `at` of `u8`, one array per channel. */
   decode(u8: Uint8Array, at: number, frames: number): Float32Array[];
+}
+
+/** Bytes of the whole frames that hold about `seconds` of a layout's audio (one frame at least). @internal */
+export function bytesFor(layout: AudioLayout, seconds: number): number {
+  return Math.max(1, Math.round((seconds * layout.sampleRate) / layout.samplesPerFrame)) * layout.frameBytes;
+}
+
+/** Seconds of audio in the whole frames of `bytes` bytes of a layout's data. @internal */
+export function secondsIn(layout: AudioLayout, bytes: number): number {
+  return (Math.floor(bytes / layout.frameBytes) * layout.samplesPerFrame) / layout.sampleRate;
 }
 
 /** The walk over a RIFF file's chunks: its format, and where its samples are. */
@@ -266,6 +291,8 @@ function frameDecoder(format: Format): AudioLayout['decode'] {
 export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
   const { format, dataAt, dataSize, warnings } = walkChunks(u8, fileLength);
   const { tag, channels: nCh, sampleRate, bits } = format;
+  if ((tag === FORMAT_IMA_ADPCM || tag === FORMAT_MS_ADPCM) && bits === 4)
+    return { ...adpcmLayout(format), sampleRate, channels: nCh, dataAt, dataSize, warnings };
   const isPcm = tag === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
   const isFloat = tag === FORMAT_FLOAT && (bits === 32 || bits === 64);
   const isG711 = (tag === FORMAT_ALAW || tag === FORMAT_MULAW) && bits === 8;
@@ -273,7 +300,7 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
     const name = FORMAT_NAMES[tag] ?? `format tag ${tag}`;
     throw new SpeechEmotionError(
       'UNSUPPORTED_AUDIO',
-      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit and G.711 μ-law/A-law; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
+      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit, G.711 μ-law/A-law and 4-bit IMA or Microsoft ADPCM; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
     );
   }
   const frameBytes = (bits / 8) * nCh;
@@ -282,7 +309,44 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
       `the block alignment (${format.blockAlign}) does not match ${nCh} channel(s) of ${bits}-bit samples (${frameBytes}). The file is corrupt.`,
     );
   }
-  return { sampleRate, channels: nCh, frameBytes, dataAt, dataSize, warnings, decode: frameDecoder(format) };
+  return {
+    sampleRate,
+    channels: nCh,
+    frameBytes,
+    samplesPerFrame: 1,
+    dataAt,
+    dataSize,
+    warnings,
+    decode: frameDecoder(format),
+  };
+}
+
+/** An ADPCM format's block size, samples per block and block decoder, its block size checked. */
+function adpcmLayout(format: Format): Pick<AudioLayout, 'frameBytes' | 'samplesPerFrame' | 'decode'> {
+  const { tag, channels, blockAlign } = format;
+  const ima = tag === FORMAT_IMA_ADPCM;
+  // IMA: a 4-byte header per channel, then 4-byte groups per channel; Microsoft: 7 bytes per
+  // channel of header, then whole bytes of codes (the samples per block from the bytes left).
+  const head = (ima ? 4 : 7) * channels;
+  const fits = ima ? (blockAlign - head) % (4 * channels) === 0 : ((blockAlign - head) * 2) % channels === 0;
+  if (!(blockAlign > head && fits))
+    throw bad(
+      `a block of ${blockAlign} bytes cannot hold ${FORMAT_NAMES[tag]} for ${channels} channel(s). The file is corrupt.`,
+    );
+  const samplesPerBlock = ima
+    ? imaSamplesPerBlock(blockAlign, channels)
+    : ((blockAlign - head) * 2) / channels + 2;
+  const adpcm = {
+    channels,
+    blockAlign,
+    samplesPerBlock,
+    coefficients: format.coefficients ?? MS_COEFFICIENTS,
+  };
+  return {
+    frameBytes: blockAlign,
+    samplesPerFrame: samplesPerBlock,
+    decode: ima ? imaBlockDecoder(adpcm) : msBlockDecoder(adpcm),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
-import { type AudioLayout, isWave, readWavLayout } from '../audio/wav.js';
+import { type AudioLayout, bytesFor, isWave, readWavLayout, secondsIn } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
@@ -114,7 +114,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   const { sampleRate, frameBytes, decode } = layout;
   bytes.take(layout.dataAt);
   let left = layout.dataSize; // bytes of samples still to come (to the end of the input when unknown)
-  const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
+  const block = bytesFor(layout, chunkSeconds);
   const next = async (): Promise<Float32Array[] | null> => {
     await bytes.fill(Math.min(block, left));
     const frames = Math.floor(Math.min(block, left, bytes.length) / frameBytes);
@@ -129,7 +129,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   const declared = layout.dataSize < Number.MAX_SAFE_INTEGER / 2;
   return {
     sampleRate,
-    duration: declared ? Math.floor(layout.dataSize / frameBytes) / sampleRate : null,
+    duration: declared ? secondsIn(layout, layout.dataSize) : null,
     chunks: (async function* () {
       for (let c = first; c; c = await next()) yield selectChannel(c, channel);
       if (declared && left >= frameBytes)

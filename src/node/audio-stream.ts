@@ -1,7 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAiff, readAiffLayout } from '../audio/aiff.js';
 import { channelOrMix, checkChannel, monoOf, selectChannel } from '../audio/mono.js';
-import { type AudioLayout, isWave, readWavLayout } from '../audio/wav.js';
+import { type AudioLayout, bytesFor, isWave, readWavLayout, secondsIn } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { readAudioFile } from './audio-file.js';
 
@@ -120,7 +120,7 @@ export async function streamMono(
     }
   }
   const decode = layout.decode;
-  const block = Math.max(1, Math.round(chunkSeconds * sampleRate)) * frameBytes;
+  const block = bytesFor(layout, chunkSeconds);
   const end = dataAt + dataSize;
   // Whether the mix cancels and whether the recording clips, judged on the first chunk (the whole
   // file is not read twice).
@@ -135,7 +135,7 @@ export async function streamMono(
   }
   return {
     sampleRate,
-    duration: Math.floor(dataSize / frameBytes) / sampleRate,
+    duration: secondsIn(layout, dataSize),
     chunks: (async function* () {
       const buf = new Uint8Array(block);
       try {
