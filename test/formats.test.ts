@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import {
   trimSilence,
 } from '../src/index.js';
 import { decodeAudioBytes, readAudioFile, readMono, scanDataset, streamMono } from '../src/node.js';
+import { processFile } from '../src/node/process-file.js';
 import { peakAbs, seededRandom } from '../src/util/math.js';
 import { ROOT } from './helpers/data.js';
 import { encodeWav } from './helpers/wav.js';
@@ -118,6 +119,21 @@ describe('other containers in Node (optional audio-decode)', () => {
       expect(at(right, 660)).toBeGreaterThan(1000 * Math.max(at(right, 550), at(right, 440), 1e-6));
     },
   );
+
+  it('an MP3, m4a or WebM saved under a .wav name is read by its content, whole and in a batch', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'se-renamed-'));
+    for (const f of ['tone.mp3', 'tone.m4a', 'tone.webm']) {
+      const renamed = join(root, `${f.replace('.', '-')}.wav`);
+      copyFileSync(join(inputs, f), renamed);
+      const audio = await readAudioFile(renamed);
+      expect(audio, f).toEqual(await readAudioFile(join(inputs, f)));
+      const spec = defineFeatureSpec({ sampleRate: 16000 });
+      expect(await processFile(renamed, spec), f).toEqual(await processFile(join(inputs, f), spec));
+    }
+    // Text named .wav is still called what it is.
+    writeFileSync(join(root, 'notes.wav'), 'not audio at all, just words');
+    await expect(readAudioFile(join(root, 'notes.wav'))).rejects.toThrow(/not a WAV file/);
+  });
 
   it('scanDataset finds m4a, WebM and Opus files by default, and leaves videos (.mp4) alone', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-formats-'));

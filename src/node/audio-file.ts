@@ -42,13 +42,27 @@ export const AUDIO_EXTENSIONS: readonly string[] = [
 ];
 
 /**
- * WAV goes to the built-in decoder: bytes that start with RIFF (or RF64/BW64 WAVE), and anything named `.wav` (so text
- * renamed to .wav is reported as "not a WAV file"), and empty files. @internal
+ * WAV goes to the built-in decoder: bytes that start with RIFF (or RF64/BW64 WAVE), empty files,
+ * and anything named `.wav` (so text renamed to .wav is reported as "not a WAV file") unless its
+ * bytes open as another container (an MP3 or m4a saved as .wav, as some apps and sites do). @internal
  */
 export function isWav(bytes: Uint8Array, name: string): boolean {
   const riff =
     bytes.length >= 4 && bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46;
-  return riff || isWave(bytes) || bytes.length === 0 || name.toLowerCase().endsWith('.wav');
+  if (riff || isWave(bytes) || bytes.length === 0) return true;
+  return name.toLowerCase().endsWith('.wav') && !isOtherContainer(bytes);
+}
+
+/**
+ * Whether bytes open as a container that `audio-decode` reads: MP3 (an ID3 tag or a frame sync, as
+ * raw AAC's), Ogg, FLAC, MP4/m4a (`ftyp`) or WebM (EBML).
+ */
+function isOtherContainer(b: Uint8Array): boolean {
+  if (b.length < 12) return false;
+  const at = (i: number, s: string) => [...s].every((c, k) => b[i + k] === c.charCodeAt(0));
+  const ebml = b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3;
+  const sync = b[0] === 0xff && (b[1] & 0xe0) === 0xe0;
+  return at(0, 'ID3') || at(0, 'OggS') || at(0, 'fLaC') || at(4, 'ftyp') || ebml || sync;
 }
 
 /**
