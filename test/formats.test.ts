@@ -105,7 +105,7 @@ describe('other containers in Node (optional audio-decode)', () => {
 
   // What phones and browsers record: AAC in m4a (voice memos) and raw ADTS, Opus in WebM
   // (MediaRecorder) and in Ogg (messaging apps); made from tone.flac by ffmpeg (fixtures README).
-  it.each(['tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus'])(
+  it.each(['tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus', 'tone.wma', 'tone.caf'])(
     'reads %s: 440 Hz left and 660 Hz right at the rate it reports, about 1 s',
     async (f) => {
       const { sampleRate, channels } = await readAudioFile(join(inputs, f));
@@ -120,9 +120,21 @@ describe('other containers in Node (optional audio-decode)', () => {
     },
   );
 
-  it('an MP3, m4a or WebM saved under a .wav name is read by its content, whole and in a batch', async () => {
+  it('AMR (Android call and voice recorders), raw and in 3GP: the samples of the reference decoder', async () => {
+    // sha256 of `sox sample.amr -e signed -b 16 out.wav` (SoX 14.4.2, opencore-amr), 16-bit samples.
+    const amr = await readAudioFile(join(inputs, 'sample.amr'));
+    expect([amr.sampleRate, amr.channels.length]).toEqual([8000, 1]);
+    const pcm = Int16Array.from(amr.channels[0], (v) => Math.round(v * 32768));
+    expect(createHash('sha256').update(new Uint8Array(pcm.buffer)).digest('hex')).toBe(
+      '1f66bd88edc8b6fafc0bd61499b1c02306d3136c0a125f8ee7b230c695181bcb',
+    );
+    // The same frames in a 3GP (MP4) container, as call recorders also save them.
+    expect(await readAudioFile(join(inputs, 'sample.3gp'))).toEqual(amr);
+  });
+
+  it('an MP3, m4a, WebM, AMR or WMA saved under a .wav name is read by its content, whole and in a batch', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-renamed-'));
-    for (const f of ['tone.mp3', 'tone.m4a', 'tone.webm']) {
+    for (const f of ['tone.mp3', 'tone.m4a', 'tone.webm', 'sample.amr', 'tone.wma']) {
       const renamed = join(root, `${f.replace('.', '-')}.wav`);
       copyFileSync(join(inputs, f), renamed);
       const audio = await readAudioFile(renamed);
@@ -135,7 +147,7 @@ describe('other containers in Node (optional audio-decode)', () => {
     await expect(readAudioFile(join(root, 'notes.wav'))).rejects.toThrow(/not a WAV file/);
   });
 
-  it('scanDataset finds m4a, WebM and Opus files by default, and leaves videos (.mp4) alone', async () => {
+  it('scanDataset finds m4a, WebM, Opus, AMR and 3GP files by default, and leaves videos (.mp4) alone', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-formats-'));
     const put = (from: string, to: string) => {
       mkdirSync(join(root, to, '..'), { recursive: true });
@@ -145,13 +157,17 @@ describe('other containers in Node (optional audio-decode)', () => {
     put('tone.webm', 'sad/recorder.webm');
     put('tone.opus', 'happy/voice-note.opus');
     put('tone.m4a', 'happy/clip.mp4');
+    put('sample.amr', 'neutral/call.amr');
+    put('sample.3gp', 'neutral/call-2.3gp');
     const r = await scanDataset(root);
     expect(r.items.map((i) => [i.label, i.path.split(/[\\/]/).pop()])).toEqual([
       ['angry', 'memo.m4a'],
       ['happy', 'voice-note.opus'],
+      ['neutral', 'call-2.3gp'],
+      ['neutral', 'call.amr'],
       ['sad', 'recorder.webm'],
     ]);
-    const { channels } = await readAudioFile(r.items[2].path);
+    const { channels } = await readAudioFile(r.items[4].path);
     expect(channels[0].length).toBeGreaterThan(0);
   });
 

@@ -16,8 +16,8 @@ import { startBackend } from './model-common.js';
 
 export const PREDICT_HELP = `speech-emotion predict <files or folders…> [--model <modelDir>] [--json] [--timeline]
 
-Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC and WebM with the
-optional audio-decode package), at any sample rate and channel count, with the default model
+Predicts the emotion of each recording (WAV, AIFF; mp3, flac, ogg, Opus, m4a/AAC, WebM, AMR/3GP,
+WMA and CAF with the optional audio-decode package), at any sample rate and channel count, with the default model
 shipped in the package unless --model names another. A folder stands for every recording under it
 (by file ending, sorted); '-' reads one recording piped in. Silent or too-short audio gets no
 label. Files that cannot be read are reported and the others still predicted.

@@ -15,7 +15,7 @@ function loadDecoder(): Promise<Decoder> {
       decoder = undefined;
       throw new SpeechEmotionError(
         'UNSUPPORTED_AUDIO',
-        "mp3, flac, ogg, Opus, m4a/AAC and WebM need the optional package 'audio-decode': run `npm install audio-decode`, or convert the files to WAV.",
+        "mp3, flac, ogg, Opus, m4a/AAC, WebM, AMR/3GP, WMA and CAF need the optional package 'audio-decode': run `npm install audio-decode`, or convert the files to WAV.",
       );
     },
   );
@@ -25,7 +25,8 @@ function loadDecoder(): Promise<Decoder> {
 /**
  * File endings that {@link scanDataset} looks for by default: the formats whose reading is tested
  * (WAV and AIFF built in; the rest through `audio-decode`), among them what phones and browsers
- * record (m4a/AAC from voice memos, WebM/Opus from `MediaRecorder`, Opus from messaging apps).
+ * record (m4a/AAC from voice memos, WebM/Opus from `MediaRecorder`, Opus from messaging apps, AMR
+ * raw or in 3GP from Android call and voice recorders).
  * Not `.mp4`: a corpus's videos (RAVDESS ships them) would be read again as audio. @internal
  */
 export const AUDIO_EXTENSIONS: readonly string[] = [
@@ -39,6 +40,11 @@ export const AUDIO_EXTENSIONS: readonly string[] = [
   '.m4a',
   '.aac',
   '.webm',
+  '.amr',
+  '.3gp',
+  '.3ga',
+  '.wma',
+  '.caf',
 ];
 
 /**
@@ -55,14 +61,16 @@ export function isWav(bytes: Uint8Array, name: string): boolean {
 
 /**
  * Whether bytes open as a container that `audio-decode` reads: MP3 (an ID3 tag or a frame sync, as
- * raw AAC's), Ogg, FLAC, MP4/m4a (`ftyp`) or WebM (EBML).
+ * raw AAC's), Ogg, FLAC, MP4/m4a/3GP (`ftyp`), WebM (EBML), AMR, WMA (ASF) or CAF.
  */
 function isOtherContainer(b: Uint8Array): boolean {
   if (b.length < 12) return false;
   const at = (i: number, s: string) => [...s].every((c, k) => b[i + k] === c.charCodeAt(0));
   const ebml = b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3;
+  const asf = b[0] === 0x30 && b[1] === 0x26 && b[2] === 0xb2 && b[3] === 0x75;
   const sync = b[0] === 0xff && (b[1] & 0xe0) === 0xe0;
-  return at(0, 'ID3') || at(0, 'OggS') || at(0, 'fLaC') || at(4, 'ftyp') || ebml || sync;
+  const tagged = ['ID3', 'OggS', 'fLaC', '#!AMR', 'caff'].some((t) => at(0, t));
+  return tagged || at(4, 'ftyp') || ebml || asf || sync;
 }
 
 /**
@@ -82,8 +90,8 @@ export function unreadable(name: string, e: unknown): SpeechEmotionError {
 
 /**
  * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
- * {@link decodeWav} and {@link decodeAiff}; mp3, flac, ogg (Vorbis or Opus), m4a/AAC and WebM/Opus
- * with the optional `audio-decode` package, loaded only when such a file comes along.
+ * {@link decodeWav} and {@link decodeAiff}; mp3, flac, ogg (Vorbis or Opus), m4a/AAC, WebM/Opus,
+ * AMR (raw or in 3GP), WMA and CAF with the optional `audio-decode` package, loaded only when such a file comes along.
  * @throws {@link SpeechEmotionError} `UNSUPPORTED_AUDIO` when `audio-decode` is needed but not
  * installed, `INVALID_AUDIO` when the bytes are not audio.
  */
@@ -112,8 +120,9 @@ export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Pr
 }
 
 /**
- * Reads and decodes an audio file: WAV and AIFF always; mp3, flac, ogg, Opus, m4a/AAC and WebM
- * (what phones and browsers record) when the optional `audio-decode` package is installed.
+ * Reads and decodes an audio file: WAV and AIFF always; mp3, flac, ogg, Opus, m4a/AAC, WebM, AMR
+ * and 3GP (what phones, call recorders and browsers record), WMA and CAF when the optional
+ * `audio-decode` package is installed.
  *
  * @example
  * ```ts
