@@ -338,6 +338,7 @@ function fuzzDecoders(numRuns: number) {
     [encodeAiff(short, 16000, 'fl32'), false],
     [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'tone-ima.wav')), true],
     [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'tone-msadpcm.wav')), true],
+    [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'sample-gsm.wav')), true],
   ];
   fc.assert(
     fc.property(
@@ -366,7 +367,7 @@ function fuzzDecoders(numRuns: number) {
 
 // `npm run fuzz:decode` runs 10⁵ cases (FUZZ_RUNS); npm test runs 10⁴.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-describe('fuzz: mutated real files (WAV, μ-law, AIFF, AIFF-C float, IMA and Microsoft ADPCM)', () => {
+describe('fuzz: mutated real files (WAV, μ-law, AIFF, AIFF-C float, IMA and Microsoft ADPCM, GSM)', () => {
   it(`${RUNS} cases: each decodes to finite audio or throws a SpeechEmotionError, never another exception or a hang`, () => {
     fuzzDecoders(RUNS);
   }, 600_000);

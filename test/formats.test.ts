@@ -29,30 +29,35 @@ import { encodeWav } from './helpers/wav.js';
 
 const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
 
-describe('ADPCM WAV (IMA and Microsoft, 4-bit), as libsndfile decodes it', () => {
+describe('ADPCM and GSM 6.10 WAV, as libsndfile decodes them', () => {
   // sha256 of libsndfile's 16-bit samples (interleaved, little-endian) of each file, through
   // soundfile 0.12.1 (libsndfile 1.2.0): the fixtures README gives the command.
-  const libsndfile: [string, number, string][] = [
-    ['sample-ima.wav', 1, 'd71290893f47ed3d19991cb30c67dc6bd5b8673804807e3013abfade162e0510'],
-    ['sample-msadpcm.wav', 1, '82b776a6dca9d114084b42f7ce78651224924b092eb985d4c161edea8c4892e1'],
-    ['tone-ima.wav', 2, '3e51c53a1cea5b5151fd6dcbc651c61e4cc17268639170d59fd18a9b840dab08'],
-    ['tone-msadpcm.wav', 2, 'a4a5f158d3dbca7c272a0fa0f9eaa7173eea0e81b49f9426d1da42d935c3f9ce'],
+  const libsndfile: [string, number, number, string][] = [
+    ['sample-ima.wav', 22050, 1, 'd71290893f47ed3d19991cb30c67dc6bd5b8673804807e3013abfade162e0510'],
+    ['sample-msadpcm.wav', 22050, 1, '82b776a6dca9d114084b42f7ce78651224924b092eb985d4c161edea8c4892e1'],
+    ['tone-ima.wav', 22050, 2, '3e51c53a1cea5b5151fd6dcbc651c61e4cc17268639170d59fd18a9b840dab08'],
+    ['tone-msadpcm.wav', 22050, 2, 'a4a5f158d3dbca7c272a0fa0f9eaa7173eea0e81b49f9426d1da42d935c3f9ce'],
+    // GSM's frames depend on the ones before: read in pieces, the decoder's state carries over.
+    ['sample-gsm.wav', 8000, 1, 'd58b6d5fae429085760842d6fb0753e39b3d2731e4776f7dc5233f7f4e9dd691'],
   ];
-  it.each(libsndfile)('%s: the same samples as libsndfile, whole and in pieces', async (file, nCh, sha) => {
-    const path = join(inputs, file);
-    const { sampleRate, channels } = decodeWav(readFileSync(path));
-    expect([sampleRate, channels.length]).toEqual([22050, nCh]);
-    const pcm = new Int16Array(channels[0].length * nCh);
-    for (let i = 0; i < channels[0].length; i++)
-      for (let c = 0; c < nCh; c++) pcm[i * nCh + c] = Math.round(channels[c][i] * 32768);
-    expect(createHash('sha256').update(new Uint8Array(pcm.buffer)).digest('hex')).toBe(sha);
-    // Block by block (predict --timeline), the same mix.
-    const stream = await streamMono(path, { chunkSeconds: 0.05 });
-    const parts: number[] = [];
-    for await (const c of stream.chunks) parts.push(...c);
-    expect(Float32Array.from(parts)).toEqual((await readMono(path)).signal);
-    expect(stream.duration).toBeCloseTo(channels[0].length / 22050, 6);
-  });
+  it.each(libsndfile)(
+    '%s: the same samples as libsndfile, whole and in pieces',
+    async (file, rate, nCh, sha) => {
+      const path = join(inputs, file);
+      const { sampleRate, channels } = decodeWav(readFileSync(path));
+      expect([sampleRate, channels.length]).toEqual([rate, nCh]);
+      const pcm = new Int16Array(channels[0].length * nCh);
+      for (let i = 0; i < channels[0].length; i++)
+        for (let c = 0; c < nCh; c++) pcm[i * nCh + c] = Math.round(channels[c][i] * 32768);
+      expect(createHash('sha256').update(new Uint8Array(pcm.buffer)).digest('hex')).toBe(sha);
+      // Block by block (predict --timeline), the same mix.
+      const stream = await streamMono(path, { chunkSeconds: 0.05 });
+      const parts: number[] = [];
+      for await (const c of stream.chunks) parts.push(...c);
+      expect(Float32Array.from(parts)).toEqual((await readMono(path)).signal);
+      expect(stream.duration).toBeCloseTo(channels[0].length / rate, 6);
+    },
+  );
 
   it('decodes close to the recording it was made from (SNR over 20 dB), so not only like libsndfile', () => {
     const source = decodeWav(readFileSync(join(ROOT, 'examples', 'audio', 'sample.wav'))).channels[0];

@@ -1,5 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
-import { type AudioLayout, type DecodedAudio, decodeG711, fourcc } from './wav.js';
+import { type AudioLayout, type DecodedAudio, type FrameDecoder, decodeG711, fourcc } from './wav.js';
 
 function bad(message: string): SpeechEmotionError {
   return new SpeechEmotionError('INVALID_AUDIO', `decodeAiff: ${message}`);
@@ -62,7 +62,7 @@ export function decodeAiff(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   const frames = Math.floor(layout.dataSize / layout.frameBytes);
   if (layout.warnings.length && frames === 0)
     throw bad('the file is truncated: its sound data holds not one whole frame.');
-  const channels = layout.decode(u8, layout.dataAt, frames);
+  const channels = layout.decoder()(u8, layout.dataAt, frames);
   const { sampleRate, warnings } = layout;
   return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
 }
@@ -134,7 +134,7 @@ function walkAiffChunks(u8: Uint8Array, fileLength: number) {
  * A decoder of whole frames for a checked format. The branch on the sample type sits outside each
  * loop: the loops are the hot path of every file read.
  */
-function aiffDecoder(nCh: number, bits: number, kind: Comm['kind']): AudioLayout['decode'] {
+function aiffDecoder(nCh: number, bits: number, kind: Comm['kind']): FrameDecoder {
   const bps = bits / 8;
   const frameBytes = bps * nCh;
   const le = kind === 'le';
@@ -193,6 +193,7 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
   // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
   const sampleRate = Math.round(comm.sampleRate);
   const frameBytes = (bits / 8) * nCh;
+  const decode = aiffDecoder(nCh, bits, kind);
   return {
     sampleRate,
     channels: nCh,
@@ -201,6 +202,6 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
     dataAt: ssndAt,
     dataSize: ssndSize,
     warnings,
-    decode: aiffDecoder(nCh, bits, kind),
+    decoder: () => decode,
   };
 }

@@ -1,5 +1,6 @@
 import { SpeechEmotionError } from '../errors.js';
 import { MS_COEFFICIENTS, imaBlockDecoder, imaSamplesPerBlock, msBlockDecoder } from './adpcm.js';
+import { GSM_BLOCK_BYTES, GSM_SAMPLES_PER_BLOCK, gsmBlockDecoder } from './gsm.js';
 
 /** Decoded audio: one Float32Array per channel, samples in [−1, 1]. */
 export interface DecodedAudio {
@@ -20,6 +21,7 @@ const FORMAT_FLOAT = 3;
 const FORMAT_ALAW = 6;
 const FORMAT_MULAW = 7;
 const FORMAT_IMA_ADPCM = 0x11;
+const FORMAT_GSM = 0x31;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const FORMAT_NAMES: Record<number, string> = {
   2: 'Microsoft ADPCM',
@@ -101,7 +103,8 @@ function readFormat(view: DataView, at: number, size: number): Format {
  * of recordings past 4 GB).
  *
  * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, G.711 μ-law and
- * A-law (telephone audio), 4-bit IMA and Microsoft ADPCM (voice recorders, telephony systems), and
+ * A-law (telephone audio), 4-bit IMA and Microsoft ADPCM (voice recorders, telephony systems), GSM
+ * 6.10 full rate (voicemail, "WAV49"), and
  * `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
  * order; unknown chunks (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring the pad byte of
  * odd-sized chunks.
@@ -116,7 +119,7 @@ function readFormat(view: DataView, at: number, size: number): Format {
  * @param bytes - The whole file.
  * @returns `{ sampleRate, channels }`, one Float32Array per channel.
  * @throws {@link SpeechEmotionError} `INVALID_AUDIO` for an empty, truncated or corrupt file or one
- * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings it does not decode (GSM, MP3 in a
+ * that is not WAV at all; `UNSUPPORTED_AUDIO` for WAV encodings it does not decode (MP3 in a
  * WAV wrapper, …), named in the message.
  *
  * @example
@@ -152,7 +155,7 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
   const frames = Math.floor(layout.dataSize / layout.frameBytes);
   if (layout.warnings.length && frames === 0)
     throw bad('the file is truncated: its data chunk holds not one whole frame.');
-  const channels = layout.decode(u8, layout.dataAt, frames);
+  const channels = layout.decoder()(u8, layout.dataAt, frames);
   const { sampleRate, warnings } = layout;
   return warnings.length ? { sampleRate, channels, warnings } : { sampleRate, channels };
 }
@@ -174,9 +177,15 @@ export interface AudioLayout {
   dataSize: number;
   /** What was read despite damage. */
   warnings: string[];
-  /** Decodes `frames` whole frames starting at byte `at` of `u8`, one array per channel. */
-  decode(u8: Uint8Array, at: number, frames: number): Float32Array[];
+  /**
+   * A decoder for one pass over the data, fed its frames in order (GSM's frames depend on the ones
+   * before; the other encodings' do not).
+   */
+  decoder(): FrameDecoder;
 }
+
+/** Decodes `frames` whole frames starting at byte `at` of `u8`, one array per channel. @internal */
+export type FrameDecoder = (u8: Uint8Array, at: number, frames: number) => Float32Array[];
 
 /** Bytes of the whole frames that hold about `seconds` of a layout's audio (one frame at least). @internal */
 export function bytesFor(layout: AudioLayout, seconds: number): number {
@@ -240,7 +249,7 @@ function walkChunks(u8: Uint8Array, fileLength: number) {
  * A decoder of whole frames for a checked format. One function per call with the branch on the
  * sample type outside each loop: the loops are the hot path of every file read.
  */
-function frameDecoder(format: Format): AudioLayout['decode'] {
+function frameDecoder(format: Format): FrameDecoder {
   const { tag, channels: nCh, bits } = format;
   const isFloat = tag === FORMAT_FLOAT;
   const isG711 = tag === FORMAT_ALAW || tag === FORMAT_MULAW;
@@ -293,6 +302,14 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
   const { tag, channels: nCh, sampleRate, bits } = format;
   if ((tag === FORMAT_IMA_ADPCM || tag === FORMAT_MS_ADPCM) && bits === 4)
     return { ...adpcmLayout(format), sampleRate, channels: nCh, dataAt, dataSize, warnings };
+  if (tag === FORMAT_GSM) {
+    if (nCh !== 1 || format.blockAlign !== GSM_BLOCK_BYTES)
+      throw bad(
+        `GSM 6.10 comes in blocks of ${GSM_BLOCK_BYTES} bytes of one channel; this file declares ${format.blockAlign} bytes and ${nCh} channels. The file is corrupt.`,
+      );
+    const frames = { frameBytes: GSM_BLOCK_BYTES, samplesPerFrame: GSM_SAMPLES_PER_BLOCK };
+    return { ...frames, sampleRate, channels: 1, dataAt, dataSize, warnings, decoder: gsmBlockDecoder };
+  }
   const isPcm = tag === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
   const isFloat = tag === FORMAT_FLOAT && (bits === 32 || bits === 64);
   const isG711 = (tag === FORMAT_ALAW || tag === FORMAT_MULAW) && bits === 8;
@@ -300,7 +317,7 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
     const name = FORMAT_NAMES[tag] ?? `format tag ${tag}`;
     throw new SpeechEmotionError(
       'UNSUPPORTED_AUDIO',
-      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit, G.711 μ-law/A-law and 4-bit IMA or Microsoft ADPCM; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
+      `decodeWav: ${name} with ${bits}-bit samples is not supported. Supported: PCM 8/16/24/32-bit, float 32/64-bit, G.711 μ-law/A-law, 4-bit IMA or Microsoft ADPCM and GSM 6.10; convert the file (e.g. \`sox in.wav -e signed -b 16 out.wav\`).`,
     );
   }
   const frameBytes = (bits / 8) * nCh;
@@ -309,6 +326,7 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
       `the block alignment (${format.blockAlign}) does not match ${nCh} channel(s) of ${bits}-bit samples (${frameBytes}). The file is corrupt.`,
     );
   }
+  const decode = frameDecoder(format);
   return {
     sampleRate,
     channels: nCh,
@@ -317,12 +335,12 @@ export function readWavLayout(u8: Uint8Array, fileLength = u8.length): AudioLayo
     dataAt,
     dataSize,
     warnings,
-    decode: frameDecoder(format),
+    decoder: () => decode,
   };
 }
 
 /** An ADPCM format's block size, samples per block and block decoder, its block size checked. */
-function adpcmLayout(format: Format): Pick<AudioLayout, 'frameBytes' | 'samplesPerFrame' | 'decode'> {
+function adpcmLayout(format: Format): Pick<AudioLayout, 'frameBytes' | 'samplesPerFrame' | 'decoder'> {
   const { tag, channels, blockAlign } = format;
   const ima = tag === FORMAT_IMA_ADPCM;
   // IMA: a 4-byte header per channel, then 4-byte groups per channel; Microsoft: 7 bytes per
@@ -342,10 +360,11 @@ function adpcmLayout(format: Format): Pick<AudioLayout, 'frameBytes' | 'samplesP
     samplesPerBlock,
     coefficients: format.coefficients ?? MS_COEFFICIENTS,
   };
+  const decode = ima ? imaBlockDecoder(adpcm) : msBlockDecoder(adpcm);
   return {
     frameBytes: blockAlign,
     samplesPerFrame: samplesPerBlock,
-    decode: ima ? imaBlockDecoder(adpcm) : msBlockDecoder(adpcm),
+    decoder: () => decode,
   };
 }
 

@@ -111,7 +111,8 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
     return { ...chunked(whole, chunkSeconds), late: [] };
   }
   if (channel !== undefined) checkChannel(channel, layout.channels);
-  const { sampleRate, frameBytes, decode } = layout;
+  const { sampleRate, frameBytes } = layout;
+  const decode = layout.decoder();
   bytes.take(layout.dataAt);
   let left = layout.dataSize; // bytes of samples still to come (to the end of the input when unknown)
   const block = bytesFor(layout, chunkSeconds);

@@ -119,7 +119,6 @@ export async function streamMono(
       throw e;
     }
   }
-  const decode = layout.decode;
   const block = bytesFor(layout, chunkSeconds);
   const end = dataAt + dataSize;
   // Whether the mix cancels and whether the recording clips, judged on the first chunk (the whole
@@ -128,7 +127,8 @@ export async function streamMono(
     const buf = new Uint8Array(Math.min(block, dataSize));
     const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
     const frames = Math.floor(bytesRead / frameBytes);
-    if (frames) warnings.push(...firstPieceWarnings(decode(buf, 0, frames), options.channel, chunkSeconds));
+    if (frames)
+      warnings.push(...firstPieceWarnings(layout.decoder()(buf, 0, frames), options.channel, chunkSeconds));
   } catch (e) {
     await file.close();
     throw e;
@@ -138,6 +138,7 @@ export async function streamMono(
     duration: secondsIn(layout, dataSize),
     chunks: (async function* () {
       const buf = new Uint8Array(block);
+      const decode = layout.decoder(); // a second pass: the first piece was decoded for the warnings
       try {
         for (let at = dataAt; at < end; at += block) {
           const { bytesRead } = await file.read(buf, 0, Math.min(block, end - at), at);
