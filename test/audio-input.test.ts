@@ -1,7 +1,7 @@
 // Audio as real tools write it, made from real recordings: streaming and unfinalised WAV headers,
 // files cut inside their samples, G.711 telephone audio, AIFF named .wav, and encodings that
 // cannot be read. Then a fuzz test over mutated real files.
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -179,6 +179,20 @@ it('a RIFF file that is not WAVE is refused alike whole and in pieces (predict a
   await expect(streamMono(file)).rejects.toThrow(notWav);
   await expect(streamMono(file)).rejects.toBeInstanceOf(SpeechEmotionError);
 });
+
+it.skipIf(!existsSync('/proc/self/fd'))(
+  'a stream whose chunks are never read leaves no file open (only its duration or warnings wanted)',
+  async () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) expect((await streamMono(SAMPLE)).duration).toBeGreaterThan(4);
+    expect(open()).toBeLessThan(before + 5);
+    // Read, the chunks open the file again and close it at the end.
+    const stream = await streamMono(SAMPLE, { chunkSeconds: 1 });
+    expect(await joined(stream.chunks)).toEqual((await readMono(SAMPLE)).signal);
+    expect(open()).toBeLessThan(before + 5);
+  },
+);
 
 it('a WAV over 2 GiB is refused whole with the way to read it, and read in pieces', async () => {
   // A sparse file (no disk used): the sample's header, its data size unknown, then zeros past 2 GiB.

@@ -104,51 +104,49 @@ export async function streamMono(
       cause: e,
     });
   }
-  const layout = await readLayout(file);
-  if (!layout) {
-    await file.close();
-    return wholeFile(path, chunkSeconds, options.channel);
-  }
-  const { sampleRate, frameBytes, dataAt, dataSize, warnings } = layout;
-  // Checked now, not at the first chunk: a missing channel is the caller's error, not the file's.
-  if (options.channel !== undefined) {
-    try {
-      checkChannel(options.channel, layout.channels);
-    } catch (e) {
-      await file.close();
-      throw e;
+  // The header and the first piece are read now, and the file closed: the chunks open it again
+  // when they are read, so a stream whose chunks are never read leaves no file open.
+  let layout: AudioLayout | null;
+  let firstPiece: Float32Array[] | null = null;
+  try {
+    layout = await readLayout(file);
+    // Checked now, not at the first chunk: a missing channel is the caller's error, not the file's.
+    if (layout && options.channel !== undefined) checkChannel(options.channel, layout.channels);
+    if (layout) {
+      const buf = new Uint8Array(Math.min(bytesFor(layout, chunkSeconds), layout.dataSize));
+      const { bytesRead } = await file.read(buf, 0, buf.length, layout.dataAt);
+      const frames = Math.floor(bytesRead / layout.frameBytes);
+      if (frames) firstPiece = layout.decoder()(buf, 0, frames);
     }
+  } finally {
+    await file.close();
   }
+  if (!layout) return wholeFile(path, chunkSeconds, options.channel);
+  const { sampleRate, frameBytes, dataAt, dataSize, warnings } = layout;
+  // Whether the mix cancels and whether the recording clips, judged on the first piece (the whole
+  // file is not read twice).
+  if (firstPiece) warnings.push(...firstPieceWarnings(firstPiece, options.channel, chunkSeconds));
   const block = bytesFor(layout, chunkSeconds);
   const end = dataAt + dataSize;
-  // Whether the mix cancels and whether the recording clips, judged on the first chunk (the whole
-  // file is not read twice).
-  try {
-    const buf = new Uint8Array(Math.min(block, dataSize));
-    const { bytesRead } = await file.read(buf, 0, buf.length, dataAt);
-    const frames = Math.floor(bytesRead / frameBytes);
-    if (frames)
-      warnings.push(...firstPieceWarnings(layout.decoder()(buf, 0, frames), options.channel, chunkSeconds));
-  } catch (e) {
-    await file.close();
-    throw e;
-  }
+  const decoder = layout.decoder;
   return {
     sampleRate,
     duration: secondsIn(layout, dataSize),
     chunks: (async function* () {
+      const again = await open(path, 'r').catch((e: Error) => {
+        throw new SpeechEmotionError('INVALID_AUDIO', `cannot read ${path}: ${e.message}`, { cause: e });
+      });
       const buf = new Uint8Array(block);
-      const decode = layout.decoder(); // a second pass: the first piece was decoded for the warnings
+      const decode = decoder(); // a second pass: the first piece was decoded for the warnings
       try {
         for (let at = dataAt; at < end; at += block) {
-          const { bytesRead } = await file.read(buf, 0, Math.min(block, end - at), at);
+          const { bytesRead } = await again.read(buf, 0, Math.min(block, end - at), at);
           const frames = Math.floor(bytesRead / frameBytes);
           if (frames === 0) break;
-          const channels = decode(buf, 0, frames);
-          yield selectChannel(channels, options.channel);
+          yield selectChannel(decode(buf, 0, frames), options.channel);
         }
       } finally {
-        await file.close();
+        await again.close();
       }
     })(),
     ...(warnings.length ? { warnings } : {}),
