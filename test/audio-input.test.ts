@@ -109,6 +109,21 @@ for (const [name, path, skip] of sources) {
       }
     });
 
+    it('an AIFF written into a pipe (its FORM, frame count and SSND sizes 0) is read to its end', async () => {
+      const { sampleRate, channels } = decodeWav(original());
+      const finalised = encodeAiff(channels[0], sampleRate);
+      const piped = finalised.slice();
+      const v = new DataView(piped.buffer);
+      for (const at of [4, 22, 42]) v.setUint32(at, 0); // as ffmpeg -f aiff - leaves them
+      const file = join(tmp, 'piped.aiff');
+      writeFileSync(file, piped);
+      const whole = decodeAiff(finalised).channels[0];
+      expect(whole.length).toBe(channels[0].length);
+      expect(decodeAiff(piped).channels[0]).toEqual(whole);
+      const stream = await streamMono(file, { chunkSeconds: 0.07 });
+      expect(await joined(stream.chunks)).toEqual(whole);
+    });
+
     it('a WAV whose header was never finalised (sizes 0) is read to its end', () => {
       const bytes = new Uint8Array(original());
       const v = new DataView(bytes.buffer);

@@ -7,7 +7,7 @@ import { EmotionModel, computeFeatures, decodeFeatureSet, decodeWav, toMono } fr
 import { readAudioFile, useBackend } from '../src/node.js';
 import { DATA_DIR, ROOT, missing, skipNote } from './helpers/data.js';
 import { hum } from './helpers/signals.js';
-import { encodeWav } from './helpers/wav.js';
+import { encodeAiff, encodeWav } from './helpers/wav.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 const notBuilt = missing('cli');
@@ -580,6 +580,12 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const timeline = (args: string[], input?: Uint8Array) =>
       parse(run([...args, '--timeline', '--json'], input).stdout).rest;
     expect(timeline(['-'], bytes)).toEqual(timeline(['memo.wav']));
+    // An AIFF piped in as ffmpeg writes one into a pipe (sizes 0): its file's timeline.
+    const aiff = encodeAiff(voice(6, 5, 22050), 22050);
+    writeFileSync(join(root, 'memo.aiff'), aiff);
+    const unsized = aiff.slice();
+    for (const at of [4, 22, 42]) new DataView(unsized.buffer).setUint32(at, 0);
+    expect(timeline(['-'], unsized)).toEqual(timeline(['memo.aiff']));
     // Nothing piped in, or not audio: that input fails (exit 1); '-' beside a file is a usage error.
     const empty = run(['-'], new Uint8Array(0));
     expect(empty.status).toBe(1);

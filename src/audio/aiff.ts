@@ -111,8 +111,14 @@ function walkAiffChunks(u8: Uint8Array, fileLength: number) {
       if (body + 8 > u8.length) throw bad(`the file is truncated inside its 'SSND' chunk.`);
       const offset = view.getUint32(body);
       ssndAt = body + 8 + offset;
-      const declared = size - 8 - offset;
       const present = Math.max(0, fileLength - ssndAt);
+      if (size === 0 || size === 0xffffffff) {
+        // A header never finalised, as a writer into a pipe leaves it (ffmpeg: sizes 0), or a
+        // streaming size: the sound data runs to the end of the file, as for WAV.
+        ssndSize = present;
+        break;
+      }
+      const declared = size - 8 - offset;
       if (declared > present) {
         warnings.push(
           `the sound data declares ${declared} bytes but only ${present} are present (the file was cut short); decoded the whole frames that are there.`,

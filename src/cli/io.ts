@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isAiff, readAiffLayout } from '../audio/aiff.js';
 import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
 import { type AudioLayout, bytesFor, isWave, readWavLayout, secondsIn } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -95,8 +96,8 @@ export interface PipedStream extends MonoStream {
 }
 
 /**
- * The recording piped in as a stream of mono chunks of about `chunkSeconds`: a WAV read piece by
- * piece as it arrives (constant memory, whatever its length: `ffmpeg … -f wav - |` writes one with
+ * The recording piped in as a stream of mono chunks of about `chunkSeconds`: a WAV or AIFF read
+ * piece by piece as it arrives (constant memory, whatever its length: `ffmpeg … -f wav - |` writes one with
  * its sizes unknown), judged for a cancelling mix and clipping on its first piece; anything else
  * read whole and decoded by content ({@link readStandardInput}).
  */
@@ -104,7 +105,7 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const bytes = new ByteQueue(input);
   await bytes.fill(HEAD);
-  const layout = wavLayoutOf(bytes.peek(), bytes.ended);
+  const layout = layoutOf(bytes.peek(), bytes.ended);
   if (!layout) {
     await bytes.fill(Number.POSITIVE_INFINITY);
     const whole = monoOf(await decodeAudioBytes(bytes.take(bytes.length), 'standard input'), channel);
@@ -144,14 +145,15 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
 }
 
 /**
- * A WAV's layout from the first bytes of a pipe (all of them when it has `ended`; else its length is
+ * A WAV's or AIFF's layout from the first bytes of a pipe (all of them when it has `ended`; else its length is
  * unknown), or null for anything else, or for a header it cannot place: that input is then read
  * whole, and its errors reported as for a file.
  */
-function wavLayoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
-  if (!isWave(head)) return null;
+function layoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
+  const read = isAiff(head) ? readAiffLayout : isWave(head) ? readWavLayout : null;
+  if (!read) return null;
   try {
-    return readWavLayout(head, ended ? head.length : Number.MAX_SAFE_INTEGER);
+    return read(head, ended ? head.length : Number.MAX_SAFE_INTEGER);
   } catch (e) {
     if (e instanceof SpeechEmotionError || e instanceof RangeError) return null;
     throw e;

@@ -32,7 +32,7 @@ Options:
                     { file, segments }. Each also has warnings: [...] when the file
                     gives any (damage, a cancelling mix, clipping; also on stderr)
   --timeline        the emotion over time: one prediction per window, printed as each is ready;
-                    a WAV or AIFF file, and a WAV piped into '-', is read in pieces, so memory
+                    a WAV or AIFF file, also piped into '-', is read in pieces, so memory
                     stays constant over hours of audio (other formats are decoded whole first)
   --window S        timeline window, seconds (default: the model's clip length)
   --hop S           timeline step, seconds (default: half the window)
