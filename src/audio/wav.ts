@@ -104,10 +104,9 @@ function readFormat(view: DataView, at: number, size: number): Format {
  *
  * Reads PCM 8-bit (unsigned), 16, 24 and 32-bit integer, IEEE float 32 and 64, G.711 μ-law and
  * A-law (telephone audio), 4-bit IMA and Microsoft ADPCM (voice recorders, telephony systems), GSM
- * 6.10 full rate (voicemail, "WAV49"), and
- * `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may come in any
- * order; unknown chunks (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring the pad byte of
- * odd-sized chunks.
+ * 6.10 full rate (voicemail, "WAV49"), and `WAVE_FORMAT_EXTENSIBLE` wrappers of these. Chunks may
+ * come in any order; unknown chunks (`LIST`, `fact`, RAVDESS's `FLLR`…) are skipped, honouring
+ * the pad byte of odd-sized chunks.
  *
  * Damaged files are read as far as they go, as sox and libsndfile do: a data size of 0xFFFFFFFF
  * (live recorders, pipes) or 0 (a header never finalised) means the samples run to the end of
@@ -168,9 +167,9 @@ export function decodeWav(bytes: ArrayBuffer | Uint8Array): DecodedAudio {
 export interface AudioLayout {
   sampleRate: number;
   channels: number;
-  /** Bytes per frame (all channels): one sample of each, or a whole ADPCM block. */
+  /** Bytes per frame (all channels): one sample of each, or a whole ADPCM or GSM block. */
   frameBytes: number;
-  /** Samples per channel that a frame decodes to: 1, or an ADPCM block's. */
+  /** Samples per channel that a frame decodes to: 1, or an ADPCM or GSM block's. */
   samplesPerFrame: number;
   /** Byte offset of the first sample, and the bytes of samples (to the end of the file when unknown). */
   dataAt: number;

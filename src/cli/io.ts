@@ -97,9 +97,9 @@ export interface PipedStream extends MonoStream {
 
 /**
  * The recording piped in as a stream of mono chunks of about `chunkSeconds`: a WAV or AIFF read
- * piece by piece as it arrives (constant memory, whatever its length: `ffmpeg … -f wav - |` writes one with
- * its sizes unknown), judged for a cancelling mix and clipping on its first piece; anything else
- * read whole and decoded by content ({@link readStandardInput}).
+ * piece by piece as it arrives (constant memory, whatever its length: `ffmpeg … -f wav - |` writes
+ * one with its sizes unknown), judged for a cancelling mix and clipping on its first piece;
+ * anything else read whole and decoded by content ({@link readStandardInput}).
  */
 export async function streamStandardInput(channel?: number, chunkSeconds = 10): Promise<PipedStream> {
   const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -145,8 +145,8 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
 }
 
 /**
- * A WAV's or AIFF's layout from the first bytes of a pipe (all of them when it has `ended`; else its length is
- * unknown), or null for anything else, or for a header it cannot place: that input is then read
+ * A WAV's or AIFF's layout from the first bytes of a pipe (all of them when it has `ended`; else
+ * its length is unknown), or null for anything else, or for a header it cannot place: that input is then read
  * whole, and its errors reported as for a file.
  */
 function layoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
