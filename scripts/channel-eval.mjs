@@ -6,6 +6,9 @@
 //   aac-32k    AAC at 32 kb/s, mono (ffmpeg's encoder; decoded by audio-decode, as readAudioFile does)
 //   opus-16k   Opus at 16 kb/s in WebM, mono (libopus; decoded by audio-decode)
 //   mp3-16k    MP3 at 16 kb/s, mono (libmp3lame, whose low-pass at this rate stops content near 5.6 kHz)
+//   amr-12k    AMR-NB at 12.2 kb/s, 8 kHz (SoX with opencore-amr; decoded by audio-decode): Android
+//              call and voice recorders
+//   gsm        GSM 06.10 full rate in WAV, 8 kHz (SoX; decoded by decodeWav): voicemail ("WAV49")
 //   band, 8k, mulaw  the telephone channel's parts alone: 300–3400 Hz at the clip's rate; 8 kHz; μ-law
 //   dc         a DC offset of 0.3 × the recording's RMS added to every sample (perturbAudio's dcOffset,
 //              seed 0; SAVEE's own offsets are 0.07–0.49)
@@ -13,7 +16,8 @@
 //   clip       every sample held to the recording's peak lowered by 12 dB (perturbAudio's clipDb)
 //   telephone-up, 8k-up  telephone and 8k resampled back to the clip's own rate (a call saved as a
 //              16 kHz WAV, or decoded by a browser at 44.1 kHz)
-// The codecs need `ffmpeg` on the PATH and are left out without it.
+// The codecs need `ffmpeg` (amr-12k and gsm: `sox` with its AMR format) on the PATH and are left out
+// without it.
 //
 //   node scripts/channel-eval.mjs <train-out>[,<train-out>…] [--channels telephone,aac-32k,opus-16k] [--band-fill SNR [--band-detect DB,HZ]] [folds.json]
 //
@@ -42,6 +46,9 @@ if (detect !== undefined && (fillDb === undefined || detect.length !== 2 || !det
   throw new Error('--band-detect takes DB,HZ (e.g. 75,4500), and --band-fill with it');
 const fill = { snrDb: fillDb, ...(detect && { detect: { topDb: detect[0], maxHz: detect[1] } }) };
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const hasSox = spawnSync('sox', ['--version']).status === 0;
+/** Telephone codecs through SoX: its output type and options (the rate is set to 8 kHz). */
+const SOX = { 'amr-12k': ['-t', 'amr-nb', '-C', '7'], gsm: ['-t', 'wav', '-e', 'gsm-full-rate'] };
 const CODECS = {
   'aac-32k': ['-c:a', 'aac', '-b:a', '32k', '-f', 'adts'],
   'opus-16k': ['-c:a', 'libopus', '-b:a', '16k', '-f', 'webm'],
@@ -50,9 +57,10 @@ const CODECS = {
 /** Channels made here, without ffmpeg: the telephone channel, its parts alone (for finding which costs what), both resampled back up, a DC offset, its removal, clipping. */
 const PARTS = ['telephone', 'band', '8k', 'mulaw', 'dc', 'demean', 'clip', 'telephone-up', '8k-up'];
 const channels = wanted.filter((c) => {
-  if (!PARTS.includes(c) && !CODECS[c]) throw new Error(`unknown channel '${c}'`);
+  if (!PARTS.includes(c) && !CODECS[c] && !SOX[c]) throw new Error(`unknown channel '${c}'`);
   if (CODECS[c] && !hasFfmpeg) console.log(`${c}: left out (no ffmpeg on the PATH)`);
-  return PARTS.includes(c) || hasFfmpeg;
+  if (SOX[c] && !hasSox) console.log(`${c}: left out (no sox on the PATH)`);
+  return PARTS.includes(c) || (CODECS[c] ? hasFfmpeg : hasSox);
 });
 
 /** The recording through `channel`: { signal, sampleRate }. */
@@ -78,6 +86,16 @@ async function through(channel, a) {
     return { signal: lib.perturbAudio(narrow, 8000, { muLaw: 1 }).signal, sampleRate: 8000 };
   }
   const raw = Buffer.from(a.signal.buffer, a.signal.byteOffset, a.signal.byteLength);
+  if (SOX[channel]) {
+    const input = ['-t', 'f32', '-r', String(a.sampleRate), '-c', '1', '-'];
+    const enc = spawnSync('sox', [...input, '-r', '8000', ...SOX[channel], '-'], {
+      input: raw,
+      maxBuffer: 1 << 28,
+    });
+    if (enc.status !== 0) throw new Error(`sox ${channel}: ${enc.stderr}`);
+    const d = await lib.decodeAudioBytes(new Uint8Array(enc.stdout), channel);
+    return { signal: lib.toMono(d.channels), sampleRate: d.sampleRate };
+  }
   const enc = spawnSync(
     'ffmpeg',
     [
