@@ -110,7 +110,7 @@ describe('other containers in Node (optional audio-decode)', () => {
 
   // What phones and browsers record: AAC in m4a (voice memos) and raw ADTS, Opus in WebM
   // (MediaRecorder) and in Ogg (messaging apps); made from tone.flac by ffmpeg (fixtures README).
-  it.each(['tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus', 'tone.wma', 'tone.caf'])(
+  it.each(['tone.m4a', 'tone.aac', 'tone.webm', 'tone.opus', 'tone.wma', 'tone.caf', 'tone-mp3.wav'])(
     'reads %s: 440 Hz left and 660 Hz right at the rate it reports, about 1 s',
     async (f) => {
       const { sampleRate, channels } = await readAudioFile(join(inputs, f));
@@ -147,6 +147,10 @@ describe('other containers in Node (optional audio-decode)', () => {
       const spec = defineFeatureSpec({ sampleRate: 16000 });
       expect(await processFile(renamed, spec), f).toEqual(await processFile(join(inputs, f), spec));
     }
+    // MP3 in a WAV wrapper (format tag 0x55), in a batch as alone.
+    const wrapped = join(inputs, 'tone-mp3.wav');
+    const spec = defineFeatureSpec({ sampleRate: 16000 });
+    expect(await processFile(wrapped, spec)).toMatchObject({ ok: true });
     // Text named .wav is still called what it is.
     writeFileSync(join(root, 'notes.wav'), 'not audio at all, just words');
     await expect(readAudioFile(join(root, 'notes.wav'))).rejects.toThrow(/not a WAV file/);

@@ -22,6 +22,7 @@ const FORMAT_ALAW = 6;
 const FORMAT_MULAW = 7;
 const FORMAT_IMA_ADPCM = 0x11;
 const FORMAT_GSM = 0x31;
+const FORMAT_MP3 = 0x55;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const FORMAT_NAMES: Record<number, string> = {
   2: 'Microsoft ADPCM',
@@ -290,6 +291,21 @@ function frameDecoder(format: Format): FrameDecoder {
     }
     return channels;
   };
+}
+
+/**
+ * The MP3 stream inside a WAV file of format tag 0x55 (MP3 in a WAV wrapper, as some call
+ * recorders save it), for an MP3 decoder; `null` for any other file or a header it cannot read.
+ * @internal
+ */
+export function mp3InWav(u8: Uint8Array): Uint8Array | null {
+  if (!isWave(u8)) return null;
+  try {
+    const { format, dataAt, dataSize } = walkChunks(u8, u8.length);
+    return format.tag === FORMAT_MP3 ? u8.subarray(dataAt, dataAt + dataSize) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

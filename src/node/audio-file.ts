@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
-import { type DecodedAudio, decodeWav, isWave } from '../audio/wav.js';
+import { type DecodedAudio, decodeWav, isWave, mp3InWav } from '../audio/wav.js';
 import { SpeechEmotionError } from '../errors.js';
 import { withLoopAlive } from './event-loop.js';
 
@@ -90,19 +90,23 @@ export function unreadable(name: string, e: unknown): SpeechEmotionError {
 
 /**
  * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
- * {@link decodeWav} and {@link decodeAiff}; mp3, flac, ogg (Vorbis or Opus), m4a/AAC, WebM/Opus,
- * AMR (raw or in 3GP), WMA and CAF with the optional `audio-decode` package, loaded only when such a file comes along.
+ * {@link decodeWav} and {@link decodeAiff}; mp3 (also in a WAV wrapper), flac, ogg (Vorbis or
+ * Opus), m4a/AAC, WebM/Opus, AMR (raw or in 3GP), WMA and CAF with the optional `audio-decode`
+ * package, loaded only when such a file comes along.
  * @throws {@link SpeechEmotionError} `UNSUPPORTED_AUDIO` when `audio-decode` is needed but not
  * installed, `INVALID_AUDIO` when the bytes are not audio.
  */
 export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Promise<DecodedAudio> {
   // By content first: AIFF files are often named .wav in real corpora.
   if (isAiff(bytes)) return decodeAiff(bytes);
-  if (isWav(bytes, name)) return decodeWav(bytes);
+  // MP3 in a WAV wrapper: its MP3 stream goes to audio-decode, like an .mp3 file.
+  const mp3 = mp3InWav(bytes);
+  if (!mp3 && isWav(bytes, name)) return decodeWav(bytes);
+  const encoded = mp3 ?? bytes;
   let out: Awaited<ReturnType<Decoder>>;
   try {
     // The decoders compile WebAssembly as they start: see withLoopAlive for why the loop must run.
-    out = await withLoopAlive(async () => (await loadDecoder())(bytes));
+    out = await withLoopAlive(async () => (await loadDecoder())(encoded));
   } catch (e) {
     if (e instanceof SpeechEmotionError) throw e; // audio-decode is not installed
     throw new SpeechEmotionError(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { perturbAudio } from '../audio/augment.js';
 import { monoOf } from '../audio/mono.js';
-import { type DecodedAudio, decodeWav } from '../audio/wav.js';
+import { type DecodedAudio, decodeWav, mp3InWav } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
@@ -60,7 +60,7 @@ export function processFile(
       return { ok: false, code, message };
     }
     // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
-    if (!isWav(bytes, path) && !isAiff(bytes)) {
+    if ((!isWav(bytes, path) && !isAiff(bytes)) || mp3InWav(bytes)) {
       return decodeAudioBytes(bytes, path).then(
         (audio) => featurise(audio, spec, options),
         (e: unknown) => failure(e),
