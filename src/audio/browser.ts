@@ -1,6 +1,6 @@
 import { SpeechEmotionError } from '../errors.js';
 import { decodeAiff, isAiff } from './aiff.js';
-import { type DecodedAudio, decodeWav, isWave } from './wav.js';
+import { type DecodedAudio, decodeWav, isWave, mp3InWav } from './wav.js';
 
 /** The part of a Web Audio `AudioBuffer` this library reads. */
 export interface AudioBufferLike {
@@ -45,7 +45,8 @@ export function fromAudioBuffer(buffer: AudioBufferLike): DecodedAudio {
 /**
  * Decodes audio bytes in the browser: WAV and AIFF with {@link decodeWav} and {@link decodeAiff}
  * (exact, the librosa convention),
- * anything else the browser can play (mp3, ogg, webm/opus from a `MediaRecorder`, m4a…) with the
+ * anything else the browser can play (mp3, also in a WAV wrapper, ogg, webm/opus from a
+ * `MediaRecorder`, m4a…) with the
  * Web Audio API. Note that `decodeAudioData` resamples to the context's rate; the returned
  * `sampleRate` says which.
  *
@@ -68,7 +69,9 @@ export async function decodeAudio(
   context?: AudioContextLike,
 ): Promise<DecodedAudio> {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  if (isWave(u8) || String.fromCharCode(...u8.subarray(0, 4)) === 'RIFF') return decodeWav(u8);
+  // MP3 in a WAV wrapper: its MP3 stream goes to the browser's decoder below.
+  const mp3 = mp3InWav(u8);
+  if (!mp3 && (isWave(u8) || String.fromCharCode(...u8.subarray(0, 4)) === 'RIFF')) return decodeWav(u8);
   if (isAiff(u8)) return decodeAiff(u8);
   let ctx = context;
   if (!ctx) {
@@ -85,7 +88,7 @@ export async function decodeAudio(
   }
   let buffer: AudioBufferLike;
   try {
-    buffer = await ctx.decodeAudioData(u8.slice().buffer);
+    buffer = await ctx.decodeAudioData((mp3 ?? u8).slice().buffer);
   } catch (e) {
     throw new SpeechEmotionError(
       'INVALID_AUDIO',
