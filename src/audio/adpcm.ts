@@ -24,11 +24,6 @@ const IMA_STEPS = new Int32Array([
 ]);
 const IMA_INDEX = [-1, -1, -1, -1, 2, 4, 6, 8];
 
-/** Samples per channel in an IMA ADPCM block of `blockAlign` bytes: the header's, then 2 a byte. */
-export function imaSamplesPerBlock(blockAlign: number, channels: number): number {
-  return ((blockAlign - 4 * channels) * 2) / channels + 1;
-}
-
 /**
  * IMA ADPCM: per channel a 4-byte header (the first sample, int16, and the step index), then the
  * channels' codes interleaved 4 bytes (8 samples) at a time, low nibble first. @internal
@@ -70,8 +65,8 @@ export function imaBlockDecoder({
 
 const MS_ADAPTATION = [230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230];
 
-/** Microsoft ADPCM's seven standard predictor coefficient pairs, which every encoder writes. @internal */
-export const MS_COEFFICIENTS = new Int16Array([
+/** Microsoft ADPCM's seven standard predictor coefficient pairs, which every encoder writes. */
+const MS_COEFFICIENTS = new Int16Array([
   256, 0, 512, -256, 0, 0, 192, 64, 240, 0, 460, -208, 392, -232,
 ]);
 

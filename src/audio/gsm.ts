@@ -47,9 +47,9 @@ interface Frame {
   pulses: number[];
 }
 
-/** Reads `n` bits, least significant first, from a 65-byte block starting at bit `bit`. */
-function reader(u8: Uint8Array, at: number, bit: number) {
-  let p = bit;
+/** Reads `n` bits at a time, least significant first, from the 65-byte block at `at`. */
+function reader(u8: Uint8Array, at: number) {
+  let p = 0;
   return (n: number) => {
     let v = 0;
     for (let i = 0; i < n; i++, p++) v |= ((u8[at + (p >> 3)] >> (p & 7)) & 1) << i;
@@ -69,8 +69,8 @@ function readFrame(read: (n: number) => number): Frame {
   return f;
 }
 
-/** The regular pulse excitation of one subframe (40 samples): 13 pulses on a grid, scaled. */
-function excitation(scale: number, grid: number, pulses: number[], from: number): Int32Array {
+/** The regular pulse excitation of one subframe (40 samples) into `e`: 13 pulses on a grid, scaled. */
+function excitation(scale: number, grid: number, pulses: number[], from: number, e: Int32Array): void {
   let exp = scale > 15 ? (scale >> 3) - 1 : 0;
   let mant = scale - (exp << 3);
   if (mant === 0) {
@@ -86,13 +86,23 @@ function excitation(scale: number, grid: number, pulses: number[], from: number)
   const factor = FAC[mant];
   const shift = sub(6, exp);
   const round = asl(1, sub(shift, 1));
-  const e = new Int32Array(40);
+  e.fill(0);
   for (let i = 0; i < 13; i++) {
     const level = ((((pulses[from + i] << 1) - 7) << 12) << 16) >> 16;
     e[grid + 3 * i] = asr(add(multR(factor, level), round), shift);
   }
-  return e;
 }
+
+/**
+ * Over a frame's first 40 samples the reflection coefficients move from the previous frame's
+ * log-area ratios (`a`) to this one's (`b`): the samples each mix covers, `[start, end)`.
+ */
+const LAR_STEPS: [start: number, end: number, mix: (a: number, b: number) => number][] = [
+  [0, 13, (a, b) => add(add(a >> 2, b >> 2), a >> 1)],
+  [13, 27, (a, b) => add(a >> 1, b >> 1)],
+  [27, 40, (a, b) => add(add(a >> 2, b >> 2), b >> 1)],
+  [40, 160, (_a, b) => b],
+];
 
 /** Log-area ratios to reflection coefficients, in place. */
 function toReflection(lar: Int32Array): void {
@@ -112,33 +122,29 @@ export function gsmBlockDecoder(): (u8: Uint8Array, at: number, blocks: number) 
   const history = new Int32Array(120 + 40); // the excitation's last 120 samples, then this subframe's
   let lag = 40;
   let previous = new Int32Array(8);
+  let current = new Int32Array(8);
   const v = new Int32Array(9);
   let deemphasis = 0;
+  // Scratch of one frame: its excitation, the long-term filter's output, the reflection coefficients.
+  const e = new Int32Array(40);
+  const wt = new Int32Array(160);
+  const r = new Int32Array(8);
 
   const frame = (f: Frame, out: Float32Array, o: number) => {
-    const wt = new Int32Array(160);
     for (let j = 0; j < 4; j++) {
-      const e = excitation(f.scale[j], f.grid[j], f.pulses, 13 * j);
+      excitation(f.scale[j], f.grid[j], f.pulses, 13 * j, e);
       lag = f.lag[j] < 40 || f.lag[j] > 120 ? lag : f.lag[j];
       const gain = QLB[f.gain[j]];
       for (let k = 0; k < 40; k++) history[120 + k] = add(e[k], multR(gain, history[120 + k - lag]));
       wt.set(history.subarray(120), 40 * j);
       history.copyWithin(0, 40);
     }
-    const current = new Int32Array(8);
     for (let i = 0; i < 8; i++) {
       const t = multR(LAR_INVA[i], sub(add(f.lar[i], LAR_MIC[i]) << 10, LAR_B[i] << 1));
       current[i] = add(t, t);
     }
-    // The coefficients move from the previous frame's to this one's over the first 40 samples.
-    const parts: [number, number, (a: number, b: number) => number][] = [
-      [0, 13, (a, b) => add(add(a >> 2, b >> 2), a >> 1)],
-      [13, 27, (a, b) => add(a >> 1, b >> 1)],
-      [27, 40, (a, b) => add(add(a >> 2, b >> 2), b >> 1)],
-      [40, 160, (_a, b) => b],
-    ];
-    for (const [start, end, mix] of parts) {
-      const r = Int32Array.from(current, (b, i) => mix(previous[i], b));
+    for (const [start, end, mix] of LAR_STEPS) {
+      for (let i = 0; i < 8; i++) r[i] = mix(previous[i], current[i]);
       toReflection(r);
       for (let k = start; k < end; k++) {
         let s = wt[k];
@@ -151,13 +157,13 @@ export function gsmBlockDecoder(): (u8: Uint8Array, at: number, blocks: number) 
         out[o + k] = (((add(deemphasis, deemphasis) & 0xfff8) << 16) >> 16) / 32768;
       }
     }
-    previous = current;
+    [previous, current] = [current, previous];
   };
 
   return (u8, at, blocks) => {
     const out = new Float32Array(blocks * GSM_SAMPLES_PER_BLOCK);
     for (let b = 0; b < blocks; b++) {
-      const read = reader(u8, at + b * GSM_BLOCK_BYTES, 0);
+      const read = reader(u8, at + b * GSM_BLOCK_BYTES);
       frame(readFrame(read), out, b * GSM_SAMPLES_PER_BLOCK);
       frame(readFrame(read), out, b * GSM_SAMPLES_PER_BLOCK + 160);
     }

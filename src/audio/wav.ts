@@ -1,5 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
-import { MS_COEFFICIENTS, imaBlockDecoder, imaSamplesPerBlock, msBlockDecoder } from './adpcm.js';
+import { imaBlockDecoder, msBlockDecoder } from './adpcm.js';
 import { GSM_BLOCK_BYTES, GSM_SAMPLES_PER_BLOCK, gsmBlockDecoder } from './gsm.js';
 
 /** Decoded audio: one Float32Array per channel, samples in [−1, 1]. */
@@ -366,15 +366,9 @@ function adpcmLayout(format: Format): Pick<AudioLayout, 'frameBytes' | 'samplesP
     throw bad(
       `a block of ${blockAlign} bytes cannot hold ${FORMAT_NAMES[tag]} for ${channels} channel(s). The file is corrupt.`,
     );
-  const samplesPerBlock = ima
-    ? imaSamplesPerBlock(blockAlign, channels)
-    : ((blockAlign - head) * 2) / channels + 2;
-  const adpcm = {
-    channels,
-    blockAlign,
-    samplesPerBlock,
-    coefficients: format.coefficients ?? MS_COEFFICIENTS,
-  };
+  // Two samples a byte after the header, which holds one sample (IMA) or two (Microsoft) per channel.
+  const samplesPerBlock = ((blockAlign - head) * 2) / channels + (ima ? 1 : 2);
+  const adpcm = { channels, blockAlign, samplesPerBlock, coefficients: format.coefficients };
   const decode = ima ? imaBlockDecoder(adpcm) : msBlockDecoder(adpcm);
   return {
     frameBytes: blockAlign,
