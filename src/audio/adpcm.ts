@@ -66,9 +66,7 @@ export function imaBlockDecoder({
 const MS_ADAPTATION = [230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230];
 
 /** Microsoft ADPCM's seven standard predictor coefficient pairs, which every encoder writes. */
-const MS_COEFFICIENTS = new Int16Array([
-  256, 0, 512, -256, 0, 0, 192, 64, 240, 0, 460, -208, 392, -232,
-]);
+const MS_COEFFICIENTS = new Int16Array([256, 0, 512, -256, 0, 0, 192, 64, 240, 0, 460, -208, 392, -232]);
 
 /**
  * Microsoft ADPCM: a header of each channel's predictor (a byte each), step (int16 each) and last two
