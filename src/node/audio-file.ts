@@ -50,9 +50,9 @@ export const AUDIO_EXTENSIONS: readonly string[] = [
 /**
  * WAV goes to the built-in decoder: bytes that start with RIFF (or RF64/BW64 WAVE), empty files,
  * and anything named `.wav` (so text renamed to .wav is reported as "not a WAV file") unless its
- * bytes open as another container (an MP3 or m4a saved as .wav, as some apps and sites do). @internal
+ * bytes open as another container (an MP3 or m4a saved as .wav, as some apps and sites do).
  */
-export function isWav(bytes: Uint8Array, name: string): boolean {
+function isWav(bytes: Uint8Array, name: string): boolean {
   const riff =
     bytes.length >= 4 && bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46;
   if (riff || isWave(bytes) || bytes.length === 0) return true;
@@ -89,6 +89,17 @@ export function unreadable(name: string, e: unknown): SpeechEmotionError {
 }
 
 /**
+ * The bytes decoded synchronously by the built-in decoders when they are theirs (WAV and AIFF,
+ * recognised by content: AIFF files are often named .wav in real corpora), else `null`: what
+ * `audio-decode` reads, MP3 in a WAV wrapper among them. @internal
+ */
+export function decodeBuiltIn(bytes: Uint8Array, name: string): DecodedAudio | null {
+  if (isAiff(bytes)) return decodeAiff(bytes);
+  if (isWav(bytes, name) && !mp3InWav(bytes)) return decodeWav(bytes);
+  return null;
+}
+
+/**
  * Decodes audio bytes in Node, recognising the format by content: WAV and AIFF with the built-in
  * {@link decodeWav} and {@link decodeAiff}; mp3 (also in a WAV wrapper), flac, ogg (Vorbis or
  * Opus), m4a/AAC, WebM/Opus, AMR (raw or in 3GP), WMA and CAF with the optional `audio-decode`
@@ -97,12 +108,10 @@ export function unreadable(name: string, e: unknown): SpeechEmotionError {
  * installed, `INVALID_AUDIO` when the bytes are not audio.
  */
 export async function decodeAudioBytes(bytes: Uint8Array, name = 'the file'): Promise<DecodedAudio> {
-  // By content first: AIFF files are often named .wav in real corpora.
-  if (isAiff(bytes)) return decodeAiff(bytes);
+  const builtIn = decodeBuiltIn(bytes, name);
+  if (builtIn) return builtIn;
   // MP3 in a WAV wrapper: its MP3 stream goes to audio-decode, like an .mp3 file.
-  const mp3 = mp3InWav(bytes);
-  if (!mp3 && isWav(bytes, name)) return decodeWav(bytes);
-  const encoded = mp3 ?? bytes;
+  const encoded = mp3InWav(bytes) ?? bytes;
   let out: Awaited<ReturnType<Decoder>>;
   try {
     // The decoders compile WebAssembly as they start: see withLoopAlive for why the loop must run.

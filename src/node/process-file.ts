@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { decodeAiff, isAiff } from '../audio/aiff.js';
 import { perturbAudio } from '../audio/augment.js';
 import { monoOf } from '../audio/mono.js';
-import { type DecodedAudio, decodeWav, mp3InWav } from '../audio/wav.js';
+import type { DecodedAudio } from '../audio/wav.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { AnalysedSpan } from '../features/prepare.js';
 import { type FeatureSpec, computeFeaturesSpan } from '../features/spec.js';
-import { decodeAudioBytes, isWav, unreadable } from './audio-file.js';
+import { decodeAudioBytes, decodeBuiltIn, unreadable } from './audio-file.js';
 import type { ExtractOptions } from './extract.js';
 
 /** What extracting one file gives: features, or the reason it was dropped. @internal */
@@ -59,14 +58,13 @@ export function processFile(
       const { code, message } = unreadable('the file', e);
       return { ok: false, code, message };
     }
-    // WAV stays synchronous (the common, fast case); other containers go through audio-decode.
-    if ((!isWav(bytes, path) && !isAiff(bytes)) || mp3InWav(bytes)) {
-      return decodeAudioBytes(bytes, path).then(
-        (audio) => featurise(audio, spec, options),
-        (e: unknown) => failure(e),
-      );
-    }
-    return featurise(isAiff(bytes) ? decodeAiff(bytes) : decodeWav(bytes), spec, options);
+    // WAV and AIFF stay synchronous (the common, fast case); other containers go through audio-decode.
+    const builtIn = decodeBuiltIn(bytes, path);
+    if (builtIn) return featurise(builtIn, spec, options);
+    return decodeAudioBytes(bytes, path).then(
+      (audio) => featurise(audio, spec, options),
+      (e: unknown) => failure(e),
+    );
   } catch (e) {
     return failure(e);
   }
