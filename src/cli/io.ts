@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAiff, readAiffLayout } from '../audio/aiff.js';
 import { checkChannel, monoOf, selectChannel } from '../audio/mono.js';
-import { type AudioLayout, bytesFor, isWave, readWavLayout, secondsIn } from '../audio/wav.js';
-import { SpeechEmotionError } from '../errors.js';
+import { bytesFor, secondsIn } from '../audio/wav.js';
 import type { MonoAudio } from '../node.js';
 import { decodeAudioBytes } from '../node/audio-file.js';
-import { type MonoStream, chunked, firstPieceWarnings } from '../node/audio-stream.js';
+import { type MonoStream, chunked, firstPieceWarnings, headerLayout } from '../node/audio-stream.js';
 
 const pending = new Set<string>();
 
@@ -105,7 +103,9 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
   const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const bytes = new ByteQueue(input);
   await bytes.fill(HEAD);
-  const layout = layoutOf(bytes.peek(), bytes.ended);
+  // Its length: the whole input when it has ended, else unknown. Without a layout it is read whole.
+  const head = bytes.peek();
+  const layout = headerLayout(head, bytes.ended ? head.length : Number.MAX_SAFE_INTEGER);
   if (!layout) {
     await bytes.fill(Number.POSITIVE_INFINITY);
     const whole = monoOf(await decodeAudioBytes(bytes.take(bytes.length), 'standard input'), channel);
@@ -142,22 +142,6 @@ export async function streamStandardInput(channel?: number, chunkSeconds = 10): 
     late,
     ...warned(warnings),
   };
-}
-
-/**
- * A WAV's or AIFF's layout from the first bytes of a pipe (all of them when it has `ended`; else
- * its length is unknown), or null for anything else, or for a header it cannot place: that input is then read
- * whole, and its errors reported as for a file.
- */
-function layoutOf(head: Uint8Array, ended: boolean): AudioLayout | null {
-  const read = isAiff(head) ? readAiffLayout : isWave(head) ? readWavLayout : null;
-  if (!read) return null;
-  try {
-    return read(head, ended ? head.length : Number.MAX_SAFE_INTEGER);
-  } catch (e) {
-    if (e instanceof SpeechEmotionError || e instanceof RangeError) return null;
-    throw e;
-  }
 }
 
 const warned = (warnings?: string[]) => (warnings?.length ? { warnings } : {});

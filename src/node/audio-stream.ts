@@ -25,22 +25,29 @@ export interface MonoStream {
 const HEAD = 1 << 16;
 
 /**
- * A WAV or AIFF file's layout from its first block, by the decoders' own header readers told the
- * file's real length: the same rules for streaming and unfinalised sizes and for files cut short as
- * when a file is decoded whole. `null` for other formats, a header beyond the first block, or damage
- * (decoding the file whole then reports it with the file's name).
+ * A WAV or AIFF recording's layout from its first bytes `head`, by the decoders' own header
+ * readers told its whole `length` (`Number.MAX_SAFE_INTEGER` when unknown, as for a pipe): the same
+ * rules for streaming and unfinalised sizes and for files cut short as when it is decoded whole.
+ * `null` for other formats, a header beyond `head`, or damage (decoding it whole then reports it,
+ * with its name). @internal
  */
+export function headerLayout(head: Uint8Array, length: number): AudioLayout | null {
+  const read = isAiff(head) ? readAiffLayout : isWave(head) ? readWavLayout : null;
+  if (!read) return null;
+  try {
+    return read(head, length);
+  } catch (e) {
+    if (e instanceof SpeechEmotionError || e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+/** {@link headerLayout} of a file, from its first block. */
 async function readLayout(file: FileHandle): Promise<AudioLayout | null> {
   const { size } = await file.stat();
   const head = new Uint8Array(Math.min(HEAD, size));
   await file.read(head, 0, head.length, 0);
-  try {
-    if (isAiff(head)) return readAiffLayout(head, size);
-    if (isWave(head)) return readWavLayout(head, size);
-  } catch (e) {
-    if (!(e instanceof SpeechEmotionError)) throw e;
-  }
-  return null;
+  return headerLayout(head, size);
 }
 
 /**
