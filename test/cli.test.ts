@@ -1,4 +1,4 @@
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,30 +12,34 @@ import { encodeAiff, encodeWav } from './helpers/wav.js';
 const CLI = join(ROOT, 'dist', 'cli.js');
 const notBuilt = missing('cli');
 
-function cli(args: string[], cwd: string, input?: Uint8Array): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input });
-}
-
 /** The CLI as a running process: its output so far (growing as it runs), and its exit status. */
 function cliProcess(args: string[], cwd: string) {
   const child = spawn(process.execPath, [CLI, ...args], { cwd });
   const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out.stdout += d;
   });
-  child.stderr.on('data', (d) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     out.stderr += d;
   });
   const closed = new Promise<number | null>((done) => child.on('close', done));
   return { child, out, closed };
 }
 
-/** The CLI without blocking this test worker (long runs: a blocked worker misses vitest's RPC deadline). */
-async function cliAsync(
+/**
+ * The CLI run to its end, with `input` (or nothing) on its standard input. Never synchronously: the
+ * test worker must stay free to answer vitest's RPC within its 60 s deadline, and tests that each
+ * ran the CLI with spawnSync, one after another, kept it busy for longer (a CI run failed on
+ * "Timeout calling onTaskUpdate" although every test passed).
+ */
+async function cli(
   args: string[],
   cwd: string,
+  input?: Uint8Array,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const { out, closed } = cliProcess(args, cwd);
+  const { child, out, closed } = cliProcess(args, cwd);
+  child.stdin.on('error', () => {}); // a CLI that exits before reading its input
+  child.stdin.end(input);
   const status = await closed;
   return { status, ...out };
 }
@@ -95,10 +99,10 @@ function makeDataset(good: number, opts: { seconds?: number; rate?: number; brok
   return root;
 }
 
-describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notBuilt)}`, () => {
-  it('extract: bad files are named with the reason, every good file is extracted, exit 0 (1 with --strict)', () => {
+describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notBuilt)}`, async () => {
+  it('extract: bad files are named with the reason, every good file is extracted, exit 0 (1 with --strict)', async () => {
     const root = makeDataset(16);
-    const r = cli(['extract', 'ravdess', '--out', 'f.csv', '--quiet', '--jobs', '2'], root);
+    const r = await cli(['extract', 'ravdess', '--out', 'f.csv', '--quiet', '--jobs', '2'], root);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/extracted 16 of 21 files/);
     expect(r.stdout).toMatch(/03-01-05-01-01-01-09\.wav: INVALID_AUDIO: .*truncated/);
@@ -123,20 +127,25 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     ]);
     expect(existsSync(join(root, 'f.csv.partial'))).toBe(false);
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
-    expect(cli(['extract', 'ravdess', '--out', 'g.csv', '--quiet', '--strict'], root).status).toBe(1);
+    expect((await cli(['extract', 'ravdess', '--out', 'g.csv', '--quiet', '--strict'], root)).status).toBe(1);
   });
 
-  it('extract: rows are in the same order whatever the number of workers; shards merge back to the whole', () => {
+  it('extract: rows are in the same order whatever the number of workers; shards merge back to the whole', async () => {
     const root = makeDataset(24, { broken: false });
-    expect(cli(['extract', 'ravdess', '--out', 'one.csv', '--quiet', '--jobs', '1'], root).status).toBe(0);
-    expect(cli(['extract', 'ravdess', '--out', 'two.csv', '--quiet', '--jobs', '2'], root).status).toBe(0);
+    expect(
+      (await cli(['extract', 'ravdess', '--out', 'one.csv', '--quiet', '--jobs', '1'], root)).status,
+    ).toBe(0);
+    expect(
+      (await cli(['extract', 'ravdess', '--out', 'two.csv', '--quiet', '--jobs', '2'], root)).status,
+    ).toBe(0);
     const one = readFileSync(join(root, 'one.csv'), 'utf8');
     expect(readFileSync(join(root, 'two.csv'), 'utf8')).toBe(one);
     for (const i of [0, 1, 2])
       expect(
-        cli(['extract', 'ravdess', '--out', `p${i}.csv`, '--shard', `${i}/3`, '--quiet'], root).status,
+        (await cli(['extract', 'ravdess', '--out', `p${i}.csv`, '--shard', `${i}/3`, '--quiet'], root))
+          .status,
       ).toBe(0);
-    const m = cli(['merge', 'p2.csv', 'p0.csv', 'p1.csv', '--out', 'all.csv'], root);
+    const m = await cli(['merge', 'p2.csv', 'p0.csv', 'p1.csv', '--out', 'all.csv'], root);
     expect(m.status).toBe(0);
     expect(readFileSync(join(root, 'all.csv'), 'utf8')).toBe(one);
     expect(JSON.parse(readFileSync(join(root, 'all.csv.json'), 'utf8')).count).toBe(24);
@@ -167,20 +176,20 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       '--jobs',
       jobs,
     ];
-    const one = await cliAsync(args('one.csv', '1'), root);
+    const one = await cli(args('one.csv', '1'), root);
     expect(one.status, one.stderr).toBe(0);
     const rows = readFileSync(join(root, 'one.csv'), 'utf8');
     // Whole and cut files give rows; the 40-byte stubs are named as bad files.
     expect(rows.trim().split('\n').length).toBeGreaterThan(1 + 2 * formats.length);
     expect(one.stdout + one.stderr).toMatch(/c0-tone\.mp3/);
     for (let round = 0; round < 3; round++) {
-      const two = await cliAsync(args(`two${round}.csv`, '2'), root);
+      const two = await cli(args(`two${round}.csv`, '2'), root);
       expect(two.status, two.stderr).toBe(0);
       expect(readFileSync(join(root, `two${round}.csv`), 'utf8')).toBe(rows);
     }
   }, 120_000);
 
-  it('extract: binary .sef output and per-file CSVs hold the same features as the CSV', () => {
+  it('extract: binary .sef output and per-file CSVs hold the same features as the CSV', async () => {
     const root = makeDataset(6, { broken: false, rate: 44100 });
     writeFileSync(
       join(root, 'spec.json'),
@@ -190,7 +199,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
         deltas: 1,
       }),
     );
-    const r = cli(
+    const r = await cli(
       ['extract', 'ravdess', '--out', 'f.sef', '--spec', 'spec.json', '--per-file-dir', 'per', '--quiet'],
       root,
     );
@@ -209,7 +218,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(per).toHaveLength(first.features.frames + 1);
     expect(Number(per[1].split(',')[0])).toBeCloseTo(first.features.data[0], 3);
     // A series in CSV needs a fixed duration.
-    const bad = cli(['extract', 'ravdess', '--out', 'f.csv', '--spec', 'spec.json'], root);
+    const bad = await cli(['extract', 'ravdess', '--out', 'f.csv', '--spec', 'spec.json'], root);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/duration/);
   });
@@ -234,36 +243,36 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(stderr).toMatch(/interrupted: \d+ of 120 files done; no output written/);
     expect(existsSync(join(root, 'f.csv'))).toBe(false);
     expect(existsSync(journal)).toBe(true);
-    const again = cli(['extract', 'ravdess', '--out', 'f.csv', '--jobs', '2'], root);
+    const again = await cli(['extract', 'ravdess', '--out', 'f.csv', '--jobs', '2'], root);
     expect(again.status).toBe(0);
     expect(again.stderr).toMatch(/resuming: \d+ of 120 files already done/);
-    expect(cli(['extract', 'ravdess', '--out', 'fresh.csv', '--quiet'], root).status).toBe(0);
+    expect((await cli(['extract', 'ravdess', '--out', 'fresh.csv', '--quiet'], root)).status).toBe(0);
     expect(readFileSync(join(root, 'f.csv'), 'utf8')).toBe(readFileSync(join(root, 'fresh.csv'), 'utf8'));
   });
 
-  it('usage errors exit 2 with a one-line message; --help shows examples', () => {
+  it('usage errors exit 2 with a one-line message; --help shows examples', async () => {
     const root = makeDataset(2, { broken: false });
-    const usageError = (args: string[], message: RegExp) => {
-      const r = cli(args, root);
+    const usageError = async (args: string[], message: RegExp) => {
+      const r = await cli(args, root);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stdout).toBe('');
     };
-    usageError(['extract', 'ravdess', '--out', 'f.csv', '--nope'], /unknown option --nope/);
-    usageError(['extract', 'ravdess', '--out', 'f.csv', '--shard', '3/3'], /--shard must be i\/n/);
-    usageError(['extract', 'missing', '--out', 'f.csv'], /does not exist/);
-    usageError(['inspect', 'x.wav'], /--plot|does not exist|x\.wav/);
+    await usageError(['extract', 'ravdess', '--out', 'f.csv', '--nope'], /unknown option --nope/);
+    await usageError(['extract', 'ravdess', '--out', 'f.csv', '--shard', '3/3'], /--shard must be i\/n/);
+    await usageError(['extract', 'missing', '--out', 'f.csv'], /does not exist/);
+    await usageError(['inspect', 'x.wav'], /--plot|does not exist|x\.wav/);
     expect(existsSync(join(root, 'f.csv'))).toBe(false);
-    const help = cli(['extract', '--help'], root);
+    const help = await cli(['extract', '--help'], root);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Examples:/);
   });
 
-  it('evaluate scores on the labels the data carries (headline) and on all labels; predict --labels', () => {
+  it('evaluate scores on the labels the data carries (headline) and on all labels; predict --labels', async () => {
     // 8 recordings: emotions 01 and 02 (neutral, calm) only.
     const root = makeDataset(8, { broken: false });
-    const e = cli(['evaluate', 'default', 'ravdess', '--json'], root);
+    const e = await cli(['evaluate', 'default', 'ravdess', '--json'], root);
     expect(e.status, e.stderr).toBe(0);
     const m = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
     expect(m.headline).toMatch(/restricted to the 2 labels in the data/);
@@ -275,8 +284,8 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const recordings = readdirSync(join(root, 'ravdess'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.wav'))
       .map((f) => join(root, 'ravdess', f));
-    const flags = cli(['predict', ...recordings, '--labels', 'neutral,calm', '--json'], root)
-      .stdout.trim()
+    const flags = (await cli(['predict', ...recordings, '--labels', 'neutral,calm', '--json'], root)).stdout
+      .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(flags).toHaveLength(8);
@@ -285,8 +294,8 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(m.calibrated.unfamiliarShare).toBe(share('unfamiliar'));
     expect(m.calibrated.ece).toBeGreaterThan(0);
     const a = JSON.parse(
-      cli(['evaluate', 'default', 'ravdess', '--json', '--all-labels'], root)
-        .stdout.trim()
+      (await cli(['evaluate', 'default', 'ravdess', '--json', '--all-labels'], root)).stdout
+        .trim()
         .split('\n')
         .at(-1)!,
     );
@@ -294,12 +303,12 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(a.unweightedAccuracy).toBe(m.allLabels.unweightedAccuracy);
     expect(a.restricted.unweightedAccuracy).toBe(m.unweightedAccuracy);
     const wav = join(root, 'ravdess', 'Actor_01', readdirSync(join(root, 'ravdess', 'Actor_01'))[0]);
-    const p = cli(['predict', wav, '--labels', 'angry,sad', '--json'], root);
+    const p = await cli(['predict', wav, '--labels', 'angry,sad', '--json'], root);
     expect(p.status, p.stderr).toBe(0);
     const r = JSON.parse(p.stdout.trim());
     expect(Object.keys(r.scores).sort()).toEqual(['angry', 'sad']);
     expect(['angry', 'sad']).toContain(r.label);
-    const bad = cli(['predict', wav, '--labels', 'angry,bored'], root);
+    const bad = await cli(['predict', wav, '--labels', 'angry,bored'], root);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--labels names bored/);
     // Several files go through the parallel path (workers for decoding and features): the same
@@ -311,7 +320,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     writeFileSync(join(root, 'hum.wav'), encodeWav([hum(2, 60, 44100)], 44100, 'pcm16'));
     writeFileSync(join(root, 'notes.wav'), 'not audio');
     const all = [...files, join(root, 'silence.wav'), join(root, 'hum.wav'), join(root, 'notes.wav')];
-    const many = cli(['predict', ...all, '--json', '--jobs', '2'], root);
+    const many = await cli(['predict', ...all, '--json', '--jobs', '2'], root);
     expect(many.status).toBe(1);
     const lines = many.stdout
       .trim()
@@ -319,31 +328,31 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.file)).toEqual(all);
     for (const [i, f] of files.entries())
-      expect(lines[i]).toEqual(JSON.parse(cli(['predict', f, '--json'], root).stdout.trim()));
+      expect(lines[i]).toEqual(JSON.parse((await cli(['predict', f, '--json'], root)).stdout.trim()));
     expect(lines.at(-3)).toMatchObject({ label: null, warning: 'silent' });
     expect(lines.at(-2)).toMatchObject({ label: null, warning: 'no-speech' });
     expect(lines.at(-1).error).toMatch(/not a WAV file/);
-    expect(cli(['predict', join(root, 'hum.wav')], root).stdout).toMatch(
+    expect((await cli(['predict', join(root, 'hum.wav')], root)).stdout).toMatch(
       /hum\.wav: no emotion \(no-speech\)/,
     );
     // A bad file is named once on its line, alone and among others, and once in its JSON error.
     const notes = join(root, 'notes.wav');
     for (const args of [[notes], [notes, join(root, 'hum.wav')]]) {
-      const line = cli(['predict', ...args], root).stderr.trim();
+      const line = (await cli(['predict', ...args], root)).stderr.trim();
       expect(line.startsWith(`${notes}: `) && line.split(notes).length, args.join(' ')).toBe(2);
     }
     expect(lines.at(-1).error.split(notes)).toHaveLength(2);
   });
 
-  it('predict --channel: one channel of a stereo file, as its own recording, on every path', () => {
+  it('predict --channel: one channel of a stereo file, as its own recording, on every path', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-channel-'));
     const speech = voice(3, 3);
     const quiet = new Float32Array(speech.length);
     writeFileSync(join(root, 'call.wav'), encodeWav([speech, quiet], 16000, 'pcm16'));
     writeFileSync(join(root, 'call2.wav'), encodeWav([quiet, speech], 16000, 'pcm16'));
     writeFileSync(join(root, 'speech.wav'), encodeWav([speech], 16000, 'pcm16'));
-    const lines = (args: string[]) => {
-      const r = cli(['predict', ...args, '--json'], root);
+    const lines = async (args: string[]) => {
+      const r = await cli(['predict', ...args, '--json'], root);
       expect(r.status, r.stderr).toBe(0);
       return r.stdout
         .trim()
@@ -353,46 +362,51 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
           return rest;
         });
     };
-    const [alone] = lines(['speech.wav']);
+    const [alone] = await lines(['speech.wav']);
     expect(alone.label).not.toBeNull();
-    expect(lines(['call.wav', '--channel', '1'])).toEqual([alone]);
-    expect(lines(['call2.wav', '--channel', 'right'])).toEqual([alone]);
-    expect(lines(['call.wav', '--channel', 'right'])[0]).toMatchObject({ label: null, warning: 'silent' });
+    expect(await lines(['call.wav', '--channel', '1'])).toEqual([alone]);
+    expect(await lines(['call2.wav', '--channel', 'right'])).toEqual([alone]);
+    expect((await lines(['call.wav', '--channel', 'right']))[0]).toMatchObject({
+      label: null,
+      warning: 'silent',
+    });
     // Several files: the worker threads read the same channel.
-    expect(lines(['call.wav', 'call2.wav', '--channel', '2'])).toEqual([
+    expect(await lines(['call.wav', 'call2.wav', '--channel', '2'])).toEqual([
       expect.objectContaining({ label: null, warning: 'silent' }),
       alone,
     ]);
-    expect(lines(['call2.wav', '--channel', '2', '--timeline'])).toEqual(lines(['speech.wav', '--timeline']));
+    expect(await lines(['call2.wav', '--channel', '2', '--timeline'])).toEqual(
+      await lines(['speech.wav', '--timeline']),
+    );
     // A channel the file lacks fails that file (exit 1) on every path; a malformed one is a usage error.
     for (const args of [['call.wav'], ['call.wav', 'speech.wav'], ['call.wav', '--timeline']]) {
-      const r = cli(['predict', ...args, '--channel', '3'], root);
+      const r = await cli(['predict', ...args, '--channel', '3'], root);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(/call\.wav: .*has 2 channels; channel 3 \(index 2\) was asked for/);
     }
-    const bad = cli(['predict', 'call.wav', '--channel', '0'], root);
+    const bad = await cli(['predict', 'call.wav', '--channel', '0'], root);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--channel takes 1, 2, … or left \/ right/);
   });
 
-  it('predict names what was read despite damage, and a mix that cancels, for one file and for many', () => {
+  it('predict names what was read despite damage, and a mix that cancels, for one file and for many', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-warn-'));
     const speech = voice(4, 3);
     writeFileSync(join(root, 'inverted.wav'), encodeWav([speech, speech.map((v) => -v)], 16000, 'pcm16'));
     const whole = encodeWav([speech], 16000, 'pcm16');
     writeFileSync(join(root, 'cut.wav'), whole.subarray(0, whole.length - 16000));
     for (const files of [['inverted.wav'], ['cut.wav'], ['inverted.wav', 'cut.wav']]) {
-      const r = cli(['predict', ...files], root);
+      const r = await cli(['predict', ...files], root);
       expect(r.status, r.stderr).toBe(0);
       if (files.includes('inverted.wav'))
         expect(r.stderr).toMatch(/inverted\.wav: warning: the channels cancel out when mixed .*--channel 1/);
       if (files.includes('cut.wav')) expect(r.stderr).toMatch(/cut\.wav: warning: .*cut short/);
     }
-    expect(cli(['predict', 'inverted.wav', '--channel', '1'], root).stderr).not.toMatch(/warning/);
+    expect((await cli(['predict', 'inverted.wav', '--channel', '1'], root)).stderr).not.toMatch(/warning/);
     // inspect says it too, and shows one channel with --channel.
-    const mixed = cli(['inspect', 'inverted.wav'], root);
+    const mixed = await cli(['inspect', 'inverted.wav'], root);
     expect(mixed.stderr).toMatch(/inverted\.wav: warning: the channels cancel out when mixed/);
-    const side = cli(['inspect', 'inverted.wav', '--channel', '2'], root);
+    const side = await cli(['inspect', 'inverted.wav', '--channel', '2'], root);
     expect(side.stderr).toBe('');
     const peak = (out: string) => Number(/peak (-?\d+\.\d) dBFS/.exec(out)?.[1] ?? Number.NEGATIVE_INFINITY);
     expect(peak(side.stdout)).toBeGreaterThan(-20);
@@ -408,15 +422,15 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
         encodeWav([speech.map((v) => Math.max(-1, Math.min(1, (gain * v) / top)))], 16000, 'pcm16'),
       );
     for (const command of ['predict', 'inspect']) {
-      expect(cli([command, 'loud.wav'], root).stderr).toMatch(
+      expect((await cli([command, 'loud.wav'], root)).stderr).toMatch(
         /loud\.wav: warning: the recording clips: [0-9.]+% of its samples sit flat at full scale/,
       );
-      expect(cli([command, 'full.wav'], root).stderr).not.toMatch(/clips/);
+      expect((await cli([command, 'full.wav'], root)).stderr).not.toMatch(/clips/);
     }
     // --json carries them too: one file, several (the batch path), a timeline, inspect.
-    const records = (args: string[]) =>
-      cli(args, root)
-        .stdout.trim()
+    const records = async (args: string[]) =>
+      (await cli(args, root)).stdout
+        .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { file: string; warnings?: string[] });
     for (const args of [
@@ -425,31 +439,31 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
       ['predict', 'loud.wav', '--timeline', '--json'],
       ['inspect', 'loud.wav', '--json'],
     ])
-      for (const r of records(args))
+      for (const r of await records(args))
         if (r.file === 'loud.wav')
           expect(r.warnings, args.join(' ')).toEqual([expect.stringMatching(/clips: [0-9.]+%/)]);
         else expect(r).not.toHaveProperty('warnings');
-    expect(records(['inspect', 'full.wav', '--json'])[0]).not.toHaveProperty('warnings');
+    expect((await records(['inspect', 'full.wav', '--json']))[0]).not.toHaveProperty('warnings');
     // A recording longer than the model hears: the part analysed, the same on both paths.
     writeFileSync(join(root, 'long.wav'), encodeWav([voice(5, 6)], 16000, 'pcm16'));
-    const one = cli(['predict', 'long.wav'], root).stdout;
+    const one = (await cli(['predict', 'long.wav'], root)).stdout;
     expect(one).toMatch(
       /long\.wav: .*; analysed 0\.0–3\.0 s of sound that lasts until 6\.0 s \(--timeline follows all of it\)/,
     );
-    const json = (files: string[]) =>
-      cli(['predict', ...files, '--json'], root)
-        .stdout.trim()
+    const json = async (files: string[]) =>
+      (await cli(['predict', ...files, '--json'], root)).stdout
+        .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-    const [alone] = json(['long.wav']);
+    const [alone] = await json(['long.wav']);
     expect(alone.analysed).toEqual({ start: 0, end: 3, soundEnd: expect.closeTo(6, 1) });
-    expect(json(['long.wav', 'cut.wav'])[0]).toEqual(alone);
+    expect((await json(['long.wav', 'cut.wav']))[0]).toEqual(alone);
     // extract lists them in its summary and its sidecar, and still uses the files.
     mkdirSync(join(root, 'set'));
     for (const f of ['inverted.wav', 'cut.wav'])
       writeFileSync(join(root, 'set', f), readFileSync(join(root, f)));
     writeFileSync(join(root, 'set.csv'), 'path,label\nset/inverted.wav,angry\nset/cut.wav,sad\n');
-    const x = cli(['extract', 'set.csv', '--out', 'f.csv', '--quiet'], root);
+    const x = await cli(['extract', 'set.csv', '--out', 'f.csv', '--quiet'], root);
     expect(x.status, x.stderr).toBe(0);
     expect(x.stdout).toMatch(/extracted 2 of 2 files/);
     expect(x.stdout).toMatch(
@@ -462,7 +476,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     ]);
   });
 
-  it('extract and evaluate --channel read that channel of every file, as if it were saved alone', () => {
+  it('extract and evaluate --channel read that channel of every file, as if it were saved alone', async () => {
     // Stereo files with a different voice on each side, and the right side saved alone under the same names.
     const root = makeDataset(8, { broken: false });
     const names: string[] = [];
@@ -483,14 +497,14 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
         .split('\n')
         .slice(1)
         .map((l) => l.split(',').slice(5).join(','));
-    const run = (args: string[]) => {
-      const r = cli(args, root);
+    const run = async (args: string[]) => {
+      const r = await cli(args, root);
       expect(r.status, r.stderr).toBe(0);
       return r;
     };
-    run(['extract', 'right', '--out', 'alone.csv', '--quiet']);
-    run(['extract', 'ravdess', '--out', 'two.csv', '--channel', '2', '--quiet', '--jobs', '2']);
-    run(['extract', 'ravdess', '--out', 'mix.csv', '--quiet']);
+    await run(['extract', 'right', '--out', 'alone.csv', '--quiet']);
+    await run(['extract', 'ravdess', '--out', 'two.csv', '--channel', '2', '--quiet', '--jobs', '2']);
+    await run(['extract', 'ravdess', '--out', 'mix.csv', '--quiet']);
     expect(features('two.csv')).toHaveLength(names.length);
     expect(features('two.csv')).toEqual(features('alone.csv'));
     expect(features('mix.csv')).not.toEqual(features('alone.csv'));
@@ -507,30 +521,29 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
         `${JSON.stringify({ specHash: sidecar.specHash, channel })}\n${JSON.stringify(entry)}\n`,
       );
     journal(0);
-    expect(run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2']).stderr).not.toMatch(/resuming/);
+    expect((await run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2'])).stderr).not.toMatch(
+      /resuming/,
+    );
     journal(1);
-    const resumed = run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2']);
+    const resumed = await run(['extract', 'ravdess', '--out', 'j.csv', '--channel', '2']);
     expect(resumed.stderr).toMatch(/resuming: 1 of 8 files already done/);
     expect(resumed.stdout).toMatch(/from the journal/);
     // Parts of different channels do not merge.
-    const merge = cli(['merge', 'two.csv', 'mix.csv', '--out', 'm.csv'], root);
+    const merge = await cli(['merge', 'two.csv', 'mix.csv', '--out', 'm.csv'], root);
     expect(merge.status).toBe(1);
     expect(merge.stderr).toMatch(/mix\.csv holds the mix of channels, two\.csv channel 2 \(--channel\)/);
     // evaluate: the same figures as on the right side saved alone.
-    const scores = (args: string[]) =>
+    const scores = async (args: string[]) =>
       JSON.parse(
-        run(['evaluate', 'default', ...args, '--json'])
-          .stdout.trim()
-          .split('\n')
-          .at(-1) as string,
+        (await run(['evaluate', 'default', ...args, '--json'])).stdout.trim().split('\n').at(-1) as string,
       );
-    expect(scores(['ravdess', '--channel', 'right'])).toEqual(scores(['right']));
-    expect(cli(['evaluate', 'default', 'ravdess', '--channel', 'x'], root).stderr).toMatch(
+    expect(await scores(['ravdess', '--channel', 'right'])).toEqual(await scores(['right']));
+    expect((await cli(['evaluate', 'default', 'ravdess', '--channel', 'x'], root)).stderr).toMatch(
       /evaluate: --channel takes 1, 2, … or left \/ right; got 'x'/,
     );
   });
 
-  it('predict takes folders: every recording under them, in order, the same as naming the files', () => {
+  it('predict takes folders: every recording under them, in order, the same as naming the files', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-folder-'));
     mkdirSync(join(root, 'memos', 'b'), { recursive: true });
     mkdirSync(join(root, 'nothing'));
@@ -538,8 +551,8 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     writeFileSync(join(root, 'memos', 'b', 'a.wav'), encodeWav([voice(2, 2)], 22050, 'pcm16'));
     writeFileSync(join(root, 'memos', 'notes.txt'), 'not audio\n');
     writeFileSync(join(root, 'nothing', 'notes.txt'), 'not audio\n');
-    const json = (args: string[]) => {
-      const r = cli(['predict', ...args, '--json'], root);
+    const json = async (args: string[]) => {
+      const r = await cli(['predict', ...args, '--json'], root);
       return {
         status: r.status,
         lines: r.stdout
@@ -548,13 +561,13 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
           .map((l) => JSON.parse(l)),
       };
     };
-    const named = json([join('memos', 'b', 'a.wav'), join('memos', 'z.wav')]);
+    const named = await json([join('memos', 'b', 'a.wav'), join('memos', 'z.wav')]);
     expect(named.status).toBe(0);
-    expect(json(['memos'])).toEqual(named);
+    expect(await json(['memos'])).toEqual(named);
     // One recording under a folder goes the one-file way, with the same result.
-    expect(json([join('memos', 'b')]).lines).toEqual([named.lines[0]]);
+    expect((await json([join('memos', 'b')])).lines).toEqual([named.lines[0]]);
     // A folder with no recordings is an error of its own (exit 1); the others are still predicted.
-    const mixed = json(['nothing', 'memos']);
+    const mixed = await json(['nothing', 'memos']);
     expect(mixed.status).toBe(1);
     expect(mixed.lines[0]).toEqual({
       file: 'nothing',
@@ -563,35 +576,35 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(mixed.lines.slice(1)).toEqual(named.lines);
   });
 
-  it('predict - reads a recording piped in: the same prediction and timeline as from its file', () => {
+  it('predict - reads a recording piped in: the same prediction and timeline as from its file', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-stdin-'));
     const bytes = encodeWav([voice(6, 5, 22050)], 22050, 'pcm16');
     writeFileSync(join(root, 'memo.wav'), bytes);
-    const run = (args: string[], input?: Uint8Array) => cli(['predict', ...args], root, input);
+    const run = async (args: string[], input?: Uint8Array) => await cli(['predict', ...args], root, input);
     const parse = (out: string) => {
       const { file, ...rest } = JSON.parse(out.trim());
       return { file, rest };
     };
-    const fromFile = parse(run(['memo.wav', '--json']).stdout);
-    const piped = run(['-', '--json'], bytes);
+    const fromFile = parse((await run(['memo.wav', '--json'])).stdout);
+    const piped = await run(['-', '--json'], bytes);
     expect(piped.status, piped.stderr).toBe(0);
     expect(parse(piped.stdout)).toEqual({ file: '-', rest: fromFile.rest });
     expect(fromFile.rest.analysed).toBeDefined(); // 5 s of sound
-    const timeline = (args: string[], input?: Uint8Array) =>
-      parse(run([...args, '--timeline', '--json'], input).stdout).rest;
-    expect(timeline(['-'], bytes)).toEqual(timeline(['memo.wav']));
+    const timeline = async (args: string[], input?: Uint8Array) =>
+      parse((await run([...args, '--timeline', '--json'], input)).stdout).rest;
+    expect(await timeline(['-'], bytes)).toEqual(await timeline(['memo.wav']));
     // An AIFF piped in as ffmpeg writes one into a pipe (sizes 0): its file's timeline.
     const aiff = encodeAiff(voice(6, 5, 22050), 22050);
     writeFileSync(join(root, 'memo.aiff'), aiff);
     const unsized = aiff.slice();
     for (const at of [4, 22, 42]) new DataView(unsized.buffer).setUint32(at, 0);
-    expect(timeline(['-'], unsized)).toEqual(timeline(['memo.aiff']));
+    expect(await timeline(['-'], unsized)).toEqual(await timeline(['memo.aiff']));
     // Nothing piped in, or not audio: that input fails (exit 1); '-' beside a file is a usage error.
-    const empty = run(['-'], new Uint8Array(0));
+    const empty = await run(['-'], new Uint8Array(0));
     expect(empty.status).toBe(1);
     expect(empty.stderr).toMatch(/^-: .*empty/);
-    expect(run(['-'], new TextEncoder().encode('hello\n')).status).toBe(1);
-    const both = run(['-', 'memo.wav'], bytes);
+    expect((await run(['-'], new TextEncoder().encode('hello\n'))).status).toBe(1);
+    const both = await run(['-', 'memo.wav'], bytes);
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/'-' \(a recording piped in\) must be the only input/);
   });
@@ -600,7 +613,7 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     const root = mkdtempSync(join(tmpdir(), 'se-stdin-stream-'));
     const bytes = encodeWav([voice(3, 40)], 16000, 'pcm16');
     writeFileSync(join(root, 'long.wav'), bytes);
-    const fromFile = cli(['predict', 'long.wav', '--timeline'], root);
+    const fromFile = await cli(['predict', 'long.wav', '--timeline'], root);
     expect(fromFile.status, fromFile.stderr).toBe(0);
     // As `ffmpeg … -f wav -` writes it: the RIFF and data sizes unknown (0xFFFFFFFF).
     const piped = bytes.slice();
@@ -621,14 +634,18 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(await closed, out.stderr).toBe(0);
     expect(out.stdout.replace(/^-:/, 'long.wav:')).toBe(fromFile.stdout);
     // A finished WAV cut short in the pipe: the windows that came, and a warning at the end.
-    const cut = cli(['predict', '-', '--timeline', '--json'], root, bytes.subarray(0, 44 + 10 * 16000 * 2));
+    const cut = await cli(
+      ['predict', '-', '--timeline', '--json'],
+      root,
+      bytes.subarray(0, 44 + 10 * 16000 * 2),
+    );
     expect(cut.status, cut.stderr).toBe(0);
     expect(cut.stderr).toMatch(/^-: warning: the data chunk declares 1280000 bytes but only 320000 came/m);
     expect(JSON.parse(cut.stdout).segments.at(-1).end).toBeCloseTo(10, 1);
     // A header and no samples: the same error as for such a file (exit 1), not a crash.
     const header = bytes.slice(0, 44);
     new DataView(header.buffer).setUint32(40, 0, true);
-    const none = cli(['predict', '-', '--timeline'], root, header);
+    const none = await cli(['predict', '-', '--timeline'], root, header);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/^-: .*held no samples/m);
     // Output into a reader that stops after the first lines (`| head -2`): a quiet exit, no stack trace.
@@ -638,9 +655,9 @@ describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notB
     expect(early.out.stderr).not.toMatch(/EPIPE|Error/);
   }, 90_000);
 
-  it('split prints which speakers went where', () => {
+  it('split prints which speakers went where', async () => {
     const root = makeDataset(16, { broken: false });
-    const r = cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);
+    const r = await cli(['split', 'ravdess', '--test-speakers', '04', '--val-speakers', '03'], root);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/test: 4 files, speakers ravdess:04/);
     expect(r.stdout).toMatch(/validation: 4 files, speakers ravdess:03/);
@@ -653,7 +670,7 @@ describe.skipIf(notBuilt)(
   () => {
     it('train writes a model and reports; evaluate --json ends with the metrics; predict labels files and reports bad ones', async () => {
       const root = makeDataset(32, { broken: false });
-      const t = await cliAsync(
+      const t = await cli(
         [
           'train',
           'ravdess',
@@ -694,7 +711,7 @@ describe.skipIf(notBuilt)(
         'learning-curves.png',
       ])
         expect(existsSync(join(root, 'model', f)), f).toBe(true);
-      const cv = cli(
+      const cv = await cli(
         [
           'train',
           'ravdess',
@@ -721,9 +738,9 @@ describe.skipIf(notBuilt)(
       expect(cvReport.training.workers).toBe(2);
       expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/Mean UA \d+\.\d% ± \d+\.\d/);
       expect(
-        cli(['train', 'ravdess', '--out', 'x', '--folds', '2', '--val-speakers', '01'], root).status,
+        (await cli(['train', 'ravdess', '--out', 'x', '--folds', '2', '--val-speakers', '01'], root)).status,
       ).toBe(2);
-      const e = cli(['evaluate', 'model', 'ravdess', '--json'], root);
+      const e = await cli(['evaluate', 'model', 'ravdess', '--json'], root);
       expect(e.status).toBe(0);
       const metrics = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
       expect(Object.keys(metrics)).toEqual(
@@ -734,7 +751,7 @@ describe.skipIf(notBuilt)(
       const wav = join(
         readdirSync(join(root, 'ravdess', 'Actor_01')).map((f) => join(root, 'ravdess', 'Actor_01', f))[0],
       );
-      const p = cli(['predict', wav, 'notes.wav', '--model', 'model', '--json'], root);
+      const p = await cli(['predict', wav, 'notes.wav', '--model', 'model', '--json'], root);
       expect(p.status).toBe(1);
       const [ok, bad] = p.stdout
         .trim()
@@ -743,7 +760,10 @@ describe.skipIf(notBuilt)(
       expect(Object.values(ok.scores as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       expect(Object.keys(ok.scores)).toContain(ok.label);
       expect(bad.error).toMatch(/not a WAV file/);
-      const tl = cli(['predict', wav, '--model', 'model', '--timeline', '--window', '0.5', '--json'], root);
+      const tl = await cli(
+        ['predict', wav, '--model', 'model', '--timeline', '--window', '0.5', '--json'],
+        root,
+      );
       expect(tl.status).toBe(0);
       const { segments } = JSON.parse(tl.stdout.trim());
       expect(segments.length).toBeGreaterThanOrEqual(3); // a 1.5 s clip, 0.5 s windows, 0.25 s hop
@@ -752,149 +772,160 @@ describe.skipIf(notBuilt)(
   },
 );
 
-describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
-  it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
-    const root = makeDataset(16, { broken: false });
-    const t = await cliAsync(
-      ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
-      root,
-    );
-    expect(t.status, t.stderr).toBe(0);
-    const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
-      .speechEmotion;
-    const shown = cli(['train', '--recipe', 'default', '--show-recipe'], root);
-    expect(shown.status).toBe(0);
-    expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
-    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
-    expect(meta.training.members).toBe(3);
-    const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
-    expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
-  }, 180_000);
+describe.skipIf(notBuilt)(
+  `speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`,
+  async () => {
+    it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
+      const root = makeDataset(16, { broken: false });
+      const t = await cli(
+        ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
+        root,
+      );
+      expect(t.status, t.stderr).toBe(0);
+      const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
+        .speechEmotion;
+      const shown = await cli(['train', '--recipe', 'default', '--show-recipe'], root);
+      expect(shown.status).toBe(0);
+      expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
+      expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
+      expect(meta.training.members).toBe(3);
+      const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
+      expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
+    }, 180_000);
 
-  it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {
-    const root = makeDataset(24, { broken: false });
-    writeFileSync(
-      join(root, 'mine.json'),
-      JSON.stringify({
-        name: 'mine',
-        spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
-        // Predictions (and so the test folds) trim harder than training: cut to the first frame
-        // within 3 dB of the loudest.
-        predictTrim: { topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } },
-        arch: 'cnn1d',
-        epochs: 2,
-        batchSize: 8,
-      }),
-    );
-    writeFileSync(
-      join(root, 'folds.json'),
-      JSON.stringify({ ravdess: { a: ['01', '02'], b: ['03', '04'] } }),
-    );
-    const r = cli(
-      [
-        'train',
-        'ravdess',
-        '--recipe',
-        'mine.json',
-        '--folds',
-        'folds.json',
-        '--cv-only',
-        '--keep-fold-models',
-        '--out',
-        'cv',
-        '--quiet',
-      ],
-      root,
-    );
-    expect(r.status, r.stderr).toBe(0);
-    expect(existsSync(join(root, 'cv', 'folds', 'a', 'model.json'))).toBe(true);
-    expect(existsSync(join(root, 'cv', 'folds', 'b', 'weights.bin'))).toBe(true);
-    expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
-    expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
-    expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
-    const clips = JSON.parse(readFileSync(join(root, 'cv', 'cv-clips.json'), 'utf8'));
-    expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
-    expect(clips.folds[0].clips).toHaveLength(12);
-    expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
-    // The fold's model predicts with the recipe's predictTrim, was trained on the spec's trim, and
-    // its test clips were scored as it predicts.
-    await useBackend('wasm');
-    const foldModel = await EmotionModel.load(join(root, 'cv', 'folds', 'a'));
-    expect(foldModel.featureSpec.trim).toEqual({ topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } });
-    expect(foldModel.recipe?.spec.trim).toEqual({ topDb: 60 });
-    const clip = clips.folds[0].clips[0];
-    const audio = await readAudioFile(resolve(root, clip.path));
-    const [asPredicted, asTrained] = [foldModel.featureSpec, foldModel.recipe!.spec].map((spec) =>
-      computeFeatures(toMono(audio.channels), audio.sampleRate, spec),
-    );
-    expect(asPredicted.data).not.toEqual(asTrained.data);
-    const [probs] = await foldModel.predictFeatures([asPredicted]);
-    for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
-    // The saved fold model carries its familiarity detector, and the clip its distance.
-    expect(foldModel.familiarity?.recordings).toBeGreaterThan(0);
-    const [distance] = await foldModel.familiarityOf([asPredicted]);
-    expect(clip.distance).toBeCloseTo(distance, 4);
-    foldModel.dispose();
-    // Those fold models are the teachers of a recipe that distils from one teacher.
-    const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));
-    writeFileSync(
-      join(root, 'taught.json'),
-      JSON.stringify({ ...mine, name: 'taught', distill: { teachers: 1 } }),
-    );
-    const taughtArgs = ['train', 'ravdess', '--recipe', 'taught.json', '--folds', 'folds.json'];
-    const taught = cli(
-      [...taughtArgs, '--cv-only', '--teachers', 'cv', '--keep-fold-models', '--out', 'cv2'],
-      root,
-    );
-    expect(taught.status, taught.stderr).toBe(0);
-    expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
-    expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
-    const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
-    expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2, speakerFolds: 0 });
-    student.dispose();
-    expect(cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root).stderr).toMatch(
-      /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
-    );
-    expect(
-      cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root).stderr,
-    ).toMatch(/--teachers needs a recipe with 'distill' and no 'speakerFolds' \(mine is not one\)/);
-    // The folds' held-out clips give a temperature and the calibration error before and after.
-    const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
-    expect(report.calibration.clips).toBe(24);
-    expect(report.calibration.temperature).toBeGreaterThan(0);
-    expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
-    // --spec replaces how the model predicts too: the recipe's predictTrim and predictMinPeakDb go with its spec.
-    writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
-    const shown = (args: string[]) => JSON.parse(cli(['train', ...args, '--show-recipe'], root).stdout);
-    expect(shown(['--recipe', 'mine.json']).predictTrim.leadIn).toEqual({ topDb: 3, keepSeconds: 0 });
-    expect(shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
-    expect(shown(['--recipe', 'default']).predictMinPeakDb).toBe(-47);
-    expect(shown(['--recipe', 'default', '--spec', 'spec.json'])).not.toHaveProperty('predictMinPeakDb');
-    expect(shown(['--recipe', 'mine.json', '--weight-decay', '0.1']).weightDecay).toBe(0.1);
-    const usage = (args: string[]) => cli(['train', 'ravdess', '--out', 'x', ...args], root);
-    expect(usage(['--recipe', 'nope']).stderr).toMatch(/cannot read the recipe nope/);
-    expect(usage(['--recipe', 'mine.json', '--epochs', '0']).stderr).toMatch(
-      /'epochs' must be a positive integer/,
-    );
-    expect(usage(['--cv-only']).stderr).toMatch(/--cv-only needs --folds/);
-    expect(usage(['--keep-fold-models']).stderr).toMatch(/--keep-fold-models needs --folds/);
-    expect(
-      usage([
-        '--folds',
-        'folds.json',
-        '--recipe',
-        'mine.json',
-        '--dataset',
-        'ravdess',
-        '--cv-only',
-        '--members',
-        '2',
-        '--arch',
-        'mlp',
-      ]).status,
-    ).toBe(2);
-  }, 180_000);
-});
+    it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {
+      const root = makeDataset(24, { broken: false });
+      writeFileSync(
+        join(root, 'mine.json'),
+        JSON.stringify({
+          name: 'mine',
+          spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
+          // Predictions (and so the test folds) trim harder than training: cut to the first frame
+          // within 3 dB of the loudest.
+          predictTrim: { topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } },
+          arch: 'cnn1d',
+          epochs: 2,
+          batchSize: 8,
+        }),
+      );
+      writeFileSync(
+        join(root, 'folds.json'),
+        JSON.stringify({ ravdess: { a: ['01', '02'], b: ['03', '04'] } }),
+      );
+      const r = await cli(
+        [
+          'train',
+          'ravdess',
+          '--recipe',
+          'mine.json',
+          '--folds',
+          'folds.json',
+          '--cv-only',
+          '--keep-fold-models',
+          '--out',
+          'cv',
+          '--quiet',
+        ],
+        root,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(root, 'cv', 'folds', 'a', 'model.json'))).toBe(true);
+      expect(existsSync(join(root, 'cv', 'folds', 'b', 'weights.bin'))).toBe(true);
+      expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
+      expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
+      expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
+      const clips = JSON.parse(readFileSync(join(root, 'cv', 'cv-clips.json'), 'utf8'));
+      expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
+      expect(clips.folds[0].clips).toHaveLength(12);
+      expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
+      // The fold's model predicts with the recipe's predictTrim, was trained on the spec's trim, and
+      // its test clips were scored as it predicts.
+      await useBackend('wasm');
+      const foldModel = await EmotionModel.load(join(root, 'cv', 'folds', 'a'));
+      expect(foldModel.featureSpec.trim).toEqual({ topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } });
+      expect(foldModel.recipe?.spec.trim).toEqual({ topDb: 60 });
+      const clip = clips.folds[0].clips[0];
+      const audio = await readAudioFile(resolve(root, clip.path));
+      const [asPredicted, asTrained] = [foldModel.featureSpec, foldModel.recipe!.spec].map((spec) =>
+        computeFeatures(toMono(audio.channels), audio.sampleRate, spec),
+      );
+      expect(asPredicted.data).not.toEqual(asTrained.data);
+      const [probs] = await foldModel.predictFeatures([asPredicted]);
+      for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
+      // The saved fold model carries its familiarity detector, and the clip its distance.
+      expect(foldModel.familiarity?.recordings).toBeGreaterThan(0);
+      const [distance] = await foldModel.familiarityOf([asPredicted]);
+      expect(clip.distance).toBeCloseTo(distance, 4);
+      foldModel.dispose();
+      // Those fold models are the teachers of a recipe that distils from one teacher.
+      const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));
+      writeFileSync(
+        join(root, 'taught.json'),
+        JSON.stringify({ ...mine, name: 'taught', distill: { teachers: 1 } }),
+      );
+      const taughtArgs = ['train', 'ravdess', '--recipe', 'taught.json', '--folds', 'folds.json'];
+      const taught = await cli(
+        [...taughtArgs, '--cv-only', '--teachers', 'cv', '--keep-fold-models', '--out', 'cv2'],
+        root,
+      );
+      expect(taught.status, taught.stderr).toBe(0);
+      expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
+      expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
+      const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
+      expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2, speakerFolds: 0 });
+      student.dispose();
+      expect((await cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root)).stderr).toMatch(
+        /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
+      );
+      expect(
+        (await cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root)).stderr,
+      ).toMatch(/--teachers needs a recipe with 'distill' and no 'speakerFolds' \(mine is not one\)/);
+      // The folds' held-out clips give a temperature and the calibration error before and after.
+      const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
+      expect(report.calibration.clips).toBe(24);
+      expect(report.calibration.temperature).toBeGreaterThan(0);
+      expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
+      // --spec replaces how the model predicts too: the recipe's predictTrim and predictMinPeakDb go with its spec.
+      writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
+      const shown = async (args: string[]) =>
+        JSON.parse((await cli(['train', ...args, '--show-recipe'], root)).stdout);
+      expect((await shown(['--recipe', 'mine.json'])).predictTrim.leadIn).toEqual({
+        topDb: 3,
+        keepSeconds: 0,
+      });
+      expect(await shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
+      expect((await shown(['--recipe', 'default'])).predictMinPeakDb).toBe(-47);
+      expect(await shown(['--recipe', 'default', '--spec', 'spec.json'])).not.toHaveProperty(
+        'predictMinPeakDb',
+      );
+      expect((await shown(['--recipe', 'mine.json', '--weight-decay', '0.1'])).weightDecay).toBe(0.1);
+      const usage = async (args: string[]) => await cli(['train', 'ravdess', '--out', 'x', ...args], root);
+      expect((await usage(['--recipe', 'nope'])).stderr).toMatch(/cannot read the recipe nope/);
+      expect((await usage(['--recipe', 'mine.json', '--epochs', '0'])).stderr).toMatch(
+        /'epochs' must be a positive integer/,
+      );
+      expect((await usage(['--cv-only'])).stderr).toMatch(/--cv-only needs --folds/);
+      expect((await usage(['--keep-fold-models'])).stderr).toMatch(/--keep-fold-models needs --folds/);
+      expect(
+        (
+          await usage([
+            '--folds',
+            'folds.json',
+            '--recipe',
+            'mine.json',
+            '--dataset',
+            'ravdess',
+            '--cv-only',
+            '--members',
+            '2',
+            '--arch',
+            'mlp',
+          ])
+        ).status,
+      ).toBe(2);
+    }, 180_000);
+  },
+);
 
 describe.skipIf(notBuilt)(
   `speech-emotion train --concurrent (built dist/cli.js)${skipNote(notBuilt)}`,
@@ -904,8 +935,8 @@ describe.skipIf(notBuilt)(
       // Three members, each with its own perturbed copies: the members' rows differ.
       const args = ['train', 'ravdess', '--recipe', 'default', '--epochs', '2', '--folds', '2'];
       const [side, alone] = await Promise.all([
-        cliAsync([...args, '--concurrent', '2', '--keep-fold-models', '--out', 'side'], root),
-        cliAsync([...args, '--workers', '1', '--keep-fold-models', '--out', 'alone', '--quiet'], root),
+        await cli([...args, '--concurrent', '2', '--keep-fold-models', '--out', 'side'], root),
+        await cli([...args, '--workers', '1', '--keep-fold-models', '--out', 'alone', '--quiet'], root),
       ]);
       expect(side.status, side.stderr).toBe(0);
       expect(alone.status, alone.stderr).toBe(0);
@@ -926,20 +957,20 @@ describe.skipIf(notBuilt)(
       expect(
         JSON.parse(read('side', 'model.json').toString()).userDefinedMetadata.speechEmotion.training.members,
       ).toBe(3);
-      const usage = (extra: string[]) => cli(['train', 'ravdess', '--out', 'x', ...extra], root);
-      expect(usage(['--concurrent', '2', '--workers', '2']).stderr).toMatch(
+      const usage = async (extra: string[]) => await cli(['train', 'ravdess', '--out', 'x', ...extra], root);
+      expect((await usage(['--concurrent', '2', '--workers', '2'])).stderr).toMatch(
         /--concurrent or --workers, not both/,
       );
-      expect(usage(['--concurrent', '0']).status).toBe(2);
+      expect((await usage(['--concurrent', '0'])).status).toBe(2);
     }, 240_000);
   },
 );
 
 const noRealData = missing('cli', 'ravdess', 'savee');
-describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, () => {
-  it('extracts all of SAVEE with 2 workers', () => {
+describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, async () => {
+  it('extracts all of SAVEE with 2 workers', async () => {
     const out = mkdtempSync(join(tmpdir(), 'se-real-'));
-    const r = cli(
+    const r = await cli(
       ['extract', join(DATA_DIR, 'savee'), '--out', join(out, 'savee.csv'), '--jobs', '2', '--quiet'],
       out,
     );
@@ -965,10 +996,10 @@ describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(n
     };
     writeFileSync(join(dir, 'train.csv'), manifest(['01', '02', '03', '04']));
     writeFileSync(join(dir, 'test.csv'), manifest(['05', '06']));
-    const t = await cliAsync(['train', 'train.csv', '--recipe', 'fast', '--out', 'model', '--quiet'], dir);
+    const t = await cli(['train', 'train.csv', '--recipe', 'fast', '--out', 'model', '--quiet'], dir);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).not.toMatch(/Hi there|looks like you are running/);
-    const e = await cliAsync(['evaluate', 'model', 'test.csv', '--json'], dir);
+    const e = await cli(['evaluate', 'model', 'test.csv', '--json'], dir);
     expect(e.status, e.stderr).toBe(0);
     const metrics = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
     console.log(`CLI cnn1d, RAVDESS 01–04 → 05–06: UA ${metrics.unweightedAccuracy.toFixed(3)}`);
