@@ -178,8 +178,8 @@ for (const [name, path, skip] of sources) {
       v.setUint16(20, 0x11, true);
       expect(() => decodeWav(bytes)).toThrow(/IMA ADPCM/);
       const aifc = encodeAiff(reference().subarray(0, 100), 16000, 'NONE');
-      aifc.set([0x69, 0x6d, 0x61, 0x34], 38); // 'ima4'
-      expect(() => decodeAiff(aifc)).toThrow(/AIFF-C compression 'ima4' is not supported/);
+      aifc.set([0x4d, 0x41, 0x43, 0x33], 38); // 'MAC3' (MACE 3:1)
+      expect(() => decodeAiff(aifc)).toThrow(/AIFF-C compression 'MAC3' is not supported/);
     });
   });
 }
@@ -368,6 +368,7 @@ function fuzzDecoders(numRuns: number) {
     [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'tone-ima.wav')), true],
     [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'tone-msadpcm.wav')), true],
     [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'sample-gsm.wav')), true],
+    [readFileSync(join(ROOT, 'test', 'fixtures', 'inputs', 'tone-ima4.aifc')), false],
   ];
   fc.assert(
     fc.property(
@@ -396,7 +397,7 @@ function fuzzDecoders(numRuns: number) {
 
 // `npm run fuzz:decode` runs 10⁵ cases (FUZZ_RUNS); npm test runs 10⁴.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-describe('fuzz: mutated real files (WAV, μ-law, AIFF, AIFF-C float, IMA and Microsoft ADPCM, GSM)', () => {
+describe('fuzz: mutated real files (WAV, μ-law, AIFF, AIFF-C float and IMA4, IMA and Microsoft ADPCM, GSM)', () => {
   it(`${RUNS} cases: each decodes to finite audio or throws a SpeechEmotionError, never another exception or a hang`, () => {
     fuzzDecoders(RUNS);
   }, 600_000);

@@ -9,6 +9,7 @@ import {
   type FeatureSpec,
   SpeechEmotionError,
   computeFeatures,
+  decodeAiff,
   decodeAudio,
   decodeFeatureSet,
   decodeWav,
@@ -29,7 +30,7 @@ import { encodeWav } from './helpers/wav.js';
 
 const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
 
-describe('ADPCM and GSM 6.10 WAV, as libsndfile decodes them', () => {
+describe('ADPCM (WAV and AIFF-C) and GSM 6.10 WAV, as libsndfile decodes them', () => {
   // sha256 of libsndfile's 16-bit samples (interleaved, little-endian) of each file, through
   // soundfile 0.12.1 (libsndfile 1.2.0): the fixtures README gives the command.
   const libsndfile: [string, number, number, string][] = [
@@ -39,12 +40,15 @@ describe('ADPCM and GSM 6.10 WAV, as libsndfile decodes them', () => {
     ['tone-msadpcm.wav', 22050, 2, 'a4a5f158d3dbca7c272a0fa0f9eaa7173eea0e81b49f9426d1da42d935c3f9ce'],
     // GSM's frames depend on the ones before: read in pieces, the decoder's state carries over.
     ['sample-gsm.wav', 8000, 1, 'd58b6d5fae429085760842d6fb0753e39b3d2731e4776f7dc5233f7f4e9dd691'],
+    // Apple's IMA4 in AIFF-C: 64 samples a packet, from a header that is not itself a sample.
+    ['sample-ima4.aifc', 22050, 1, 'a5e74c8a8db962324174b2baf70b1e2d5752549a99eb0c0c87af2b6f5639daca'],
+    ['tone-ima4.aifc', 22050, 2, '01801ed71b25fe9d222483a69f3d3065ef407f336bf0d319399258f782dd9af4'],
   ];
   it.each(libsndfile)(
     '%s: the same samples as libsndfile, whole and in pieces',
     async (file, rate, nCh, sha) => {
       const path = join(inputs, file);
-      const { sampleRate, channels } = decodeWav(readFileSync(path));
+      const { sampleRate, channels } = (file.endsWith('.aifc') ? decodeAiff : decodeWav)(readFileSync(path));
       expect([sampleRate, channels.length]).toEqual([rate, nCh]);
       const pcm = new Int16Array(channels[0].length * nCh);
       for (let i = 0; i < channels[0].length; i++)
@@ -61,8 +65,9 @@ describe('ADPCM and GSM 6.10 WAV, as libsndfile decodes them', () => {
 
   it('decodes close to the recording it was made from (SNR over 20 dB), so not only like libsndfile', () => {
     const source = decodeWav(readFileSync(join(ROOT, 'examples', 'audio', 'sample.wav'))).channels[0];
-    for (const file of ['sample-ima.wav', 'sample-msadpcm.wav']) {
-      const x = decodeWav(readFileSync(join(inputs, file))).channels[0];
+    for (const file of ['sample-ima.wav', 'sample-msadpcm.wav', 'sample-ima4.aifc']) {
+      const x = (file.endsWith('.aifc') ? decodeAiff : decodeWav)(readFileSync(join(inputs, file)))
+        .channels[0];
       let signal = 0;
       let noise = 0;
       for (let i = 0; i < Math.min(x.length, 1.5 * 22050); i++) {
@@ -156,7 +161,7 @@ describe('other containers in Node (optional audio-decode)', () => {
     await expect(readAudioFile(join(root, 'notes.wav'))).rejects.toThrow(/not a WAV file/);
   });
 
-  it('scanDataset finds m4a, WebM, Opus, AMR and 3GP files by default, and leaves videos (.mp4) alone', async () => {
+  it('scanDataset finds m4a, WebM, Opus (also as .oga and .weba), AMR, 3GP and AIFF-C files by default, and leaves videos (.mp4) alone', async () => {
     const root = mkdtempSync(join(tmpdir(), 'se-formats-'));
     const put = (from: string, to: string) => {
       mkdirSync(join(root, to, '..'), { recursive: true });
@@ -168,16 +173,22 @@ describe('other containers in Node (optional audio-decode)', () => {
     put('tone.m4a', 'happy/clip.mp4');
     put('sample.amr', 'neutral/call.amr');
     put('sample.3gp', 'neutral/call-2.3gp');
+    put('tone.opus', 'calm/telegram.oga');
+    put('tone.webm', 'calm/chrome.weba');
+    put('tone-ima4.aifc', 'sad/take.aifc');
     const r = await scanDataset(root);
     expect(r.items.map((i) => [i.label, i.path.split(/[\\/]/).pop()])).toEqual([
       ['angry', 'memo.m4a'],
+      ['calm', 'chrome.weba'],
+      ['calm', 'telegram.oga'],
       ['happy', 'voice-note.opus'],
       ['neutral', 'call-2.3gp'],
       ['neutral', 'call.amr'],
       ['sad', 'recorder.webm'],
+      ['sad', 'take.aifc'],
     ]);
-    const { channels } = await readAudioFile(r.items[4].path);
-    expect(channels[0].length).toBeGreaterThan(0);
+    for (const item of r.items)
+      expect((await readAudioFile(item.path)).channels[0].length).toBeGreaterThan(0);
   });
 
   // Damaged compressed files, as downloads and copies leave them: cut anywhere, bytes overwritten in

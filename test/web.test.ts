@@ -240,7 +240,7 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     await page.close();
   }, 120_000);
 
-  it('a text file renamed .wav shows an error, and the page still works afterwards, also on GSM, ADPCM and MP3-in-WAV files', async () => {
+  it('a text file renamed .wav shows an error, and the page still works afterwards, also on GSM, ADPCM (WAV and AIFF-C) and MP3-in-WAV files', async () => {
     const page = await open();
     writeFileSync(join(dir, 'notes.wav'), 'these are my notes, not audio\n');
     await page.setInputFiles('#file', join(dir, 'notes.wav'));
@@ -249,12 +249,14 @@ describe.skipIf(why)(`web demo in headless Chromium${skipNote(why)}`, () => {
     expect(await page.getAttribute('#message', 'class')).toBe('error');
     await page.setInputFiles('#file', RAVDESS_CLIP);
     await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
-    // Telephony WAVs, decoded by the library in the page: GSM (voicemail), IMA ADPCM; and MP3 in a
-    // WAV wrapper, whose MP3 stream the browser decodes (a steady tone: no label, but no error).
+    // Decoded by the library in the page: GSM (voicemail) and IMA ADPCM WAV, Apple's IMA4 in AIFF-C;
+    // and MP3 in a WAV wrapper, whose MP3 stream the browser decodes (a steady tone: no label, but
+    // no error).
     const inputs = join(ROOT, 'test', 'fixtures', 'inputs');
     for (const [file, labelled] of [
       ['sample-gsm.wav', true],
       ['sample-ima.wav', true],
+      ['sample-ima4.aifc', true],
       ['tone-mp3.wav', false],
     ] as const) {
       await page.evaluate(() => {

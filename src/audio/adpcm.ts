@@ -1,7 +1,7 @@
-// ADPCM in WAV files: IMA (DVI) ADPCM, tag 0x11, and Microsoft ADPCM, tag 0x02, 4 bits a sample,
-// as voice recorders, telephony systems and embedded devices write them. Both code the audio in
-// blocks of `blockAlign` bytes that each start with a header per channel and decode on their own;
-// a block gives `samplesPerBlock` samples per channel.
+// ADPCM, 4 bits a sample: in WAV files IMA (DVI) ADPCM, tag 0x11, and Microsoft ADPCM, tag 0x02,
+// as voice recorders, telephony systems and embedded devices write them; in AIFF-C files Apple's
+// IMA4 ('ima4', QuickTime's IMA ADPCM). All code the audio in blocks that each start with a header
+// per channel and decode on their own; a block gives `samplesPerBlock` samples per channel.
 
 /** What a block decoder needs from the 'fmt ' chunk. @internal */
 export interface AdpcmFormat {
@@ -25,6 +25,22 @@ const IMA_STEPS = new Int32Array([
 const IMA_INDEX = [-1, -1, -1, -1, 2, 4, 6, 8];
 
 /**
+ * One IMA code applied to a channel's state (`[sample, step index]`, updated): the next sample, as
+ * libsndfile computes it (the step's parts added bit by bit, then clamped).
+ */
+function imaNext(state: Int32Array, code: number): number {
+  const step = IMA_STEPS[state[1]];
+  let diff = step >> 3;
+  if (code & 4) diff += step;
+  if (code & 2) diff += step >> 1;
+  if (code & 1) diff += step >> 2;
+  const sample = Math.max(-32768, Math.min(32767, code & 8 ? state[0] - diff : state[0] + diff));
+  state[0] = sample;
+  state[1] = Math.max(0, Math.min(88, state[1] + IMA_INDEX[code & 7]));
+  return sample;
+}
+
+/**
  * IMA ADPCM: per channel a 4-byte header (the first sample, int16, and the step index), then the
  * channels' codes interleaved 4 bytes (8 samples) at a time, low nibble first. @internal
  */
@@ -33,6 +49,7 @@ export function imaBlockDecoder({
   blockAlign,
   samplesPerBlock: n,
 }: AdpcmFormat): BlockDecoder {
+  const state = new Int32Array(2);
   return (u8, at, blocks) => {
     const out = Array.from({ length: nCh }, () => new Float32Array(blocks * n));
     for (let b = 0; b < blocks; b++) {
@@ -40,22 +57,45 @@ export function imaBlockDecoder({
       for (let c = 0; c < nCh; c++) {
         const ch = out[c];
         const head = block + 4 * c;
-        let sample = ((u8[head] | (u8[head + 1] << 8)) << 16) >> 16;
-        let index = Math.min(88, u8[head + 2]);
+        state[0] = ((u8[head] | (u8[head + 1] << 8)) << 16) >> 16;
+        state[1] = Math.min(88, u8[head + 2]);
         let o = b * n;
-        ch[o++] = sample / 32768;
+        ch[o++] = state[0] / 32768;
         for (let i = 0; i < n - 1; i++) {
           // Sample i of this channel: group i >> 3 of 4 bytes, byte (i & 7) >> 1 of it, nibble i & 1.
           const byte = u8[block + 4 * nCh + 4 * (nCh * (i >> 3) + c) + ((i & 7) >> 1)];
-          const code = i & 1 ? byte >> 4 : byte & 15;
-          const step = IMA_STEPS[index];
-          let diff = step >> 3;
-          if (code & 4) diff += step;
-          if (code & 2) diff += step >> 1;
-          if (code & 1) diff += step >> 2;
-          sample = Math.max(-32768, Math.min(32767, code & 8 ? sample - diff : sample + diff));
-          index = Math.max(0, Math.min(88, index + IMA_INDEX[code & 7]));
-          ch[o++] = sample / 32768;
+          ch[o++] = imaNext(state, i & 1 ? byte >> 4 : byte & 15) / 32768;
+        }
+      }
+    }
+    return out;
+  };
+}
+
+/** Bytes of an IMA4 packet (one channel's block) and the samples it gives. @internal */
+export const IMA4_PACKET_BYTES = 34;
+export const IMA4_PACKET_SAMPLES = 64;
+
+/**
+ * Apple's IMA4 (AIFF-C 'ima4'): a frame is one packet per channel, in channel order; a packet is a
+ * 2-byte big-endian header (the predictor's top 9 bits, then the step index in 7) and 64 codes,
+ * low nibble first. The header is not itself a sample. @internal
+ */
+export function ima4BlockDecoder(nCh: number): BlockDecoder {
+  const state = new Int32Array(2);
+  return (u8, at, blocks) => {
+    const out = Array.from({ length: nCh }, () => new Float32Array(blocks * IMA4_PACKET_SAMPLES));
+    for (let b = 0; b < blocks; b++) {
+      for (let c = 0; c < nCh; c++) {
+        const packet = at + (b * nCh + c) * IMA4_PACKET_BYTES;
+        state[0] = ((u8[packet] << 24) | ((u8[packet + 1] & 0x80) << 16)) >> 16;
+        state[1] = Math.min(88, u8[packet + 1] & 0x7f);
+        const ch = out[c];
+        let o = b * IMA4_PACKET_SAMPLES;
+        for (let k = 2; k < IMA4_PACKET_BYTES; k++) {
+          const byte = u8[packet + k];
+          ch[o++] = imaNext(state, byte & 15) / 32768;
+          ch[o++] = imaNext(state, byte >> 4) / 32768;
         }
       }
     }

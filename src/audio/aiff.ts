@@ -1,4 +1,5 @@
 import { SpeechEmotionError } from '../errors.js';
+import { IMA4_PACKET_BYTES, IMA4_PACKET_SAMPLES, ima4BlockDecoder } from './adpcm.js';
 import { type AudioLayout, type DecodedAudio, type FrameDecoder, decodeG711, fourcc } from './wav.js';
 
 function bad(message: string): SpeechEmotionError {
@@ -18,7 +19,7 @@ function extended(view: DataView, at: number): number {
 }
 
 /** AIFF-C compression types this decoder reads, by their four-character code. */
-const COMPRESSIONS: Record<string, 'be' | 'le' | 'float' | 'ulaw' | 'alaw'> = {
+const COMPRESSIONS: Record<string, 'be' | 'le' | 'float' | 'ulaw' | 'alaw' | 'ima4'> = {
   NONE: 'be',
   twos: 'be',
   sowt: 'le',
@@ -30,6 +31,7 @@ const COMPRESSIONS: Record<string, 'be' | 'le' | 'float' | 'ulaw' | 'alaw'> = {
   ULAW: 'ulaw',
   alaw: 'alaw',
   ALAW: 'alaw',
+  ima4: 'ima4',
 };
 
 /** True when the bytes start as an AIFF or AIFF-C file (`FORM…AIFF` / `FORM…AIFC`), whatever its name. */
@@ -41,7 +43,8 @@ export function isAiff(bytes: Uint8Array): boolean {
 
 /**
  * Decodes an AIFF or AIFF-C file into floating-point channels: big-endian PCM 8/16/24/32-bit,
- * little-endian PCM (`sowt`), float 32/64 (`fl32`, `fl64`) and G.711 (`ulaw`, `alaw`). Integers are
+ * little-endian PCM (`sowt`), float 32/64 (`fl32`, `fl64`), G.711 (`ulaw`, `alaw`) and Apple's
+ * IMA4 ADPCM (`ima4`, as older Mac and iOS recorders save it). Integers are
  * scaled as soundfile does (16-bit `int16 / 32768`, …). A sound-data chunk cut short is decoded up
  * to its last whole frame, with a `warnings` entry.
  *
@@ -83,7 +86,7 @@ function readComm(view: DataView, body: number, size: number, aifc: boolean): Co
     if (!known)
       throw new SpeechEmotionError(
         'UNSUPPORTED_AUDIO',
-        `decodeAiff: AIFF-C compression '${type}' is not supported. Supported: NONE, sowt, fl32, fl64, ulaw, alaw; convert the file (e.g. \`sox in.aif -e signed -b 16 out.wav\`).`,
+        `decodeAiff: AIFF-C compression '${type}' is not supported. Supported: NONE, sowt, fl32, fl64, ulaw, alaw, ima4; convert the file (e.g. \`sox in.aif -e signed -b 16 out.wav\`).`,
       );
     kind = known;
   }
@@ -184,7 +187,24 @@ function aiffDecoder(nCh: number, bits: number, kind: Comm['kind']): FrameDecode
  */
 export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
   const { comm, ssndAt, ssndSize, warnings } = walkAiffChunks(u8, fileLength);
+  // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
   const { channels: nCh, kind } = comm;
+  const base = {
+    sampleRate: Math.round(comm.sampleRate),
+    channels: nCh,
+    dataAt: ssndAt,
+    dataSize: ssndSize,
+    warnings,
+  };
+  if (kind === 'ima4') {
+    const decode = ima4BlockDecoder(nCh);
+    return {
+      ...base,
+      frameBytes: IMA4_PACKET_BYTES * nCh,
+      samplesPerFrame: IMA4_PACKET_SAMPLES,
+      decoder: () => decode,
+    };
+  }
   const bits = kind === 'ulaw' || kind === 'alaw' ? 8 : comm.bits;
   const ok =
     kind === 'float'
@@ -196,18 +216,6 @@ export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLay
       `decodeAiff: ${bits}-bit ${kind === 'float' ? 'float' : 'integer'} samples are not supported. Supported: 8/16/24/32-bit integers, 32/64-bit floats.`,
     );
   }
-  // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
-  const sampleRate = Math.round(comm.sampleRate);
-  const frameBytes = (bits / 8) * nCh;
   const decode = aiffDecoder(nCh, bits, kind);
-  return {
-    sampleRate,
-    channels: nCh,
-    frameBytes,
-    samplesPerFrame: 1,
-    dataAt: ssndAt,
-    dataSize: ssndSize,
-    warnings,
-    decoder: () => decode,
-  };
+  return { ...base, frameBytes: (bits / 8) * nCh, samplesPerFrame: 1, decoder: () => decode };
 }
