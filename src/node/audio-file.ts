@@ -25,21 +25,25 @@ function loadDecoder(): Promise<Decoder> {
 /**
  * File endings that {@link scanDataset} looks for by default: the formats whose reading is tested
  * (WAV and AIFF built in; the rest through `audio-decode`), among them what phones and browsers
- * record (m4a/AAC from voice memos, WebM/Opus from `MediaRecorder`, Opus from messaging apps, AMR
- * raw or in 3GP from Android call and voice recorders).
+ * record (m4a/AAC from voice memos, WebM/Opus from `MediaRecorder` (`.weba` as Chrome saves it),
+ * Opus from messaging apps (`.oga` from Telegram), AMR raw or in 3GP from Android call and voice
+ * recorders, AIFF-C `.aifc` from Macs).
  * Not `.mp4`: a corpus's videos (RAVDESS ships them) would be read again as audio. @internal
  */
 export const AUDIO_EXTENSIONS: readonly string[] = [
   '.wav',
   '.aif',
   '.aiff',
+  '.aifc',
   '.mp3',
   '.flac',
   '.ogg',
   '.opus',
+  '.oga',
   '.m4a',
   '.aac',
   '.webm',
+  '.weba',
   '.amr',
   '.3gp',
   '.3ga',
