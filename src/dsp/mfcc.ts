@@ -1,5 +1,6 @@
 import { type PowerToDbOptions, type ResolvedDb, powerToDbUnfloored, resolveDbOptions } from './db.js';
 import { type DctNorm, dctFolded, dctFoldedPair, dctMatrix } from './dct.js';
+import { type RealFftPlan, realFftPlan } from './fft.js';
 import {
   type MelFilterbankOptions,
   type SparseFilterbank,
@@ -91,10 +92,23 @@ export function melSpectrogram(
   signal: Float32Array | Float64Array,
   options: MelSpectrogramOptions & { sampleRate: number },
 ): FeatureMatrix {
+  return melSpectrogramWith(signal, options, realFftPlan);
+}
+
+/**
+ * {@link melSpectrogram} on the FFT plans of `planFor`: `computeFeatures` passes the WebAssembly
+ * ones (the same results to float64 rounding), which the small bundle of `melSpectrogram` and
+ * `extractMfcc` alone leaves out. @internal
+ */
+export function melSpectrogramWith(
+  signal: Float32Array | Float64Array,
+  options: MelSpectrogramOptions & { sampleRate: number },
+  planFor: (size: number) => RealFftPlan,
+): FeatureMatrix {
   checkKnownOptions('melSpectrogram', options, MEL_KEYS);
   checkSignal('melSpectrogram', signal);
   const { stft, fb, power } = resolveMel('melSpectrogram', options);
-  const mel = melPowerFrames('melSpectrogram', signal, stft, fb, power);
+  const mel = melPowerFrames('melSpectrogram', signal, stft, fb, power, planFor);
   return { data: Float32Array.from(mel.data), frames: mel.frames, features: fb.nMels };
 }
 
@@ -130,9 +144,18 @@ export function extractMfcc(
   signal: Float32Array | Float64Array,
   options: MfccOptions & { sampleRate: number },
 ): FeatureMatrix {
+  return extractMfccWith(signal, options, realFftPlan);
+}
+
+/** {@link extractMfcc} on the FFT plans of `planFor` (see {@link melSpectrogramWith}). @internal */
+export function extractMfccWith(
+  signal: Float32Array | Float64Array,
+  options: MfccOptions & { sampleRate: number },
+  planFor: (size: number) => RealFftPlan,
+): FeatureMatrix {
   const r = resolveMfccOptions('extractMfcc', options);
   checkSignal('extractMfcc', signal);
-  const mel = melPowerFrames('extractMfcc', signal, r.stft, r.fb, r.power);
+  const mel = melPowerFrames('extractMfcc', signal, r.stft, r.fb, r.power, planFor);
   const floor = powerToDbUnfloored(mel.data, r.db);
   const nMels = r.fb.nMels;
   const out = new Float32Array(mel.frames * r.nMfcc);

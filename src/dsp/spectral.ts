@@ -362,7 +362,7 @@ export function analyzerFor(
 
 /**
  * Mel power of every frame of `signal`, float64, frame-major `frames × nMels`. Shared by
- * melSpectrogram and extractMfcc. @internal
+ * melSpectrogram and extractMfcc. `planFor` makes the FFT plan (default: fft.js's). @internal
  */
 export function melPowerFrames(
   fn: string,
@@ -370,9 +370,10 @@ export function melPowerFrames(
   stft: ResolvedStft,
   fb: SparseFilterbank,
   power: number,
+  planFor: (size: number) => RealFftPlan = realFftPlan,
 ): { data: Float64Array; frames: number } {
   const frames = frameCount(fn, signal.length, stft);
-  const analyzer = analyzerFor(stft);
+  const analyzer = analyzerFor(stft, planFor);
   const spec = analyzer.scratch;
   const out = new Float64Array(frames * fb.nMels);
   const n = signal.length;
