@@ -114,7 +114,7 @@ async function predictMany(model: EmotionModel, files: string[], run: Run): Prom
   };
   for await (const { item, result } of extractItems(items, model.featureSpec, {
     jobs,
-    noiseCheck: true,
+    forPredict: true,
     channel,
   })) {
     pending.push({ file: item.path, result });

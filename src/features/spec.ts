@@ -1,6 +1,7 @@
 import { cmvn } from '../dsp/cmvn.js';
 import { type PowerToDbOptions, powerToDb } from '../dsp/db.js';
 import { delta } from '../dsp/delta.js';
+import { type RealFftPlan, realFftPlan } from '../dsp/fft.js';
 import {
   MFCC_KEYS,
   type MelSpectrogramOptions,
@@ -10,7 +11,6 @@ import {
   type melSpectrogram,
   melSpectrogramWith,
 } from '../dsp/mfcc.js';
-import { fastFftPlan } from '../dsp/simd.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { checkKnownOptions, checkedOnce, invalid } from '../dsp/validate.js';
 import { type ExtraFeature, checkExtras, computeExtra, extraNames } from './extras.js';
@@ -303,18 +303,19 @@ export function featureNames(spec: FeatureSpec): string[] {
   return o.type === 'series' ? names : names.flatMap((n) => o.stats.map((s) => `${n}_${s}`));
 }
 
-/**
- * MFCC or log-mel of the prepared signal, with deltas. Their FFTs run on the WebAssembly kernels
- * where they can (fft.js elsewhere): the same features to float64 rounding, faster.
- */
-function baseFeatures(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
+/** MFCC or log-mel of the prepared signal, with deltas; `planFor` makes their FFT plans. */
+function baseFeatures(
+  x: Float32Array | Float64Array,
+  spec: FeatureSpec,
+  planFor: (size: number) => RealFftPlan,
+): FeatureMatrix {
   const f = spec.features;
   const sr = spec.sampleRate;
   let m: FeatureMatrix;
-  if (f.type === 'mfcc') m = extractMfccWith(x, { ...f.options, sampleRate: sr }, fastFftPlan);
+  if (f.type === 'mfcc') m = extractMfccWith(x, { ...f.options, sampleRate: sr }, planFor);
   else {
     const { topDb, ref, amin, ...mel } = f.options as MfccOptions;
-    m = powerToDb(melSpectrogramWith(x, { ...mel, sampleRate: sr }, fastFftPlan), { topDb, ref, amin });
+    m = powerToDb(melSpectrogramWith(x, { ...mel, sampleRate: sr }, planFor), { topDb, ref, amin });
   }
   if (spec.deltas === 0) return m;
   const width = Math.min(9, m.frames % 2 === 1 ? m.frames : m.frames - 1);
@@ -329,8 +330,12 @@ function baseFeatures(x: Float32Array | Float64Array, spec: FeatureSpec): Featur
 }
 
 /** The base features, the spec's extras beside them, CMVN, and the series or its statistics. */
-function featuresOf(x: Float32Array | Float64Array, spec: FeatureSpec): FeatureMatrix {
-  let m = baseFeatures(x, spec);
+function featuresOf(
+  x: Float32Array | Float64Array,
+  spec: FeatureSpec,
+  planFor: (size: number) => RealFftPlan,
+): FeatureMatrix {
+  let m = baseFeatures(x, spec, planFor);
   const voicedOnly = new Set<number>();
   const voiced = new Uint8Array(m.frames);
   if (spec.extras?.length) {
@@ -382,17 +387,23 @@ export function computeFeatures(
   return computeFeaturesSpan(signal, sampleRate, spec).features;
 }
 
-/** {@link computeFeatures}, and where in the recording the features come from. @internal */
+/**
+ * {@link computeFeatures}, and where in the recording the features come from. `planFor` makes the
+ * MFCC's or log-mel's FFT plans: fft.js's by default, the features every model was trained on, bit
+ * for bit; predictions pass the WebAssembly plans (`fastFftPlan`), faster and the same to float64
+ * rounding (on the datasets, a few values in a million differ, by one float32 step). @internal
+ */
 export function computeFeaturesSpan(
   signal: Float32Array | Float64Array,
   sampleRate: number,
   spec: FeatureSpec,
+  planFor: (size: number) => RealFftPlan = realFftPlan,
 ): { features: FeatureMatrix; span: AnalysedSpan } {
   // The signal is checked here, once; the resampled, trimmed and fixed-length copies derive from it.
   return checkedOnce('computeFeatures', signal, (trust) => {
     const span: AnalysedSpan = { start: 0, end: 0, soundEnd: 0 };
     const x = trust(preparedSignal(signal, sampleRate, spec, trust, span));
-    return { features: featuresOf(x, spec), span };
+    return { features: featuresOf(x, spec, planFor), span };
   });
 }
 

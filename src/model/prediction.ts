@@ -1,4 +1,5 @@
 import { type NoiseMeasures, isNoSpeech, noiseMeasures } from '../dsp/noise.js';
+import { fastFftPlan } from '../dsp/simd.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { AnalysedSpan } from '../features/prepare.js';
@@ -114,7 +115,7 @@ export function featuresOrWithheld(
   spec: FeatureSpec,
 ): Withheld | { features: FeatureMatrix; span: AnalysedSpan } {
   try {
-    const heard = computeFeaturesSpan(signal, sampleRate, spec);
+    const heard = computeFeaturesSpan(signal, sampleRate, spec, fastFftPlan);
     return withheld(undefined, noiseMeasures(signal, sampleRate)) ?? heard;
   } catch (e) {
     const none = e instanceof SpeechEmotionError ? withheld(e.code) : null;

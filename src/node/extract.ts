@@ -19,10 +19,11 @@ export interface ExtractOptions {
    */
   perturb?: PerturbOptions;
   /**
-   * Also take the measures of the check behind `predict`'s `no-speech` warning (how noise-like and
-   * how steady each recording is), returned as `noise` with the features. @internal
+   * The features as `predict` takes them: on the WebAssembly FFT (see computeFeaturesSpan), and with
+   * the measures of the check behind its `no-speech` warning (how noise-like and how steady each
+   * recording is), returned as `noise`. @internal
    */
-  noiseCheck?: boolean;
+  forPredict?: boolean;
   /**
    * Read this channel of every file (from 0: the left channel of a stereo file) instead of mixing
    * them (see {@link selectChannel}); a file without it gives a result with `ok: false`.
@@ -139,7 +140,7 @@ function startPool(
     spec,
     paths: items.map((it) => it.path),
     shared: control.buffer,
-    options: { perturb: options.perturb, noiseCheck: options.noiseCheck, channel: options.channel },
+    options: { perturb: options.perturb, forPredict: options.forPredict, channel: options.channel },
   };
   for (let j = 0; j < jobs; j++) {
     const w = new Worker(url, { workerData });

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { perturbAudio } from '../audio/augment.js';
 import { monoOf } from '../audio/mono.js';
 import type { DecodedAudio } from '../audio/wav.js';
+import { realFftPlan } from '../dsp/fft.js';
 import { type NoiseMeasures, noiseMeasures } from '../dsp/noise.js';
+import { fastFftPlan } from '../dsp/simd.js';
 import type { FeatureMatrix } from '../dsp/types.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { AnalysedSpan } from '../features/prepare.js';
@@ -38,7 +40,7 @@ function hashSamples(x: Float32Array): string {
 }
 
 /** What {@link processFile} does besides featurising: these options of extractItems. @internal */
-export type ProcessOptions = Pick<ExtractOptions, 'perturb' | 'noiseCheck' | 'channel'>;
+export type ProcessOptions = Pick<ExtractOptions, 'perturb' | 'forPredict' | 'channel'>;
 
 /**
  * Reads, decodes and featurises one file; never throws for bad audio. Reads synchronously: it runs
@@ -79,7 +81,7 @@ function failure(e: unknown): FileResult {
 function featurise(
   audio: DecodedAudio,
   spec: FeatureSpec,
-  { perturb, noiseCheck, channel }: ProcessOptions,
+  { perturb, forPredict, channel }: ProcessOptions,
 ): FileResult {
   try {
     const { signal: mono, sampleRate, warnings } = monoOf(audio, channel);
@@ -91,7 +93,12 @@ function featurise(
           seed: ((perturb.seed ?? 0) ^ Number.parseInt(hashSamples(mono).slice(0, 8), 16)) >>> 0,
         }).signal
       : mono;
-    const { features, span } = computeFeaturesSpan(input, sampleRate, spec);
+    const { features, span } = computeFeaturesSpan(
+      input,
+      sampleRate,
+      spec,
+      forPredict ? fastFftPlan : realFftPlan,
+    );
     for (let i = 0; i < features.data.length; i++) {
       if (!Number.isFinite(features.data[i]))
         return { ok: false, code: 'NON_FINITE_SAMPLES', message: 'the features are not finite' };
@@ -103,7 +110,7 @@ function featurise(
       audioHash: hashSamples(mono),
       span,
     };
-    if (noiseCheck) result.noise = noiseMeasures(input, sampleRate);
+    if (forPredict) result.noise = noiseMeasures(input, sampleRate);
     if (warnings) result.warnings = warnings;
     return result;
   } catch (e) {
