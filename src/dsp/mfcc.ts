@@ -96,9 +96,9 @@ export function melSpectrogram(
 }
 
 /**
- * {@link melSpectrogram} on the FFT plans of `planFor`: `computeFeatures` passes the WebAssembly
- * ones (the same results to float64 rounding), which the small bundle of `melSpectrogram` and
- * `extractMfcc` alone leaves out. @internal
+ * {@link melSpectrogram} on the FFT plans of `planFor`: the features of predictions pass the
+ * WebAssembly ones (the same results to float64 rounding), which the small bundle of
+ * `melSpectrogram` and `extractMfcc` alone leaves out. @internal
  */
 export function melSpectrogramWith(
   signal: Float32Array | Float64Array,
