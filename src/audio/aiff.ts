@@ -187,9 +187,9 @@ function aiffDecoder(nCh: number, bits: number, kind: Comm['kind']): FrameDecode
  */
 export function readAiffLayout(u8: Uint8Array, fileLength = u8.length): AudioLayout {
   const { comm, ssndAt, ssndSize, warnings } = walkAiffChunks(u8, fileLength);
-  // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
   const { channels: nCh, kind } = comm;
   const base = {
+    // Rates such as 22254.5454… (early Macintosh) are rounded to whole hertz, as soundfile reports them.
     sampleRate: Math.round(comm.sampleRate),
     channels: nCh,
     dataAt: ssndAt,
