@@ -99,7 +99,7 @@ function makeDataset(good: number, opts: { seconds?: number; rate?: number; brok
   return root;
 }
 
-describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notBuilt)}`, async () => {
+describe.skipIf(notBuilt)(`speech-emotion CLI (built dist/cli.js)${skipNote(notBuilt)}`, () => {
   it('extract: bad files are named with the reason, every good file is extracted, exit 0 (1 with --strict)', async () => {
     const root = makeDataset(16);
     const r = await cli(['extract', 'ravdess', '--out', 'f.csv', '--quiet', '--jobs', '2'], root);
@@ -772,160 +772,157 @@ describe.skipIf(notBuilt)(
   },
 );
 
-describe.skipIf(notBuilt)(
-  `speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`,
-  async () => {
-    it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
-      const root = makeDataset(16, { broken: false });
-      const t = await cli(
-        ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
-        root,
-      );
-      expect(t.status, t.stderr).toBe(0);
-      const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
-        .speechEmotion;
-      const shown = await cli(['train', '--recipe', 'default', '--show-recipe'], root);
-      expect(shown.status).toBe(0);
-      expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
-      expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
-      expect(meta.training.members).toBe(3);
-      const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
-      expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
-    }, 180_000);
+describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
+  it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
+    const root = makeDataset(16, { broken: false });
+    const t = await cli(
+      ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
+      root,
+    );
+    expect(t.status, t.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')).userDefinedMetadata
+      .speechEmotion;
+    const shown = await cli(['train', '--recipe', 'default', '--show-recipe'], root);
+    expect(shown.status).toBe(0);
+    expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
+    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
+    expect(meta.training.members).toBe(3);
+    const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
+    expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
+  }, 180_000);
 
-    it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {
-      const root = makeDataset(24, { broken: false });
-      writeFileSync(
-        join(root, 'mine.json'),
-        JSON.stringify({
-          name: 'mine',
-          spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
-          // Predictions (and so the test folds) trim harder than training: cut to the first frame
-          // within 3 dB of the loudest.
-          predictTrim: { topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } },
-          arch: 'cnn1d',
-          epochs: 2,
-          batchSize: 8,
-        }),
-      );
-      writeFileSync(
-        join(root, 'folds.json'),
-        JSON.stringify({ ravdess: { a: ['01', '02'], b: ['03', '04'] } }),
-      );
-      const r = await cli(
-        [
-          'train',
-          'ravdess',
-          '--recipe',
-          'mine.json',
+  it('a recipe file, --folds FILE.json --cv-only: UA per fold and per dataset, per-clip probabilities scored as the fold model predicts, no model', async () => {
+    const root = makeDataset(24, { broken: false });
+    writeFileSync(
+      join(root, 'mine.json'),
+      JSON.stringify({
+        name: 'mine',
+        spec: { duration: { offset: 0, seconds: 1 }, output: { type: 'series' } },
+        // Predictions (and so the test folds) trim harder than training: cut to the first frame
+        // within 3 dB of the loudest.
+        predictTrim: { topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } },
+        arch: 'cnn1d',
+        epochs: 2,
+        batchSize: 8,
+      }),
+    );
+    writeFileSync(
+      join(root, 'folds.json'),
+      JSON.stringify({ ravdess: { a: ['01', '02'], b: ['03', '04'] } }),
+    );
+    const r = await cli(
+      [
+        'train',
+        'ravdess',
+        '--recipe',
+        'mine.json',
+        '--folds',
+        'folds.json',
+        '--cv-only',
+        '--keep-fold-models',
+        '--out',
+        'cv',
+        '--quiet',
+      ],
+      root,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(root, 'cv', 'folds', 'a', 'model.json'))).toBe(true);
+    expect(existsSync(join(root, 'cv', 'folds', 'b', 'weights.bin'))).toBe(true);
+    expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
+    expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
+    expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
+    const clips = JSON.parse(readFileSync(join(root, 'cv', 'cv-clips.json'), 'utf8'));
+    expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
+    expect(clips.folds[0].clips).toHaveLength(12);
+    expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
+    // The fold's model predicts with the recipe's predictTrim, was trained on the spec's trim, and
+    // its test clips were scored as it predicts.
+    await useBackend('wasm');
+    const foldModel = await EmotionModel.load(join(root, 'cv', 'folds', 'a'));
+    expect(foldModel.featureSpec.trim).toEqual({ topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } });
+    expect(foldModel.recipe?.spec.trim).toEqual({ topDb: 60 });
+    const clip = clips.folds[0].clips[0];
+    const audio = await readAudioFile(resolve(root, clip.path));
+    const [asPredicted, asTrained] = [foldModel.featureSpec, foldModel.recipe!.spec].map((spec) =>
+      computeFeatures(toMono(audio.channels), audio.sampleRate, spec),
+    );
+    expect(asPredicted.data).not.toEqual(asTrained.data);
+    const [probs] = await foldModel.predictFeatures([asPredicted]);
+    for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
+    // The saved fold model carries its familiarity detector, and the clip its distance.
+    expect(foldModel.familiarity?.recordings).toBeGreaterThan(0);
+    const [distance] = await foldModel.familiarityOf([asPredicted]);
+    expect(clip.distance).toBeCloseTo(distance, 4);
+    foldModel.dispose();
+    // Those fold models are the teachers of a recipe that distils from one teacher.
+    const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));
+    writeFileSync(
+      join(root, 'taught.json'),
+      JSON.stringify({ ...mine, name: 'taught', distill: { teachers: 1 } }),
+    );
+    const taughtArgs = ['train', 'ravdess', '--recipe', 'taught.json', '--folds', 'folds.json'];
+    const taught = await cli(
+      [...taughtArgs, '--cv-only', '--teachers', 'cv', '--keep-fold-models', '--out', 'cv2'],
+      root,
+    );
+    expect(taught.status, taught.stderr).toBe(0);
+    expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
+    expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
+    const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
+    expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2, speakerFolds: 0 });
+    student.dispose();
+    expect((await cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root)).stderr).toMatch(
+      /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
+    );
+    expect(
+      (await cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root)).stderr,
+    ).toMatch(/--teachers needs a recipe with 'distill' and no 'speakerFolds' \(mine is not one\)/);
+    // The folds' held-out clips give a temperature and the calibration error before and after.
+    const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
+    expect(report.calibration.clips).toBe(24);
+    expect(report.calibration.temperature).toBeGreaterThan(0);
+    expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
+    // --spec replaces how the model predicts too: the recipe's predictTrim and predictMinPeakDb go with its spec.
+    writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
+    const shown = async (args: string[]) =>
+      JSON.parse((await cli(['train', ...args, '--show-recipe'], root)).stdout);
+    expect((await shown(['--recipe', 'mine.json'])).predictTrim.leadIn).toEqual({
+      topDb: 3,
+      keepSeconds: 0,
+    });
+    expect(await shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
+    expect((await shown(['--recipe', 'default'])).predictMinPeakDb).toBe(-47);
+    expect(await shown(['--recipe', 'default', '--spec', 'spec.json'])).not.toHaveProperty(
+      'predictMinPeakDb',
+    );
+    expect((await shown(['--recipe', 'mine.json', '--weight-decay', '0.1'])).weightDecay).toBe(0.1);
+    const usage = async (args: string[]) => await cli(['train', 'ravdess', '--out', 'x', ...args], root);
+    expect((await usage(['--recipe', 'nope'])).stderr).toMatch(/cannot read the recipe nope/);
+    expect((await usage(['--recipe', 'mine.json', '--epochs', '0'])).stderr).toMatch(
+      /'epochs' must be a positive integer/,
+    );
+    expect((await usage(['--cv-only'])).stderr).toMatch(/--cv-only needs --folds/);
+    expect((await usage(['--keep-fold-models'])).stderr).toMatch(/--keep-fold-models needs --folds/);
+    expect(
+      (
+        await usage([
           '--folds',
           'folds.json',
+          '--recipe',
+          'mine.json',
+          '--dataset',
+          'ravdess',
           '--cv-only',
-          '--keep-fold-models',
-          '--out',
-          'cv',
-          '--quiet',
-        ],
-        root,
-      );
-      expect(r.status, r.stderr).toBe(0);
-      expect(existsSync(join(root, 'cv', 'folds', 'a', 'model.json'))).toBe(true);
-      expect(existsSync(join(root, 'cv', 'folds', 'b', 'weights.bin'))).toBe(true);
-      expect(r.stderr).toMatch(/fold 1\/2: UA \d+\.\d% on ravdess:01 ravdess:02/);
-      expect(r.stdout).toMatch(/recipe mine, cross-validation only, cross-validated UA/);
-      expect(existsSync(join(root, 'cv', 'model.json'))).toBe(false);
-      const clips = JSON.parse(readFileSync(join(root, 'cv', 'cv-clips.json'), 'utf8'));
-      expect(clips.folds.map((f: { name: string }) => f.name)).toEqual(['a', 'b']);
-      expect(clips.folds[0].clips).toHaveLength(12);
-      expect(clips.folds[0].clips[0].probs).toHaveLength(clips.folds[0].labels.length);
-      // The fold's model predicts with the recipe's predictTrim, was trained on the spec's trim, and
-      // its test clips were scored as it predicts.
-      await useBackend('wasm');
-      const foldModel = await EmotionModel.load(join(root, 'cv', 'folds', 'a'));
-      expect(foldModel.featureSpec.trim).toEqual({ topDb: 60, leadIn: { topDb: 3, keepSeconds: 0 } });
-      expect(foldModel.recipe?.spec.trim).toEqual({ topDb: 60 });
-      const clip = clips.folds[0].clips[0];
-      const audio = await readAudioFile(resolve(root, clip.path));
-      const [asPredicted, asTrained] = [foldModel.featureSpec, foldModel.recipe!.spec].map((spec) =>
-        computeFeatures(toMono(audio.channels), audio.sampleRate, spec),
-      );
-      expect(asPredicted.data).not.toEqual(asTrained.data);
-      const [probs] = await foldModel.predictFeatures([asPredicted]);
-      for (const [k, p] of clip.probs.entries()) expect(p).toBeCloseTo(probs[k], 4);
-      // The saved fold model carries its familiarity detector, and the clip its distance.
-      expect(foldModel.familiarity?.recordings).toBeGreaterThan(0);
-      const [distance] = await foldModel.familiarityOf([asPredicted]);
-      expect(clip.distance).toBeCloseTo(distance, 4);
-      foldModel.dispose();
-      // Those fold models are the teachers of a recipe that distils from one teacher.
-      const mine = JSON.parse(readFileSync(join(root, 'mine.json'), 'utf8'));
-      writeFileSync(
-        join(root, 'taught.json'),
-        JSON.stringify({ ...mine, name: 'taught', distill: { teachers: 1 } }),
-      );
-      const taughtArgs = ['train', 'ravdess', '--recipe', 'taught.json', '--folds', 'folds.json'];
-      const taught = await cli(
-        [...taughtArgs, '--cv-only', '--teachers', 'cv', '--keep-fold-models', '--out', 'cv2'],
-        root,
-      );
-      expect(taught.status, taught.stderr).toBe(0);
-      expect(taught.stderr).toMatch(/recipe taught: 1 × cnn1d, 2 epochs, distilled from 1 teachers/);
-      expect(taught.stderr).not.toMatch(/teacher 1\/1 epoch/); // given, not trained again
-      const student = await EmotionModel.load(join(root, 'cv2', 'folds', 'b'));
-      expect(student.recipe?.distill).toEqual({ teachers: 1, weight: 0.5, temperature: 2, speakerFolds: 0 });
-      student.dispose();
-      expect((await cli([...taughtArgs, '--teachers', 'cv', '--out', 'x'], root)).stderr).toMatch(
-        /--teachers cv has no model.json for the final model \(or add --cv-only\)/,
-      );
-      expect(
-        (await cli([...taughtArgs, '--recipe', 'mine.json', '--teachers', 'cv', '--out', 'x'], root)).stderr,
-      ).toMatch(/--teachers needs a recipe with 'distill' and no 'speakerFolds' \(mine is not one\)/);
-      // The folds' held-out clips give a temperature and the calibration error before and after.
-      const report = JSON.parse(readFileSync(join(root, 'cv', 'report.json'), 'utf8'));
-      expect(report.calibration.clips).toBe(24);
-      expect(report.calibration.temperature).toBeGreaterThan(0);
-      expect(readFileSync(join(root, 'cv', 'report.md'), 'utf8')).toMatch(/## Calibration\n\n- temperature /);
-      // --spec replaces how the model predicts too: the recipe's predictTrim and predictMinPeakDb go with its spec.
-      writeFileSync(join(root, 'spec.json'), JSON.stringify({ output: { type: 'series' } }));
-      const shown = async (args: string[]) =>
-        JSON.parse((await cli(['train', ...args, '--show-recipe'], root)).stdout);
-      expect((await shown(['--recipe', 'mine.json'])).predictTrim.leadIn).toEqual({
-        topDb: 3,
-        keepSeconds: 0,
-      });
-      expect(await shown(['--recipe', 'mine.json', '--spec', 'spec.json'])).not.toHaveProperty('predictTrim');
-      expect((await shown(['--recipe', 'default'])).predictMinPeakDb).toBe(-47);
-      expect(await shown(['--recipe', 'default', '--spec', 'spec.json'])).not.toHaveProperty(
-        'predictMinPeakDb',
-      );
-      expect((await shown(['--recipe', 'mine.json', '--weight-decay', '0.1'])).weightDecay).toBe(0.1);
-      const usage = async (args: string[]) => await cli(['train', 'ravdess', '--out', 'x', ...args], root);
-      expect((await usage(['--recipe', 'nope'])).stderr).toMatch(/cannot read the recipe nope/);
-      expect((await usage(['--recipe', 'mine.json', '--epochs', '0'])).stderr).toMatch(
-        /'epochs' must be a positive integer/,
-      );
-      expect((await usage(['--cv-only'])).stderr).toMatch(/--cv-only needs --folds/);
-      expect((await usage(['--keep-fold-models'])).stderr).toMatch(/--keep-fold-models needs --folds/);
-      expect(
-        (
-          await usage([
-            '--folds',
-            'folds.json',
-            '--recipe',
-            'mine.json',
-            '--dataset',
-            'ravdess',
-            '--cv-only',
-            '--members',
-            '2',
-            '--arch',
-            'mlp',
-          ])
-        ).status,
-      ).toBe(2);
-    }, 180_000);
-  },
-);
+          '--members',
+          '2',
+          '--arch',
+          'mlp',
+        ])
+      ).status,
+    ).toBe(2);
+  }, 180_000);
+});
 
 describe.skipIf(notBuilt)(
   `speech-emotion train --concurrent (built dist/cli.js)${skipNote(notBuilt)}`,
@@ -967,7 +964,7 @@ describe.skipIf(notBuilt)(
 );
 
 const noRealData = missing('cli', 'ravdess', 'savee');
-describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, async () => {
+describe.skipIf(noRealData)(`speech-emotion CLI on the real datasets${skipNote(noRealData)}`, () => {
   it('extracts all of SAVEE with 2 workers', async () => {
     const out = mkdtempSync(join(tmpdir(), 'se-real-'));
     const r = await cli(
