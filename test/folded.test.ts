@@ -78,18 +78,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
         made.push(one, two, ensemble);
         for (const m of [one, ensemble]) {
           const net = m.layersModel;
-          const folded = FoldedNetwork.of(tf, tfl, net);
-          expect(folded).not.toBeNull();
+          // With the convolutions over time on the SIMD module and without (tfjs's kernels).
+          const foldings = [
+            FoldedNetwork.of(tf, tfl, net),
+            FoldedNetwork.of(tf, tfl, net, { series: false }),
+          ];
           const joint = jointNetwork(tfl, net) as tfl.LayersModel;
           const x = input(5, 9);
-          const [p, e] = (folded as FoldedNetwork).predict(x);
           const [wantP, wantE] = joint.predict(x) as tf.Tensor[];
-          expect(await relativeError(p, wantP)).toBeLessThan(1e-5);
-          expect(await relativeError(e, wantE)).toBeLessThan(1e-5);
-          // Probabilities: rows that sum to 1, not a copy of one member's.
-          expect(Math.abs((await tf.sum(p).data())[0] - 5)).toBeLessThan(1e-4);
-          tf.dispose([x, p, e, wantP, wantE]);
-          folded?.dispose();
+          for (const folded of foldings) {
+            expect(folded).not.toBeNull();
+            const [p, e] = (folded as FoldedNetwork).predict(x);
+            expect(await relativeError(p, wantP)).toBeLessThan(1e-5);
+            expect(await relativeError(e, wantE)).toBeLessThan(1e-5);
+            // Probabilities: rows that sum to 1, not a copy of one member's.
+            expect(Math.abs((await tf.sum(p).data())[0] - 5)).toBeLessThan(1e-4);
+            tf.dispose([p, e]);
+            folded?.dispose();
+          }
+          tf.dispose([x, wantP, wantE]);
         }
       });
     }
@@ -98,7 +105,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const m = await model('crnn', 5);
       made.push(m);
       const before = tf.memory().numTensors;
-      const folded = FoldedNetwork.of(tf, tfl, m.layersModel) as FoldedNetwork;
+      const folded = FoldedNetwork.of(tf, tfl, m.layersModel, { series: false }) as FoldedNetwork;
       // Three convolutions, each a filter and a bias of its own: nothing else kept.
       expect(tf.memory().numTensors - before).toBe(6);
       const x = input(1, 2);
@@ -120,7 +127,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         ],
       });
       scramble(plain, 8);
-      const again = FoldedNetwork.of(tf, tfl, plain) as FoldedNetwork;
+      const again = FoldedNetwork.of(tf, tfl, plain, { series: false }) as FoldedNetwork;
       const y = input(2, 3);
       const names = (await tf.profile(() => tf.dispose(again.predict(y)))).kernels.map((k) => k.name);
       expect(names.filter((k) => k === 'FusedConv2D')).toHaveLength(1);
@@ -194,6 +201,120 @@ for (const backend of ['cpu', 'wasm'] as const) {
         { data: new Float32Array(FRAMES * FEATURES).fill(0.5), frames: FRAMES, features: FEATURES },
       ]);
       expect(p[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    });
+
+    describe('the convolutions over time on the SIMD module (SeriesBlock)', () => {
+      /** A Sequential network on [FRAMES, FEATURES] with scrambled weights, and its folded form. */
+      const network = (layers: tfl.layers.Layer[], seed: number) => {
+        const net = tfl.sequential({ layers });
+        scramble(net, seed);
+        return { net, folded: FoldedNetwork.of(tf, tfl, net) as FoldedNetwork };
+      };
+      const kernelsOf = async (folded: FoldedNetwork, x: tf.Tensor) =>
+        (await tf.profile(() => tf.dispose(folded.predict(x)))).kernels.map((k) => k.name);
+
+      it("runs the built-in 1-D designs with no tfjs kernel but the members' average", async () => {
+        for (const architecture of ['crnn', 'cnn1d'] as const) {
+          const [one, two] = [await model(architecture, 11), await model(architecture, 12)];
+          const ensemble = await EmotionModel.ensemble([one, two]);
+          made.push(one, two, ensemble);
+          const x = input(3, 5);
+          const alone = FoldedNetwork.of(tf, tfl, one.layersModel) as FoldedNetwork;
+          const both = FoldedNetwork.of(tf, tfl, ensemble.layersModel) as FoldedNetwork;
+          expect(await kernelsOf(alone, x)).toEqual([]);
+          expect((await kernelsOf(both, x)).sort()).toEqual(['AddN', 'RealDiv']);
+          tf.dispose(x);
+          alone.dispose();
+          both.dispose();
+        }
+      });
+
+      it('takes other 1-D shapes, and leaves what it cannot take to tfjs', async () => {
+        const x = input(4, 6);
+        const shapes = [
+          // An even kernel padded 'same', channels that are not a multiple of 8, a pooling of 3
+          // every 2, a 'valid' convolution, then a strided one and a linear classifier on tfjs.
+          [
+            tfl.layers.conv1d({ filters: 5, kernelSize: 4, padding: 'same', inputShape: [FRAMES, FEATURES] }),
+            tfl.layers.batchNormalization(),
+            tfl.layers.activation({ activation: 'relu' }),
+            tfl.layers.maxPooling1d({ poolSize: 3, strides: 2 }),
+            tfl.layers.conv1d({ filters: 12, kernelSize: 3, activation: 'relu' }),
+            tfl.layers.conv1d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same' }),
+            tfl.layers.globalAveragePooling1d(),
+            tfl.layers.dense({ units: 3, activation: 'softmax' }),
+          ],
+          // No batch normalisation, a linear convolution, a head that is not one of the built-in ones.
+          [
+            tfl.layers.conv1d({ filters: 9, kernelSize: 1, inputShape: [FRAMES, FEATURES] }),
+            tfl.layers.conv1d({ filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' }),
+            tfl.layers.globalMaxPooling1d(),
+            tfl.layers.dense({ units: 3, activation: 'softmax' }),
+          ],
+          // A whole member on the module: the average-pooling head.
+          [
+            tfl.layers.conv1d({ filters: 7, kernelSize: 3, padding: 'same', inputShape: [FRAMES, FEATURES] }),
+            tfl.layers.globalAveragePooling1d(),
+            tfl.layers.dense({ units: 5, activation: 'softmax' }),
+          ],
+        ];
+        const onTfjs = [['FusedConv2D'], ['Max', 'Softmax'], []];
+        for (const [i, layers] of shapes.entries()) {
+          const { net, folded } = network(layers, 20 + i);
+          const [p] = folded.predict(x);
+          const want = net.predict(x) as tf.Tensor;
+          expect(await relativeError(p, want)).toBeLessThan(1e-5);
+          const kernels = await kernelsOf(folded, x);
+          for (const k of onTfjs[i]) expect(kernels).toContain(k);
+          expect(kernels).not.toContain('MaxPool');
+          expect(kernels.filter((k) => k === 'FusedConv2D')).toHaveLength(i === 0 ? 1 : 0);
+          tf.dispose([p, want]);
+          folded.dispose();
+          net.dispose();
+        }
+        x.dispose();
+      });
+
+      it('keeps two networks apart that take turns, and long series in parts', async () => {
+        const [a, b] = [await model('crnn', 31), await model('crnn', 32)];
+        made.push(a, b);
+        const fa = FoldedNetwork.of(tf, tfl, a.layersModel) as FoldedNetwork;
+        const fb = FoldedNetwork.of(tf, tfl, b.layersModel) as FoldedNetwork;
+        const x = input(2, 7);
+        const first = fa.predict(x);
+        const other = fb.predict(x);
+        const again = fa.predict(x);
+        expect(await relativeError(again[0], first[0])).toBe(0);
+        expect(await relativeError(other[0], first[0])).toBeGreaterThan(1e-3);
+        tf.dispose([x, ...first, ...other, ...again]);
+        fa.dispose();
+        fb.dispose();
+        if (backend !== 'wasm') return;
+        // 4 series of 6000 × 80 take about 4 MB each in the module: more than one part of 16 MB.
+        const long = await EmotionModel.create({
+          labels: ['a', 'b', 'c'],
+          featureSpec: SPEC,
+          inputShape: [6000, 80],
+          architecture: 'crnn',
+          seed: 3,
+        });
+        made.push(long);
+        scramble(long.layersModel, 40);
+        const folded = FoldedNetwork.of(tf, tfl, long.layersModel) as FoldedNetwork;
+        const r = lcg(8);
+        const big = tf.tensor3d(
+          Float32Array.from({ length: 5 * 6000 * 80 }, () => 2 * r() - 1),
+          [5, 6000, 80],
+        );
+        const [p, e] = folded.predict(big);
+        const [wantP, wantE] = (jointNetwork(tfl, long.layersModel) as tfl.LayersModel).predict(
+          big,
+        ) as tf.Tensor[];
+        expect(await relativeError(p, wantP)).toBeLessThan(1e-5);
+        expect(await relativeError(e, wantE)).toBeLessThan(1e-5);
+        tf.dispose([big, p, e, wantP, wantE]);
+        folded.dispose();
+      });
     });
   });
 }

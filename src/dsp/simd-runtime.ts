@@ -51,6 +51,30 @@ export interface KernelExports {
     bins: number,
     out: number,
   ): void;
+  conv1d_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    k: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    x: number,
+    w: number,
+    b: number,
+    relu: number,
+    y: number,
+  ): void;
+  maxpool1d_f32(
+    items: number,
+    tIn: number,
+    f8: number,
+    size: number,
+    stride: number,
+    tOut: number,
+    x: number,
+    y: number,
+  ): void;
   maxpool_grad_tiling(
     images: number,
     h: number,
@@ -98,6 +122,11 @@ export interface WasmRuntime {
   top: number;
   /** A region for per-call data (signals, results), reallocated larger when a call needs more. */
   scratch: { at: number; bytes: number };
+  /**
+   * A region for one long-lived table at a time (a model's packed filters), and the array whose copy
+   * it holds.
+   */
+  resident: { at: number; bytes: number; owner: WeakRef<Float32Array> | null };
 }
 
 let runtime: WasmRuntime | null | undefined;
@@ -125,6 +154,7 @@ export function getRuntime(): WasmRuntime | null {
       exports: instance.exports as unknown as KernelExports,
       top: RESERVED,
       scratch: { at: 0, bytes: 0 },
+      resident: { at: 0, bytes: 0, owner: null },
     };
   } catch {
     runtime = null;
@@ -151,4 +181,21 @@ export function scratch(rt: WasmRuntime, bytes: number): number {
     rt.scratch = { at: alloc(rt, size), bytes: size };
   }
   return rt.scratch.at;
+}
+
+/**
+ * The offset of a copy of `table` in the module's memory, made only when the resident region does
+ * not already hold this very array (one table at a time: a model that predicts again and again
+ * copies its filters once). The region grows ×1.5 when a larger table comes; the old one is not reused.
+ */
+export function resident(rt: WasmRuntime, table: Float32Array): number {
+  if (rt.resident.owner?.deref() !== table) {
+    if (rt.resident.bytes < table.byteLength) {
+      const size = Math.max(table.byteLength, Math.ceil(rt.resident.bytes * 1.5));
+      rt.resident = { at: alloc(rt, size), bytes: size, owner: null };
+    }
+    new Float32Array(rt.memory.buffer, rt.resident.at, table.length).set(table);
+    rt.resident.owner = new WeakRef(table);
+  }
+  return rt.resident.at;
 }

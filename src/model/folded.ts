@@ -5,6 +5,7 @@
 // to float rounding; it notices when the weights change (fit, setWeights) and is then rebuilt.
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
+import { SeriesBlock } from './series-block.js';
 
 type Padding = 'same' | 'valid';
 type Layer = TFL.layers.Layer;
@@ -39,14 +40,22 @@ export class FoldedNetwork {
     private readonly members: Step[][],
     private readonly owned: TF.Tensor[],
     private readonly weights: { variable: TFL.LayerVariable; id: object }[],
+    /** Each member's leading convolutions on the SIMD module, where it has any (series-block.ts). */
+    private readonly blocks: (SeriesBlock | null)[],
   ) {}
 
   /**
    * The folded form of a Sequential network, or of an ensemble as {@link EmotionModel.ensemble}
    * builds it (an input, Sequential members, an Average); null for any other structure, or for
-   * members that do not end in a Dense classifier.
+   * members that do not end in a Dense classifier. `series: false` keeps every step on tfjs's
+   * kernels (no SeriesBlock), for tests.
    */
-  static of(tf: typeof TF, tfl: typeof TFL, net: TFL.LayersModel): FoldedNetwork | null {
+  static of(
+    tf: typeof TF,
+    tfl: typeof TFL,
+    net: TFL.LayersModel,
+    { series = true }: { series?: boolean } = {},
+  ): FoldedNetwork | null {
     const nested = net.layers.filter((l) => l instanceof tfl.LayersModel);
     const ensemble =
       nested.length > 0 &&
@@ -65,7 +74,8 @@ export class FoldedNetwork {
       for (const t of owned) tf.keep(t);
     });
     const weights = net.weights.map((variable) => ({ variable, id: variable.read().dataId }));
-    return new FoldedNetwork(tf, steps, owned, weights);
+    const blocks = series ? SeriesBlock.forMembers(steps) : steps.map(() => null);
+    return new FoldedNetwork(tf, steps, owned, weights, blocks);
   }
 
   /** Two outputs: the probabilities and the first member's embedding. */
@@ -80,14 +90,25 @@ export class FoldedNetwork {
   predict(x: TF.Tensor): TF.Tensor[] {
     const { tf } = this;
     return tf.tidy(() => {
-      const head = this.members[0];
-      const embedding = run(tf, head.slice(0, -1), x);
-      const outputs = [
-        run(tf, head.slice(-1), embedding),
-        ...this.members.slice(1).map((m) => run(tf, m, x)),
-      ];
+      const data = x.rank === 3 && SeriesBlock.usable(tf) && this.blocks.some((b) => b) ? x.dataSync() : null;
+      let embedding: TF.Tensor | undefined;
+      // Member m's probabilities (the first member's embedding kept on the way), its leading block
+      // on the module when it has one that takes this input.
+      const member = (steps: Step[], m: number): TF.Tensor => {
+        const block = data ? this.blocks[m] : null;
+        const y = block?.run(data as Float32Array, x.shape[0], x.shape[1] as number);
+        if (y?.kind === 'probabilities') {
+          if (m === 0) embedding = tf.tensor2d(y.embedding, [x.shape[0], y.width]);
+          return tf.tensor2d(y.data, y.shape);
+        }
+        let h = y ? tf.tensor3d(y.data, y.shape) : x;
+        const rest = y ? steps.slice((block as SeriesBlock).length) : steps;
+        if (m === 0) h = embedding = run(tf, rest.slice(0, -1), h);
+        return run(tf, m === 0 ? rest.slice(-1) : rest, h);
+      };
+      const outputs = this.members.map(member);
       const probabilities = outputs.length === 1 ? outputs[0] : tf.div(tf.addN(outputs), outputs.length);
-      return [probabilities, embedding];
+      return [probabilities, embedding as TF.Tensor];
     });
   }
 

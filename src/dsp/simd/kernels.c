@@ -480,3 +480,89 @@ void halve_f32(const float *sig, int offset, int n, const double *taps, int h, i
     out[j] = (float)acc;
   }
 }
+
+// One-dimensional convolution at stride 1 for predictions (src/model/series-block.ts), channels
+// last, float32: y[i][t][f] = act(b[f] + Σ_j Σ_c x[i][t − padL + j][c] · w[j][c][f]), rows outside
+// the input counting as zeros. `f8` output channels (a multiple of 8: the caller pads the filters
+// with zero columns), `c` input channels per row. Four output rows × eight channels per step: eight
+// accumulators, each input value splatted once per four rows, each filter vector loaded once per
+// four rows; rows near the edges one at a time, with the taps that meet the input.
+__attribute__((export_name("conv1d_f32")))
+void conv1d_f32(int items, int t_in, int c, int k, int pad_l, int t_out, int f8, const float *x, const float *w,
+                const float *b, int relu, float *y) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < items; i++) {
+    const float *xi = x + (long)i * t_in * c;
+    float *yi = y + (long)i * t_out * f8;
+    for (int f = 0; f < f8; f += 8) {
+      const v128_t b0 = wasm_v128_load(b + f), b1 = wasm_v128_load(b + f + 4);
+      for (int t = 0; t < t_out;) {
+        const int first = t - pad_l;
+        if (first >= 0 && first + 3 + k - 1 < t_in && t + 3 < t_out) {
+          v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+          for (int j = 0; j < k; j++) {
+            const float *xr = xi + (first + j) * c;
+            const float *wr = w + j * c * f8 + f;
+            for (int ch = 0; ch < c; ch++, wr += f8) {
+              const v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4);
+              const v128_t x0 = wasm_f32x4_splat(xr[ch]), x1 = wasm_f32x4_splat(xr[c + ch]);
+              const v128_t x2 = wasm_f32x4_splat(xr[2 * c + ch]), x3 = wasm_f32x4_splat(xr[3 * c + ch]);
+              a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, w0));
+              a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, w1));
+              a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, w0));
+              a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, w1));
+              a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, w0));
+              a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, w1));
+              a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, w0));
+              a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, w1));
+            }
+          }
+          if (relu) {
+            a00 = wasm_f32x4_max(a00, zero), a01 = wasm_f32x4_max(a01, zero);
+            a10 = wasm_f32x4_max(a10, zero), a11 = wasm_f32x4_max(a11, zero);
+            a20 = wasm_f32x4_max(a20, zero), a21 = wasm_f32x4_max(a21, zero);
+            a30 = wasm_f32x4_max(a30, zero), a31 = wasm_f32x4_max(a31, zero);
+          }
+          float *yr = yi + t * f8 + f;
+          wasm_v128_store(yr, a00), wasm_v128_store(yr + 4, a01);
+          wasm_v128_store(yr + f8, a10), wasm_v128_store(yr + f8 + 4, a11);
+          wasm_v128_store(yr + 2 * f8, a20), wasm_v128_store(yr + 2 * f8 + 4, a21);
+          wasm_v128_store(yr + 3 * f8, a30), wasm_v128_store(yr + 3 * f8 + 4, a31);
+          t += 4;
+          continue;
+        }
+        v128_t a0 = b0, a1 = b1;
+        for (int j = 0; j < k; j++) {
+          const int row = first + j;
+          if (row < 0 || row >= t_in) continue;
+          const float *xr = xi + row * c;
+          const float *wr = w + j * c * f8 + f;
+          for (int ch = 0; ch < c; ch++, wr += f8) {
+            const v128_t xv = wasm_f32x4_splat(xr[ch]);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(wr)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(wr + 4)));
+          }
+        }
+        if (relu) a0 = wasm_f32x4_max(a0, zero), a1 = wasm_f32x4_max(a1, zero);
+        wasm_v128_store(yi + t * f8 + f, a0), wasm_v128_store(yi + t * f8 + f + 4, a1);
+        t++;
+      }
+    }
+  }
+}
+
+// Max pooling over time for predictions: windows of `size` rows every `stride` rows, no padding,
+// `f8` channels (a multiple of 4) per row. NaN propagates.
+__attribute__((export_name("maxpool1d_f32")))
+void maxpool1d_f32(int items, int t_in, int f8, int size, int stride, int t_out, const float *x, float *y) {
+  for (int i = 0; i < items; i++)
+    for (int t = 0; t < t_out; t++) {
+      const float *xr = x + ((long)i * t_in + (long)t * stride) * f8;
+      float *yr = y + ((long)i * t_out + t) * f8;
+      for (int f = 0; f < f8; f += 4) {
+        v128_t m = wasm_v128_load(xr + f);
+        for (int j = 1; j < size; j++) m = wasm_f32x4_max(m, wasm_v128_load(xr + j * f8 + f));
+        wasm_v128_store(yr + f, m);
+      }
+    }
+}
