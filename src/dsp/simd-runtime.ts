@@ -65,6 +65,26 @@ export interface KernelExports {
     relu: number,
     y: number,
   ): void;
+  winograd_conv1d_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    m: number,
+    n: number,
+    bt: number,
+    at: number,
+    x: number,
+    u: number,
+    b: number,
+    zero: number,
+    relu: number,
+    v: number,
+    mm: number,
+    y: number,
+  ): void;
   maxpool1d_f32(
     items: number,
     tIn: number,

@@ -566,3 +566,57 @@ void maxpool1d_f32(int items, int t_in, int f8, int size, int stride, int t_out,
       }
     }
 }
+
+// conv1d_f32 for taps k = n − m + 1 by Winograd's minimal filtering F(m, k) (Lavin & Gray 2016):
+// the output in tiles of m rows, each from n input rows. Per item: the input tiles transformed,
+// V[ξ][p] = Σ_j bt[ξ][j] · x[p·m − padL + j] (rows outside the input are zeros); n products
+// M[ξ] = V[ξ] · U[ξ] on conv1d_f32's kernel, U[ξ] (c × f8) the filters transformed by the caller;
+// then y[p·m + o] = act(b + Σ_ξ at[o][ξ] · M[ξ][p]). `v` and `mm` are scratch of n·⌈t_out/m⌉ rows of
+// c and of f8 floats, `zero` f8 zeros. Needs c a multiple of 4.
+__attribute__((export_name("winograd_conv1d_f32")))
+void winograd_conv1d_f32(int items, int t_in, int c, int pad_l, int t_out, int f8, int m, int n, const float *bt,
+                         const float *at, const float *x, const float *u, const float *b, const float *zero,
+                         int relu, float *v, float *mm, float *y) {
+  const int tiles = (t_out + m - 1) / m;
+  const v128_t vzero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < items; i++) {
+    const float *xi = x + (long)i * t_in * c;
+    float *yi = y + (long)i * t_out * f8;
+    for (int p = 0; p < tiles; p++) {
+      const int s = p * m - pad_l;
+      for (int ch = 0; ch < c; ch += 4) {
+        v128_t d[16];
+        for (int j = 0; j < n; j++) {
+          const int row = s + j;
+          d[j] = row >= 0 && row < t_in ? wasm_v128_load(xi + row * c + ch) : vzero;
+        }
+        for (int q = 0; q < n; q++) {
+          v128_t acc = vzero;
+          for (int j = 0; j < n; j++) {
+            const float e = bt[q * n + j];
+            if (e != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(e), d[j]));
+          }
+          wasm_v128_store(v + ((long)q * tiles + p) * c + ch, acc);
+        }
+      }
+    }
+    for (int q = 0; q < n; q++)
+      conv1d_f32(1, tiles, c, 1, 0, tiles, f8, v + (long)q * tiles * c, u + (long)q * c * f8, zero, 0,
+                 mm + (long)q * tiles * f8);
+    for (int p = 0; p < tiles; p++)
+      for (int f = 0; f < f8; f += 4) {
+        v128_t e[16];
+        for (int q = 0; q < n; q++) e[q] = wasm_v128_load(mm + ((long)q * tiles + p) * f8 + f);
+        const v128_t bias = wasm_v128_load(b + f);
+        for (int o = 0; o < m && p * m + o < t_out; o++) {
+          v128_t acc = bias;
+          for (int q = 0; q < n; q++) {
+            const float a = at[o * n + q];
+            if (a != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(a), e[q]));
+          }
+          if (relu) acc = wasm_f32x4_max(acc, vzero);
+          wasm_v128_store(yi + (p * m + o) * f8 + f, acc);
+        }
+      }
+  }
+}
