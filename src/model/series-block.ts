@@ -24,7 +24,10 @@ interface ConvOp {
   relu: boolean;
   w: number;
   b: number;
-  /** The Winograd form, for 5 taps: the filters transformed (n × c × f8) and the transforms' tables. */
+  /**
+   * The Winograd form, for 5 taps: the filters transformed (n × c × f8) and the transforms' tables;
+   * `w` is then unused (-1).
+   */
   wino: { u: number; bt: number; at: number; zero: number } | null;
 }
 
@@ -139,7 +142,10 @@ class Packer {
     return { u: this.add(u), bt, at, zero };
   }
 
-  /** A convolution's filters and bias, `c` input rows wide (zero rows beyond the filter's own). */
+  /**
+   * A convolution's filters (`c` input rows wide: zero rows beyond the filter's own) and bias; the
+   * filters in Winograd's form only, when they have one.
+   */
   conv(
     filter: Float32Array,
     bias: Float32Array,
@@ -149,28 +155,18 @@ class Packer {
     relu: boolean,
   ): ConvOp {
     const f8 = Math.ceil(f / 8) * 8;
-    const packed = new Float32Array(k * c * f8 + f8);
+    const packed = new Float32Array(k * c * f8);
     for (let j = 0; j < k; j++)
       for (let ch = 0; ch < cin; ch++)
         packed.set(filter.subarray((j * cin + ch) * f, (j * cin + ch + 1) * f), (j * c + ch) * f8);
-    packed.set(bias, k * c * f8);
     const same = pad === 'same';
-    const op: ConvOp = {
-      kind: 'conv',
-      k,
-      same,
-      padL: same ? Math.floor((k - 1) / 2) : 0,
-      c,
-      f,
-      f8,
-      relu,
-      w: this.size,
-      b: 0,
-      wino: null,
-    };
-    op.b = op.w + k * c * f8;
-    this.add(packed);
+    const padL = same ? Math.floor((k - 1) / 2) : 0;
+    const op: ConvOp = { kind: 'conv', k, same, padL, c, f, f8, relu, w: -1, b: -1, wino: null };
     op.wino = this.winograd(packed, op);
+    if (!op.wino) op.w = this.add(packed);
+    const b = new Float32Array(f8);
+    b.set(bias);
+    op.b = this.add(b);
     return op;
   }
 
