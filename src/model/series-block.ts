@@ -120,7 +120,10 @@ class Packer {
     return at;
   }
 
-  /** The filters of `op` (packed at op.w) in Winograd's form: U[ξ] = Σ_j g[ξ][j] · w[j], float64 sums. */
+  /**
+   * `op`'s filters (`packed`: taps × c × f8) in Winograd's form, U[ξ] = Σ_j g[ξ][j] · w[j] in float64;
+   * null when it has none (not 5 taps, or input rows not a multiple of 4 wide).
+   */
   private winograd(packed: Float32Array, op: ConvOp): ConvOp['wino'] {
     const { n, k, g } = WINOGRAD;
     const { c, f8 } = op;
