@@ -773,7 +773,7 @@ describe.skipIf(notBuilt)(
 );
 
 describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${skipNote(notBuilt)}`, () => {
-  it('--recipe default on a small folder trains the three members, and model.json names the recipe', async () => {
+  it('--recipe default on a small folder trains the four members, and model.json names the recipe', async () => {
     const root = makeDataset(16, { broken: false });
     const t = await cli(
       ['train', 'ravdess', '--recipe', 'default', '--workers', '2', '--out', 'model', '--quiet'],
@@ -785,8 +785,8 @@ describe.skipIf(notBuilt)(`speech-emotion train --recipe (built dist/cli.js)${sk
     const shown = await cli(['train', '--recipe', 'default', '--show-recipe'], root);
     expect(shown.status).toBe(0);
     expect(meta.recipe).toEqual(JSON.parse(shown.stdout));
-    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 3, arch: 'crnn' });
-    expect(meta.training.members).toBe(3);
+    expect(meta.recipe).toMatchObject({ name: 'default', ensemble: 4, arch: 'crnn' });
+    expect(meta.training.members).toBe(4);
     const report = JSON.parse(readFileSync(join(root, 'model', 'report.json'), 'utf8'));
     expect(report.trainCount).toBe(48); // 16 recordings and two perturbed copies of each
   }, 180_000);
@@ -929,7 +929,7 @@ describe.skipIf(notBuilt)(
   () => {
     it("trains the folds' members and the final model's side by side, with the same weights as one thread", async () => {
       const root = makeDataset(16, { broken: false });
-      // Three members, each with its own perturbed copies: the members' rows differ.
+      // Four members, each with its own perturbed copies: the members' rows differ.
       const args = ['train', 'ravdess', '--recipe', 'default', '--epochs', '2', '--folds', '2'];
       const [side, alone] = await Promise.all([
         await cli([...args, '--concurrent', '2', '--keep-fold-models', '--out', 'side'], root),
@@ -938,7 +938,7 @@ describe.skipIf(notBuilt)(
       expect(side.status, side.stderr).toBe(0);
       expect(alone.status, alone.stderr).toBe(0);
       expect(side.stderr).toMatch(/training side by side: 2 models at a time/);
-      expect(side.stderr).toMatch(/fold 2\/2: member 3\/3 epoch 2\/2/);
+      expect(side.stderr).toMatch(/fold 2\/2: member 4\/4 epoch 2\/2/);
       const read = (run: string, ...path: string[]) => readFileSync(join(root, run, ...path));
       for (const file of [
         ['weights.bin'],
@@ -953,7 +953,7 @@ describe.skipIf(notBuilt)(
       expect(read('side', 'report.md').toString()).toMatch(/2 trainings at a time, each on one thread/);
       expect(
         JSON.parse(read('side', 'model.json').toString()).userDefinedMetadata.speechEmotion.training.members,
-      ).toBe(3);
+      ).toBe(4);
       const usage = async (extra: string[]) => await cli(['train', 'ravdess', '--out', 'x', ...extra], root);
       expect((await usage(['--concurrent', '2', '--workers', '2'])).stderr).toMatch(
         /--concurrent or --workers, not both/,

@@ -20,10 +20,10 @@ Trains a recipe on dataset folders (or CSV manifests) and saves the model with a
 
 Recipes:
   --recipe NAME|FILE     a built-in recipe or a recipe JSON file (see docs/training.md):
-                           default  the bundled model's recipe: three crnn members averaged,
-                                    audio and SpecAugment augmentation (about 17 min on 1560 clips
-                                    with --workers 2 on 2 cores)
-                           single   one member of default, a third of the time: the recipe used when
+                           default  the bundled model's recipe: four crnn members averaged,
+                                    audio and SpecAugment augmentation (about 6 min a member on 1560
+                                    clips with --workers 2 on 2 cores)
+                           single   one member of default, a quarter of the time: the recipe used when
                                     --recipe is not given, because it gives most of default's
                                     accuracy (the previous bundled model's members alone: 59–60%
                                     RAVDESS and 47–53% SAVEE cross-validated UA, against 61.9% and
