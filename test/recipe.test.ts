@@ -190,7 +190,7 @@ describe('defineRecipe', () => {
     const { name: _d, description: _dd, ensemble: e2, ...def } = recipeByName('default');
     const { name: _s, description: _sd, ensemble: e1, ...single } = recipeByName('single');
     expect(single).toEqual(def);
-    expect([e2, e1]).toEqual([3, 1]);
+    expect([e2, e1]).toEqual([4, 1]);
     expect(() => recipeByName('best')).toThrow(
       /no built-in recipe 'best'; the built-in recipes are default, single, fast/,
     );
