@@ -10,8 +10,11 @@ import { SeriesBlock } from './series-block.js';
 type Padding = 'same' | 'valid';
 type Layer = TFL.layers.Layer;
 
-/** One step of a member: a folded convolution, a 1-D max-pooling, or a layer called as it is. */
-type Step =
+/**
+ * One step of a member: a folded convolution, a 1-D max-pooling, or a layer called as it is.
+ * series-block.ts takes the leading ones of a member onto the SIMD module. @internal
+ */
+export type Step =
   | {
       kind: 'conv';
       /** A Conv1D's kernel as a 1 × k Conv2D's (its input lifted to 4-D), or a Conv2D's. */

@@ -6,8 +6,8 @@
 // tfjs kernel at all: its attention projection on the module, the rest in float64 JavaScript.
 // On the wasm and cpu backends only (a GPU backend keeps its own kernels), and where the module runs.
 import type * as TF from '@tensorflow/tfjs-core';
-import type * as TFL from '@tensorflow/tfjs-layers';
 import { type KernelExports, WASM_BUDGET, getRuntime, resident, scratch } from '../dsp/simd-runtime.js';
+import type { Step } from './folded.js';
 
 /** A convolution over time at stride 1, its filters at `w` (taps × `c` × `f8`) and bias at `b` in the table. */
 interface ConvOp {
@@ -79,20 +79,6 @@ interface Head {
   bias: Float64Array;
   classes: number;
 }
-
-/** What a block is made of: the steps of folded.ts that it can take. */
-export type BlockStep =
-  | {
-      kind: 'conv';
-      filter: TF.Tensor4D;
-      bias: TF.Tensor1D;
-      activation: 'linear' | 'relu';
-      strides: [number, number];
-      pad: 'same' | 'valid';
-      lift: boolean;
-    }
-  | { kind: 'pool'; size: number; stride: number; pad: 'same' | 'valid' }
-  | { kind: 'layer'; layer: TFL.layers.Layer };
 
 /** What a block gives: the rows it ends with, or a whole member's probabilities and embedding. */
 export type BlockOutput =
@@ -198,14 +184,14 @@ export class SeriesBlock {
    * longest run of a member's steps, from the first, of 1-D convolutions at stride 1 and poolings
    * without padding, starting with a convolution, and the head after it when there is one.
    */
-  static forMembers(members: readonly (readonly BlockStep[])[]): (SeriesBlock | null)[] {
+  static forMembers(members: readonly (readonly Step[])[]): (SeriesBlock | null)[] {
     const packer = new Packer();
     const blocks = members.map((steps) => SeriesBlock.of(steps, packer));
     packer.done();
     return blocks;
   }
 
-  private static of(steps: readonly BlockStep[], packer: Packer): SeriesBlock | null {
+  private static of(steps: readonly Step[], packer: Packer): SeriesBlock | null {
     const ops: (ConvOp | PoolOp)[] = [];
     let c = 0;
     let n = 0;
@@ -349,7 +335,7 @@ function convolve(
  * The head of `rest` (the steps after a block whose last convolution is `conv`): attention or
  * average pooling over time then a softmax Dense layer, and nothing after them; null otherwise.
  */
-function headOf(rest: readonly BlockStep[], conv: ConvOp, packer: Packer): Head | null {
+function headOf(rest: readonly Step[], conv: ConvOp, packer: Packer): Head | null {
   if (rest.length !== 2 || rest[0].kind !== 'layer' || rest[1].kind !== 'layer') return null;
   const [pool, dense] = [rest[0].layer, rest[1].layer];
   const d = dense.getConfig() as { activation?: string; useBias?: boolean };
