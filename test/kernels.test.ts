@@ -111,6 +111,95 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('conv1d on the SIMD kernels (forward, both gradients): the same bits as XNNPACK computing the rows alone', async () => {
+    await tf.setBackend('wasm');
+    // Each case as a conv1d (the library's kernels: images one row high) and as a conv2d over images two
+    // rows high whose second row is zeros (XNNPACK's convolution and the im2col product: the stock
+    // path), whose first rows must come out the same bits.
+    for (const [n, len, c, co, k, pad] of [
+      [3, 37, 12, 16, 5, 'same'],
+      [2, 20, 7, 5, 3, 'valid'],
+      [4, 9, 5, 11, 4, 'same'],
+      [1, 3, 3, 8, 5, 'same'],
+      [20, 1600, 160, 8, 3, 'same'], // more than the module's 16 MB a call: items in two chunks
+    ] as const) {
+      const x = rand(n * len * c, n + c);
+      const w = rand(k * c * co, co + k);
+      const yLen = pad === 'same' ? len : len - k + 1;
+      const dy = rand(n * yLen * co, 5);
+      const twoRows = (v: Float32Array, rows: number, width: number) => {
+        const out = new Float32Array(v.length * 2);
+        for (let i = 0; i < n; i++)
+          out.set(v.subarray(i * rows * width, (i + 1) * rows * width), 2 * i * rows * width);
+        return out;
+      };
+      const firstRows = (v: Float32Array, rows: number, width: number) => {
+        const out = new Float32Array(v.length / 2);
+        for (let i = 0; i < n; i++)
+          out.set(v.subarray(2 * i * rows * width, (2 * i + 1) * rows * width), i * rows * width);
+        return out;
+      };
+      const run = (oneD: boolean) =>
+        tf.tidy(() => {
+          const xt = oneD ? tf.tensor3d(x, [n, len, c]) : tf.tensor4d(twoRows(x, len, c), [n, 2, len, c]);
+          const wt = oneD ? tf.tensor3d(w, [k, c, co]) : tf.tensor4d(w, [1, k, c, co]);
+          const dyt = oneD
+            ? tf.tensor3d(dy, [n, yLen, co])
+            : tf.tensor4d(twoRows(dy, yLen, co), [n, 2, yLen, co]);
+          const conv = (a: tf.Tensor, b: tf.Tensor) =>
+            oneD
+              ? tf.conv1d(a as tf.Tensor3D, b as tf.Tensor3D, 1, pad)
+              : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dyt)))([
+            xt,
+            wt,
+          ]);
+          const y = conv(xt, wt).dataSync() as Float32Array;
+          return {
+            y: oneD ? y : firstRows(y, yLen, co),
+            dx: oneD ? (dx.dataSync() as Float32Array) : firstRows(dx.dataSync() as Float32Array, len, c),
+            dw: dw.dataSync() as Float32Array,
+          };
+        });
+      const ours = run(true);
+      const stock = run(false);
+      expect(ours.y.length).toBe(n * yLen * co);
+      expect(Array.from(ours.y)).toEqual(Array.from(stock.y));
+      expect(Array.from(ours.dx)).toEqual(Array.from(stock.dx));
+      expect(Array.from(ours.dw)).toEqual(Array.from(stock.dw));
+    }
+  });
+
+  it('conv1d on random shapes and paddings matches the cpu backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 4 }),
+          len: fc.integer({ min: 1, max: 40 }),
+          c: fc.integer({ min: 1, max: 13 }),
+          co: fc.integer({ min: 1, max: 19 }),
+          k: fc.integer({ min: 1, max: 7 }),
+          pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+          seed: fc.nat(),
+        }),
+        async (s) => {
+          fc.pre(s.k <= s.len);
+          const x = rand(s.n * s.len * s.c, s.seed);
+          const w = rand(s.k * s.c * s.co, s.seed + 1);
+          const shapes = [
+            [s.n, s.len, s.c],
+            [s.k, s.c, s.co],
+          ];
+          const ours = await convGrads('wasm', x, shapes[0], w, shapes[1], 1, s.pad, true);
+          const ref = await convGrads('cpu', x, shapes[0], w, shapes[1], 1, s.pad, true);
+          expect(relErr(ours.dw, ref.dw)).toBeLessThan(1e-4);
+          expect(relErr(ours.dx, ref.dx)).toBeLessThan(1e-4);
+        },
+      ),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
   it('one training step of a Conv1D model gives the same weights on wasm and cpu', async () => {
     const x = rand(4 * 40 * 6, 3);
     const labels = [0, 2, 1, 2];

@@ -65,6 +65,31 @@ export interface KernelExports {
     relu: number,
     y: number,
   ): void;
+  conv1d_packed_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    k: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    x: number,
+    w: number,
+    y: number,
+  ): void;
+  conv1d_filter_grad_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    k: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    x: number,
+    dy: number,
+    accumulate: number,
+    dw: number,
+  ): void;
   winograd_conv1d_f32(
     items: number,
     tIn: number,

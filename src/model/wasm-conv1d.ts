@@ -1,0 +1,137 @@
+// One-dimensional convolutions of training (every Conv1D layer: tfjs lowers conv1d to a conv2d over
+// images one row high) on the WebAssembly SIMD module of src/dsp/simd/kernels.c, in place of
+// XNNPACK's convolution and the im2col product: the forward pass, the input gradient (a forward
+// convolution of dy with the filter flipped in time and its channel axes swapped) and the filter
+// gradient. Each kernel adds its products one at a time (a multiply, then an add), from zero, in the
+// order of the XNNPACK kernel it replaces, so the results are the same bits (test/kernels.test.ts)
+// and a training run gives the same weights as before, only sooner.
+import { WASM_BUDGET, type WasmRuntime, getRuntime, scratch } from '../dsp/simd-runtime.js';
+
+/** Sizes of a stride-1 one-dimensional convolution, channels last. */
+export interface Conv1dShape {
+  /** Items (the batch). */
+  n: number;
+  /** Input rows (time steps) per item. */
+  tIn: number;
+  /** Input channels. */
+  c: number;
+  /** Taps. */
+  k: number;
+  /** Zero rows before the input (output row t reads input rows t − padL … t − padL + k − 1). */
+  padL: number;
+  /** Output rows per item. */
+  tOut: number;
+  /** Output channels (filters). */
+  co: number;
+}
+
+const roundUp8 = (v: number) => Math.ceil(v / 8) * 8;
+
+/** Copies `rows` rows of `width` floats into rows of `stride` floats (the rest zeros), or back. */
+function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: number, to: number): void {
+  if (from === to) {
+    dst.set(src.subarray(0, rows * from));
+    return;
+  }
+  const width = Math.min(from, to);
+  if (to > from) dst.fill(0, 0, rows * to);
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * from, r * from + width), r * to);
+}
+
+/** Items per call that fit the module's budget with `fixed` bytes besides, or 0 when none does. */
+function itemsPerCall(per: number, fixed: number, n: number): number {
+  return Math.min(n, Math.max(0, Math.floor((WASM_BUDGET - fixed) / per)));
+}
+
+/** The module, where it runs and one item fits its budget; else null (the caller keeps XNNPACK). */
+function runtimeFor(per: number, fixed: number): WasmRuntime | null {
+  const rt = getRuntime();
+  return rt && itemsPerCall(per, fixed, 1) > 0 ? rt : null;
+}
+
+/**
+ * y[i][t][o] = Σ_j Σ_ch x[i][t − padL + j][ch] · w[j][ch][o], no bias; `w` is [k][c][co]. Returns
+ * false, writing nothing, where the module cannot run.
+ */
+export function conv1dForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
+  const { n, tIn, c, k, padL, tOut, co } = s;
+  const f8 = roundUp8(co);
+  const per = 4 * (tIn * c + tOut * f8);
+  const fixed = 4 * k * c * f8;
+  const rt = runtimeFor(per, fixed);
+  if (!rt || n === 0) return false;
+  const chunk = itemsPerCall(per, fixed, n);
+  const base = scratch(rt, fixed + chunk * per);
+  const wAt = base;
+  const xAt = wAt + fixed;
+  const yAt = xAt + 4 * chunk * tIn * c;
+  // Eight filters at a time: packed[f / 8][j][ch][f % 8], zeros past co.
+  const packed = new Float32Array(rt.memory.buffer, wAt, k * c * f8);
+  const rows = k * c;
+  if (co < f8) packed.fill(0, (f8 - 8) * rows);
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < co; o++) packed[(o - (o & 7)) * rows + r * 8 + (o & 7)] = w[r * co + o];
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    const m = Math.min(chunk, n - i0);
+    const buf = rt.memory.buffer;
+    new Float32Array(buf, xAt, m * tIn * c).set(x.subarray(i0 * tIn * c, (i0 + m) * tIn * c));
+    rt.exports.conv1d_packed_f32(m, tIn, c, k, padL, tOut, f8, xAt, wAt, yAt);
+    copyRows(new Float32Array(buf, yAt, m * tOut * f8), y.subarray(i0 * tOut * co), m * tOut, f8, co);
+  }
+  return true;
+}
+
+/**
+ * dx of {@link conv1dForward} for dy ([n][tOut][co]) into dx ([n][tIn][c]): dy convolved with
+ * wᵀ[j][o][ch] = w[k − 1 − j][ch][o], behind k − 1 − padL zero rows. Returns false, writing nothing,
+ * where the module cannot run.
+ */
+export function conv1dInputGrad(
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array,
+  s: Conv1dShape,
+): boolean {
+  const { n, tIn, c, k, padL, tOut, co } = s;
+  const flipped = new Float32Array(k * co * c);
+  for (let j = 0; j < k; j++) {
+    const from = (k - 1 - j) * c * co;
+    const to = j * co * c;
+    for (let ch = 0; ch < c; ch++)
+      for (let o = 0; o < co; o++) flipped[to + o * c + ch] = w[from + ch * co + o];
+  }
+  const shape = { n, tIn: tOut, c: co, k, padL: k - 1 - padL, tOut: tIn, co: c };
+  return conv1dForward(dy, flipped, dx, shape);
+}
+
+/**
+ * dw[j][ch][o] = Σ_i Σ_t x[i][t − padL + j][ch] · dy[i][t][o] of {@link conv1dForward}, summed over
+ * the items and rows in order. Returns false, writing nothing, where the module cannot run.
+ */
+export function conv1dFilterGrad(
+  x: Float32Array,
+  dy: Float32Array,
+  dw: Float32Array,
+  s: Conv1dShape,
+): boolean {
+  const { n, tIn, c, k, padL, tOut, co } = s;
+  const f8 = roundUp8(co);
+  const per = 4 * (tIn * c + tOut * f8);
+  const fixed = 4 * k * c * f8;
+  const rt = runtimeFor(per, fixed);
+  if (!rt || n === 0) return false;
+  const chunk = itemsPerCall(per, fixed, n);
+  const base = scratch(rt, fixed + chunk * per);
+  const wAt = base;
+  const xAt = wAt + fixed;
+  const gAt = xAt + 4 * chunk * tIn * c;
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    const m = Math.min(chunk, n - i0);
+    const buf = rt.memory.buffer;
+    new Float32Array(buf, xAt, m * tIn * c).set(x.subarray(i0 * tIn * c, (i0 + m) * tIn * c));
+    copyRows(dy.subarray(i0 * tOut * co), new Float32Array(buf, gAt, m * tOut * f8), m * tOut, co, f8);
+    rt.exports.conv1d_filter_grad_f32(m, tIn, c, k, padL, tOut, f8, xAt, gAt, i0 > 0 ? 1 : 0, wAt);
+  }
+  copyRows(new Float32Array(rt.memory.buffer, wAt, k * c * f8), dw, k * c, f8, co);
+  return true;
+}
