@@ -43,10 +43,24 @@ function itemsPerCall(per: number, fixed: number, n: number): number {
   return Math.min(n, Math.max(0, Math.floor((WASM_BUDGET - fixed) / per)));
 }
 
-/** The module, where it runs and one item fits its budget; else null (the caller keeps XNNPACK). */
-function runtimeFor(per: number, fixed: number): WasmRuntime | null {
+/**
+ * The module's scratch laid out for one convolution: the filters (k·c·f8 floats), then room for a
+ * chunk of items' inputs (`xAt`) and of their rows f8 floats wide (`yAt`: outputs or dy). Null
+ * where the module cannot run or no item fits its budget (the caller keeps XNNPACK), or for no items.
+ */
+function regions(
+  s: Conv1dShape,
+  f8: number,
+): { rt: WasmRuntime; chunk: number; wAt: number; xAt: number; yAt: number } | null {
+  const { n, tIn, c, k, tOut } = s;
+  const per = 4 * (tIn * c + tOut * f8);
+  const fixed = 4 * k * c * f8;
   const rt = getRuntime();
-  return rt && itemsPerCall(per, fixed, 1) > 0 ? rt : null;
+  const chunk = itemsPerCall(per, fixed, n);
+  if (!rt || chunk === 0) return null;
+  const wAt = scratch(rt, fixed + chunk * per);
+  const xAt = wAt + fixed;
+  return { rt, chunk, wAt, xAt, yAt: xAt + 4 * chunk * tIn * c };
 }
 
 /**
@@ -56,15 +70,9 @@ function runtimeFor(per: number, fixed: number): WasmRuntime | null {
 export function conv1dForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
   const { n, tIn, c, k, padL, tOut, co } = s;
   const f8 = roundUp8(co);
-  const per = 4 * (tIn * c + tOut * f8);
-  const fixed = 4 * k * c * f8;
-  const rt = runtimeFor(per, fixed);
-  if (!rt || n === 0) return false;
-  const chunk = itemsPerCall(per, fixed, n);
-  const base = scratch(rt, fixed + chunk * per);
-  const wAt = base;
-  const xAt = wAt + fixed;
-  const yAt = xAt + 4 * chunk * tIn * c;
+  const r = regions(s, f8);
+  if (!r) return false;
+  const { rt, chunk, wAt, xAt, yAt } = r;
   // Eight filters at a time: packed[f / 8][j][ch][f % 8], zeros past co.
   const packed = new Float32Array(rt.memory.buffer, wAt, k * c * f8);
   const rows = k * c;
@@ -116,15 +124,9 @@ export function conv1dFilterGrad(
 ): boolean {
   const { n, tIn, c, k, padL, tOut, co } = s;
   const f8 = roundUp8(co);
-  const per = 4 * (tIn * c + tOut * f8);
-  const fixed = 4 * k * c * f8;
-  const rt = runtimeFor(per, fixed);
-  if (!rt || n === 0) return false;
-  const chunk = itemsPerCall(per, fixed, n);
-  const base = scratch(rt, fixed + chunk * per);
-  const wAt = base;
-  const xAt = wAt + fixed;
-  const gAt = xAt + 4 * chunk * tIn * c;
+  const r = regions(s, f8);
+  if (!r) return false;
+  const { rt, chunk, wAt, xAt, yAt: gAt } = r;
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const m = Math.min(chunk, n - i0);
     const buf = rt.memory.buffer;
