@@ -1,10 +1,11 @@
 // The floor under the reference CNN's training epoch on each side: its three convolutions forward,
 // and their input and filter gradients, timed alone on one thread with each framework's own kernels
-// (ours: wasm with this library's training kernels, whose products are XNNPACK's GEMM; PyTorch:
+// (ours: wasm with this library's training kernels, which run one-dimensional convolutions on its
+// own WebAssembly SIMD kernels (before 2026-12-06: XNNPACK's convolution and GEMM); PyTorch:
 // oneDNN, through bench/train_floor_torch.py). Each call gets a fresh filter or dy, as a training
-// step does (XNNPACK packs a new right-hand operand on every call). Also the products alone on wasm
-// (the im2col · weights GEMMs, no unfolding), which is how fast our convolutions could be with
-// XNNPACK's GEMM and free unfolding. Prints GFLOP/s per kernel, seconds per epoch (49 steps) of the
+// step does (XNNPACK packs a new right-hand operand on every call). Also the same products as
+// XNNPACK GEMMs alone on wasm (the im2col · weights GEMMs, no unfolding): what XNNPACK's GEMM
+// would give with free unfolding. Prints GFLOP/s per kernel, seconds per epoch (49 steps) of the
 // convolutions alone, and the ratio of ours to PyTorch's. No epoch of `bench:train` can take less
 // than its convolutions alone.
 //   --reps N     timed calls per kernel, best of six rounds after one warm-up round (default 10)
