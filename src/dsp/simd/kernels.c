@@ -584,10 +584,12 @@ static inline void filter_grad_tile(const float *xs, const float *gs, int c, int
   v128_t a20 = wasm_v128_load(d + 2 * f8), a21 = wasm_v128_load(d + 2 * f8 + 4);
   v128_t a30 = wasm_v128_load(d + 3 * f8), a31 = wasm_v128_load(d + 3 * f8 + 4);
   for (int t = 0; t < rows; t++) {
-    const v128_t xv = wasm_v128_load(xs + t * c);
+    // Four splatting loads (x86: vbroadcastss) rather than one load and four shuffles, which all
+    // wait for the one shuffle unit: 25–38 → 41–46 GFLOP/s on crnn's and the reference CNN's shapes.
+    const float *xr = xs + t * c;
     const v128_t g0 = wasm_v128_load(gs + t * f8), g1 = wasm_v128_load(gs + t * f8 + 4);
-    const v128_t x0 = wasm_i32x4_shuffle(xv, xv, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(xv, xv, 1, 1, 1, 1);
-    const v128_t x2 = wasm_i32x4_shuffle(xv, xv, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(xv, xv, 3, 3, 3, 3);
+    const v128_t x0 = wasm_v128_load32_splat(xr), x1 = wasm_v128_load32_splat(xr + 1);
+    const v128_t x2 = wasm_v128_load32_splat(xr + 2), x3 = wasm_v128_load32_splat(xr + 3);
     a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, g0));
     a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, g1));
     a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, g0));
