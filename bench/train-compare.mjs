@@ -4,7 +4,9 @@
 //   node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4] [--fit]
 // With --fit, each round times whole epochs of EmotionModel.fit instead (the optimizer, the batch
 // assembly and the data-parallel exchange included): the reference CNN and crnn, on one thread and
-// on two.
+// on two. With --fit, a build given as `dist/node.js#exact` trains with `fusedMultiplyAdd: false`:
+// `node --experimental-wasm-relaxed-simd bench/train-compare.mjs dist/node.js#exact dist/node.js
+// --fit` times the fused convolutions against multiply-then-add in one build (Node 20 needs the flag).
 // A baseline build: `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s <repo>/node_modules
 // && npx tsup` gives /tmp/base/dist/node.js.
 import { spawnSync } from 'node:child_process';
@@ -28,7 +30,10 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   // tfjs-layers first: loading it re-registers tfjs-core's gradients, so useBackend must come after
   // for trainOnBatch to train as EmotionModel.fit does.
   const tfl = await import('@tensorflow/tfjs-layers');
-  const lib = await import(pathToFileURL(resolve(a)).href); // relative to the working folder
+  // A build named `…/node.js#exact` trains with fusedMultiplyAdd: false (multiply, then add).
+  const [path, mode] = a.split('#');
+  const lib = await import(pathToFileURL(resolve(path)).href); // relative to the working folder
+  const options = mode === 'exact' ? { fusedMultiplyAdd: false } : {};
   const tf = await import('@tensorflow/tfjs-core');
   tf.env().set('PROD', true);
   await lib.useBackend('wasm');
@@ -37,7 +42,7 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   if (FIT) {
     for (const name of ARCHS) {
       const [arch, two] = name.split(' ');
-      out[name] = (await fitEpoch(lib, tfl, arch, two ? 2 : 1)).seconds;
+      out[name] = (await fitEpoch(lib, tfl, arch, two ? 2 : 1, 1560, options)).seconds;
     }
     console.log(JSON.stringify(out));
     process.exit(0);

@@ -39,10 +39,11 @@ export async function benchModel(lib, tfl, arch) {
 
 /**
  * Seconds of one epoch of `EmotionModel.fit` on `clips` random clips, batch 32, with `workers`
- * threads (data-parallel above 1): the faster of epochs 2 and 3 (the first warms up). Returns the
- * seconds and the threads fit used.
+ * threads (data-parallel above 1) and `options` for fit (e.g. `{ fusedMultiplyAdd: false }`): the
+ * faster of epochs 2 and 3 (the first warms up). Returns the seconds, the threads fit used and
+ * whether the convolutions ran fused.
  */
-export async function fitEpoch(lib, tfl, arch, workers, clips = 1560) {
+export async function fitEpoch(lib, tfl, arch, workers, clips = 1560, options = {}) {
   const { model, shape } = await benchModel(lib, tfl, arch);
   const per = shape.reduce((a, b) => a * b, 1);
   const rows = Array.from({ length: clips }, (_, i) => ({
@@ -56,10 +57,11 @@ export async function fitEpoch(lib, tfl, arch, workers, clips = 1560) {
       features: shape.at(-1),
     },
   }));
-  const summary = await model.fit(rows, { epochs: 3, batchSize: 32, workers });
+  const summary = await model.fit(rows, { epochs: 3, batchSize: 32, workers, ...options });
   model.dispose();
   return {
     seconds: Math.min(summary.epochs[1].seconds, summary.epochs[2].seconds),
     workers: summary.workers,
+    fused: summary.fusedMultiplyAdd === true,
   };
 }

@@ -13,6 +13,9 @@
 #      regression split, confusion matrices for both protocols, the card's figures).
 # Node runs with --single-threaded-gc: on two cores V8's garbage-collector helper threads otherwise
 # compete with the two training threads (bench/README.md).
+# --no-fma: the convolutions multiply, then add, bit for bit as tfjs's kernels, so the run gives the
+# shipped weights on every runtime (fused multiply-adds, the default where the runtime has relaxed
+# SIMD, train faster but round differently).
 # Extra arguments go to both `speech-emotion train` runs (e.g. `-- --epochs 1` for a quick run of
 # the pipeline; then set MODEL_OUT to keep models/default as it is).
 set -e
@@ -23,9 +26,9 @@ TRAIN_OUT=${TRAIN_OUT:-.cache/train-default}
 LOCO_OUT=${LOCO_OUT:-.cache/train-default-loco}
 MODEL_OUT=${MODEL_OUT:-models/default}
 node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe default --folds "$FOLDS" --keep-fold-models \
-  --concurrent 2 --out "$TRAIN_OUT" "$@"
+  --concurrent 2 --no-fma --out "$TRAIN_OUT" "$@"
 node --single-threaded-gc dist/cli.js train "$DATA/ravdess" "$DATA/savee" --recipe single --folds corpus --cv-only --keep-fold-models \
-  --concurrent 2 --out "$LOCO_OUT" "$@"
+  --concurrent 2 --no-fma --out "$LOCO_OUT" "$@"
 node dist/cli.js calibrate "$TRAIN_OUT" --from "$TRAIN_OUT/cv-clips.json" --across "$LOCO_OUT/cv-clips.json" \
   --json > "$TRAIN_OUT/calibrate-across.json"
 node scripts/card-figures.mjs --from "$TRAIN_OUT" --loco "$LOCO_OUT" --out "$MODEL_OUT"

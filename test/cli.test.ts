@@ -12,9 +12,9 @@ import { encodeAiff, encodeWav } from './helpers/wav.js';
 const CLI = join(ROOT, 'dist', 'cli.js');
 const notBuilt = missing('cli');
 
-/** The CLI as a running process: its output so far (growing as it runs), and its exit status. */
-function cliProcess(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd });
+/** The CLI as a running process (Node given `nodeArgs`): its output so far (growing as it runs), and its exit status. */
+function cliProcess(args: string[], cwd: string, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd });
   const out = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out.stdout += d;
@@ -36,8 +36,9 @@ async function cli(
   args: string[],
   cwd: string,
   input?: Uint8Array,
+  nodeArgs: string[] = [],
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const { child, out, closed } = cliProcess(args, cwd);
+  const { child, out, closed } = cliProcess(args, cwd, nodeArgs);
   child.stdin.on('error', () => {}); // a CLI that exits before reading its input
   child.stdin.end(input);
   const status = await closed;
@@ -959,6 +960,42 @@ describe.skipIf(notBuilt)(
         /--concurrent or --workers, not both/,
       );
       expect((await usage(['--concurrent', '0'])).status).toBe(2);
+    }, 240_000);
+
+    it('fuses the multiply-adds by default where Node has relaxed SIMD, alone and side by side; --no-fma gives the unfused weights', async () => {
+      const root = makeDataset(16, { broken: false });
+      const args = ['train', 'ravdess', '--epochs', '2', '--batch-size', '8', '--quiet'];
+      const relaxed = ['--experimental-wasm-relaxed-simd']; // Node 20; later versions have it anyway
+      const runs = {
+        fused: await cli([...args, '--out', 'fused'], root, undefined, relaxed),
+        fusedSide: await cli([...args, '--concurrent', '2', '--out', 'fused-side'], root, undefined, relaxed),
+        exact: await cli([...args, '--no-fma', '--out', 'exact'], root, undefined, relaxed),
+        exactSide: await cli(
+          [...args, '--no-fma', '--concurrent', '2', '--out', 'exact-side'],
+          root,
+          undefined,
+          relaxed,
+        ),
+        plain: await cli([...args, '--out', 'plain'], root), // no relaxed SIMD on Node 20: unfused
+      };
+      for (const [name, r] of Object.entries(runs)) expect(r.status, `${name}: ${r.stderr}`).toBe(0);
+      const weights = (run: string) => readFileSync(join(root, run, 'weights.bin'));
+      const fusedFlag = (run: string) =>
+        JSON.parse(readFileSync(join(root, run, 'model.json'), 'utf8')).userDefinedMetadata.speechEmotion
+          .training.fusedMultiplyAdd;
+      expect(weights('fused-side').equals(weights('fused'))).toBe(true);
+      expect(weights('exact-side').equals(weights('exact'))).toBe(true);
+      expect(weights('fused').equals(weights('exact'))).toBe(false);
+      expect([
+        fusedFlag('fused'),
+        fusedFlag('fused-side'),
+        fusedFlag('exact'),
+        fusedFlag('exact-side'),
+      ]).toEqual([true, true, undefined, undefined]);
+      if (Number(process.versions.node.split('.')[0]) < 22) {
+        expect(weights('plain').equals(weights('exact'))).toBe(true);
+        expect(fusedFlag('plain')).toBeUndefined();
+      }
     }, 240_000);
   },
 );

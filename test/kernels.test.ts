@@ -5,53 +5,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tilingMaxPoolGrad, tilingMaxPoolGradJs } from '../src/model/wasm-pool.js';
 import { useBackend } from '../src/node.js';
+import { convGrads, rand, relErr } from './helpers/conv.js';
 
 tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner in test output
 // tfjs-core's own gradient, before useBackend registers the library's.
 const CORE_BN_GRAD = tf.getGradient('FusedBatchNorm');
 const CORE_REDUCTION_GRADS = { Sum: tf.getGradient('Sum'), Mean: tf.getGradient('Mean') };
-
-/** Gradients of sum(conv(x, w)²) with respect to x and w, on a backend. */
-async function convGrads(
-  backend: 'wasm' | 'cpu',
-  x: Float32Array,
-  xShape: number[],
-  w: Float32Array,
-  wShape: number[],
-  stride: number,
-  pad: 'same' | 'valid' | number,
-  oneD: boolean,
-): Promise<{ dx: Float32Array; dw: Float32Array }> {
-  await tf.setBackend(backend);
-  const xt = tf.tensor(x, xShape);
-  const wt = tf.tensor(w, wShape);
-  const f = (a: tf.Tensor, b: tf.Tensor) => {
-    const y = oneD
-      ? tf.conv1d(a as tf.Tensor3D, b as tf.Tensor3D, stride, pad as 'same' | 'valid')
-      : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
-    return tf.sum(tf.mul(y, y));
-  };
-  const [dx, dw] = tf.grads(f)([xt, wt]);
-  const out = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
-  tf.dispose([xt, wt, dx, dw]);
-  return out;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 1e-6;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
-  return e / scale;
-}
-
-const rand = (n: number, seed: number) => {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 1073741824 - 1;
-  });
-};
 
 describe('wasm training kernels match the cpu backend', () => {
   beforeAll(async () => {

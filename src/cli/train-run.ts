@@ -63,6 +63,8 @@ export interface Run {
   labels: string[];
   rows: ReturnType<typeof rowIndex>;
   workers: number;
+  /** False with --no-fma (trainRecipe's `fusedMultiplyAdd`). */
+  fusedMultiplyAdd: boolean;
   /** With --concurrent: the threads that train every member, side by side. */
   pool?: TrainingPool;
   quiet: boolean;
@@ -97,6 +99,7 @@ function trainOn(
       memberRows: (m) => rows.training(list, m),
       labels,
       workers: run.workers,
+      fusedMultiplyAdd: run.fusedMultiplyAdd,
       ...validation,
       ...(extra.teacher ? { teacher: extra.teacher } : {}),
       onEpochEnd: log,

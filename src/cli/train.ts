@@ -62,6 +62,10 @@ Evaluation:
 Running:
   --out DIR              where the model (model.json, weights.bin) and the report go
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
+  --no-fma               multiply, then add, in the convolutions: the same weights on every
+                         runtime, as tfjs's own kernels (default: one fused multiply-add, often
+                         twice as fast, where the runtime has WebAssembly relaxed SIMD: Node 22 and
+                         later, or Node 20 started with --experimental-wasm-relaxed-simd)
   --concurrent N         instead of --workers: train N of the run's models at once, each on one
                          thread of its own (every fold's members and the final model's, queued):
                          more work done per minute than data-parallel threads (bench/README.md),
@@ -102,6 +106,7 @@ const FLAGS: FlagSpec = {
   teachers: 'string',
   workers: 'number',
   concurrent: 'number',
+  'no-fma': 'boolean',
   backend: 'string',
   jobs: 'number',
   dataset: 'string',
@@ -276,8 +281,9 @@ export async function runTrain(argv: string[]): Promise<number> {
     labels,
     rows: rowIndex(all),
     workers: (flags.workers as number | undefined) ?? 1,
+    fusedMultiplyAdd: !flags['no-fma'],
     quiet,
-    ...(concurrent ? { pool: await startTrainingPool(concurrent, backend) } : {}),
+    ...(concurrent ? { pool: await startTrainingPool(concurrent, backend, !flags['no-fma']) } : {}),
     ...(flags['keep-fold-models'] ? { foldModels: join(out, 'folds') } : {}),
     ...(flags.teachers === undefined ? {} : { teachers: String(flags.teachers) }),
   };

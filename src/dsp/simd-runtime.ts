@@ -1,6 +1,7 @@
 // The WebAssembly SIMD module of src/dsp/simd/kernels.c: instantiated once, on first use, with one
 // memory that JavaScript lays out (a bump allocator for long-lived tables, one scratch region for
 // per-call data). Used by the DSP kernels (simd.ts) and the model's training kernels.
+import { FUSED_WASM_BASE64 } from './simd-fused-module.js';
 import { KERNELS_WASM_BASE64 } from './simd-module.js';
 
 /** The kernels' exports (byte offsets into the module's memory for every pointer). */
@@ -159,10 +160,13 @@ const RESERVED = 2 * 65536;
  */
 export const WASM_BUDGET = 16 << 20;
 
-/** The instantiated module and its memory's allocation state. */
-export interface WasmRuntime {
+/** The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions. */
+export type FusedExports = Pick<KernelExports, 'conv1d_packed_f32' | 'conv1d_filter_grad_f32'>;
+
+/** An instantiated module (by default the DSP core's) and its memory's allocation state. */
+export interface WasmRuntime<E = KernelExports> {
   memory: WebAssembly.Memory;
-  exports: KernelExports;
+  exports: E;
   /** Next free byte offset. */
   top: number;
   /** A region for per-call data (signals, results), reallocated larger when a call needs more. */
@@ -175,6 +179,7 @@ export interface WasmRuntime {
 }
 
 let runtime: WasmRuntime | null | undefined;
+let fusedRuntime: WasmRuntime<FusedExports> | null | undefined;
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -183,32 +188,47 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The module, instantiated on first use; `null` where it cannot run here. */
-export function getRuntime(): WasmRuntime | null {
-  if (runtime !== undefined) return runtime;
-  runtime = null;
+/** A module from its base64 bytes, with a memory of its own; `null` where it cannot run here. */
+function instantiate<E>(base64: string): WasmRuntime<E> | null {
   try {
     if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+    const bytes = decodeBase64(base64);
+    if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
     // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
-    // versions 4 kB, where this throws and fft.js runs instead). The module is 13 kB.
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    // versions 4 kB, where this throws and fft.js runs instead). The modules are 20 kB and 2.5 kB.
+    const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    runtime = {
+    return {
       memory,
-      exports: instance.exports as unknown as KernelExports,
+      exports: instance.exports as unknown as E,
       top: RESERVED,
       scratch: { at: 0, bytes: 0 },
       resident: { at: 0, bytes: 0, owner: null },
     };
   } catch {
-    runtime = null;
+    return null;
   }
+}
+
+/** The module, instantiated on first use; `null` where it cannot run here. */
+export function getRuntime(): WasmRuntime | null {
+  if (runtime === undefined) runtime = instantiate<KernelExports>(KERNELS_WASM_BASE64);
   return runtime;
 }
 
+/**
+ * Training's module of fused convolutions (f32x4.relaxed_madd), instantiated on first use; `null`
+ * where the runtime has no relaxed SIMD (Node 20 without `--experimental-wasm-relaxed-simd`, a
+ * browser without it) or no WebAssembly.
+ */
+export function getFusedRuntime(): WasmRuntime<FusedExports> | null {
+  if (fusedRuntime === undefined) fusedRuntime = instantiate<FusedExports>(FUSED_WASM_BASE64);
+  return fusedRuntime;
+}
+
 /** Reserves `bytes` (16-byte aligned) in the module's memory, growing it if needed. */
-export function alloc(rt: WasmRuntime, bytes: number): number {
+export function alloc(rt: WasmRuntime<unknown>, bytes: number): number {
   const at = rt.top;
   rt.top += (bytes + 15) & ~15;
   const need = rt.top - rt.memory.buffer.byteLength;
@@ -220,7 +240,7 @@ export function alloc(rt: WasmRuntime, bytes: number): number {
  * The scratch region, at least `bytes` long. Its contents do not survive the next call; a larger
  * request moves it to the top of memory (the old region is not reused: it only ever grows ×1.5).
  */
-export function scratch(rt: WasmRuntime, bytes: number): number {
+export function scratch(rt: WasmRuntime<unknown>, bytes: number): number {
   if (rt.scratch.bytes < bytes) {
     const size = Math.max(bytes, Math.ceil(rt.scratch.bytes * 1.5));
     rt.scratch = { at: alloc(rt, size), bytes: size };
@@ -233,7 +253,7 @@ export function scratch(rt: WasmRuntime, bytes: number): number {
  * not already hold this very array (one table at a time: a model that predicts again and again
  * copies its filters once). The region grows ×1.5 when a larger table comes; the old one is not reused.
  */
-export function resident(rt: WasmRuntime, table: Float32Array): number {
+export function resident(rt: WasmRuntime<unknown>, table: Float32Array): number {
   if (rt.resident.owner?.deref() !== table) {
     if (rt.resident.bytes < table.byteLength) {
       const size = Math.max(table.byteLength, Math.ceil(rt.resident.bytes * 1.5));

@@ -108,6 +108,19 @@ export interface FitOptions {
    * statistics are averaged across replicas after every epoch). Default 1.
    */
   workers?: number;
+  /**
+   * On the wasm backend, the one-dimensional convolutions (every Conv1D layer, so `crnn`, `cnn1d` and
+   * custom Conv1D networks) multiply and add in one fused step, rounded once, where the runtime has
+   * WebAssembly relaxed SIMD: Chrome 114 and later, Node 22 and later, Node 20 started with
+   * `node --experimental-wasm-relaxed-simd`. On processors whose multiply and add units are shared
+   * (many Intel server and laptop chips) that runs the convolutions up to twice as fast. Training
+   * stays repeatable for a seed on one machine and runtime, but the weights differ in their last bits
+   * from an unfused run, and so, after some epochs, in more. `false` adds each product after
+   * multiplying, bit for bit as tfjs's own kernels on every runtime: for a run that must reproduce
+   * earlier weights. Default `true`; where relaxed SIMD is missing it has no effect.
+   * {@link TrainingSummary.fusedMultiplyAdd} says whether it was used.
+   */
+  fusedMultiplyAdd?: boolean;
   /** Called after every epoch. */
   onEpochEnd?: (epoch: number, logs: EpochLog) => void | Promise<void>;
   /** Aborts training after the current batch; the best weights so far are kept. */
@@ -142,6 +155,8 @@ export interface TrainingSummary {
   members?: number;
   /** Threads that trained (see {@link FitOptions.workers}); 1 when no replica could start. */
   workers?: number;
+  /** True when the convolutions multiplied and added in one fused step ({@link FitOptions.fusedMultiplyAdd}); absent otherwise. */
+  fusedMultiplyAdd?: true;
 }
 
 /** A prediction: the most likely label and every label's probability. */

@@ -91,7 +91,7 @@ export interface Replica {
 export async function startReplicas(
   count: number,
   net: TFL.LayersModel,
-  setup: { backend: string; loss: LossConfig; learningRate: number; weightDecay: number },
+  setup: { backend: string; loss: LossConfig; learningRate: number; weightDecay: number; fused: boolean },
 ): Promise<Replica[] | null> {
   if (count < 1 || !isNode()) return null;
   const url = new URL('./train-worker.js', import.meta.url);

@@ -14,6 +14,8 @@ export interface TrainRecipeOptions {
   labels?: string[];
   /** Data-parallel threads per member ({@link FitOptions.workers}). Default 1. */
   workers?: number;
+  /** Fused multiply-adds in the convolutions where the runtime has them ({@link FitOptions.fusedMultiplyAdd}). Default true. */
+  fusedMultiplyAdd?: boolean;
   /**
    * Held-out rows: each member stops early on their UA (patience `patience`) and keeps its best
    * epoch, instead of running the recipe's epochs to the end.
@@ -90,6 +92,7 @@ export async function trainRecipe(
       const fit: FitOptions = {
         ...recipeFitOptions(r, m),
         workers: options.workers ?? 1,
+        ...(options.fusedMultiplyAdd === undefined ? {} : { fusedMultiplyAdd: options.fusedMultiplyAdd }),
         ...(options.validation
           ? { validation: options.validation, earlyStopping: { patience: options.patience ?? 10 } }
           : {}),
@@ -117,6 +120,7 @@ function checkTrainOptions(r: Recipe, rows: FeatureRow[], options: TrainRecipeOp
   checkKnownOptions(fn, options, [
     'labels',
     'workers',
+    'fusedMultiplyAdd',
     'validation',
     'patience',
     'members',
@@ -154,6 +158,7 @@ function trainTeachers(
   return trainRecipe({ ...plain, name: `${r.name} (teachers)`, ensemble: distill?.teachers ?? 1 }, rows, {
     labels,
     workers: options.workers ?? 1,
+    ...(options.fusedMultiplyAdd === undefined ? {} : { fusedMultiplyAdd: options.fusedMultiplyAdd }),
     ...(options.validation ? { validation: options.validation, patience: options.patience ?? 10 } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onEpochEnd: (m, epoch, log) => options.onEpochEnd?.(first + m, epoch, log, 'teacher'),

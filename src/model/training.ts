@@ -24,6 +24,7 @@ import {
 } from './parallel.js';
 import { type FullAugment, augmentBatch, checkAugment, mixBatch } from './spec-augment.js';
 import { loadTf } from './tf.js';
+import { fusedConvolutions, setFusedConvolutions } from './wasm-conv1d.js';
 
 const FIT_OPTIONS = [
   'validation',
@@ -41,6 +42,7 @@ const FIT_OPTIONS = [
   'softTargets',
   'normalizationRows',
   'workers',
+  'fusedMultiplyAdd',
   'onEpochEnd',
   'signal',
 ];
@@ -57,6 +59,8 @@ interface FitSettings {
   average: number;
   augment: FullAugment | null;
   workers: number;
+  /** {@link FitOptions.fusedMultiplyAdd}. */
+  fused: boolean;
   seed: number;
   /** Soft targets of every row (rows × labels) and their weight, or null. */
   soft: { scores: Float32Array; weight: number } | null;
@@ -67,16 +71,13 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
   checkKnownOptions(fn, options, FIT_OPTIONS);
   const schedule = options.schedule ?? 'constant';
   if (schedule !== 'constant' && schedule !== 'cosine')
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'schedule' must be 'constant' or 'cosine', got ${String(schedule)}.`,
-    );
+    throw invalid(fn, `'schedule' must be 'constant' or 'cosine', got ${String(schedule)}.`);
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
-    throw new SpeechEmotionError(
-      'INVALID_OPTION',
-      `${fn}: 'workers' must be an integer ≥ 1, got ${String(workers)}.`,
-    );
+    throw invalid(fn, `'workers' must be an integer ≥ 1, got ${String(workers)}.`);
+  const fused = options.fusedMultiplyAdd ?? true;
+  if (typeof fused !== 'boolean')
+    throw invalid(fn, `'fusedMultiplyAdd' must be true or false, got ${String(fused)}.`);
   checkClassWeights(fn, options.classWeights, options.augment?.mixup);
   const weightDecay = checkWeightDecay(fn, options.weightDecay);
   const epochs = options.epochs ?? 30;
@@ -99,6 +100,7 @@ function fitSettings(options: FitOptions, inputShape: number[], validating: bool
     average,
     augment: checkAugment(options.augment, inputShape),
     workers,
+    fused,
     seed: options.seed ?? 0,
     soft: null,
   };
@@ -319,6 +321,7 @@ export async function fitNetwork(
           loss: lossConfig,
           learningRate: s.learningRate,
           weightDecay: s.weightDecay,
+          fused: s.fused,
         })
       : null;
   const c: ParallelContext = {
@@ -334,13 +337,12 @@ export async function fitNetwork(
     vars: net.trainableWeights.map((w) => w.read() as TF.Variable),
     weightDecay: s.weightDecay,
   };
-  const x = stackNormalised(
-    rows.map((r) => r.features),
-    meta.inputShape,
-    meta.normalization,
-  );
+  const features = rows.map((r) => r.features);
+  const x = stackNormalised(features, meta.inputShape, meta.normalization);
   const best: Kept = { score: Number.NEGATIVE_INFINITY, epoch: -1, weights: null, averaged: 0 };
+  const fusedBefore = fusedConvolutions(); // this thread's setting, put back after
   try {
+    const fused = setFusedConvolutions(s.fused) && tf.getBackend() === 'wasm';
     const { log, stopped } = await runEpochs(c, x, s, meta, validate, options, best);
     restoreKept(tf, net, best);
     meta.training = {
@@ -350,9 +352,11 @@ export async function fitNetwork(
       stopped,
       trainCount: rows.length,
       workers: (replicas?.length ?? 0) + 1,
+      ...(fused ? { fusedMultiplyAdd: true as const } : {}),
     };
     return meta.training;
   } finally {
+    setFusedConvolutions(fusedBefore);
     tf.dispose(best.weights ?? []);
     disposeLoss();
     await Promise.all((replicas ?? []).map((r) => r.close()));

@@ -4,8 +4,17 @@
 // convolution of dy with the filter flipped in time and its channel axes swapped) and the filter
 // gradient. Each kernel adds its products one at a time (a multiply, then an add), from zero, in the
 // order of the XNNPACK kernel it replaces, so the results are the same bits (test/kernels.test.ts)
-// and a training run gives the same weights as before, only sooner.
-import { WASM_BUDGET, type WasmRuntime, getRuntime, scratch } from '../dsp/simd-runtime.js';
+// and a training run gives the same weights as before, only sooner. With fused multiply-adds on
+// ({@link setFusedConvolutions}, where the runtime has relaxed SIMD), the same kernels run from a
+// second module whose multiply-adds round once (f32x4.relaxed_madd): other bits, often twice as fast.
+import {
+  type FusedExports,
+  WASM_BUDGET,
+  type WasmRuntime,
+  getFusedRuntime,
+  getRuntime,
+  scratch,
+} from '../dsp/simd-runtime.js';
 
 /** Sizes of a stride-1 one-dimensional convolution, channels last. */
 export interface Conv1dShape {
@@ -26,6 +35,23 @@ export interface Conv1dShape {
 }
 
 const roundUp8 = (v: number) => Math.ceil(v / 8) * 8;
+
+let fused = false;
+
+/**
+ * Runs this thread's training convolutions with fused multiply-adds (`on`), or with a multiply then
+ * an add, bit for bit as XNNPACK. Returns whether they now run fused: false where the runtime has no
+ * relaxed SIMD. @internal
+ */
+export function setFusedConvolutions(on: boolean): boolean {
+  fused = on && getFusedRuntime() !== null;
+  return fused;
+}
+
+/** Whether this thread's training convolutions run fused ({@link setFusedConvolutions}). @internal */
+export function fusedConvolutions(): boolean {
+  return fused;
+}
 
 /** Copies `rows` rows of `width` floats into rows of `stride` floats (the rest zeros), or back. */
 function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: number, to: number): void {
@@ -51,11 +77,11 @@ function itemsPerCall(per: number, fixed: number, n: number): number {
 function regions(
   s: Conv1dShape,
   f8: number,
-): { rt: WasmRuntime; chunk: number; wAt: number; xAt: number; yAt: number } | null {
+): { rt: WasmRuntime<FusedExports>; chunk: number; wAt: number; xAt: number; yAt: number } | null {
   const { n, tIn, c, k, tOut } = s;
   const per = 4 * (tIn * c + tOut * f8);
   const fixed = 4 * k * c * f8;
-  const rt = getRuntime();
+  const rt = fused ? getFusedRuntime() : getRuntime();
   const chunk = itemsPerCall(per, fixed, n);
   if (!rt || chunk === 0) return null;
   const wAt = scratch(rt, fixed + chunk * per);

@@ -14,7 +14,8 @@ import type { UnitMessage } from './train-pool.js';
 
 const tf = await loadTf();
 tf.env().set('PROD', true);
-await useBackend((workerData as { backend: string }).backend as never);
+const data = workerData as { backend: string; fusedMultiplyAdd: boolean };
+await useBackend(data.backend as never);
 const post = (m: object) => parentPort?.postMessage(m);
 
 async function train(m: UnitMessage): Promise<void> {
@@ -22,6 +23,7 @@ async function train(m: UnitMessage): Promise<void> {
     members: [m.member],
     labels: m.labels,
     workers: 1,
+    fusedMultiplyAdd: data.fusedMultiplyAdd,
     ...(m.memberRows ? { memberRows: () => m.memberRows as NonNullable<UnitMessage['memberRows']> } : {}),
     ...(m.validation ? { validation: m.validation } : {}),
     onEpochEnd: (_member, epoch, log) => post({ type: 'epoch', epoch, log }),

@@ -61,7 +61,11 @@ interface Job {
  * depends only on its recipe, member and rows, never on what ran beside it or in what order.
  * @internal
  */
-export async function startTrainingPool(threads: number, backend: string): Promise<TrainingPool> {
+export async function startTrainingPool(
+  threads: number,
+  backend: string,
+  fusedMultiplyAdd = true,
+): Promise<TrainingPool> {
   const url = new URL('./recipe-worker.js', import.meta.url);
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url)))
     throw new SpeechEmotionError(
@@ -91,7 +95,7 @@ export async function startTrainingPool(threads: number, backend: string): Promi
     else EmotionModel.load(tf.io.fromMemory(reply.artifacts)).then(job.resolve, job.reject);
   };
   const workers = Array.from({ length: threads }, () => {
-    const w = new Worker(url, { workerData: { backend } });
+    const w = new Worker(url, { workerData: { backend, fusedMultiplyAdd } });
     w.on('message', (reply: Reply) => finish(w, reply));
     w.on('error', (e) => {
       failure = e;

@@ -15,6 +15,7 @@ import {
   shardGradients,
 } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
+import { setFusedConvolutions } from '../model/wasm-conv1d.js';
 import { useBackend } from './backend.js';
 
 const data = workerData as {
@@ -24,11 +25,13 @@ const data = workerData as {
   loss: LossConfig;
   learningRate: number;
   weightDecay: number;
+  fused: boolean;
 };
 const tf = await loadTf();
 tf.env().set('PROD', true);
 const tfl = await loadLayers();
 await useBackend(data.backend as never);
+setFusedConvolutions(data.fused);
 const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
 net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker

@@ -1,0 +1,172 @@
+// The one-dimensional convolution kernels shared by two WebAssembly modules (scripts/build-wasm.mjs):
+// the DSP core's (src/dsp/simd/kernels.c), whose multiply-adds are a multiply then an add, as
+// XNNPACK's, and training's fused one (src/dsp/simd/train-fused.c, built with SE_FUSED and relaxed
+// SIMD), whose multiply-adds are f32x4.relaxed_madd: one rounding instead of two, so other bits,
+// and on processors whose multiply and add share two ports (Intel before Sapphire Rapids) about
+// twice the products per cycle (bench/README.md).
+#ifndef SE_CONV1D_H
+#define SE_CONV1D_H
+#include <wasm_simd128.h>
+
+#ifdef SE_FUSED
+// clang 16's name for relaxed SIMD's f32x4.relaxed_madd (a·b + acc).
+#define MADD(acc, a, b) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(acc)))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add(acc, wasm_f32x4_mul(a, b))
+#endif
+
+// One-dimensional convolution at stride 1, for predictions (conv1d_f32 in kernels.c, for
+// src/model/series-block.ts) and training (below), channels last, float32: y[i][t][f] = act(b[f] + Σ_j Σ_c x[i][t − padL + j][c] · w[j][c][f]), rows outside
+// the input counting as zeros. `f8` output channels (a multiple of 8: the caller pads the filters
+// with zero columns), `c` input channels per row. Four output rows × eight channels per step: eight
+// accumulators, each input value splatted once per four rows, each filter vector loaded once per
+// four rows; rows near the edges one at a time, with the taps that meet the input. The products are
+// added one at a time in the order of (j, c), as XNNPACK's convolution adds them (fused, with
+// SE_FUSED).
+//
+// conv1d_columns does eight output channels of one item: `yi` and `wf` point at the first of them,
+// `ws` floats between the filter rows of one channel and the next.
+static inline void conv1d_columns(const float *xi, float *yi, int t_in, int c, int k, int pad_l, int t_out, int f8,
+                                  const float *wf, int ws, v128_t b0, v128_t b1, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int t = 0; t < t_out;) {
+    const int first = t - pad_l;
+    if (first >= 0 && first + 3 + k - 1 < t_in && t + 3 < t_out) {
+      v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      for (int j = 0; j < k; j++) {
+        const float *xr = xi + (first + j) * c;
+        const float *wr = wf + j * c * ws;
+        for (int ch = 0; ch < c; ch++, wr += ws) {
+          const v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4);
+          const v128_t x0 = wasm_f32x4_splat(xr[ch]), x1 = wasm_f32x4_splat(xr[c + ch]);
+          const v128_t x2 = wasm_f32x4_splat(xr[2 * c + ch]), x3 = wasm_f32x4_splat(xr[3 * c + ch]);
+          a00 = MADD(a00, x0, w0);
+          a01 = MADD(a01, x0, w1);
+          a10 = MADD(a10, x1, w0);
+          a11 = MADD(a11, x1, w1);
+          a20 = MADD(a20, x2, w0);
+          a21 = MADD(a21, x2, w1);
+          a30 = MADD(a30, x3, w0);
+          a31 = MADD(a31, x3, w1);
+        }
+      }
+      if (relu) {
+        a00 = wasm_f32x4_max(a00, zero), a01 = wasm_f32x4_max(a01, zero);
+        a10 = wasm_f32x4_max(a10, zero), a11 = wasm_f32x4_max(a11, zero);
+        a20 = wasm_f32x4_max(a20, zero), a21 = wasm_f32x4_max(a21, zero);
+        a30 = wasm_f32x4_max(a30, zero), a31 = wasm_f32x4_max(a31, zero);
+      }
+      float *yr = yi + t * f8;
+      wasm_v128_store(yr, a00), wasm_v128_store(yr + 4, a01);
+      wasm_v128_store(yr + f8, a10), wasm_v128_store(yr + f8 + 4, a11);
+      wasm_v128_store(yr + 2 * f8, a20), wasm_v128_store(yr + 2 * f8 + 4, a21);
+      wasm_v128_store(yr + 3 * f8, a30), wasm_v128_store(yr + 3 * f8 + 4, a31);
+      t += 4;
+      continue;
+    }
+    v128_t a0 = b0, a1 = b1;
+    for (int j = 0; j < k; j++) {
+      const int row = first + j;
+      if (row < 0 || row >= t_in) continue;
+      const float *xr = xi + row * c;
+      const float *wr = wf + j * c * ws;
+      for (int ch = 0; ch < c; ch++, wr += ws) {
+        const v128_t xv = wasm_f32x4_splat(xr[ch]);
+        a0 = MADD(a0, xv, wasm_v128_load(wr));
+        a1 = MADD(a1, xv, wasm_v128_load(wr + 4));
+      }
+    }
+    if (relu) a0 = wasm_f32x4_max(a0, zero), a1 = wasm_f32x4_max(a1, zero);
+    wasm_v128_store(yi + t * f8, a0), wasm_v128_store(yi + t * f8 + 4, a1);
+    t++;
+  }
+}
+
+// conv1d_f32 with the filters packed eight output channels at a time, w[f / 8][j][c][8], so that
+// the filter rows one block reads lie together (for 128 filters, rows 512 bytes apart share
+// cache sets); no bias, no activation. For training's forward pass and input gradient
+// (src/model/wasm-conv1d.ts).
+__attribute__((export_name("conv1d_packed_f32")))
+void conv1d_packed_f32(int items, int t_in, int c, int k, int pad_l, int t_out, int f8, const float *x,
+                       const float *w, float *y) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < items; i++)
+    for (int f = 0; f < f8; f += 8)
+      conv1d_columns(x + (long)i * t_in * c, y + (long)i * t_out * f8 + f, t_in, c, k, pad_l, t_out, f8,
+                     w + (long)f * k * c, 8, zero, zero, 0);
+}
+
+// The filter gradient of conv1d_f32's convolution (without bias), for training
+// (src/model/wasm-conv1d.ts): dw[j][ch][f] = Σ_i Σ_t x[i][t − padL + j][ch] · dy[i][t][f], the
+// products added one at a time in the order of (i, t), from zero (or, with `accumulate`, from dw's
+// values: a later chunk of items), rows outside the input left out. That is the order of the im2col
+// product it replaces (one GEMM over the n·t_out positions), so the sums are the same bits. The
+// rows go in blocks of 32 per item, each block through every (f, ch, j) tile while it is in the
+// cache, the tiles' sums kept in dw between blocks. Four input channels × eight filters a step;
+// `f8` columns of dy and dw (a multiple of 8).
+static inline void filter_grad_tile(const float *xs, const float *gs, int c, int f8, int rows, float *d) {
+  v128_t a00 = wasm_v128_load(d), a01 = wasm_v128_load(d + 4);
+  v128_t a10 = wasm_v128_load(d + f8), a11 = wasm_v128_load(d + f8 + 4);
+  v128_t a20 = wasm_v128_load(d + 2 * f8), a21 = wasm_v128_load(d + 2 * f8 + 4);
+  v128_t a30 = wasm_v128_load(d + 3 * f8), a31 = wasm_v128_load(d + 3 * f8 + 4);
+  for (int t = 0; t < rows; t++) {
+    // Four splatting loads (x86: vbroadcastss) rather than one load and four shuffles, which all
+    // wait for the one shuffle unit: 25–38 → 41–46 GFLOP/s on crnn's and the reference CNN's shapes.
+    const float *xr = xs + t * c;
+    const v128_t g0 = wasm_v128_load(gs + t * f8), g1 = wasm_v128_load(gs + t * f8 + 4);
+    const v128_t x0 = wasm_v128_load32_splat(xr), x1 = wasm_v128_load32_splat(xr + 1);
+    const v128_t x2 = wasm_v128_load32_splat(xr + 2), x3 = wasm_v128_load32_splat(xr + 3);
+    a00 = MADD(a00, x0, g0);
+    a01 = MADD(a01, x0, g1);
+    a10 = MADD(a10, x1, g0);
+    a11 = MADD(a11, x1, g1);
+    a20 = MADD(a20, x2, g0);
+    a21 = MADD(a21, x2, g1);
+    a30 = MADD(a30, x3, g0);
+    a31 = MADD(a31, x3, g1);
+  }
+  wasm_v128_store(d, a00), wasm_v128_store(d + 4, a01);
+  wasm_v128_store(d + f8, a10), wasm_v128_store(d + f8 + 4, a11);
+  wasm_v128_store(d + 2 * f8, a20), wasm_v128_store(d + 2 * f8 + 4, a21);
+  wasm_v128_store(d + 3 * f8, a30), wasm_v128_store(d + 3 * f8 + 4, a31);
+}
+
+__attribute__((export_name("conv1d_filter_grad_f32")))
+void conv1d_filter_grad_f32(int items, int t_in, int c, int k, int pad_l, int t_out, int f8, const float *x,
+                            const float *dy, int accumulate, float *dw) {
+  if (!accumulate)
+    for (long q = 0; q < (long)k * c * f8; q++) dw[q] = 0.0f;
+  const int block = 32;
+  for (int i = 0; i < items; i++)
+    for (int t0 = 0; t0 < t_out; t0 += block) {
+      const int t1 = t0 + block < t_out ? t0 + block : t_out;
+      const float *xi = x + (long)i * t_in * c;
+      const float *gi = dy + (long)i * t_out * f8;
+      for (int f = 0; f < f8; f += 8)
+        for (int ch = 0; ch < c; ch += 4)
+          for (int j = 0; j < k; j++) {
+            // Output rows whose input row t − padL + j lies inside the input, within this block.
+            const int lo = pad_l - j > t0 ? pad_l - j : t0;
+            const int hi = t_in + pad_l - j < t1 ? t_in + pad_l - j : t1;
+            if (lo >= hi) continue;
+            float *d = dw + ((long)j * c + ch) * f8 + f;
+            const float *xs = xi + (long)(lo - pad_l + j) * c + ch;
+            const float *gs = gi + (long)lo * f8 + f;
+            if (c - ch >= 4) {
+              filter_grad_tile(xs, gs, c, f8, hi - lo, d);
+              continue;
+            }
+            for (int r = ch; r < c; r++, d += f8, xs++) {
+              v128_t a0 = wasm_v128_load(d), a1 = wasm_v128_load(d + 4);
+              for (int t = 0; t < hi - lo; t++) {
+                const v128_t xv = wasm_f32x4_splat(xs[t * c]);
+                a0 = MADD(a0, xv, wasm_v128_load(gs + t * f8));
+                a1 = MADD(a1, xv, wasm_v128_load(gs + t * f8 + 4));
+              }
+              wasm_v128_store(d, a0), wasm_v128_store(d + 4, a1);
+            }
+          }
+    }
+}
+
+#endif

@@ -1,0 +1,6 @@
+// Training's one-dimensional convolutions with fused multiply-adds (relaxed SIMD's
+// f32x4.relaxed_madd): the kernels of conv1d.h, built into src/dsp/simd-fused-module.ts by
+// `node scripts/build-wasm.mjs` (clang 16 or later). Used where the runtime validates it and
+// `fit` is not told `fusedMultiplyAdd: false` (src/model/wasm-conv1d.ts).
+#define SE_FUSED
+#include "conv1d.h"

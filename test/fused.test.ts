@@ -1,0 +1,140 @@
+// Training's convolutions with fused multiply-adds (FitOptions.fusedMultiplyAdd): the second
+// WebAssembly module (src/dsp/simd/train-fused.c), which needs relaxed SIMD. Node 20 has it only
+// behind a V8 flag, turned on here for this test file's process (vitest runs each file in its own);
+// Node 22 and later have it anyway.
+import { setFlagsFromString } from 'node:v8';
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { getFusedRuntime } from '../src/dsp/simd-runtime.js';
+import { fusedConvolutions, setFusedConvolutions } from '../src/model/wasm-conv1d.js';
+import { EMOTIONS, EmotionModel, SpeechEmotionError, defineFeatureSpec, useBackend } from '../src/node.js';
+import { convGrads, rand, relErr } from './helpers/conv.js';
+
+setFlagsFromString('--experimental-wasm-relaxed-simd'); // before the module is first compiled
+tf.env().set('PROD', true);
+const available = getFusedRuntime() !== null;
+if (!available)
+  console.warn(
+    'fused.test.ts: skipped, this runtime has no WebAssembly relaxed SIMD (even with the V8 flag)',
+  );
+
+/** A small Conv1D model's rows: 48 random series of 30 frames × 6 features, all eight emotions. */
+function smallRows() {
+  const data = rand(48 * 30 * 6, 11);
+  return Array.from({ length: 48 }, (_, i) => ({
+    path: `r${i}.wav`,
+    dataset: 'manifest' as const,
+    speaker: `s${i % 4}`,
+    label: EMOTIONS[i % 8],
+    features: { data: data.slice(i * 180, (i + 1) * 180), frames: 30, features: 6 },
+  }));
+}
+
+/** Trains the small model two epochs with `options` on `backend`; returns its weights and the training summary. */
+async function trainSmall(options: object, backend: 'wasm' | 'cpu' = 'wasm') {
+  await tf.setBackend(backend);
+  const model = await EmotionModel.create({
+    labels: [...EMOTIONS],
+    featureSpec: defineFeatureSpec({ output: { type: 'series' } }),
+    inputShape: [30, 6],
+    seed: 4,
+    architecture: (shape, k) => {
+      const init = (seed: number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed }) });
+      const m = tfl.sequential();
+      m.add(
+        tfl.layers.conv1d({ inputShape: shape, filters: 16, kernelSize: 5, activation: 'relu', ...init(1) }),
+      );
+      m.add(
+        tfl.layers.conv1d({ filters: 12, kernelSize: 3, padding: 'same', activation: 'relu', ...init(2) }),
+      );
+      m.add(tfl.layers.globalAveragePooling1d());
+      m.add(tfl.layers.dense({ units: k, activation: 'softmax', ...init(3) }));
+      return m;
+    },
+  });
+  const summary = await model.fit(smallRows(), { epochs: 2, batchSize: 16, seed: 9, ...options });
+  const weights = model.layersModel.getWeights().map((w) => Array.from(w.dataSync()));
+  model.dispose();
+  return { weights, summary };
+}
+
+describe('fusedMultiplyAdd', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('is refused when not a boolean', async () => {
+    await expect(trainSmall({ fusedMultiplyAdd: 'yes' })).rejects.toThrow(SpeechEmotionError);
+    await expect(trainSmall({ fusedMultiplyAdd: 1 })).rejects.toThrow(
+      /'fusedMultiplyAdd' must be true or false/,
+    );
+  });
+
+  it.skipIf(!available)(
+    'conv1d and both gradients, fused, on random shapes and paddings: within float32 rounding of the cpu backend, and not the unfused bits',
+    async () => {
+      let differing = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            n: fc.integer({ min: 1, max: 4 }),
+            len: fc.integer({ min: 5, max: 40 }),
+            c: fc.integer({ min: 1, max: 13 }),
+            co: fc.integer({ min: 1, max: 19 }),
+            k: fc.integer({ min: 1, max: 5 }),
+            pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+            seed: fc.nat(),
+          }),
+          async (s) => {
+            const x = rand(s.n * s.len * s.c, s.seed);
+            const w = rand(s.k * s.c * s.co, s.seed + 1);
+            const shapes = [
+              [s.n, s.len, s.c],
+              [s.k, s.c, s.co],
+            ];
+            expect(setFusedConvolutions(true)).toBe(true);
+            const fused = await convGrads('wasm', x, shapes[0], w, shapes[1], 1, s.pad, true);
+            setFusedConvolutions(false);
+            const plain = await convGrads('wasm', x, shapes[0], w, shapes[1], 1, s.pad, true);
+            const ref = await convGrads('cpu', x, shapes[0], w, shapes[1], 1, s.pad, true);
+            expect(relErr(fused.dw, ref.dw)).toBeLessThan(1e-4);
+            expect(relErr(fused.dx, ref.dx)).toBeLessThan(1e-4);
+            if (fused.dw.some((v, i) => v !== plain.dw[i]) || fused.dx.some((v, i) => v !== plain.dx[i]))
+              differing++;
+          },
+        ),
+        { numRuns: 40, endOnFailure: true },
+      );
+      // One rounding instead of two changes some bits of most results: the fused module ran.
+      expect(differing).toBeGreaterThan(20);
+    },
+  );
+
+  it.skipIf(!available)(
+    'fit: fused by default, repeatable for a seed, other bits than fusedMultiplyAdd: false, which is unfused and restores the setting after',
+    async () => {
+      const a = await trainSmall({});
+      const b = await trainSmall({});
+      const exact = await trainSmall({ fusedMultiplyAdd: false });
+      expect(a.summary.fusedMultiplyAdd).toBe(true);
+      expect(exact.summary.fusedMultiplyAdd).toBeUndefined();
+      expect(b.weights).toEqual(a.weights);
+      expect(exact.weights).not.toEqual(a.weights);
+      expect(a.weights.flat().every(Number.isFinite)).toBe(true);
+      // Close: two epochs apart only by rounding.
+      for (let i = 0; i < a.weights.length; i++)
+        expect(relErr(a.weights[i], exact.weights[i])).toBeLessThan(1e-3);
+      expect(fusedConvolutions()).toBe(false); // fit put back what it found
+    },
+  );
+
+  it('off, or on the cpu backend: not fused, and the summary says so', async () => {
+    const off = await trainSmall({ fusedMultiplyAdd: false });
+    expect(off.summary.fusedMultiplyAdd).toBeUndefined();
+    const cpu = await trainSmall({}, 'cpu'); // the cpu backend has no fused kernels: nothing to report
+    expect(cpu.summary.fusedMultiplyAdd).toBeUndefined();
+  });
+});
