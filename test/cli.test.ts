@@ -964,7 +964,7 @@ describe.skipIf(notBuilt)(
 
     it('fuses the multiply-adds by default where Node has relaxed SIMD, alone and side by side; --no-fma gives the unfused weights', async () => {
       const root = makeDataset(16, { broken: false });
-      const args = ['train', 'ravdess', '--epochs', '2', '--batch-size', '8', '--quiet'];
+      const args = ['train', 'ravdess', '--epochs', '2', '--batch-size', '8'];
       const relaxed = ['--experimental-wasm-relaxed-simd']; // Node 20; later versions have it anyway
       const runs = {
         fused: await cli([...args, '--out', 'fused'], root, undefined, relaxed),
@@ -992,9 +992,12 @@ describe.skipIf(notBuilt)(
         fusedFlag('exact'),
         fusedFlag('exact-side'),
       ]).toEqual([true, true, undefined, undefined]);
+      expect(runs.fused.stderr).toMatch(/convolutions: fused multiply-adds/);
+      expect(runs.exact.stderr).toMatch(/convolutions: multiply, then add \(--no-fma\)/);
       if (Number(process.versions.node.split('.')[0]) < 22) {
         expect(weights('plain').equals(weights('exact'))).toBe(true);
         expect(fusedFlag('plain')).toBeUndefined();
+        expect(runs.plain.stderr).toMatch(/this runtime has no WebAssembly relaxed SIMD/);
       }
     }, 240_000);
   },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { labelOrder } from '../datasets/labels.js';
 import { type Fold, corpusFolds, groupKFold, speakerFolds, speakerSplit } from '../datasets/split.js';
 import type { LabelledItem } from '../datasets/types.js';
+import { getFusedRuntime } from '../dsp/simd-runtime.js';
 import { defineFeatureSpec } from '../features/spec.js';
 import { RECIPES, type Recipe, type RecipeInput, defineRecipe, recipeByName } from '../model/recipe.js';
 import { recipeRows } from '../node/recipe-rows.js';
@@ -250,6 +251,15 @@ function validationSplit(flags: Flags, items: LabelledItem[]) {
   }
 }
 
+/** What the wasm backend's convolutions will do (--no-fma, relaxed SIMD), for the log; null on other backends. */
+function convolutionNote(backend: string, noFma: boolean): string | null {
+  if (backend !== 'wasm') return null;
+  if (noFma) return 'convolutions: multiply, then add (--no-fma)';
+  return getFusedRuntime()
+    ? 'convolutions: fused multiply-adds (WebAssembly relaxed SIMD; --no-fma for the unfused weights)'
+    : 'convolutions: multiply, then add (this runtime has no WebAssembly relaxed SIMD: Node 22 and later have it, Node 20 with --experimental-wasm-relaxed-simd)';
+}
+
 export async function runTrain(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(argv, FLAGS, 'train');
   if (flags.help) {
@@ -266,6 +276,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { items } = await scanAll(positionals, flags.dataset as string | undefined, quiet);
   const split = validationSplit(flags, items);
   const folds = foldsOf(flags, items);
+  const convolutions = convolutionNote(backend, Boolean(flags['no-fma']));
+  if (!quiet && convolutions) console.error(convolutions);
   if (!quiet)
     console.error(
       `recipe ${recipe.name}: ${recipe.ensemble} × ${recipe.arch}, ${recipe.epochs} epochs${recipe.distill ? `, distilled from ${recipe.distill.teachers} teachers` : ''}`,
