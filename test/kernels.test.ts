@@ -55,6 +55,53 @@ describe('wasm training kernels match the cpu backend', () => {
     );
   });
 
+  it("conv2d's filter gradient at stride 1 on the SIMD kernel: the same bits as the im2col product it replaced", async () => {
+    await tf.setBackend('wasm');
+    // [n, h, w, c, kh, kw, co, pad]; the last over the module's 16 MB per call (two chunks).
+    const cases: [number, number, number, number, number, number, number, 'same' | 'valid'][] = [
+      [2, 7, 5, 3, 3, 3, 8, 'same'],
+      [3, 6, 9, 5, 2, 3, 13, 'valid'],
+      [1, 4, 4, 9, 3, 1, 20, 'same'],
+      [2, 5, 6, 1, 1, 2, 7, 'same'],
+      [3, 12, 10, 4, 3, 3, 16, 'valid'],
+      [24, 300, 40, 1, 3, 3, 16, 'same'],
+    ];
+    for (const [n, h, w, c, kh, kw, co, pad] of cases) {
+      const x = rand(n * h * w * c, n + h + c);
+      const info = tf.backend_util.computeConv2DInfo([n, h, w, c], [kh, kw, c, co], 1, 1, pad);
+      const { outHeight: oh, outWidth: ow } = info;
+      const { top: pt, left: pl } = info.padInfo;
+      const dy = rand(n * oh * ow * co, co + kw);
+      // dw of sum(conv2d(x, w) · dy): Conv2DBackpropFilter with this dy.
+      const ours = tf.tidy(() => {
+        const [xt, dyt] = [tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(dy, [n, oh, ow, co])];
+        const f = (wt: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xt, wt as tf.Tensor4D, 1, pad), dyt));
+        return tf
+          .grad(f)(tf.zeros([kh, kw, c, co]))
+          .dataSync();
+      });
+      // colsᵀ[(a, b, ch)][(i, y, x)] times dy on XNNPACK's GEMM: what the kernel computed before.
+      const cols = new Float32Array(kh * kw * c * n * oh * ow);
+      let at = 0;
+      for (let a = 0; a < kh; a++)
+        for (let b = 0; b < kw; b++)
+          for (let ch = 0; ch < c; ch++)
+            for (let i = 0; i < n; i++)
+              for (let y = 0; y < oh; y++)
+                for (let xo = 0; xo < ow; xo++, at++) {
+                  const [iy, ix] = [y - pt + a, xo - pl + b];
+                  cols[at] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((i * h + iy) * w + ix) * c + ch] : 0;
+                }
+      const gemm = tf.tidy(() =>
+        tf
+          .matMul(tf.tensor2d(cols, [kh * kw * c, n * oh * ow]), tf.tensor2d(dy, [n * oh * ow, co]))
+          .dataSync(),
+      );
+      expect(ours.length).toBe(kh * kw * c * co);
+      expect(Array.from(ours), `${[n, h, w, c, kh, kw, co, pad]}`).toEqual(Array.from(gemm));
+    }
+  });
+
   it('conv1d gradients at the reference CNN shapes', async () => {
     for (const [n, len, c, co, k, pad] of [
       [3, 300, 40, 64, 5, 'valid'],

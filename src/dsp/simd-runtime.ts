@@ -78,6 +78,21 @@ export interface KernelExports {
     w: number,
     y: number,
   ): void;
+  conv2d_filter_grad_f32(
+    items: number,
+    hp: number,
+    wp: number,
+    c: number,
+    kh: number,
+    kw: number,
+    rows: number,
+    oh: number,
+    f8: number,
+    x: number,
+    dy: number,
+    accumulate: number,
+    dw: number,
+  ): void;
   conv1d_filter_grad_f32(
     items: number,
     tIn: number,
@@ -161,7 +176,10 @@ const RESERVED = 2 * 65536;
 export const WASM_BUDGET = 16 << 20;
 
 /** The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions. */
-export type FusedExports = Pick<KernelExports, 'conv1d_packed_f32' | 'conv1d_filter_grad_f32'>;
+export type FusedExports = Pick<
+  KernelExports,
+  'conv1d_packed_f32' | 'conv1d_filter_grad_f32' | 'conv2d_filter_grad_f32'
+>;
 
 /** An instantiated module (by default the DSP core's) and its memory's allocation state. */
 export interface WasmRuntime<E = KernelExports> {

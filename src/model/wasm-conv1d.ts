@@ -163,3 +163,65 @@ export function conv1dFilterGrad(
   copyRows(new Float32Array(rt.memory.buffer, wAt, k * c * f8), dw, k * c, f8, co);
   return true;
 }
+
+/** Sizes of a stride-1 two-dimensional convolution, channels last (NHWC). */
+export interface Conv2dShape {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  /** Zero rows above and columns left of the input. */
+  pt: number;
+  pl: number;
+  oh: number;
+  ow: number;
+  co: number;
+}
+
+/**
+ * dw[a][b][ch][o] = Σ_i Σ_y Σ_x x[i][y − pt + a][x − pl + b][ch] · dy[i][y][x][o] at stride and
+ * dilation 1, summed over the items and output positions in order (the order of the im2col product):
+ * each chunk of items' inputs padded into the module's memory, dy's rows widened to the padded
+ * width. Returns false, writing nothing, where the module cannot run or no item fits its budget.
+ */
+export function conv2dFilterGrad(
+  x: Float32Array,
+  dy: Float32Array,
+  dw: Float32Array,
+  s: Conv2dShape,
+): boolean {
+  const { n, h, w, c, kh, kw, pt, pl, oh, ow, co } = s;
+  const f8 = roundUp8(co);
+  const [hp, wp] = [oh + kh - 1, ow + kw - 1];
+  const per = 4 * (hp * wp * c + oh * wp * f8);
+  const fixed = 4 * kh * kw * c * f8;
+  const rt = fused ? getFusedRuntime() : getRuntime();
+  const chunk = itemsPerCall(per, fixed, n);
+  if (!rt || chunk === 0 || n === 0) return false;
+  const wAt = scratch(rt, fixed + chunk * per);
+  const xAt = wAt + fixed;
+  const gAt = xAt + 4 * chunk * hp * wp * c;
+  // Input rows y − pt inside the image, columns x − pl: the rest of the padded image stays zero.
+  const [y0, y1] = [Math.max(0, pt), Math.min(hp, h + pt)];
+  const [cols, skip] = [Math.min(w, wp - pl), Math.max(0, -pl)];
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    const m = Math.min(chunk, n - i0);
+    const buf = rt.memory.buffer;
+    const xp = new Float32Array(buf, xAt, m * hp * wp * c).fill(0);
+    const g = new Float32Array(buf, gAt, m * oh * wp * f8).fill(0);
+    for (let i = 0; i < m; i++) {
+      for (let y = y0; y < y1; y++) {
+        const from = (((i0 + i) * h + y - pt) * w + skip) * c;
+        xp.set(x.subarray(from, from + (cols - skip) * c), ((i * hp + y) * wp + pl + skip) * c);
+      }
+      for (let y = 0; y < oh; y++)
+        copyRows(dy.subarray(((i0 + i) * oh + y) * ow * co), g.subarray((i * oh + y) * wp * f8), ow, co, f8);
+    }
+    const rows = (oh - 1) * wp + ow;
+    rt.exports.conv2d_filter_grad_f32(m, hp, wp, c, kh, kw, rows, oh, f8, xAt, gAt, i0 > 0 ? 1 : 0, wAt);
+  }
+  copyRows(new Float32Array(rt.memory.buffer, wAt, kh * kw * c * f8), dw, kh * kw * c, f8, co);
+  return true;
+}

@@ -1,6 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { loadTf } from './tf.js';
-import { type Conv1dShape, conv1dFilterGrad, conv1dForward, conv1dInputGrad } from './wasm-conv1d.js';
+import {
+  type Conv1dShape,
+  conv1dFilterGrad,
+  conv1dForward,
+  conv1dInputGrad,
+  conv2dFilterGrad,
+} from './wasm-conv1d.js';
 import { transposingMatMulKernel } from './wasm-matmul.js';
 import { tilingMaxPoolGrad } from './wasm-pool.js';
 import { middleReductionKernel } from './wasm-reductions.js';
@@ -12,7 +18,9 @@ import { middleReductionKernel } from './wasm-reductions.js';
  *   dilation 1: every Conv1D layer of the built-in designs) on the library's WebAssembly SIMD
  *   kernels (`wasm-conv1d.ts`), with the same bits: the forward pass and input gradient about 1.3×
  *   as fast as XNNPACK's convolution, the filter gradient 1.5–2.8× the im2col product below.
- * - `Conv2DBackpropFilter` (missing: stock wasm cannot train any convolution). Built as an im2colᵀ
+ * - `Conv2DBackpropFilter` (missing: stock wasm cannot train any convolution). At stride and dilation
+ *   1 (`cnn2d`'s), on the library's kernel over the padded input (`conv2dFilterGrad`): the sums of
+ *   the im2col product below, in its order, so the same bits, without building the columns. Else
  *   matrix written in JS straight into wasm memory, then one **non-transposed** `BatchMatMul`
  *   (XNNPACK; the transposed paths are about 8× slower): dW[(kh,kw,cin), cout] = colsᵀ · dy.
  * - `Conv2DBackpropInput` (present, but a naive loop: 300 ms of a 440 ms training step of the
@@ -215,6 +223,14 @@ function backpropFilterKernel(tfc: typeof tf, matMul: KernelFn): KernelFn {
     const [sh, sw] = pair(a.strides);
     const [dh, dw] = pair(a.dilations ?? 1);
     const [pt, pl] = padTopLeft(a.pad, h, w, oh, ow, (kh - 1) * dh + 1, (kw - 1) * dw + 1, sh, sw);
+    if (sh === 1 && sw === 1 && dh === 1 && dw === 1) {
+      // The same sums, in the same order, on the library's kernel, without the im2col columns.
+      const out = backend.makeOutput(a.filterShape, 'float32');
+      const shape = { n, h, w, c, kh, kw, pt, pl, oh, ow, co };
+      const [xs, g] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy)];
+      if (conv2dFilterGrad(xs, g, backend.typedArrayFromHeap(out), shape)) return out;
+      backend.disposeData(out.dataId);
+    }
     const p = n * oh * ow;
     const k = kh * kw * c;
     const colsInfo = backend.makeOutput([1, k, p], 'float32');

@@ -169,4 +169,49 @@ void conv1d_filter_grad_f32(int items, int t_in, int c, int k, int pad_l, int t_
     }
 }
 
+
+// The filter gradient of a two-dimensional convolution at stride and dilation 1 (cnn2d's), channels
+// last: dw[a][b][ch][f] = Σ_i Σ_y Σ_x xp[i][y + a][x + b][ch] · dy[i][y][x][f], over an input padded
+// by the caller (xp: `hp` rows of `wp` columns, the convolution's padding as zeros) and a dy whose
+// rows are `wp` wide too (zeros past the output's width), so that output position t = y·wp + x reads
+// input position t + a·wp + b for every tap. The products are added one at a time in the order of
+// (i, y, x), from zero (or dw's values, with `accumulate`), as the im2col product they replace (one
+// GEMM over the n·oh·ow positions) adds them; the zero columns add ±0, which changes no sum.
+// `rows`: the output positions of an item up to its last real one ((oh − 1)·wp + ow), so that no
+// read passes the padded input.
+__attribute__((export_name("conv2d_filter_grad_f32")))
+void conv2d_filter_grad_f32(int items, int hp, int wp, int c, int kh, int kw, int rows, int oh, int f8,
+                            const float *x, const float *dy, int accumulate, float *dw) {
+  if (!accumulate)
+    for (long q = 0; q < (long)kh * kw * c * f8; q++) dw[q] = 0.0f;
+  const int block = 32;
+  for (int i = 0; i < items; i++)
+    for (int t0 = 0; t0 < rows; t0 += block) {
+      const int t1 = t0 + block < rows ? t0 + block : rows;
+      const float *xi = x + (long)i * hp * wp * c;
+      const float *gi = dy + (long)i * oh * wp * f8;
+      for (int f = 0; f < f8; f += 8)
+        for (int ch = 0; ch < c; ch += 4)
+          for (int tap = 0; tap < kh * kw; tap++) {
+            const long offset = (long)(tap / kw) * wp + tap % kw;
+            float *d = dw + ((long)tap * c + ch) * f8 + f;
+            const float *xs = xi + (t0 + offset) * c + ch;
+            const float *gs = gi + (long)t0 * f8 + f;
+            if (c - ch >= 4) {
+              filter_grad_tile(xs, gs, c, f8, t1 - t0, d);
+              continue;
+            }
+            for (int r = ch; r < c; r++, d += f8, xs++) {
+              v128_t a0 = wasm_v128_load(d), a1 = wasm_v128_load(d + 4);
+              for (int t = 0; t < t1 - t0; t++) {
+                const v128_t xv = wasm_f32x4_splat(xs[t * c]);
+                a0 = MADD(a0, xv, wasm_v128_load(gs + t * f8));
+                a1 = MADD(a1, xv, wasm_v128_load(gs + t * f8 + 4));
+              }
+              wasm_v128_store(d, a0), wasm_v128_store(d + 4, a1);
+            }
+          }
+    }
+}
+
 #endif
