@@ -118,7 +118,9 @@ export interface FitOptions {
    * from an unfused run, and so, after some epochs, in more. `false` adds each product after
    * multiplying, bit for bit as tfjs's own kernels on every runtime: for a run that must reproduce
    * earlier weights. Default `true`; where relaxed SIMD is missing it has no effect.
-   * {@link TrainingSummary.fusedMultiplyAdd} says whether it was used.
+   * {@link TrainingSummary.fusedMultiplyAdd} says whether it was used. The setting belongs to the
+   * thread while `fit` runs (data-parallel replicas get it too): two fits awaited side by side in one
+   * thread should not ask for different settings.
    */
   fusedMultiplyAdd?: boolean;
   /** Called after every epoch. */
