@@ -1,4 +1,5 @@
-// The one-dimensional convolution kernels shared by two WebAssembly modules (scripts/build-wasm.mjs):
+// The convolution kernels shared by two WebAssembly modules (scripts/build-wasm.mjs): the
+// one-dimensional convolution and its filter gradient, and the two-dimensional filter gradient;
 // the DSP core's (src/dsp/simd/kernels.c), whose multiply-adds are a multiply then an add, as
 // XNNPACK's, and training's fused one (src/dsp/simd/train-fused.c, built with SE_FUSED and relaxed
 // SIMD), whose multiply-adds are f32x4.relaxed_madd: one rounding instead of two, so other bits,
@@ -131,6 +132,25 @@ static inline void filter_grad_tile(const float *xs, const float *gs, int c, int
   wasm_v128_store(d + 3 * f8, a30), wasm_v128_store(d + 3 * f8 + 4, a31);
 }
 
+// Four channels × eight filters of dw from `rows` rows (filter_grad_tile), or, for the last `left`
+// channels when fewer than four remain, one channel at a time; the same order of additions.
+static inline void filter_grad_channels(const float *xs, const float *gs, int c, int left, int f8, int rows,
+                                        float *d) {
+  if (left >= 4) {
+    filter_grad_tile(xs, gs, c, f8, rows, d);
+    return;
+  }
+  for (int r = 0; r < left; r++, d += f8, xs++) {
+    v128_t a0 = wasm_v128_load(d), a1 = wasm_v128_load(d + 4);
+    for (int t = 0; t < rows; t++) {
+      const v128_t xv = wasm_f32x4_splat(xs[t * c]);
+      a0 = MADD(a0, xv, wasm_v128_load(gs + t * f8));
+      a1 = MADD(a1, xv, wasm_v128_load(gs + t * f8 + 4));
+    }
+    wasm_v128_store(d, a0), wasm_v128_store(d + 4, a1);
+  }
+}
+
 __attribute__((export_name("conv1d_filter_grad_f32")))
 void conv1d_filter_grad_f32(int items, int t_in, int c, int k, int pad_l, int t_out, int f8, const float *x,
                             const float *dy, int accumulate, float *dw) {
@@ -152,19 +172,7 @@ void conv1d_filter_grad_f32(int items, int t_in, int c, int k, int pad_l, int t_
             float *d = dw + ((long)j * c + ch) * f8 + f;
             const float *xs = xi + (long)(lo - pad_l + j) * c + ch;
             const float *gs = gi + (long)lo * f8 + f;
-            if (c - ch >= 4) {
-              filter_grad_tile(xs, gs, c, f8, hi - lo, d);
-              continue;
-            }
-            for (int r = ch; r < c; r++, d += f8, xs++) {
-              v128_t a0 = wasm_v128_load(d), a1 = wasm_v128_load(d + 4);
-              for (int t = 0; t < hi - lo; t++) {
-                const v128_t xv = wasm_f32x4_splat(xs[t * c]);
-                a0 = MADD(a0, xv, wasm_v128_load(gs + t * f8));
-                a1 = MADD(a1, xv, wasm_v128_load(gs + t * f8 + 4));
-              }
-              wasm_v128_store(d, a0), wasm_v128_store(d + 4, a1);
-            }
+            filter_grad_channels(xs, gs, c, c - ch, f8, hi - lo, d);
           }
     }
 }
@@ -197,19 +205,7 @@ void conv2d_filter_grad_f32(int items, int hp, int wp, int c, int kh, int kw, in
             float *d = dw + ((long)tap * c + ch) * f8 + f;
             const float *xs = xi + (t0 + offset) * c + ch;
             const float *gs = gi + (long)t0 * f8 + f;
-            if (c - ch >= 4) {
-              filter_grad_tile(xs, gs, c, f8, t1 - t0, d);
-              continue;
-            }
-            for (int r = ch; r < c; r++, d += f8, xs++) {
-              v128_t a0 = wasm_v128_load(d), a1 = wasm_v128_load(d + 4);
-              for (int t = 0; t < t1 - t0; t++) {
-                const v128_t xv = wasm_f32x4_splat(xs[t * c]);
-                a0 = MADD(a0, xv, wasm_v128_load(gs + t * f8));
-                a1 = MADD(a1, xv, wasm_v128_load(gs + t * f8 + 4));
-              }
-              wasm_v128_store(d, a0), wasm_v128_store(d + 4, a1);
-            }
+            filter_grad_channels(xs, gs, c, c - ch, f8, t1 - t0, d);
           }
     }
 }
