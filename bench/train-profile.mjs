@@ -9,6 +9,7 @@
 // tensor allocation, JavaScript between kernels) is printed as "outside kernels".
 //   --batches N   timed batches per architecture (default 3, after one warm-up batch)
 //   --top N       kernels listed per architecture (default 12)
+//   --arch NAME   profile only this architecture (reference, cnn1d, crnn, cnn2d or mlp)
 //   --json        end with one JSON line { architecture: { phase: { kernel: seconds } } }
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -16,7 +17,12 @@ import * as lib from '../dist/node.js';
 import { args, fmt } from './common.mjs';
 import { benchModel } from './train-models.mjs';
 
-const opt = args({ batches: 3, top: 12, json: false, profile: true });
+const ARCHS = ['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp'];
+const opt = args({ batches: 3, top: 12, json: false, profile: true, arch: '' });
+if (opt.arch && !ARCHS.includes(opt.arch)) {
+  console.error(`unknown --arch ${opt.arch}; known: ${ARCHS.join(', ')}`);
+  process.exit(2);
+}
 tf.env().set('PROD', true);
 const CLIPS = 1560;
 const BATCH = 32;
@@ -93,7 +99,7 @@ console.log(
   `train profile: seconds per epoch of ${CLIPS} clips (${STEPS} batches of ${BATCH}), wasm + speech-emotion kernels, one thread; Node ${process.version}`,
 );
 const json = {};
-for (const arch of ['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp']) {
+for (const arch of opt.arch ? [opt.arch] : ARCHS) {
   const { phases, wall } = await profileArchitecture(arch);
   const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
   const kernels = sum(phases.forward) + sum(phases.backward) + sum(phases.optimizer);

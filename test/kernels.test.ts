@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { getRuntime } from '../src/dsp/simd-runtime.js';
+import { batchNormGradJs, batchNormGradPass } from '../src/model/wasm-norm.js';
 import { tilingMaxPoolGrad, tilingMaxPoolGradJs } from '../src/model/wasm-pool.js';
 import { useBackend } from '../src/node.js';
 import { convGrads, rand, relErr } from './helpers/conv.js';
@@ -594,6 +596,49 @@ describe('MaxPoolGrad for tiling windows', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("batch normalisation's gradient pass", () => {
+  const channels = (c: number, seed: number) => ({
+    mean: rand(c, seed),
+    r: rand(c, seed + 1).map((v) => 0.5 + Math.abs(v) * 3),
+    scale: rand(c, seed + 2),
+  });
+  const same = (x: Float32Array, g: Float32Array, ch: ReturnType<typeof channels>) => {
+    const simd = new Float32Array(x.length).fill(7);
+    const js = new Float32Array(x.length);
+    const a = batchNormGradPass(x, g, ch, simd);
+    const b = batchNormGradJs(x, g, ch, js);
+    expect(Array.from(simd)).toEqual(Array.from(js));
+    expect(Array.from(a.sumDy)).toEqual(Array.from(b.sumDy));
+    expect(Array.from(a.sumDyXm)).toEqual(Array.from(b.sumDyXm));
+  };
+
+  it('the SIMD kernel and the JavaScript loop give the same dx and sums, bit for bit (remainders of channels)', () => {
+    expect(getRuntime(), 'the WebAssembly SIMD module runs here').not.toBeNull();
+    fc.assert(
+      fc.property(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 60 }),
+          c: fc.integer({ min: 1, max: 37 }),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        ({ rows, c, seed }) =>
+          same(
+            rand(rows * c, seed).map((v) => v * 100),
+            rand(rows * c, seed + 7),
+            channels(c, seed + 9),
+          ),
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('gives the same bits when the rows take several chunks of the module (sums carried over)', () => {
+    // 16 MB of module memory hold about 466 000 rows of three channels.
+    const rows = 600_000;
+    same(rand(rows * 3, 5), rand(rows * 3, 6), channels(3, 8));
   });
 });
 

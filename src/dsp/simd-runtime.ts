@@ -6,6 +6,18 @@ import { KERNELS_WASM_BASE64 } from './simd-module.js';
 
 /** The kernels' exports (byte offsets into the module's memory for every pointer). */
 export interface KernelExports {
+  batch_norm_grad_f32(
+    rows: number,
+    c: number,
+    x: number,
+    g: number,
+    mean: number,
+    r: number,
+    s: number,
+    dx: number,
+    sumDy: number,
+    sumDyXm: number,
+  ): void;
   fft(n: number, x: number, y: number, tw: number): number;
   rfft(n: number, x: number, y: number, tw: number, split: number, out: number): void;
   magnitudes(bins: number, z: number, out: number): void;

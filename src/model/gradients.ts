@@ -1,5 +1,6 @@
 // Gradients that replace tfjs-core's where its form costs more than the arithmetic needs.
 import type * as TF from '@tensorflow/tfjs-core';
+import { batchNormGradPass } from './wasm-norm.js';
 import { axisRunLayout } from './wasm-reductions.js';
 
 /** The kernel that computes all five batch-norm gradients in one pass (wasm and cpu). */
@@ -45,7 +46,8 @@ function outputs(
  * in one pass over the activations instead of tfjs-core's dozen element-wise operations and
  * reductions: per channel, Σdy and Σdy·(x − mean) (in float64), then dx = dy · r · scale with
  * r = 1/√(var + ε) in float32, multiplied in tfjs-core's order; the four reductions are the same
- * sums taken in float64. Both differ from tfjs-core's results in float32 rounding only.
+ * sums taken in float64. Both differ from tfjs-core's results in float32 rounding only. The pass
+ * runs on the library's WebAssembly SIMD module where it can ({@link batchNormGradPass}).
  */
 function batchNormGradKernel(args: {
   inputs: TF.NamedTensorInfoMap;
@@ -65,17 +67,7 @@ function batchNormGradKernel(args: {
   const s = scale ? valuesOf(b, scale) : new Float32Array(c).fill(1);
   const r = new Float32Array(c);
   for (let k = 0; k < c; k++) r[k] = 1 / Math.fround(Math.sqrt(Math.fround(v[k] + Math.fround(eps))));
-  const sumDy = new Float64Array(c);
-  const sumDyXm = new Float64Array(c);
-  const n = xs.length;
-  // Channels innermost (NHWC): one row of c values per position, no division per element.
-  for (let base = 0; base < n; base += c)
-    for (let k = 0; k < c; k++) {
-      const d = g[base + k];
-      sumDy[k] += d;
-      sumDyXm[k] += d * Math.fround(xs[base + k] - m[k]);
-      dx[base + k] = Math.fround(d * r[k]) * s[k];
-    }
+  const { sumDy, sumDyXm } = batchNormGradPass(xs, g, { mean: m, r, scale: s }, dx);
   for (let k = 0; k < c; k++) {
     dMean[k] = -r[k] * s[k] * sumDy[k];
     dVariance[k] = -0.5 * r[k] * r[k] * r[k] * s[k] * sumDyXm[k];

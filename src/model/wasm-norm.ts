@@ -1,0 +1,103 @@
+// The per-element pass of batch normalisation's gradient (src/model/gradients.ts) on the WebAssembly
+// SIMD module of src/dsp/simd/norm.h: four channels per vector, with the JavaScript loop's
+// arithmetic in its order, so both give the same bits (test/kernels.test.ts). cnn2d's epoch spent
+// 7.5 s of 42 in the JavaScript loop (`bench:train -- --profile`, one thread).
+import { getRuntime, scratch } from '../dsp/simd-runtime.js';
+
+/** Values of x (and of dy, dx) per call of the module. */
+const CHUNK_VALUES = 16384;
+
+/** Per-channel constants of the pass: the mean, r = 1/√(var + ε) and the scale. */
+export interface BatchNormChannels {
+  mean: ArrayLike<number>;
+  r: Float32Array;
+  scale: ArrayLike<number>;
+}
+
+/** Per channel, Σdy and Σdy · (x − mean), in float64. */
+export interface BatchNormSums {
+  sumDy: Float64Array;
+  sumDyXm: Float64Array;
+}
+
+/**
+ * The JavaScript pass, where the module cannot run: over rows of c channels, dx = (dy · r) · scale
+ * in float32; per channel, Σdy and Σdy · (x − mean) in float64 (row after row), (x − mean) rounded
+ * to float32. Hot.
+ * @internal
+ */
+export function batchNormGradJs(
+  xs: ArrayLike<number>,
+  g: ArrayLike<number>,
+  { mean: m, r, scale: s }: BatchNormChannels,
+  dx: Float32Array,
+): BatchNormSums {
+  const c = r.length;
+  const n = c === 0 ? 0 : xs.length;
+  const sumDy = new Float64Array(c);
+  const sumDyXm = new Float64Array(c);
+  // Channels innermost (NHWC): one row of c values per position, no division per element.
+  for (let base = 0; base < n; base += c)
+    for (let k = 0; k < c; k++) {
+      const d = g[base + k];
+      sumDy[k] += d;
+      sumDyXm[k] += d * Math.fround(xs[base + k] - m[k]);
+      dx[base + k] = Math.fround(d * r[k]) * s[k];
+    }
+  return { sumDy, sumDyXm };
+}
+
+/**
+ * The pass of {@link batchNormGradJs} (same bits), on the module where it runs and x and dy are
+ * float32: in chunks of rows within its memory budget, the sums carried from chunk to chunk.
+ */
+export function batchNormGradPass(
+  xs: ArrayLike<number>,
+  g: ArrayLike<number>,
+  ch: BatchNormChannels,
+  dx: Float32Array,
+): BatchNormSums {
+  const rt = getRuntime();
+  const c = ch.r.length;
+  const fixed = 8 * 2 * c + 4 * 3 * c;
+  // Rows of about 16 k values per chunk: x, dy and dx (192 kB) stay in cache from copy to kernel to copy.
+  const chunk = c === 0 ? 0 : Math.max(1, Math.floor(CHUNK_VALUES / c));
+  if (!rt || chunk < 1 || !(xs instanceof Float32Array) || !(g instanceof Float32Array))
+    return batchNormGradJs(xs, g, ch, dx);
+  const rows = xs.length / c;
+  const m = Math.min(rows, chunk);
+  // float64 sums first (16-byte aligned), then mean, r, scale, then x, dy and dx of a chunk.
+  const sumsAt = scratch(rt, fixed + 12 * c * m);
+  const meanAt = sumsAt + 16 * c;
+  const xAt = meanAt + 12 * c;
+  const gAt = xAt + 4 * c * m;
+  const dxAt = gAt + 4 * c * m;
+  const buf = rt.memory.buffer;
+  new Float64Array(buf, sumsAt, 2 * c).fill(0);
+  const consts = new Float32Array(buf, meanAt, 3 * c);
+  for (let k = 0; k < c; k++) {
+    consts[k] = ch.mean[k];
+    consts[2 * c + k] = ch.scale[k];
+  }
+  consts.set(ch.r, c);
+  for (let r0 = 0; r0 < rows; r0 += m) {
+    const k = Math.min(m, rows - r0);
+    new Float32Array(buf, xAt, k * c).set(xs.subarray(r0 * c, (r0 + k) * c));
+    new Float32Array(buf, gAt, k * c).set(g.subarray(r0 * c, (r0 + k) * c));
+    rt.exports.batch_norm_grad_f32(
+      k,
+      c,
+      xAt,
+      gAt,
+      meanAt,
+      meanAt + 4 * c,
+      meanAt + 8 * c,
+      dxAt,
+      sumsAt,
+      sumsAt + 8 * c,
+    );
+    dx.set(new Float32Array(buf, dxAt, k * c), r0 * c);
+  }
+  const sums = new Float64Array(buf, sumsAt, 2 * c);
+  return { sumDy: sums.slice(0, c), sumDyXm: sums.slice(c) };
+}
