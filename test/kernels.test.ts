@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { getRuntime } from '../src/dsp/simd-runtime.js';
 import { batchNormGradJs, batchNormGradPass } from '../src/model/wasm-norm.js';
 import { tilingMaxPoolGrad, tilingMaxPoolGradJs } from '../src/model/wasm-pool.js';
+import { reduceMiddle, reduceMiddleJs } from '../src/model/wasm-reductions.js';
 import { useBackend } from '../src/node.js';
 import { convGrads, rand, relErr } from './helpers/conv.js';
 
@@ -13,6 +15,8 @@ tf.env().set('PROD', true); // no "running TensorFlow.js in Node" banner in test
 // tfjs-core's own gradient, before useBackend registers the library's.
 const CORE_BN_GRAD = tf.getGradient('FusedBatchNorm');
 const CORE_REDUCTION_GRADS = { Sum: tf.getGradient('Sum'), Mean: tf.getGradient('Mean') };
+// tfjs-backend-wasm's own FusedBatchNorm, before useBackend replaces it.
+const STOCK_BATCH_NORM = tf.getKernel('FusedBatchNorm', 'wasm')?.kernelFunc;
 
 describe('wasm training kernels match the cpu backend', () => {
   beforeAll(async () => {
@@ -639,6 +643,86 @@ describe("batch normalisation's gradient pass", () => {
     // 16 MB of module memory hold about 466 000 rows of three channels.
     const rows = 600_000;
     same(rand(rows * 3, 5), rand(rows * 3, 6), channels(3, 8));
+  });
+});
+
+describe('sums over middle axes', () => {
+  const same = (layout: [number, number, number], mean: boolean, seed: number) => {
+    const x = rand(layout[0] * layout[1] * layout[2], seed).map((v) => v * 1000);
+    const simd = new Float32Array(layout[0] * layout[2]).fill(7);
+    const js = new Float32Array(layout[0] * layout[2]);
+    reduceMiddle(x, simd, layout, mean);
+    reduceMiddleJs(x, js, layout, mean);
+    expect(Array.from(simd)).toEqual(Array.from(js));
+  };
+
+  it('the SIMD kernel and the JavaScript loop give the same bits (odd rows, remainders of columns)', () => {
+    expect(getRuntime(), 'the WebAssembly SIMD module runs here').not.toBeNull();
+    fc.assert(
+      fc.property(
+        fc.record({
+          outer: fc.integer({ min: 1, max: 3 }),
+          reduced: fc.integer({ min: 1, max: 700 }),
+          inner: fc.integer({ min: 2, max: 41 }),
+          mean: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        (p) => same([p.outer, p.reduced, p.inner], p.mean, p.seed),
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('gives the same bits over many chunks, and for rows wider than a block', () => {
+    same([1, 32 * 300 * 40, 16], true, 3); // cnn2d's first batch-normalisation statistics
+    same([2, 3001, 5], false, 4);
+    same([2, 9, 5000], true, 5);
+  });
+});
+
+describe('wasm FusedBatchNorm', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it("gives the stock kernel's bits (per-channel or single statistics, with and without scale and offset)", async () => {
+    expect(STOCK_BATCH_NORM, "tfjs-backend-wasm's kernel").toBeDefined();
+    expect(tf.getKernel('FusedBatchNorm', 'wasm')?.kernelFunc).not.toBe(STOCK_BATCH_NORM);
+    fc.assert(
+      fc.property(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 300 }),
+          c: fc.integer({ min: 1, max: 19 }),
+          single: fc.boolean(),
+          scale: fc.boolean(),
+          offset: fc.boolean(),
+          eps: fc.constantFrom(1e-3, 1e-5, 0.1),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        (p) => {
+          const k = p.single ? 1 : p.c;
+          const t = (n: number, seed: number, f = (v: number) => v) => tf.tensor1d(rand(n, seed).map(f));
+          const x = tf.tensor2d(
+            rand(p.rows * p.c, p.seed).map((v) => v * 50),
+            [p.rows, p.c],
+          );
+          const mean = t(k, p.seed + 1);
+          const variance = t(k, p.seed + 2, (v) => Math.abs(v) * 9);
+          const scale = p.scale ? t(k, p.seed + 3) : undefined;
+          const offset = p.offset ? t(k, p.seed + 4) : undefined;
+          const ours = tf.batchNorm(x, mean, variance, offset, scale, p.eps);
+          const info = (STOCK_BATCH_NORM as unknown as (a: object) => tf.TensorInfo)({
+            inputs: { x, mean, variance, ...(scale && { scale }), ...(offset && { offset }) },
+            attrs: { varianceEpsilon: p.eps },
+            backend: tf.backend(),
+          });
+          const stock = tf.engine().makeTensorFromTensorInfo(info);
+          expect(Array.from(ours.dataSync())).toEqual(Array.from(stock.dataSync()));
+          tf.dispose([x, mean, variance, scale, offset, ours, stock].filter((v) => v !== undefined));
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 });
 

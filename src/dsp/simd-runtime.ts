@@ -6,6 +6,17 @@ import { KERNELS_WASM_BASE64 } from './simd-module.js';
 
 /** The kernels' exports (byte offsets into the module's memory for every pointer). */
 export interface KernelExports {
+  batch_norm_f32(
+    rows: number,
+    c: number,
+    x: number,
+    mean: number,
+    scale: number,
+    nf: number,
+    offset: number,
+    out: number,
+  ): void;
+  reduce_rows_f32(rows: number, inner: number, block: number, x: number, acc: number): void;
   batch_norm_grad_f32(
     rows: number,
     c: number,

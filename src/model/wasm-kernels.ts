@@ -8,6 +8,7 @@ import {
   conv2dFilterGrad,
 } from './wasm-conv1d.js';
 import { transposingMatMulKernel } from './wasm-matmul.js';
+import { batchNormKernel } from './wasm-norm.js';
 import { tilingMaxPoolGrad } from './wasm-pool.js';
 import { middleReductionKernel } from './wasm-reductions.js';
 
@@ -27,7 +28,6 @@ import { middleReductionKernel } from './wasm-reductions.js';
  *   reference CNN). For stride 1 the input gradient is itself a convolution: dy, padded, convolved
  *   with the filter flipped in space and with its channel axes swapped, which runs on the fast
  *   XNNPACK `Conv2D`. Other strides keep the stock kernel.
- *
  * - `MaxPoolGrad` (present, but slow, and wrong for windows whose maximum is negative): one pass
  *   that routes each window's gradient to its first maximum, as the cpu backend does; for windows
  *   that tile the input, on the WebAssembly SIMD module (`wasm-pool.ts`).
@@ -35,10 +35,9 @@ import { middleReductionKernel } from './wasm-reductions.js';
  * - `BatchMatMul` with a transposed operand: the operand copied transposed first, then XNNPACK's
  *   non-transposed product, about 6× faster (`wasm-matmul.ts`).
  * - `Sum` and `Mean` over axes that are not the innermost (batch-norm statistics, bias gradients):
- *   read in place, in float64, instead of transposed first (`wasm-reductions.ts`).
- *
- * Conv1D layers reach these through tfjs's conv1d → conv2d lowering. All are checked against the
- * cpu backend on random shapes in `test/kernels.test.ts`.
+ *   summed in float64 on the SIMD module, instead of transposed first (`wasm-reductions.ts`).
+ * - `FusedBatchNorm` with per-channel statistics: the stock arithmetic on the SIMD module (`wasm-norm.ts`).
+ * All are checked against the cpu backend (or bit for bit) on random shapes in `test/kernels.test.ts`.
  */
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap };
@@ -423,8 +422,9 @@ function sharingIdentityKernel(stock: KernelFn): KernelFn {
  * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
  * They replace kernels for the whole process, not only for this library: `tf.conv1d` (and
  * `tf.conv2d` over images one row high) with stride 1, `tf.sum` and `tf.mean` over outer axes,
- * `tf.matMul` with a transposed operand, `tf.clone` (no copy). Results agree with the stock kernels
- * to float32 rounding (sums of integers exactly; the one-dimensional convolutions to the bit).
+ * `tf.matMul` with a transposed operand, `tf.clone` (no copy), `tf.batchNorm` (same bits). Results
+ * agree with the stock kernels to float32 rounding (sums of integers exactly; the one-dimensional
+ * convolutions to the bit).
  * @throws when the wasm backend is not registered with TensorFlow.js.
  */
 export async function registerWasmTrainingKernels(): Promise<void> {
@@ -435,13 +435,13 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     if (!k) throw new Error(`wasm kernel ${name} is missing; is @tensorflow/tfjs-backend-wasm loaded?`);
     return k.kernelFunc as unknown as KernelFn;
   };
-  // Every replacement is built from the stock kernels before any is swapped in (the filter
-  // gradient and the transposing product both wrap the stock BatchMatMul).
+  // Every replacement wraps stock kernels, got before any is swapped (two wrap BatchMatMul).
   const replacements: [string, KernelFn][] = [
     ['Conv2D', conv1dKernel(tf, get('Conv2D'))],
     ['Conv2DBackpropFilter', backpropFilterKernel(tf, get('BatchMatMul'))],
     ['Conv2DBackpropInput', backpropInputKernel(tf, get('Conv2D'), get('Conv2DBackpropInput'))],
     ['MaxPoolGrad', maxPoolGradKernel(tf, get('MaxPoolGrad'))],
+    ['FusedBatchNorm', batchNormKernel(get('FusedBatchNorm'))],
     ['Identity', sharingIdentityKernel(get('Identity'))],
     ['BatchMatMul', transposingMatMulKernel(get('BatchMatMul'), get('Transpose'))],
     ['Sum', middleReductionKernel(tf, get('Sum'), false)],
