@@ -7,6 +7,8 @@
 // on two. With --fit, a build given as `dist/node.js#exact` trains with `fusedMultiplyAdd: false`:
 // `node --experimental-wasm-relaxed-simd bench/train-compare.mjs dist/node.js#exact dist/node.js
 // --fit` times the fused convolutions against multiply-then-add in one build (Node 20 needs the flag).
+// --archs cnn2d,'cnn2d ×2' times only those (a name, with --fit ` ×2` for two threads).
+// --clips N (with --fit): epochs of N random clips, scaled to 1560 (default 1560).
 // A baseline build: `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s <repo>/node_modules
 // && npx tsup` gives /tmp/base/dist/node.js.
 import { spawnSync } from 'node:child_process';
@@ -21,9 +23,13 @@ const flag = (name, d) => {
   return i >= 0 ? Number(rest[i + 1]) : d;
 };
 const FIT = rest.includes('--fit');
-const ARCHS = FIT
-  ? ['reference', 'reference ×2', 'crnn', 'crnn ×2']
-  : ['reference', 'cnn1d', 'crnn', 'cnn2d'];
+const only = rest.indexOf('--archs');
+const ARCHS =
+  only >= 0
+    ? rest[only + 1].split(',')
+    : FIT
+      ? ['reference', 'reference ×2', 'crnn', 'crnn ×2']
+      : ['reference', 'cnn1d', 'crnn', 'cnn2d'];
 
 if (process.env.TRAIN_COMPARE_CHILD) {
   // One build: seconds per epoch (1560 clips, batch 32) of each architecture, best of 2 rounds.
@@ -42,7 +48,8 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   if (FIT) {
     for (const name of ARCHS) {
       const [arch, two] = name.split(' ');
-      out[name] = (await fitEpoch(lib, tfl, arch, two ? 2 : 1, 1560, options)).seconds;
+      const clips = flag('clips', 1560);
+      out[name] = ((await fitEpoch(lib, tfl, arch, two ? 2 : 1, clips, options)).seconds * 1560) / clips;
     }
     console.log(JSON.stringify(out));
     process.exit(0);

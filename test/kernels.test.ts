@@ -5,6 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { getRuntime } from '../src/dsp/simd-runtime.js';
+import { fusedConvolutions } from '../src/model/wasm-conv1d.js';
+import { type Conv2dShape, conv2dForward, conv2dShape } from '../src/model/wasm-conv2d.js';
 import { batchNormGradJs, batchNormGradPass } from '../src/model/wasm-norm.js';
 import { tilingMaxPoolGrad, tilingMaxPoolGradJs } from '../src/model/wasm-pool.js';
 import { reduceMiddle, reduceMiddleJs } from '../src/model/wasm-reductions.js';
@@ -17,6 +19,11 @@ const CORE_BN_GRAD = tf.getGradient('FusedBatchNorm');
 const CORE_REDUCTION_GRADS = { Sum: tf.getGradient('Sum'), Mean: tf.getGradient('Mean') };
 // tfjs-backend-wasm's own FusedBatchNorm, before useBackend replaces it.
 const STOCK_BATCH_NORM = tf.getKernel('FusedBatchNorm', 'wasm')?.kernelFunc;
+// XNNPACK's convolutions, before useBackend wraps them.
+const STOCK_CONV = {
+  Conv2D: tf.getKernel('Conv2D', 'wasm')?.kernelFunc,
+  FusedConv2D: tf.getKernel('FusedConv2D', 'wasm')?.kernelFunc,
+};
 
 describe('wasm training kernels match the cpu backend', () => {
   beforeAll(async () => {
@@ -722,6 +729,79 @@ describe('wasm FusedBatchNorm', () => {
         },
       ),
       { numRuns: 80 },
+    );
+  });
+});
+
+describe('two-dimensional convolutions at stride 1 on the SIMD kernel (multiply, then add)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it("forward with and without a bias, named and explicit padding: XNNPACK's bits", () => {
+    expect(STOCK_CONV.Conv2D).toBeDefined();
+    expect(STOCK_CONV.FusedConv2D).toBeDefined();
+    expect(fusedConvolutions()).toBe(false);
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 1, max: 12 }),
+          w: fc.integer({ min: 1, max: 9 }),
+          c: fc.integer({ min: 1, max: 9 }),
+          co: fc.integer({ min: 1, max: 19 }),
+          kh: fc.integer({ min: 1, max: 4 }),
+          kw: fc.integer({ min: 1, max: 4 }),
+          // Explicit [top, bottom, left, right] (as the input gradient pads dy), or a name.
+          pad: fc.oneof(
+            fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+            fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)),
+          ),
+          bias: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        (p) => {
+          const [t, b, l, r] = typeof p.pad === 'string' ? [0, 0, 0, 0] : p.pad;
+          const pads =
+            typeof p.pad === 'string'
+              ? p.pad
+              : [
+                  [0, 0],
+                  [t, b],
+                  [l, r],
+                  [0, 0],
+                ];
+          const [ph, pw] = [t + b, l + r];
+          fc.pre(p.pad === 'same' || (p.kh <= p.h + ph && p.kw <= p.w + pw));
+          const xs = rand(p.n * p.h * p.w * p.c, p.seed);
+          const ws = rand(p.kh * p.kw * p.c * p.co, p.seed + 1);
+          const bs = p.bias ? rand(p.co, p.seed + 2) : null;
+          const x = tf.tensor4d(xs, [p.n, p.h, p.w, p.c]);
+          const w = tf.tensor4d(ws, [p.kh, p.kw, p.c, p.co]);
+          const bias = bs ? tf.tensor1d(bs) : undefined;
+          const kernel = (bias ? STOCK_CONV.FusedConv2D : STOCK_CONV.Conv2D) as unknown as (
+            a: object,
+          ) => tf.TensorInfo;
+          const attrs = {
+            strides: [1, 1],
+            pad: pads,
+            dataFormat: 'NHWC',
+            dilations: [1, 1],
+            activation: 'linear',
+          };
+          const inputs = bias ? { x, filter: w, bias } : { x, filter: w };
+          const ref = tf.engine().makeTensorFromTensorInfo(kernel({ inputs, attrs, backend: tf.backend() }));
+          const shape = conv2dShape(tf, x.shape, w.shape, { strides: 1, pad: pads });
+          expect(shape).not.toBeNull();
+          const ours = new Float32Array(ref.size).fill(7);
+          // One channel in and out stays on XNNPACK (its depthwise path adds the taps in another order).
+          expect(conv2dForward(xs, ws, bs, ours, shape as Conv2dShape)).toBe(p.c > 1 || p.co > 1);
+          if (p.c === 1 && p.co === 1) return;
+          expect(Array.from(ours)).toEqual(Array.from(ref.dataSync()));
+          tf.dispose([x, w, ref, ...(bias ? [bias] : [])]);
+        },
+      ),
+      { numRuns: 120 },
     );
   });
 });

@@ -6,6 +6,21 @@ import { KERNELS_WASM_BASE64 } from './simd-module.js';
 
 /** The kernels' exports (byte offsets into the module's memory for every pointer). */
 export interface KernelExports {
+  conv2d_packed_f32(
+    items: number,
+    hp: number,
+    wp: number,
+    c: number,
+    kh: number,
+    kw: number,
+    rows: number,
+    oh: number,
+    f8: number,
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+  ): void;
   batch_norm_f32(
     rows: number,
     c: number,
@@ -201,7 +216,7 @@ export const WASM_BUDGET = 16 << 20;
 /** The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions. */
 export type FusedExports = Pick<
   KernelExports,
-  'conv1d_packed_f32' | 'conv1d_filter_grad_f32' | 'conv2d_filter_grad_f32'
+  'conv1d_packed_f32' | 'conv1d_filter_grad_f32' | 'conv2d_filter_grad_f32' | 'conv2d_packed_f32'
 >;
 
 /** An instantiated module (by default the DSP core's) and its memory's allocation state. */
@@ -237,7 +252,7 @@ function instantiate<E>(base64: string): WasmRuntime<E> | null {
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
     // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
-    // versions 4 kB, where this throws and fft.js runs instead). The modules are 21 kB and 3.6 kB.
+    // versions 4 kB, where this throws and fft.js runs instead). The modules are 26 kB and 5.8 kB.
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     return {

@@ -34,7 +34,8 @@ export interface Conv1dShape {
   co: number;
 }
 
-const roundUp8 = (v: number) => Math.ceil(v / 8) * 8;
+/** `v` rounded up to a multiple of 8 (filters go eight at a time). @internal */
+export const roundUp8 = (v: number) => Math.ceil(v / 8) * 8;
 
 let fused = false;
 
@@ -53,8 +54,24 @@ export function fusedConvolutions(): boolean {
   return fused;
 }
 
-/** Copies `rows` rows of `width` floats into rows of `stride` floats (the rest zeros), or back. */
-function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: number, to: number): void {
+/** The module training's convolutions run on: the fused one where {@link setFusedConvolutions} chose it. @internal */
+export function trainingRuntime(): WasmRuntime<FusedExports> | null {
+  return fused ? getFusedRuntime() : getRuntime();
+}
+
+/**
+ * Filters w[r][o] (`rows` = taps · input channels, `co` outputs) packed eight outputs at a time into
+ * `packed`: packed[o / 8][r][o % 8], zeros past co (its length a multiple of 8 · rows). @internal
+ */
+export function packFilters(w: Float32Array, rows: number, co: number, packed: Float32Array): void {
+  const f8 = packed.length / rows;
+  if (co < f8) packed.fill(0, (f8 - 8) * rows);
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < co; o++) packed[(o - (o & 7)) * rows + r * 8 + (o & 7)] = w[r * co + o];
+}
+
+/** Copies `rows` rows of `from` floats into rows of `to` floats (the rest zeros), or back. @internal */
+export function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: number, to: number): void {
   if (from === to) {
     dst.set(src.subarray(0, rows * from));
     return;
@@ -64,8 +81,8 @@ function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: numb
   for (let r = 0; r < rows; r++) dst.set(src.subarray(r * from, r * from + width), r * to);
 }
 
-/** Items per call that fit the module's budget with `fixed` bytes besides, or 0 when none does. */
-function itemsPerCall(per: number, fixed: number, n: number): number {
+/** Items per call that fit the module's budget with `fixed` bytes besides, or 0 when none does. @internal */
+export function itemsPerCall(per: number, fixed: number, n: number): number {
   return Math.min(n, Math.max(0, Math.floor((WASM_BUDGET - fixed) / per)));
 }
 
@@ -81,7 +98,7 @@ function regions(
   const { n, tIn, c, k, tOut } = s;
   const per = 4 * (tIn * c + tOut * f8);
   const fixed = 4 * k * c * f8;
-  const rt = fused ? getFusedRuntime() : getRuntime();
+  const rt = trainingRuntime();
   const chunk = itemsPerCall(per, fixed, n);
   if (!rt || chunk === 0) return null;
   const wAt = scratch(rt, fixed + chunk * per);
@@ -99,12 +116,7 @@ export function conv1dForward(x: Float32Array, w: Float32Array, y: Float32Array,
   const r = regions(s, f8);
   if (!r) return false;
   const { rt, chunk, wAt, xAt, yAt } = r;
-  // Eight filters at a time: packed[f / 8][j][ch][f % 8], zeros past co.
-  const packed = new Float32Array(rt.memory.buffer, wAt, k * c * f8);
-  const rows = k * c;
-  if (co < f8) packed.fill(0, (f8 - 8) * rows);
-  for (let r = 0; r < rows; r++)
-    for (let o = 0; o < co; o++) packed[(o - (o & 7)) * rows + r * 8 + (o & 7)] = w[r * co + o];
+  packFilters(w, k * c, co, new Float32Array(rt.memory.buffer, wAt, k * c * f8));
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const m = Math.min(chunk, n - i0);
     const buf = rt.memory.buffer;
@@ -161,67 +173,5 @@ export function conv1dFilterGrad(
     rt.exports.conv1d_filter_grad_f32(m, tIn, c, k, padL, tOut, f8, xAt, gAt, i0 > 0 ? 1 : 0, wAt);
   }
   copyRows(new Float32Array(rt.memory.buffer, wAt, k * c * f8), dw, k * c, f8, co);
-  return true;
-}
-
-/** Sizes of a stride-1 two-dimensional convolution, channels last (NHWC). */
-export interface Conv2dShape {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  kh: number;
-  kw: number;
-  /** Zero rows above and columns left of the input. */
-  pt: number;
-  pl: number;
-  oh: number;
-  ow: number;
-  co: number;
-}
-
-/**
- * dw[a][b][ch][o] = Σ_i Σ_y Σ_x x[i][y − pt + a][x − pl + b][ch] · dy[i][y][x][o] at stride and
- * dilation 1, summed over the items and output positions in order (the order of the im2col product):
- * each chunk of items' inputs padded into the module's memory, dy's rows widened to the padded
- * width. Returns false, writing nothing, where the module cannot run or no item fits its budget.
- */
-export function conv2dFilterGrad(
-  x: Float32Array,
-  dy: Float32Array,
-  dw: Float32Array,
-  s: Conv2dShape,
-): boolean {
-  const { n, h, w, c, kh, kw, pt, pl, oh, ow, co } = s;
-  const f8 = roundUp8(co);
-  const [hp, wp] = [oh + kh - 1, ow + kw - 1];
-  const per = 4 * (hp * wp * c + oh * wp * f8);
-  const fixed = 4 * kh * kw * c * f8;
-  const rt = fused ? getFusedRuntime() : getRuntime();
-  const chunk = itemsPerCall(per, fixed, n);
-  if (!rt || chunk === 0 || n === 0) return false;
-  const wAt = scratch(rt, fixed + chunk * per);
-  const xAt = wAt + fixed;
-  const gAt = xAt + 4 * chunk * hp * wp * c;
-  // Input rows y − pt inside the image, columns x − pl: the rest of the padded image stays zero.
-  const [y0, y1] = [Math.max(0, pt), Math.min(hp, h + pt)];
-  const [cols, skip] = [Math.min(w, wp - pl), Math.max(0, -pl)];
-  for (let i0 = 0; i0 < n; i0 += chunk) {
-    const m = Math.min(chunk, n - i0);
-    const buf = rt.memory.buffer;
-    const xp = new Float32Array(buf, xAt, m * hp * wp * c).fill(0);
-    const g = new Float32Array(buf, gAt, m * oh * wp * f8).fill(0);
-    for (let i = 0; i < m; i++) {
-      for (let y = y0; y < y1; y++) {
-        const from = (((i0 + i) * h + y - pt) * w + skip) * c;
-        xp.set(x.subarray(from, from + (cols - skip) * c), ((i * hp + y) * wp + pl + skip) * c);
-      }
-      for (let y = 0; y < oh; y++)
-        copyRows(dy.subarray(((i0 + i) * oh + y) * ow * co), g.subarray((i * oh + y) * wp * f8), ow, co, f8);
-    }
-    const rows = (oh - 1) * wp + ow;
-    rt.exports.conv2d_filter_grad_f32(m, hp, wp, c, kh, kw, rows, oh, f8, xAt, gAt, i0 > 0 ? 1 : 0, wAt);
-  }
-  copyRows(new Float32Array(rt.memory.buffer, wAt, kh * kw * c * f8), dw, kh * kw * c, f8, co);
   return true;
 }

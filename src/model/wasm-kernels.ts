@@ -1,12 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { loadTf } from './tf.js';
+import { conv1dFilterGrad, conv1dInputGrad } from './wasm-conv1d.js';
 import {
-  type Conv1dShape,
-  conv1dFilterGrad,
-  conv1dForward,
-  conv1dInputGrad,
+  type ConvAttrs,
+  conv1dShape,
   conv2dFilterGrad,
-} from './wasm-conv1d.js';
+  conv2dForward,
+  convKernel,
+  pair,
+  useConv2dForward,
+} from './wasm-conv2d.js';
 import { transposingMatMulKernel } from './wasm-matmul.js';
 import { batchNormKernel } from './wasm-norm.js';
 import { tilingMaxPoolGrad } from './wasm-pool.js';
@@ -53,10 +56,6 @@ export interface WasmBackendLike {
 export type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 
 let registered = false;
-
-function pair(v: number | number[]): [number, number] {
-  return Array.isArray(v) ? [v[0], v[v.length === 1 ? 0 : 1]] : [v, v];
-}
 
 /** Top and left padding of a forward convolution, as tfjs computes it. */
 function padTopLeft(
@@ -146,58 +145,6 @@ function unfoldContiguous(
           }
       }
     }
-}
-
-type ConvAttrs = {
-  strides: number | number[];
-  pad: unknown;
-  dataFormat?: string;
-  dilations?: number | number[];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-};
-
-/**
- * The one-dimensional convolution behind a conv2d's shapes and attributes: images and filters one row
- * high, stride and dilation 1, channels last, no padding above or below; else null.
- */
-function conv1dShape(
-  tfc: typeof tf,
-  xShape: number[],
-  filterShape: number[],
-  a: ConvAttrs,
-): Conv1dShape | null {
-  const [n, h, w, c] = xShape;
-  const [kh, k, , co] = filterShape;
-  const [sh, sw] = pair(a.strides);
-  const [dh, dw] = pair(a.dilations ?? 1);
-  if (h !== 1 || kh !== 1 || sh !== 1 || sw !== 1 || dh !== 1 || dw !== 1) return null;
-  if (a.dataFormat === 'NCHW') return null;
-  const info = tfc.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    1,
-    1,
-    a.pad as 'same',
-    a.dimRoundingMode,
-  );
-  if (info.outHeight !== 1 || info.padInfo.top !== 0) return null;
-  return { n, tIn: w, c, k, padL: info.padInfo.left, tOut: info.outWidth, co };
-}
-
-/** Conv2D over rows (conv1d) on the library's SIMD kernel; other convolutions go to XNNPACK. */
-function conv1dKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
-  return (args) => {
-    const { inputs, backend, attrs } = args;
-    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-    const s = conv1dShape(tfc, x.shape, filter.shape, attrs as unknown as ConvAttrs);
-    if (!s) return stock(args);
-    const out = backend.makeOutput([s.n, 1, s.tOut, s.co], 'float32');
-    const xs = backend.typedArrayFromHeap(x);
-    const ws = backend.typedArrayFromHeap(filter);
-    if (conv1dForward(xs, ws, backend.typedArrayFromHeap(out), s)) return out;
-    backend.disposeData(out.dataId);
-    return stock(args);
-  };
 }
 
 /**
@@ -319,6 +266,16 @@ function backpropInputKernel(tfc: typeof tf, conv2d: KernelFn, stockInput: Kerne
           for (let o = 0; o < co; o++) dst[d0 + o * c + ch] = src[s0 + ch * co + o];
       }
     }
+    // On the library's kernel where it runs fused, else XNNPACK.
+    if (useConv2dForward()) {
+      const dx = backend.makeOutput(a.inputShape, 'float32');
+      const shape = { n: dy.shape[0], h: oh, w: ow, c: co, kh, kw, pt: top, pl: left, oh: h, ow: w, co: c };
+      if (conv2dForward(backend.typedArrayFromHeap(dy), dst, null, backend.typedArrayFromHeap(dx), shape)) {
+        backend.disposeData(wInfo.dataId);
+        return dx;
+      }
+      backend.disposeData(dx.dataId);
+    }
     const out = conv2d({
       inputs: { x: dy, filter: wInfo },
       backend,
@@ -437,7 +394,8 @@ export async function registerWasmTrainingKernels(): Promise<void> {
   };
   // Every replacement wraps stock kernels, got before any is swapped (two wrap BatchMatMul).
   const replacements: [string, KernelFn][] = [
-    ['Conv2D', conv1dKernel(tf, get('Conv2D'))],
+    ['Conv2D', convKernel(tf, get('Conv2D'))],
+    ['FusedConv2D', convKernel(tf, get('FusedConv2D'))],
     ['Conv2DBackpropFilter', backpropFilterKernel(tf, get('BatchMatMul'))],
     ['Conv2DBackpropInput', backpropInputKernel(tf, get('Conv2D'), get('Conv2DBackpropInput'))],
     ['MaxPoolGrad', maxPoolGradKernel(tf, get('MaxPoolGrad'))],

@@ -1,5 +1,6 @@
 // The convolution kernels shared by two WebAssembly modules (scripts/build-wasm.mjs): the
-// one-dimensional convolution and its filter gradient, and the two-dimensional filter gradient;
+// one-dimensional convolution and its filter gradient, and the two-dimensional convolution at
+// stride 1 and its filter gradient;
 // the DSP core's (src/dsp/simd/kernels.c), whose multiply-adds are a multiply then an add, as
 // XNNPACK's, and training's fused one (src/dsp/simd/train-fused.c, built with SE_FUSED and relaxed
 // SIMD), whose multiply-adds are f32x4.relaxed_madd: one rounding instead of two, so other bits,
@@ -208,6 +209,72 @@ void conv2d_filter_grad_f32(int items, int hp, int wp, int c, int kh, int kw, in
             filter_grad_channels(xs, gs, c, c - ch, f8, t1 - t0, d);
           }
     }
+}
+
+// A two-dimensional convolution at stride and dilation 1, channels last, over an input padded by
+// the caller (as conv2d_filter_grad_f32's: `hp` rows of `wp` columns, the padding as zeros), so that
+// output position t = y·wp + x reads input position t + a·wp + b for tap (a, b): y[i][t][f] =
+// b[f] + Σ_tap Σ_ch xp[i][t + offset(tap)][ch] · w[tap][ch][f], the products added one at a time
+// in the order of (tap, ch) after the bias, as XNNPACK's convolution adds them (its padding, too,
+// multiplies zeros). Only positions t < `rows` are written (the last real output is
+// (oh − 1)·wp + ow − 1; the columns x ≥ ow between are computed and left for the caller to drop).
+// Filters packed eight output channels at a time, w[f / 8][tap][ch][8]; `bias` f8 floats. Four
+// positions × eight filters per step, as conv1d_columns.
+static inline void conv2d_columns(const float *xi, float *yi, int c, int taps, const int *rows_at, int rows,
+                                  int f8, const float *wf, v128_t b0, v128_t b1) {
+  int t = 0;
+  for (; t + 3 < rows; t += 4) {
+    v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    const float *wr = wf;
+    for (int tap = 0; tap < taps; tap++) {
+      const float *xr = xi + (t + rows_at[tap]) * c;
+      for (int ch = 0; ch < c; ch++, wr += 8) {
+        const v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4);
+        const v128_t x0 = wasm_v128_load32_splat(xr + ch), x1 = wasm_v128_load32_splat(xr + c + ch);
+        const v128_t x2 = wasm_v128_load32_splat(xr + 2 * c + ch), x3 = wasm_v128_load32_splat(xr + 3 * c + ch);
+        a00 = MADD(a00, x0, w0);
+        a01 = MADD(a01, x0, w1);
+        a10 = MADD(a10, x1, w0);
+        a11 = MADD(a11, x1, w1);
+        a20 = MADD(a20, x2, w0);
+        a21 = MADD(a21, x2, w1);
+        a30 = MADD(a30, x3, w0);
+        a31 = MADD(a31, x3, w1);
+      }
+    }
+    float *yr = yi + t * f8;
+    wasm_v128_store(yr, a00), wasm_v128_store(yr + 4, a01);
+    wasm_v128_store(yr + f8, a10), wasm_v128_store(yr + f8 + 4, a11);
+    wasm_v128_store(yr + 2 * f8, a20), wasm_v128_store(yr + 2 * f8 + 4, a21);
+    wasm_v128_store(yr + 3 * f8, a30), wasm_v128_store(yr + 3 * f8 + 4, a31);
+  }
+  for (; t < rows; t++) {
+    v128_t a0 = b0, a1 = b1;
+    const float *wr = wf;
+    for (int tap = 0; tap < taps; tap++) {
+      const float *xr = xi + (t + rows_at[tap]) * c;
+      for (int ch = 0; ch < c; ch++, wr += 8) {
+        const v128_t xv = wasm_v128_load32_splat(xr + ch);
+        a0 = MADD(a0, xv, wasm_v128_load(wr));
+        a1 = MADD(a1, xv, wasm_v128_load(wr + 4));
+      }
+    }
+    wasm_v128_store(yi + t * f8, a0), wasm_v128_store(yi + t * f8 + 4, a1);
+  }
+}
+
+__attribute__((export_name("conv2d_packed_f32")))
+void conv2d_packed_f32(int items, int hp, int wp, int c, int kh, int kw, int rows, int oh, int f8, const float *x,
+                       const float *w, const float *bias, float *y) {
+  // Each tap's offset in positions (a·wp + b), for up to 64 taps (8 × 8) here; larger filters in
+  // the caller's scratch after y would need more: the caller keeps those on XNNPACK.
+  int rows_at[64];
+  const int taps = kh * kw;
+  for (int tap = 0; tap < taps && tap < 64; tap++) rows_at[tap] = (tap / kw) * wp + tap % kw;
+  for (int i = 0; i < items; i++)
+    for (int f = 0; f < f8; f += 8)
+      conv2d_columns(x + (long)i * hp * wp * c, y + (long)i * oh * wp * f8 + f, c, taps, rows_at, rows, f8,
+                     w + (long)f * taps * c, wasm_v128_load(bias + f), wasm_v128_load(bias + f + 4));
 }
 
 #endif
