@@ -806,6 +806,73 @@ describe('two-dimensional convolutions at stride 1 on the SIMD kernel (multiply,
   });
 });
 
+describe('two-dimensional convolutions with one output channel (positions in the lanes)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it("XNNPACK's bits, directly and as Conv2DBackpropInput of a convolution over one channel", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 1, max: 14 }),
+          w: fc.integer({ min: 1, max: 11 }),
+          c: fc.integer({ min: 2, max: 20 }),
+          kh: fc.integer({ min: 1, max: 5 }),
+          kw: fc.integer({ min: 1, max: 5 }),
+          pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        (p) => {
+          fc.pre(p.pad === 'same' || (p.kh <= p.h && p.kw <= p.w));
+          const xs = rand(p.n * p.h * p.w * p.c, p.seed);
+          const ws = rand(p.kh * p.kw * p.c, p.seed + 1);
+          const x = tf.tensor4d(xs, [p.n, p.h, p.w, p.c]);
+          const w = tf.tensor4d(ws, [p.kh, p.kw, p.c, 1]);
+          const attrs = { strides: [1, 1], pad: p.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+          const conv = STOCK_CONV.Conv2D as unknown as (a: object) => tf.TensorInfo;
+          const ref = tf
+            .engine()
+            .makeTensorFromTensorInfo(conv({ inputs: { x, filter: w }, attrs, backend: tf.backend() }));
+          const ours = new Float32Array(ref.size).fill(7);
+          expect(
+            conv2dForward(xs, ws, null, ours, conv2dShape(tf, x.shape, w.shape, attrs) as Conv2dShape),
+          ).toBe(true);
+          expect(Array.from(ours)).toEqual(Array.from(ref.dataSync()));
+          // The input gradient of a convolution over one channel is such a convolution of dy.
+          const [oh, ow] = p.pad === 'same' ? [p.h, p.w] : [p.h - p.kh + 1, p.w - p.kw + 1];
+          const dy = tf.tensor4d(rand(p.n * oh * ow * p.c, p.seed + 2), [p.n, oh, ow, p.c]);
+          const f = tf.tensor4d(ws, [p.kh, p.kw, 1, p.c]);
+          const dxAttrs = { strides: 1, pad: p.pad, dataFormat: 'NHWC', inputShape: [p.n, p.h, p.w, 1] };
+          const dx = tf
+            .engine()
+            .runKernel('Conv2DBackpropInput', { dy, filter: f }, dxAttrs as never) as tf.Tensor;
+          const wT = tf.reverse(tf.reshape(f, [p.kh, p.kw, p.c, 1]), [0, 1]);
+          const [top, left] =
+            p.pad === 'same' ? [Math.floor((p.kh - 1) / 2), Math.floor((p.kw - 1) / 2)] : [0, 0];
+          const pads = [
+            [0, 0],
+            [p.kh - 1 - top, p.h - oh - (p.kh - 1 - top) + p.kh - 1],
+            [p.kw - 1 - left, p.w - ow - (p.kw - 1 - left) + p.kw - 1],
+            [0, 0],
+          ];
+          const dxRef = conv({
+            inputs: { x: dy, filter: wT },
+            attrs: { ...attrs, pad: pads },
+            backend: tf.backend(),
+          });
+          expect(Array.from(dx.dataSync())).toEqual(
+            Array.from(tf.engine().makeTensorFromTensorInfo(dxRef).dataSync()),
+          );
+          tf.dispose([x, w, ref, dy, f, dx, wT]);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});
+
 describe('wasm BatchMatMul with transposed operands', () => {
   beforeAll(async () => {
     await useBackend('wasm');

@@ -6,6 +6,31 @@ import { KERNELS_WASM_BASE64 } from './simd-module.js';
 
 /** The kernels' exports (byte offsets into the module's memory for every pointer). */
 export interface KernelExports {
+  conv2d_one_out_f32(
+    items: number,
+    wp: number,
+    c: number,
+    kh: number,
+    kw: number,
+    rows: number,
+    oh: number,
+    plane: number,
+    xt: number,
+    w: number,
+    y: number,
+  ): void;
+  planes_f32(
+    items: number,
+    oh: number,
+    ow: number,
+    co: number,
+    wp: number,
+    top: number,
+    left: number,
+    plane: number,
+    dy: number,
+    xt: number,
+  ): void;
   conv2d_packed_f32(
     items: number,
     hp: number,
@@ -216,7 +241,12 @@ export const WASM_BUDGET = 16 << 20;
 /** The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions. */
 export type FusedExports = Pick<
   KernelExports,
-  'conv1d_packed_f32' | 'conv1d_filter_grad_f32' | 'conv2d_filter_grad_f32' | 'conv2d_packed_f32'
+  | 'conv1d_packed_f32'
+  | 'conv1d_filter_grad_f32'
+  | 'conv2d_filter_grad_f32'
+  | 'conv2d_packed_f32'
+  | 'conv2d_one_out_f32'
+  | 'planes_f32'
 >;
 
 /** An instantiated module (by default the DSP core's) and its memory's allocation state. */

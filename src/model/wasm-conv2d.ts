@@ -78,6 +78,7 @@ export function conv2dForward(
   // runs as a depthwise convolution, which adds the taps column by column: left to it.
   if (!rt || chunk === 0 || n === 0 || oh <= 0 || ow <= 0 || kh * kw > 64 || (c === 1 && co === 1))
     return false;
+  if (co === 1 && !bias && c > 1 && fitsUncropped(s)) return conv2dOneOutput(x, w, y, s);
   const wAt = scratch(rt, fixed + chunk * per);
   const bAt = wAt + 4 * kh * kw * c * f8;
   const xAt = bAt + 4 * f8;
@@ -98,14 +99,58 @@ export function conv2dForward(
   return true;
 }
 
+/** Whether the input lies whole inside its padded frame (no negative padding). */
+const fitsUncropped = ({ h, w, kh, kw, pt, pl, oh, ow }: Conv2dShape) =>
+  pt >= 0 && pl >= 0 && h + pt <= oh + kh - 1 && w + pl <= ow + kw - 1;
+
 /**
- * Whether the kernels run two-dimensional convolutions (forward, input gradient) on
- * {@link conv2dForward}: only where they run fused. Multiplying then adding, it took about 1.2× the
- * time of XNNPACK's convolution on cnn2d's shapes (bench/README.md, 2026-12-07), so XNNPACK keeps
- * them; fused, 1.3–1.6× less.
+ * {@link conv2dForward} for one output channel without a bias (the input gradient of a
+ * convolution over one channel, as cnn2d's first layer: 48–65 ms a step on XNNPACK, whose filters
+ * go eight at a time, for a gradient nothing reads: tfjs's fused convolution computes it anyway),
+ * sixteen positions per vector step: each chunk of items copied in, spread into one padded plane per
+ * channel (`planes_f32`), then `conv2d_one_out_f32`. The same sums in the same order.
  */
-export function useConv2dForward(): boolean {
-  return fusedConvolutions();
+function conv2dOneOutput(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv2dShape): boolean {
+  const { n, h, w: width, c, kh, kw, pt, pl, oh, ow } = s;
+  const wp = ow + kw - 1;
+  const plane = (oh + kh - 1) * wp + 16;
+  const per = 4 * (h * width * c + c * plane + oh * wp + 16);
+  const rt = trainingRuntime();
+  // About 2 MB at a time (one of cnn2d's items), so that the planes are still in cache for the kernel.
+  const chunk = Math.min(itemsPerCall(per, 4 * kh * kw * c, n), Math.max(1, Math.floor((2 << 20) / per)));
+  if (!rt || chunk === 0) return false;
+  const wAt = scratch(rt, 4 * kh * kw * c + chunk * per);
+  const xAt = wAt + 4 * kh * kw * c;
+  const pAt = xAt + 4 * chunk * h * width * c;
+  const yAt = pAt + 4 * chunk * c * plane;
+  new Float32Array(rt.memory.buffer, wAt, kh * kw * c).set(w.subarray(0, kh * kw * c));
+  const rows = (oh - 1) * wp + ow;
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    const m = Math.min(chunk, n - i0);
+    const buf = rt.memory.buffer;
+    new Float32Array(buf, xAt, m * h * width * c).set(
+      x.subarray(i0 * h * width * c, (i0 + m) * h * width * c),
+    );
+    rt.exports.planes_f32(m, h, width, c, wp, pt, pl, plane, xAt, pAt);
+    rt.exports.conv2d_one_out_f32(m, wp, c, kh, kw, rows, oh, plane, pAt, wAt, yAt);
+    const yp = new Float32Array(buf, yAt, m * (oh * wp + 16));
+    for (let i = 0; i < m; i++)
+      for (let r = 0; r < oh; r++) {
+        const from = i * (oh * wp + 16) + r * wp;
+        y.set(yp.subarray(from, from + ow), ((i0 + i) * oh + r) * ow);
+      }
+  }
+  return true;
+}
+
+/**
+ * Whether the kernels run a two-dimensional convolution (forward, input gradient) on
+ * {@link conv2dForward}: where they run fused, and for one output channel without a bias. Multiplying
+ * then adding, its eight-filter kernel took about 1.2× the time of XNNPACK's convolution on cnn2d's
+ * shapes (bench/README.md, 2026-12-07), so XNNPACK keeps those; fused, 1.3–1.6× less.
+ */
+export function useConv2dForward(s: Conv2dShape, bias: boolean): boolean {
+  return fusedConvolutions() || (s.co === 1 && !bias && s.c > 1 && fitsUncropped(s));
 }
 
 /**
@@ -220,7 +265,8 @@ export function convKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
     if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((p, v) => p * v, 1) !== co))
       return stock(args);
     const s1 = bias ? null : conv1dShape(tfc, x.shape, filter.shape, a);
-    const s = s1 || !useConv2dForward() ? null : conv2dShape(tfc, x.shape, filter.shape, a);
+    const s2 = s1 ? null : conv2dShape(tfc, x.shape, filter.shape, a);
+    const s = s2 && useConv2dForward(s2, !!bias) ? s2 : null;
     if (!s1 && !s) return stock(args);
     const out = backend.makeOutput(
       s1 ? [s1.n, 1, s1.tOut, co] : [x.shape[0], s?.oh ?? 0, s?.ow ?? 0, co],

@@ -266,10 +266,10 @@ function backpropInputKernel(tfc: typeof tf, conv2d: KernelFn, stockInput: Kerne
           for (let o = 0; o < co; o++) dst[d0 + o * c + ch] = src[s0 + ch * co + o];
       }
     }
-    // On the library's kernel where it runs fused, else XNNPACK.
-    if (useConv2dForward()) {
+    // On the library's kernel where it runs fused (or faster), else XNNPACK.
+    const shape = { n: dy.shape[0], h: oh, w: ow, c: co, kh, kw, pt: top, pl: left, oh: h, ow: w, co: c };
+    if (useConv2dForward(shape, false)) {
       const dx = backend.makeOutput(a.inputShape, 'float32');
-      const shape = { n: dy.shape[0], h: oh, w: ow, c: co, kh, kw, pt: top, pl: left, oh: h, ow: w, co: c };
       if (conv2dForward(backend.typedArrayFromHeap(dy), dst, null, backend.typedArrayFromHeap(dx), shape)) {
         backend.disposeData(wInfo.dataId);
         return dx;

@@ -277,4 +277,86 @@ void conv2d_packed_f32(int items, int hp, int wp, int c, int kh, int kw, int row
                      w + (long)f * taps * c, wasm_v128_load(bias + f), wasm_v128_load(bias + f + 4));
 }
 
+// The same convolution for one output channel (the input gradient of a convolution over one
+// channel: cnn2d's first layer), with positions in the vector lanes instead of filters: the input
+// comes as one padded plane per channel (`planes`: xt[i][ch][q], q = row·wp + column, each plane
+// `plane` floats, zeros from hp·wp on), and y[i][t] = Σ_tap Σ_ch xt[i][ch][t + offset(tap)] ·
+// w[tap][ch], the products added in the order of (tap, ch), as conv2d_columns adds them. Sixteen
+// positions per step (four vectors); y gets `rows` rounded up to 16 positions per item (oh·wp + 16
+// floats each).
+__attribute__((export_name("conv2d_one_out_f32")))
+void conv2d_one_out_f32(int items, int wp, int c, int kh, int kw, int rows, int oh, int plane, const float *xt,
+                        const float *w, float *y) {
+  for (int i = 0; i < items; i++) {
+    const float *xi = xt + (long)i * c * plane;
+    float *yi = y + (long)i * (oh * wp + 16);
+    for (int t = 0; t < rows; t += 16) {
+      v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      const float *wr = w;
+      for (int a = 0; a < kh; a++)
+        for (int b = 0; b < kw; b++) {
+          const float *xr = xi + t + a * wp + b;
+          for (int ch = 0; ch < c; ch++, wr++, xr += plane) {
+            const v128_t wv = wasm_v128_load32_splat(wr);
+            a0 = MADD(a0, wasm_v128_load(xr), wv);
+            a1 = MADD(a1, wasm_v128_load(xr + 4), wv);
+            a2 = MADD(a2, wasm_v128_load(xr + 8), wv);
+            a3 = MADD(a3, wasm_v128_load(xr + 12), wv);
+          }
+        }
+      wasm_v128_store(yi + t, a0), wasm_v128_store(yi + t + 4, a1);
+      wasm_v128_store(yi + t + 8, a2), wasm_v128_store(yi + t + 12, a3);
+    }
+  }
+}
+
+// dy's items ([oh][ow][co] each) into padded planes as conv2d_one_out_f32 reads them: plane ch of
+// item i holds dy[i][y][x][ch] at (y + top)·wp + x + left, zeros around and in its last 16 floats
+// (`plane` = hp·wp + 16). Four channels × four columns at a time, transposed in registers.
+__attribute__((export_name("planes_f32")))
+void planes_f32(int items, int oh, int ow, int co, int wp, int top, int left, int plane, const float *dy,
+                float *xt) {
+  for (int i = 0; i < items; i++) {
+    float *pi = xt + (long)i * co * plane;
+    for (int ch = 0; ch < co; ch++) {
+      // The padding: rows above, the columns either side of each row of dy, rows below, the tail.
+      float *d = pi + (long)ch * plane;
+      for (int q = 0; q < top * wp; q++) d[q] = 0.0f;
+      for (int yy = 0; yy < oh; yy++) {
+        float *rr = d + (top + yy) * wp;
+        for (int q = 0; q < left; q++) rr[q] = 0.0f;
+        for (int q = left + ow; q < wp; q++) rr[q] = 0.0f;
+      }
+      for (int q = (top + oh) * wp; q < plane; q++) d[q] = 0.0f;
+    }
+    for (int yy = 0; yy < oh; yy++) {
+      const float *g = dy + ((long)i * oh + yy) * ow * co;
+      const int row = (top + yy) * wp + left;
+      int ch = 0;
+      for (; ch + 3 < co; ch += 4) {
+        float *d0 = pi + (long)ch * plane + row, *d1 = d0 + plane, *d2 = d1 + plane, *d3 = d2 + plane;
+        int x = 0;
+        for (; x + 3 < ow; x += 4) {
+          const v128_t r0 = wasm_v128_load(g + x * co + ch), r1 = wasm_v128_load(g + (x + 1) * co + ch);
+          const v128_t r2 = wasm_v128_load(g + (x + 2) * co + ch), r3 = wasm_v128_load(g + (x + 3) * co + ch);
+          const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+          const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+          wasm_v128_store(d0 + x, wasm_i64x2_shuffle(t0, t1, 0, 2));
+          wasm_v128_store(d1 + x, wasm_i64x2_shuffle(t0, t1, 1, 3));
+          wasm_v128_store(d2 + x, wasm_i64x2_shuffle(t2, t3, 0, 2));
+          wasm_v128_store(d3 + x, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        }
+        for (; x < ow; x++) {
+          const float *gx = g + x * co + ch;
+          d0[x] = gx[0], d1[x] = gx[1], d2[x] = gx[2], d3[x] = gx[3];
+        }
+      }
+      for (; ch < co; ch++) {
+        float *d = pi + (long)ch * plane + row;
+        for (int x = 0; x < ow; x++) d[x] = g[x * co + ch];
+      }
+    }
+  }
+}
+
 #endif
