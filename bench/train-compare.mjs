@@ -17,7 +17,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt } from './common.mjs';
 import { benchModel, fitEpoch } from './train-models.mjs';
 
-const [, , a, b, ...rest] = process.argv;
+// A child (TRAIN_COMPARE_CHILD) gets one build and the parent's options: it has no second build.
+const CHILD = Boolean(process.env.TRAIN_COMPARE_CHILD);
+const [, , a, ...tail] = process.argv;
+const [b, rest] = CHILD ? [undefined, tail] : [tail[0], tail.slice(1)];
 const flag = (name, d) => {
   const i = rest.indexOf(`--${name}`);
   return i >= 0 ? Number(rest[i + 1]) : d;
@@ -31,7 +34,7 @@ const ARCHS =
       ? ['reference', 'reference ×2', 'crnn', 'crnn ×2']
       : ['reference', 'cnn1d', 'crnn', 'cnn2d'];
 
-if (process.env.TRAIN_COMPARE_CHILD) {
+if (CHILD) {
   // One build: seconds per epoch (1560 clips, batch 32) of each architecture, best of 2 rounds.
   // tfjs-layers first: loading it re-registers tfjs-core's gradients, so useBackend must come after
   // for trainOnBatch to train as EmotionModel.fit does.
@@ -75,6 +78,18 @@ if (process.env.TRAIN_COMPARE_CHILD) {
   process.exit(0);
 }
 
+const bad = ARCHS.filter((name) => {
+  const [arch, two, more] = name.split(' ');
+  return (
+    !['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp'].includes(arch) || more || (two && (two !== '×2' || !FIT))
+  );
+});
+if (bad.length) {
+  console.error(
+    `unknown --archs ${bad.join(', ')}: reference, cnn1d, crnn, cnn2d or mlp; with --fit, "<name> ×2" for two threads`,
+  );
+  process.exit(2);
+}
 if (!a || !b) {
   console.error(
     'usage: node bench/train-compare.mjs <dist-A/node.js> <dist-B/node.js> [--rounds 3] [--batches 4] [--fit]',
