@@ -5,6 +5,8 @@
 // offset from the output position, and the products are added in the order of the kernels they
 // replace (XNNPACK's convolution, the im2col product): the same bits (test/kernels.test.ts). With
 // fused multiply-adds on (setFusedConvolutions), they run from the fused module: other bits, faster.
+// Without, the forward pass and the input gradient stay on XNNPACK, which is as fast there, except
+// for one output channel ({@link useConv2dForward}).
 import type * as tf from '@tensorflow/tfjs-core';
 import { scratch } from '../dsp/simd-runtime.js';
 import {
