@@ -1,9 +1,10 @@
-// The per-element pass of batch normalisation's gradient (src/model/gradients.ts) on the WebAssembly
-// SIMD module of src/dsp/simd/norm.h: four channels per vector, with the JavaScript loop's
-// arithmetic in its order, so both give the same bits (test/kernels.test.ts). cnn2d's epoch spent
-// 7.5 s of 42 in the JavaScript loop (`bench:train -- --profile`, one thread).
+// Batch normalisation on the WebAssembly SIMD module of src/dsp/simd/norm.h, four channels per
+// vector: the per-element pass of its gradient (src/model/gradients.ts), with the JavaScript loop's
+// arithmetic in its order, and the forward normalisation, with tfjs-backend-wasm's; each gives the
+// same bits as what it replaces (test/kernels.test.ts). cnn2d's epoch spent 7.5 s of 42 in the
+// JavaScript loop and 2.8 s in the stock forward kernel (`bench:train -- --profile`, one thread).
 import type * as tf from '@tensorflow/tfjs-core';
-import { getRuntime, scratch } from '../dsp/simd-runtime.js';
+import { WASM_BUDGET, getRuntime, scratch } from '../dsp/simd-runtime.js';
 import type { KernelFn } from './wasm-kernels.js';
 
 /** Values of x (and of dy, dx) per call of the module. */
@@ -64,10 +65,11 @@ export function batchNormGradPass(
   const fixed = 8 * 2 * c + 4 * 3 * c;
   // Rows of about 16 k values per chunk: x, dy and dx (192 kB) stay in cache from copy to kernel to copy.
   const chunk = c === 0 ? 0 : Math.max(1, Math.floor(CHUNK_VALUES / c));
-  if (!rt || chunk < 1 || !(xs instanceof Float32Array) || !(g instanceof Float32Array))
-    return batchNormGradJs(xs, g, ch, dx);
-  const rows = xs.length / c;
+  const rows = c === 0 ? 0 : xs.length / c;
   const m = Math.min(rows, chunk);
+  const fits = fixed + 12 * c * m <= WASM_BUDGET;
+  if (!rt || m < 1 || !fits || !(xs instanceof Float32Array) || !(g instanceof Float32Array))
+    return batchNormGradJs(xs, g, ch, dx);
   // float64 sums first (16-byte aligned), then mean, r, scale, then x, dy and dx of a chunk.
   const sumsAt = scratch(rt, fixed + 12 * c * m);
   const meanAt = sumsAt + 16 * c;
@@ -118,6 +120,7 @@ export function batchNormForward(
   const c = mean.length;
   if (!rt || c === 0) return false;
   const m = Math.max(1, Math.floor(CHUNK_VALUES / c));
+  if (16 * c + 8 * c * m > WASM_BUDGET) return false;
   const constsAt = scratch(rt, 16 * c + 8 * c * m);
   const xAt = constsAt + 16 * c;
   const outAt = xAt + 4 * c * m;

@@ -10,8 +10,9 @@ import type { KernelFn } from './wasm-kernels.js';
  * sums (16 ms for a fresh [32, 300, 40, 16] activation). Here x is read in place as
  * [outer, reduced, inner] (the reduced axes one contiguous run, `inner` the product of the axes
  * after it), in blocks of rows that stay in cache, each column of a block into a float64 sum
- * (about 4 ms in JavaScript; on the library's SIMD module, four columns per vector, 2.5–4× less). Sums of integers stay exact, as with the stock kernels; other sums are closer to
- * exact than their float32 running sums. A mean divides the float64 sum, then rounds once. Checked
+ * (about 4 ms in JavaScript; on the library's SIMD module, four columns per vector, 2.5–4× less).
+ * Sums of integers stay exact, as with the stock kernels; other sums are closer to exact than their
+ * float32 running sums. A mean divides the float64 sum, then rounds once. Checked
  * against exact sums in `test/kernels.test.ts`. Other reductions (innermost axes, axes not
  * contiguous, integer inputs) keep the stock kernels.
  */
