@@ -1,8 +1,8 @@
 // Training's passes over activations channel by channel, included by kernels.c: batch
-// normalisation's gradient (src/model/wasm-norm.ts) and sums over the axes before the channels
-// (src/model/wasm-reductions.ts). Same arithmetic, in the same order, as the JavaScript loops they
-// replace, so the results are the same bits: each lane a column (a channel) summed in the loop's
-// order.
+// normalisation's gradient and forward pass (src/model/wasm-norm.ts) and sums over the axes before
+// the channels (src/model/wasm-reductions.ts). Same arithmetic, in the same order, as the code they
+// replace (JavaScript loops; tfjs-backend-wasm's FusedBatchNorm), so the results are the same bits:
+// each lane a column (a channel), summed in the loop's order.
 #include <wasm_simd128.h>
 
 // The upper two floats of a vector as float64.
