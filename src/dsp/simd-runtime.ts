@@ -282,7 +282,7 @@ function instantiate<E>(base64: string): WasmRuntime<E> | null {
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: RESERVED / 65536 + 4 });
     // A synchronous compile: browsers allow it on the main thread up to 8 MB (Chromium; older
-    // versions 4 kB, where this throws and fft.js runs instead). The modules are 26 kB and 5.8 kB.
+    // versions 4 kB, where this throws and fft.js runs instead). The modules are 31 kB and 10 kB.
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     return {
