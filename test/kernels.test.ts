@@ -579,6 +579,18 @@ describe('wasm Sum and Mean over axes that are not the innermost', () => {
 });
 
 describe('MaxPoolGrad for tiling windows', () => {
+  it("gives the JavaScript path's dx when the images take several calls of the module", () => {
+    // Images of 512 kB: about one a call.
+    const [n, h, w, c, fh, fw] = [3, 128, 64, 16, 2, 2];
+    const x = rand(n * h * w * c, 11);
+    const g = rand((n * h * w * c) / (fh * fw), 12);
+    const simd = new Float32Array(x.length).fill(7);
+    const js = new Float32Array(x.length);
+    tilingMaxPoolGrad(x, g, simd, [n, h, w, c], [h / fh, w / fw, fh, fw]);
+    tilingMaxPoolGradJs(x, g, js, [n, h, w, c], [h / fh, w / fw, fh, fw]);
+    expect(simd).toEqual(js);
+  });
+
   it('the SIMD kernel and the JavaScript path give the same dx (ties, remainders of channels, rows and columns)', () => {
     fc.assert(
       fc.property(

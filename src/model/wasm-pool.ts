@@ -42,7 +42,7 @@ export function tilingMaxPoolGradJs(
 /**
  * dx of max pooling with windows that tile the input (stride = window, no padding), NHWC: each
  * window's gradient at its first largest input (row-major), 0 elsewhere. Works through the images in
- * chunks of at most 16 MB of the module's memory; JavaScript where the module cannot run.
+ * chunks of about 1 MB of the module's memory; JavaScript where the module cannot run.
  */
 export function tilingMaxPoolGrad(
   xs: Float32Array,
@@ -60,7 +60,9 @@ export function tilingMaxPoolGrad(
     tilingMaxPoolGradJs(xs, g, dx, [n, h, w, c], [oh, ow, fh, fw]);
     return;
   }
-  const chunk = Math.max(1, Math.min(n, Math.floor(WASM_BUDGET / per)));
+  // About 1 MB a call (at least one image: cnn2d's first layer's are 1.7 MB), so that what a call
+  // copies in, writes and copies out stays in cache: 22.8 → 12.6–14.9 ms for that layer.
+  const chunk = Math.max(1, Math.min(n, Math.floor((1 << 20) / per)));
   const base = scratch(rt, chunk * per);
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const k = Math.min(chunk, n - b0);
