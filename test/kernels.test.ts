@@ -282,6 +282,21 @@ describe('wasm training kernels match the cpu backend', () => {
     expect(tf.engine().backend.numDataIds()).toBe(ids);
   });
 
+  it('Cast to the type a tensor has shares its memory; to another type it converts', async () => {
+    await tf.setBackend('wasm');
+    const ids = tf.engine().backend.numDataIds();
+    const a = tf.tensor([1.5, -2, 3, 0]);
+    const b = tf.cast(a, 'float32');
+    expect(tf.engine().backend.numDataIds()).toBe(ids + 1);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1.5, -2, 3, 0]);
+    const c = tf.cast(b, 'int32');
+    expect(c.dtype).toBe('int32');
+    expect(Array.from(await c.data())).toEqual([1, -2, 3, 0]);
+    tf.dispose([b, c]);
+    expect(tf.engine().backend.numDataIds()).toBe(ids);
+  });
+
   it('useBackend names the problem for unknown and browser-only backends', async () => {
     await expect(useBackend('webgl')).rejects.toThrow(/browsers only/);
     await expect(useBackend('nope' as never)).rejects.toThrow(/unknown backend/);

@@ -34,7 +34,7 @@ import { middleReductionKernel } from './wasm-reductions.js';
  * - `MaxPoolGrad` (present, but slow, and wrong for windows whose maximum is negative): one pass
  *   that routes each window's gradient to its first maximum, as the cpu backend does; for windows
  *   that tile the input, on the WebAssembly SIMD module (`wasm-pool.ts`).
- * - `Identity` without a copy (the gradient tape clones every tensor it saves).
+ * - `Identity`, and `Cast` to the same type, without a copy (the tape clones what it saves).
  * - `BatchMatMul` with a transposed operand: the operand copied transposed first, then XNNPACK's
  *   non-transposed product, about 6× faster (`wasm-matmul.ts`).
  * - `Sum` and `Mean` over axes that are not the innermost (batch-norm statistics, bias gradients):
@@ -361,14 +361,17 @@ function maxPoolGradKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
 }
 
 /**
- * Identity that shares the input's memory (reference-counted, as Reshape does on wasm and Identity
- * does on the cpu backend) instead of copying it: the gradient tape clones every tensor it saves
- * for the backward pass, and on wasm each clone was a full copy (7.6% of a crnn training step).
+ * Identity, and Cast to the type the input already has, sharing the input's memory
+ * (reference-counted, as Reshape does on wasm and Identity does on the cpu backend) instead of
+ * copying it: the gradient tape clones every tensor it saves for the backward pass (on wasm each
+ * clone was a full copy: 7.6% of a crnn training step), and ReLU's gradient casts a float32 step to
+ * float32 (cnn2d: 17 ms of copies a training step).
  */
-function sharingIdentityKernel(stock: KernelFn): KernelFn {
+function sharingKernel(stock: KernelFn): KernelFn {
   return (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return stock(args);
+    const dtype = (args.attrs as { dtype?: tf.DataType } | undefined)?.dtype ?? x.dtype;
+    if (x.dtype === 'string' || dtype !== x.dtype) return stock(args);
     args.backend.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
@@ -379,7 +382,7 @@ function sharingIdentityKernel(stock: KernelFn): KernelFn {
  * when it selects wasm; call it yourself only if you set the backend with `tf.setBackend('wasm')`.
  * They replace kernels for the whole process, not only for this library: `tf.conv1d` (and
  * `tf.conv2d` over images one row high) with stride 1, `tf.sum` and `tf.mean` over outer axes,
- * `tf.matMul` with a transposed operand, `tf.clone` (no copy), `tf.batchNorm` (same bits). Results
+ * `tf.matMul` with a transposed operand, `tf.clone` and `tf.cast` to the same type (no copy), `tf.batchNorm` (same bits). Results
  * agree with the stock kernels to float32 rounding (sums of integers exactly; the one-dimensional
  * convolutions to the bit).
  * @throws when the wasm backend is not registered with TensorFlow.js.
@@ -400,7 +403,8 @@ export async function registerWasmTrainingKernels(): Promise<void> {
     ['Conv2DBackpropInput', backpropInputKernel(tf, get('Conv2D'), get('Conv2DBackpropInput'))],
     ['MaxPoolGrad', maxPoolGradKernel(tf, get('MaxPoolGrad'))],
     ['FusedBatchNorm', batchNormKernel(get('FusedBatchNorm'))],
-    ['Identity', sharingIdentityKernel(get('Identity'))],
+    ['Identity', sharingKernel(get('Identity'))],
+    ['Cast', sharingKernel(get('Cast'))],
     ['BatchMatMul', transposingMatMulKernel(get('BatchMatMul'), get('Transpose'))],
     ['Sum', middleReductionKernel(tf, get('Sum'), false)],
     ['Mean', middleReductionKernel(tf, get('Mean'), true)],
