@@ -31,6 +31,9 @@ import { middleReductionKernel } from './wasm-reductions.js';
  *   reference CNN). For stride 1 the input gradient is itself a convolution: dy, padded, convolved
  *   with the filter flipped in space and with its channel axes swapped, which runs on the fast
  *   XNNPACK `Conv2D`. Other strides keep the stock kernel.
+ * - Two-dimensional convolutions at stride 1 (`Conv2D`, `FusedConv2D` with a bias, the input
+ *   gradient) on the library's kernels when training runs fused, and for one output channel
+ *   (`wasm-conv2d.ts`); else XNNPACK.
  * - `MaxPoolGrad` (present, but slow, and wrong for windows whose maximum is negative): one pass
  *   that routes each window's gradient to its first maximum, as the cpu backend does; for windows
  *   that tile the input, on the WebAssembly SIMD module (`wasm-pool.ts`).
