@@ -38,6 +38,19 @@ export interface Conv2dShape {
 }
 
 /**
+ * A stride-1 convolution laid out in the module: the padded frame (hp × wp), bytes per item (its
+ * padded input, and its output or dy rows f8 wide), bytes besides (the packed filters and `extra`
+ * floats), the runtime, and the items per call.
+ */
+function frame(s: Conv2dShape, extra: number) {
+  const f8 = roundUp8(s.co);
+  const [hp, wp] = [s.oh + s.kh - 1, s.ow + s.kw - 1];
+  const per = 4 * (hp * wp * s.c + s.oh * wp * f8);
+  const fixed = 4 * (s.kh * s.kw * s.c * f8 + extra);
+  return { f8, hp, wp, per, fixed, rt: trainingRuntime(), chunk: itemsPerCall(per, fixed, s.n) };
+}
+
+/**
  * Items i0 … i0 + m − 1 of x copied into `xp`, padded: (oh + kh − 1) rows of (ow + kw − 1) columns
  * each, the image at row pt and column pl (cropped where the padding is negative), zeros around.
  */
@@ -70,12 +83,7 @@ export function conv2dForward(
   s: Conv2dShape,
 ): boolean {
   const { n, c, kh, kw, oh, ow, co } = s;
-  const f8 = roundUp8(co);
-  const [hp, wp] = [oh + kh - 1, ow + kw - 1];
-  const per = 4 * (hp * wp * c + oh * wp * f8);
-  const fixed = 4 * (kh * kw * c * f8 + f8);
-  const rt = trainingRuntime();
-  const chunk = itemsPerCall(per, fixed, n);
+  const { f8, hp, wp, per, fixed, rt, chunk } = frame(s, roundUp8(co));
   // The kernel keeps up to 64 tap offsets (8 × 8 filters). One channel in and one out XNNPACK
   // runs as a depthwise convolution, which adds the taps column by column: left to it.
   if (!rt || chunk === 0 || n === 0 || oh <= 0 || ow <= 0 || kh * kw > 64 || (c === 1 && co === 1))
@@ -168,12 +176,7 @@ export function conv2dFilterGrad(
   s: Conv2dShape,
 ): boolean {
   const { n, c, kh, kw, oh, ow, co } = s;
-  const f8 = roundUp8(co);
-  const [hp, wp] = [oh + kh - 1, ow + kw - 1];
-  const per = 4 * (hp * wp * c + oh * wp * f8);
-  const fixed = 4 * kh * kw * c * f8;
-  const rt = trainingRuntime();
-  const chunk = itemsPerCall(per, fixed, n);
+  const { f8, hp, wp, per, fixed, rt, chunk } = frame(s, 0);
   if (!rt || chunk === 0 || n === 0) return false;
   const wAt = scratch(rt, fixed + chunk * per);
   const xAt = wAt + fixed;
