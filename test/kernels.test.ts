@@ -884,15 +884,13 @@ describe('two-dimensional convolutions with one output channel (positions in the
             [p.kw - 1 - left, p.w - ow - (p.kw - 1 - left) + p.kw - 1],
             [0, 0],
           ];
-          const dxRef = conv({
-            inputs: { x: dy, filter: wT },
-            attrs: { ...attrs, pad: pads },
-            backend: tf.backend(),
-          });
-          expect(Array.from(dx.dataSync())).toEqual(
-            Array.from(tf.engine().makeTensorFromTensorInfo(dxRef).dataSync()),
-          );
-          tf.dispose([x, w, ref, dy, f, dx, wT]);
+          const dxRef = tf
+            .engine()
+            .makeTensorFromTensorInfo(
+              conv({ inputs: { x: dy, filter: wT }, attrs: { ...attrs, pad: pads }, backend: tf.backend() }),
+            );
+          expect(Array.from(dx.dataSync())).toEqual(Array.from(dxRef.dataSync()));
+          tf.dispose([x, w, ref, dy, f, dx, wT, dxRef]);
         },
       ),
       { numRuns: 80 },
