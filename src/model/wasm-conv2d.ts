@@ -72,8 +72,8 @@ function padItems(x: Float32Array, xp: Float32Array, i0: number, m: number, s: C
  * y[i][y][x][o] = bias[o] + Σ_a Σ_b Σ_ch x[i][y − pt + a][x − pl + b][ch] · w[a][b][ch][o] at stride
  * and dilation 1, the products added after the bias in the order of (a, b, ch), as XNNPACK's
  * convolution adds them (its padding multiplies zeros too): the same bits. Returns false, writing
- * nothing, where the module cannot run or no item fits its budget. The kernels use it only with
- * fused multiply-adds ({@link useConv2dForward}).
+ * nothing, where the module cannot run or no item fits its budget. The kernels use it where
+ * {@link useConv2dForward} says so.
  */
 export function conv2dForward(
   x: Float32Array,
@@ -156,8 +156,9 @@ function conv2dOneOutput(x: Float32Array, w: Float32Array, y: Float32Array, s: C
 /**
  * Whether the kernels run a two-dimensional convolution (forward, input gradient) on
  * {@link conv2dForward}: where they run fused, and for one output channel without a bias. Multiplying
- * then adding, its eight-filter kernel took about 1.2× the time of XNNPACK's convolution on cnn2d's
- * shapes (bench/README.md, 2026-12-07), so XNNPACK keeps those; fused, 1.3–1.6× less.
+ * then adding, its eight-filter kernel took about 1.25× the time of XNNPACK's convolution on cnn2d's
+ * shapes (median of twelve; 0.9–1.5× single runs: bench/README.md, 2026-12-07), so XNNPACK keeps
+ * those; fused, about 1.25× less (0.9–1.6×).
  */
 export function useConv2dForward(s: Conv2dShape, bias: boolean): boolean {
   return fusedConvolutions() || (s.co === 1 && !bias && s.c > 1 && fitsUncropped(s));
