@@ -109,8 +109,9 @@ export interface FitOptions {
    */
   workers?: number;
   /**
-   * On the wasm backend, the one-dimensional convolutions (every Conv1D layer, so `crnn`, `cnn1d` and
-   * custom Conv1D networks) multiply and add in one fused step, rounded once, where the runtime has
+   * On the wasm backend, the convolutions at stride 1 (every Conv1D layer, so `crnn`, `cnn1d` and
+   * custom Conv1D networks, and two-dimensional ones such as `cnn2d`'s) multiply and add in one
+   * fused step, rounded once, where the runtime has
    * WebAssembly relaxed SIMD: Chrome 114 and later, Node 22 and later, Node 20 started with
    * `node --experimental-wasm-relaxed-simd`. On processors whose multiply and add units are shared
    * (many Intel server and laptop chips) that runs the convolutions up to twice as fast. Training
