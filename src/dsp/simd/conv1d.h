@@ -263,6 +263,8 @@ static inline void conv2d_columns(const float *xi, float *yi, int c, int taps, c
   }
 }
 
+// Unfused (kernels.c) training does not call it (XNNPACK keeps those convolutions: as fast there);
+// the kernel tests do, to pin against XNNPACK the order of additions that the fused module uses.
 __attribute__((export_name("conv2d_packed_f32")))
 void conv2d_packed_f32(int items, int hp, int wp, int c, int kh, int kw, int rows, int oh, int f8, const float *x,
                        const float *w, const float *bias, float *y) {
