@@ -88,7 +88,7 @@ export function conv2dForward(
   // runs as a depthwise convolution, which adds the taps column by column: left to it.
   if (!rt || chunk === 0 || n === 0 || oh <= 0 || ow <= 0 || kh * kw > 64 || (c === 1 && co === 1))
     return false;
-  if (co === 1 && !bias && c > 1 && fitsUncropped(s)) return conv2dOneOutput(x, w, y, s);
+  if (oneOutput(s, !!bias)) return conv2dOneOutput(x, w, y, s);
   const wAt = scratch(rt, fixed + chunk * per);
   const bAt = wAt + 4 * kh * kw * c * f8;
   const xAt = bAt + 4 * f8;
@@ -109,9 +109,12 @@ export function conv2dForward(
   return true;
 }
 
-/** Whether the input lies whole inside its padded frame (no negative padding). */
-const fitsUncropped = ({ h, w, kh, kw, pt, pl, oh, ow }: Conv2dShape) =>
-  pt >= 0 && pl >= 0 && h + pt <= oh + kh - 1 && w + pl <= ow + kw - 1;
+/**
+ * Whether {@link conv2dOneOutput} takes the convolution: one output channel, several inputs, no
+ * bias, and the input whole inside its padded frame (no negative padding).
+ */
+const oneOutput = ({ h, w, c, kh, kw, pt, pl, oh, ow, co }: Conv2dShape, bias: boolean) =>
+  co === 1 && !bias && c > 1 && pt >= 0 && pl >= 0 && h + pt <= oh + kh - 1 && w + pl <= ow + kw - 1;
 
 /**
  * {@link conv2dForward} for one output channel without a bias (the input gradient of a
@@ -161,7 +164,7 @@ function conv2dOneOutput(x: Float32Array, w: Float32Array, y: Float32Array, s: C
  * those; fused, about 1.25× less (0.9–1.6×).
  */
 export function useConv2dForward(s: Conv2dShape, bias: boolean): boolean {
-  return fusedConvolutions() || (s.co === 1 && !bias && s.c > 1 && fitsUncropped(s));
+  return fusedConvolutions() || oneOutput(s, bias);
 }
 
 /**
@@ -273,11 +276,9 @@ export function convKernel(tfc: typeof tf, stock: KernelFn): KernelFn {
     const s1 = bias ? null : conv1dShape(tfc, x.shape, filter.shape, a);
     const s2 = s1 ? null : conv2dShape(tfc, x.shape, filter.shape, a);
     const s = s2 && useConv2dForward(s2, !!bias) ? s2 : null;
-    if (!s1 && !s) return stock(args);
-    const out = backend.makeOutput(
-      s1 ? [s1.n, 1, s1.tOut, co] : [x.shape[0], s?.oh ?? 0, s?.ow ?? 0, co],
-      'float32',
-    );
+    const outShape = s1 ? [s1.n, 1, s1.tOut, co] : s ? [s.n, s.oh, s.ow, co] : null;
+    if (!outShape) return stock(args);
+    const out = backend.makeOutput(outShape, 'float32');
     const [xs, ws, y] = [
       backend.typedArrayFromHeap(x),
       backend.typedArrayFromHeap(filter),
