@@ -114,6 +114,45 @@ describe('fusedMultiplyAdd', () => {
   );
 
   it.skipIf(!available)(
+    'five-tap conv1d and both gradients, fused, in Winograd form: within float32 rounding of the exact sums',
+    async () => {
+      // Small integers: the direct sums (the cpu backend's, and the unfused kernels') are exact,
+      // while Winograd's transforms (with 1/2, 1/4, …) round, so results that are not all integers
+      // show it ran.
+      const ints = (size: number, seed: number) => rand(size, seed).map((v) => Math.round(2 * v));
+      for (const [n, len, c, co, pad] of [
+        [3, 37, 8, 16, 'same'],
+        [4, 23, 12, 5, 'valid'],
+        [2, 300, 40, 64, 'same'],
+        [2, 75, 64, 128, 'same'],
+        [1, 6, 4, 3, 'same'],
+        [20, 20000, 4, 8, 'same'], // two chunks of items in the module's 16 MB
+      ] as const) {
+        const x = ints(n * len * c, len + c);
+        const w = ints(5 * c * co, co);
+        const shapes = [
+          [n, len, c],
+          [5, c, co],
+        ];
+        setFusedConvolutions(true);
+        const fused = await convGrads('wasm', x, shapes[0], w, shapes[1], 1, pad, true);
+        setFusedConvolutions(false);
+        // The long case against the unfused kernels (bit for bit the cpu backend's: above), faster.
+        const long = n * len > 10000;
+        const exact = await convGrads(long ? 'wasm' : 'cpu', x, shapes[0], w, shapes[1], 1, pad, true);
+        for (const key of ['y', 'dx', 'dw'] as const) {
+          expect(exact[key].every(Number.isInteger)).toBe(true);
+          // dw of the long case sums 400 000 rows: its float32 rounding grows with their square
+          // root, in the transformed domain about ten times the direct sum's (an error in the
+          // chunks' accumulation would be of the order of the values).
+          expect(relErr(fused[key], exact[key])).toBeLessThan(long ? 1e-3 : 2e-5);
+          expect(fused[key].every(Number.isInteger)).toBe(false);
+        }
+      }
+    },
+  );
+
+  it.skipIf(!available)(
     "conv2d's gradients at stride 1, fused: within float32 rounding of the cpu backend, and not the unfused bits",
     async () => {
       for (const [n, h, w, c, kh, kw, co, pad] of [

@@ -64,9 +64,10 @@ Running:
   --out DIR              where the model (model.json, weights.bin) and the report go
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
   --no-fma               multiply, then add, in the convolutions: the same weights on every
-                         runtime, as tfjs's own kernels (default: one fused multiply-add, often
-                         twice as fast, where the runtime has WebAssembly relaxed SIMD: Node 22 and
-                         later, or Node 20 started with --experimental-wasm-relaxed-simd)
+                         runtime, as tfjs's own kernels (default: one fused multiply-add, and
+                         five-tap convolutions in Winograd's form, often two to three times as
+                         fast, where the runtime has WebAssembly relaxed SIMD: Node 22 and later,
+                         or Node 20 started with --experimental-wasm-relaxed-simd)
   --concurrent N         instead of --workers: train N of the run's models at once, each on one
                          thread of its own (every fold's members and the final model's, queued):
                          more work done per minute than data-parallel threads (bench/README.md),
@@ -256,7 +257,7 @@ function convolutionNote(backend: string, noFma: boolean): string | null {
   if (backend !== 'wasm') return null;
   if (noFma) return 'convolutions: multiply, then add (--no-fma)';
   return getFusedRuntime()
-    ? 'convolutions: fused multiply-adds (WebAssembly relaxed SIMD; --no-fma for the unfused weights)'
+    ? "convolutions: fused multiply-adds, five-tap ones in Winograd's form (WebAssembly relaxed SIMD; --no-fma for the unfused weights)"
     : 'convolutions: multiply, then add (this runtime has no WebAssembly relaxed SIMD: Node 22 and later have it, Node 20 with --experimental-wasm-relaxed-simd)';
 }
 

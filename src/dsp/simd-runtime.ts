@@ -238,8 +238,8 @@ const RESERVED = 2 * 65536;
  */
 export const WASM_BUDGET = 16 << 20;
 
-/** The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions. */
-export type FusedExports = Pick<
+/** The training convolutions that both modules export (src/dsp/simd/conv1d.h). */
+export type ConvExports = Pick<
   KernelExports,
   | 'conv1d_packed_f32'
   | 'conv1d_filter_grad_f32'
@@ -248,6 +248,41 @@ export type FusedExports = Pick<
   | 'conv2d_one_out_f32'
   | 'planes_f32'
 >;
+
+/**
+ * The exports of training's fused module (src/dsp/simd/train-fused.c): the same convolutions, and
+ * the five-tap ones in Winograd's form.
+ */
+export type FusedExports = ConvExports & {
+  winograd_packed_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    x: number,
+    u: number,
+    v: number,
+    mm: number,
+    y: number,
+  ): void;
+  winograd_filter_grad_f32(
+    items: number,
+    tIn: number,
+    c: number,
+    padL: number,
+    tOut: number,
+    f8: number,
+    x: number,
+    dy: number,
+    accumulate: number,
+    v: number,
+    e: number,
+    du: number,
+  ): void;
+  mix_rows_f32(outs: number, ins: number, len: number, coef: number, src: number, dst: number): void;
+};
 
 /** An instantiated module (by default the DSP core's) and its memory's allocation state. */
 export interface WasmRuntime<E = KernelExports> {

@@ -6,15 +6,18 @@
 // order of the XNNPACK kernel it replaces, so the results are the same bits (test/kernels.test.ts)
 // and a training run gives the same weights as before, only sooner. With fused multiply-adds on
 // ({@link setFusedConvolutions}, where the runtime has relaxed SIMD), the same kernels run from a
-// second module whose multiply-adds round once (f32x4.relaxed_madd): other bits, often twice as fast.
+// second module whose multiply-adds round once (f32x4.relaxed_madd): other bits, often twice as fast;
+// and five-tap convolutions then run in Winograd's form F(4, 5) (8 products for 4 output rows
+// instead of 20), forward, input gradient and filter gradient alike.
 import {
-  type FusedExports,
+  type ConvExports,
   WASM_BUDGET,
   type WasmRuntime,
   getFusedRuntime,
   getRuntime,
   scratch,
 } from '../dsp/simd-runtime.js';
+import { WINOGRAD } from './winograd.js';
 
 /** Sizes of a stride-1 one-dimensional convolution, channels last. */
 export interface Conv1dShape {
@@ -55,7 +58,7 @@ export function fusedConvolutions(): boolean {
 }
 
 /** The module training's convolutions run on: the fused one where {@link setFusedConvolutions} chose it. @internal */
-export function trainingRuntime(): WasmRuntime<FusedExports> | null {
+export function trainingRuntime(): WasmRuntime<ConvExports> | null {
   return fused ? getFusedRuntime() : getRuntime();
 }
 
@@ -94,7 +97,7 @@ export function itemsPerCall(per: number, fixed: number, n: number): number {
 function regions(
   s: Conv1dShape,
   f8: number,
-): { rt: WasmRuntime<FusedExports>; chunk: number; wAt: number; xAt: number; yAt: number } | null {
+): { rt: WasmRuntime<ConvExports>; chunk: number; wAt: number; xAt: number; yAt: number } | null {
   const { n, tIn, c, k, tOut } = s;
   const per = 4 * (tIn * c + tOut * f8);
   const fixed = 4 * k * c * f8;
@@ -111,6 +114,7 @@ function regions(
  * false, writing nothing, where the module cannot run.
  */
 export function conv1dForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
+  if (inWinogradForm(s) && winogradForward(x, w, y, s)) return true;
   const { n, tIn, c, k, padL, tOut, co } = s;
   const f8 = roundUp8(co);
   const r = regions(s, f8);
@@ -160,6 +164,7 @@ export function conv1dFilterGrad(
   dw: Float32Array,
   s: Conv1dShape,
 ): boolean {
+  if (inWinogradForm(s) && winogradFilterGrad(x, dy, dw, s)) return true;
   const { n, tIn, c, k, padL, tOut, co } = s;
   const f8 = roundUp8(co);
   const r = regions(s, f8);
@@ -173,5 +178,105 @@ export function conv1dFilterGrad(
     rt.exports.conv1d_filter_grad_f32(m, tIn, c, k, padL, tOut, f8, xAt, gAt, i0 > 0 ? 1 : 0, wAt);
   }
   copyRows(new Float32Array(rt.memory.buffer, wAt, k * c * f8), dw, k * c, f8, co);
+  return true;
+}
+
+/** F(4, 5)'s filter transform g (n × k) and its transpose, in float32, as the module reads them. */
+const TABLES = (() => {
+  const { n, k, g } = WINOGRAD;
+  const gt = Array.from({ length: k * n }, (_, i) => g[(i % n) * k + Math.floor(i / n)]);
+  return Float32Array.from([...g, ...gt]);
+})();
+/** Byte offsets of g and gᵀ in {@link TABLES}. */
+const [G, GT] = [0, 4 * WINOGRAD.n * WINOGRAD.k];
+
+/** Whether a convolution runs in Winograd's form: fused, five taps, input channels a multiple of 4. */
+function inWinogradForm(s: Conv1dShape): boolean {
+  return fused && s.k === WINOGRAD.k && s.c % 4 === 0;
+}
+
+/**
+ * The module's scratch for a convolution in Winograd's form: the tables; the filters (or their
+ * gradient) per tap (`tapsAt`: k·c·f8 floats) and in Winograd's form (`formAt`: n·c·f8); one item's
+ * tiles transformed, input (`vAt`: n·tiles·c) and output or dy (`mAt`: n·tiles·f8); then a chunk of
+ * items' inputs (`xAt`) and of their rows f8 floats wide (`yAt`: outputs or dy). Null where no item
+ * fits the budget.
+ */
+function winogradRegions(s: Conv1dShape) {
+  const { m, n, k } = WINOGRAD;
+  const f8 = roundUp8(s.co);
+  const [filters, tiles] = [s.c * f8, Math.ceil(s.tOut / m)];
+  const per = 4 * (s.tIn * s.c + s.tOut * f8);
+  const fixed = 4 * (TABLES.length + (k + n) * filters + n * tiles * (s.c + f8));
+  const rt = getFusedRuntime();
+  const chunk = itemsPerCall(per, fixed, s.n);
+  if (!rt || chunk === 0) return null;
+  const at = scratch(rt, fixed + chunk * per);
+  new Float32Array(rt.memory.buffer, at, TABLES.length).set(TABLES);
+  const tapsAt = at + 4 * TABLES.length;
+  const formAt = tapsAt + 4 * k * filters;
+  const vAt = formAt + 4 * n * filters;
+  const mAt = vAt + 4 * n * tiles * s.c;
+  const xAt = mAt + 4 * n * tiles * f8;
+  return { rt, at, chunk, f8, filters, tapsAt, formAt, vAt, mAt, xAt, yAt: xAt + 4 * chunk * s.tIn * s.c };
+}
+
+/** {@link conv1dForward} in Winograd's form (fused only: other bits than the direct sum). */
+function winogradForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
+  const r = winogradRegions(s);
+  if (!r) return false;
+  const { n, k } = WINOGRAD;
+  const { tIn, c, padL, tOut, co } = s;
+  const { rt, at, chunk, f8, filters, tapsAt, formAt, vAt, mAt, xAt, yAt } = r;
+  for (let j = 0; j < k; j++)
+    packFilters(
+      w.subarray(j * c * co),
+      c,
+      co,
+      new Float32Array(rt.memory.buffer, tapsAt + 4 * j * filters, filters),
+    );
+  rt.exports.mix_rows_f32(n, k, filters, at + G, tapsAt, formAt);
+  for (let i0 = 0; i0 < s.n; i0 += chunk) {
+    const items = Math.min(chunk, s.n - i0);
+    const buf = rt.memory.buffer;
+    new Float32Array(buf, xAt, items * tIn * c).set(x.subarray(i0 * tIn * c, (i0 + items) * tIn * c));
+    rt.exports.winograd_packed_f32(items, tIn, c, padL, tOut, f8, xAt, formAt, vAt, mAt, yAt);
+    const rows = items * tOut;
+    copyRows(new Float32Array(buf, yAt, rows * f8), y.subarray(i0 * tOut * co), rows, f8, co);
+  }
+  return true;
+}
+
+/** {@link conv1dFilterGrad} in Winograd's form (fused only: other bits than the direct sum). */
+function winogradFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, s: Conv1dShape): boolean {
+  const r = winogradRegions(s);
+  if (!r) return false;
+  const { n, k } = WINOGRAD;
+  const { tIn, c, padL, tOut, co } = s;
+  const { rt, at, chunk, f8, filters, tapsAt, formAt, vAt, mAt, xAt, yAt: gAt } = r;
+  for (let i0 = 0; i0 < s.n; i0 += chunk) {
+    const items = Math.min(chunk, s.n - i0);
+    const buf = rt.memory.buffer;
+    new Float32Array(buf, xAt, items * tIn * c).set(x.subarray(i0 * tIn * c, (i0 + items) * tIn * c));
+    const rows = items * tOut;
+    copyRows(dy.subarray(i0 * tOut * co), new Float32Array(buf, gAt, rows * f8), rows, co, f8);
+    const accumulate = i0 > 0 ? 1 : 0;
+    rt.exports.winograd_filter_grad_f32(
+      items,
+      tIn,
+      c,
+      padL,
+      tOut,
+      f8,
+      xAt,
+      gAt,
+      accumulate,
+      vAt,
+      mAt,
+      formAt,
+    );
+  }
+  rt.exports.mix_rows_f32(k, n, filters, at + GT, formAt, tapsAt);
+  copyRows(new Float32Array(rt.memory.buffer, tapsAt, k * filters), dw, k * c, f8, co);
   return true;
 }

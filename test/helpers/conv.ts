@@ -1,7 +1,7 @@
 // Convolution helpers shared by the kernel tests (test/kernels.test.ts, test/fused.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Gradients of sum(conv(x, w)²) with respect to x and w, on a backend. */
+/** conv(x, w) (`y`) and the gradients of sum(conv(x, w)²) with respect to x and w, on a backend. */
 export async function convGrads(
   backend: 'wasm' | 'cpu',
   x: Float32Array,
@@ -11,19 +11,26 @@ export async function convGrads(
   stride: number,
   pad: 'same' | 'valid' | number,
   oneD: boolean,
-): Promise<{ dx: Float32Array; dw: Float32Array }> {
+): Promise<{ y: Float32Array; dx: Float32Array; dw: Float32Array }> {
   await tf.setBackend(backend);
   const xt = tf.tensor(x, xShape);
   const wt = tf.tensor(w, wShape);
-  const f = (a: tf.Tensor, b: tf.Tensor) => {
-    const y = oneD
+  const conv = (a: tf.Tensor, b: tf.Tensor) =>
+    oneD
       ? tf.conv1d(a as tf.Tensor3D, b as tf.Tensor3D, stride, pad as 'same' | 'valid')
       : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+  const f = (a: tf.Tensor, b: tf.Tensor) => {
+    const y = conv(a, b);
     return tf.sum(tf.mul(y, y));
   };
+  const y = conv(xt, wt);
   const [dx, dw] = tf.grads(f)([xt, wt]);
-  const out = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
-  tf.dispose([xt, wt, dx, dw]);
+  const out = {
+    y: (await y.data()) as Float32Array,
+    dx: (await dx.data()) as Float32Array,
+    dw: (await dw.data()) as Float32Array,
+  };
+  tf.dispose([xt, wt, y, dx, dw]);
   return out;
 }
 

@@ -178,6 +178,133 @@ void conv1d_filter_grad_f32(int items, int t_in, int c, int k, int pad_l, int t_
     }
 }
 
+#ifdef SE_FUSED
+// Training's five-tap convolutions in Winograd's form F(4, 5), where they run fused
+// (src/model/wasm-conv1d.ts): other bits than the direct sum, 2.5 times fewer products. The
+// transforms are written out for the points 0, ±1, ±1/2, ±2 and ∞ (bt and at of
+// src/model/winograd.ts, each pair of rows ± sharing its two sums), four channels at a time.
+static inline void wino45_in(const v128_t *d, v128_t *v) {
+  const v128_t k425 = wasm_f32x4_splat(-4.25f), k525 = wasm_f32x4_splat(5.25f);
+  v[0] = MADD(wasm_f32x4_sub(d[6], d[0]), k525, wasm_f32x4_sub(d[2], d[4]));
+  v[7] = MADD(wasm_f32x4_sub(d[7], d[1]), k525, wasm_f32x4_sub(d[3], d[5]));
+  v128_t a = MADD(wasm_f32x4_add(d[2], d[6]), k425, d[4]);
+  v128_t b = MADD(wasm_f32x4_add(d[1], d[5]), k425, d[3]);
+  v[1] = wasm_f32x4_add(a, b), v[2] = wasm_f32x4_sub(a, b);
+  a = MADD(MADD(d[6], wasm_f32x4_splat(4.0f), d[2]), wasm_f32x4_splat(-5.0f), d[4]);
+  b = MADD(MADD(wasm_f32x4_mul(wasm_f32x4_splat(2.0f), d[1]), wasm_f32x4_splat(-2.5f), d[3]), wasm_f32x4_splat(0.5f), d[5]);
+  v[3] = wasm_f32x4_add(a, b), v[4] = wasm_f32x4_sub(a, b);
+  a = MADD(MADD(d[6], wasm_f32x4_splat(0.25f), d[2]), wasm_f32x4_splat(-1.25f), d[4]);
+  b = MADD(MADD(wasm_f32x4_mul(wasm_f32x4_splat(0.5f), d[1]), wasm_f32x4_splat(-2.5f), d[3]), wasm_f32x4_splat(2.0f), d[5]);
+  v[5] = wasm_f32x4_add(a, b), v[6] = wasm_f32x4_sub(a, b);
+}
+
+// y[o] = Σ_ξ at[o][ξ] · e[ξ], the four outputs of a tile.
+static inline void wino45_out(const v128_t *e, v128_t *y) {
+  const v128_t s12 = wasm_f32x4_add(e[1], e[2]), d12 = wasm_f32x4_sub(e[1], e[2]);
+  const v128_t s34 = wasm_f32x4_add(e[3], e[4]), d34 = wasm_f32x4_sub(e[3], e[4]);
+  const v128_t s56 = wasm_f32x4_add(e[5], e[6]), d56 = wasm_f32x4_sub(e[5], e[6]);
+  y[0] = wasm_f32x4_add(wasm_f32x4_add(e[0], s12), wasm_f32x4_add(s34, s56));
+  y[1] = MADD(MADD(d12, wasm_f32x4_splat(0.5f), d34), wasm_f32x4_splat(2.0f), d56);
+  y[2] = MADD(MADD(s12, wasm_f32x4_splat(0.25f), s34), wasm_f32x4_splat(4.0f), s56);
+  y[3] = wasm_f32x4_add(MADD(MADD(d12, wasm_f32x4_splat(0.125f), d34), wasm_f32x4_splat(8.0f), d56), e[7]);
+}
+
+// e[ξ] = Σ_o at[o][ξ] · g[o]: a tile of dy into the transformed domain (the transpose of wino45_out).
+static inline void wino45_grad(const v128_t *g, v128_t *e) {
+  e[0] = g[0], e[7] = g[3];
+  v128_t a = wasm_f32x4_add(g[0], g[2]), b = wasm_f32x4_add(g[1], g[3]);
+  e[1] = wasm_f32x4_add(a, b), e[2] = wasm_f32x4_sub(a, b);
+  a = MADD(g[0], wasm_f32x4_splat(0.25f), g[2]);
+  b = MADD(wasm_f32x4_mul(wasm_f32x4_splat(0.5f), g[1]), wasm_f32x4_splat(0.125f), g[3]);
+  e[3] = wasm_f32x4_add(a, b), e[4] = wasm_f32x4_sub(a, b);
+  a = MADD(g[0], wasm_f32x4_splat(4.0f), g[2]);
+  b = MADD(wasm_f32x4_mul(wasm_f32x4_splat(2.0f), g[1]), wasm_f32x4_splat(8.0f), g[3]);
+  e[5] = wasm_f32x4_add(a, b), e[6] = wasm_f32x4_sub(a, b);
+}
+
+// One item's input tiles transformed: v[ξ][p][ch] = Σ_j bt[ξ][j] · x[4p − padL + j][ch] for its
+// ⌈t_out / 4⌉ tiles, rows outside the input counting as zeros; `c` a multiple of 4.
+static inline void wino45_input(const float *xi, int t_in, int c, int pad_l, int tiles, float *v) {
+  const v128_t vzero = wasm_f32x4_splat(0.0f);
+  for (int p = 0; p < tiles; p++) {
+    const int s = 4 * p - pad_l;
+    const int inside = s >= 0 && s + 8 <= t_in;
+    for (int ch = 0; ch < c; ch += 4) {
+      v128_t d[8], t[8];
+      for (int j = 0; j < 8; j++)
+        d[j] = inside || (s + j >= 0 && s + j < t_in) ? wasm_v128_load(xi + (s + j) * c + ch) : vzero;
+      wino45_in(d, t);
+      for (int q = 0; q < 8; q++) wasm_v128_store(v + ((long)q * tiles + p) * c + ch, t[q]);
+    }
+  }
+}
+
+// The forward pass (and so the input gradient) per item: the input transformed, the eight products
+// M[ξ] = V[ξ] · U[ξ] on conv1d_packed_f32's kernel with U[ξ] the filters transformed and packed as one
+// tap ([f8 / 8][c][8]), then the output transform; no bias, no activation. `v` and `mm`: scratch of
+// 8·⌈t_out / 4⌉ rows of c and of f8 floats.
+__attribute__((export_name("winograd_packed_f32")))
+void winograd_packed_f32(int items, int t_in, int c, int pad_l, int t_out, int f8, const float *x, const float *u,
+                         float *v, float *mm, float *y) {
+  const int tiles = (t_out + 3) / 4;
+  for (int i = 0; i < items; i++) {
+    float *yi = y + (long)i * t_out * f8;
+    wino45_input(x + (long)i * t_in * c, t_in, c, pad_l, tiles, v);
+    for (int q = 0; q < 8; q++)
+      conv1d_packed_f32(1, tiles, c, 1, 0, tiles, f8, v + (long)q * tiles * c, u + (long)q * c * f8,
+                        mm + (long)q * tiles * f8);
+    for (int p = 0; p < tiles; p++)
+      for (int f = 0; f < f8; f += 4) {
+        v128_t e[8], out[4];
+        for (int q = 0; q < 8; q++) e[q] = wasm_v128_load(mm + ((long)q * tiles + p) * f8 + f);
+        wino45_out(e, out);
+        for (int o = 0; o < 4 && 4 * p + o < t_out; o++) wasm_v128_store(yi + (4 * p + o) * f8 + f, out[o]);
+      }
+  }
+}
+
+// The filter gradient of winograd_packed_f32's convolution, in the transformed domain: with V the
+// input transformed and E[ξ][p] = Σ_o at[o][ξ] · dy[4p + o] (rows past t_out as zeros),
+// du[ξ][ch][f] = Σ_i Σ_p V[ξ][p][ch] · E[ξ][p][f] on conv1d_filter_grad_f32's kernel (one tap), from
+// zero or, with `accumulate`, from du's values. The caller then takes dw[j] = Σ_ξ g[ξ][j] · du[ξ]
+// (mix_rows_f32). `v` and `e`: scratch of 8·⌈t_out / 4⌉ rows of c and of f8 floats.
+__attribute__((export_name("winograd_filter_grad_f32")))
+void winograd_filter_grad_f32(int items, int t_in, int c, int pad_l, int t_out, int f8, const float *x,
+                              const float *dy, int accumulate, float *v, float *e, float *du) {
+  const int tiles = (t_out + 3) / 4;
+  const v128_t vzero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < items; i++) {
+    const float *gi = dy + (long)i * t_out * f8;
+    wino45_input(x + (long)i * t_in * c, t_in, c, pad_l, tiles, v);
+    for (int p = 0; p < tiles; p++)
+      for (int f = 0; f < f8; f += 4) {
+        v128_t g[4], t[8];
+        for (int o = 0; o < 4; o++) g[o] = 4 * p + o < t_out ? wasm_v128_load(gi + (4 * p + o) * f8 + f) : vzero;
+        wino45_grad(g, t);
+        for (int q = 0; q < 8; q++) wasm_v128_store(e + ((long)q * tiles + p) * f8 + f, t[q]);
+      }
+    for (int q = 0; q < 8; q++)
+      conv1d_filter_grad_f32(1, tiles, c, 1, 0, tiles, f8, v + (long)q * tiles * c, e + (long)q * tiles * f8,
+                             accumulate || i > 0, du + (long)q * c * f8);
+  }
+}
+
+// dst[a][r] = Σ_b coef[a][b] · src[b][r] for `outs` rows a of `len` floats (a multiple of 4) from
+// `ins` rows b: the filters into Winograd's form (coef = g) and their gradient back (coef = gᵀ).
+__attribute__((export_name("mix_rows_f32")))
+void mix_rows_f32(int outs, int ins, int len, const float *coef, const float *src, float *dst) {
+  for (int a = 0; a < outs; a++)
+    for (int r = 0; r < len; r += 4) {
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      for (int b = 0; b < ins; b++) {
+        const float w = coef[a * ins + b];
+        if (w != 0.0f) acc = MADD(acc, wasm_f32x4_splat(w), wasm_v128_load(src + (long)b * len + r));
+      }
+      wasm_v128_store(dst + (long)a * len + r, acc);
+    }
+}
+#endif
+
 
 // The filter gradient of a two-dimensional convolution at stride and dilation 1 (cnn2d's), channels
 // last: dw[a][b][ch][f] = Σ_i Σ_y Σ_x xp[i][y + a][x + b][ch] · dy[i][y][x][f], over an input padded
