@@ -65,7 +65,7 @@ Running:
   --workers N            data-parallel training threads (default 1; 2 uses both cores of a 2-core machine)
   --no-fma               multiply, then add, in the convolutions: the same weights on every
                          runtime, as tfjs's own kernels (default: one fused multiply-add, and
-                         five-tap convolutions in Winograd's form, often two to three times as
+                         five-tap convolutions in Winograd's form: Conv1D networks about twice as
                          fast, where the runtime has WebAssembly relaxed SIMD: Node 22 and later,
                          or Node 20 started with --experimental-wasm-relaxed-simd)
   --concurrent N         instead of --workers: train N of the run's models at once, each on one
