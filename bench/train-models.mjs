@@ -37,16 +37,10 @@ export async function benchModel(lib, tfl, arch) {
   return { model, shape };
 }
 
-/**
- * Seconds of one epoch of `EmotionModel.fit` on `clips` random clips, batch 32, with `workers`
- * threads (data-parallel above 1) and `options` for fit (e.g. `{ fusedMultiplyAdd: false }`): the
- * faster of epochs 2 and 3 (the first warms up). Returns the seconds, the threads fit used and
- * whether the convolutions ran fused.
- */
-export async function fitEpoch(lib, tfl, arch, workers, clips = 1560, options = {}) {
-  const { model, shape } = await benchModel(lib, tfl, arch);
+/** `clips` training rows of random features of `shape` (speed does not depend on the values), all eight labels. */
+export function randomRows(lib, shape, clips) {
   const per = shape.reduce((a, b) => a * b, 1);
-  const rows = Array.from({ length: clips }, (_, i) => ({
+  return Array.from({ length: clips }, (_, i) => ({
     path: `r${i}`,
     dataset: 'manifest',
     speaker: 'x',
@@ -57,6 +51,17 @@ export async function fitEpoch(lib, tfl, arch, workers, clips = 1560, options = 
       features: shape.at(-1),
     },
   }));
+}
+
+/**
+ * Seconds of one epoch of `EmotionModel.fit` on `clips` random clips, batch 32, with `workers`
+ * threads (data-parallel above 1) and `options` for fit (e.g. `{ fusedMultiplyAdd: false }`): the
+ * faster of epochs 2 and 3 (the first warms up). Returns the seconds, the threads fit used and
+ * whether the convolutions ran fused.
+ */
+export async function fitEpoch(lib, tfl, arch, workers, clips = 1560, options = {}) {
+  const { model, shape } = await benchModel(lib, tfl, arch);
+  const rows = randomRows(lib, shape, clips);
   const summary = await model.fit(rows, { epochs: 3, batchSize: 32, workers, ...options });
   model.dispose();
   return {

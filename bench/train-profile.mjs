@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 // `npm run bench:train -- --profile`: where one epoch of training goes, kernel by kernel, for the
 // reference CNN and each built-in architecture, on the wasm backend with this library's kernels
 // (one thread). For a batch of 32, tf.profile times every kernel of
@@ -11,14 +12,19 @@
 //   --top N       kernels listed per architecture (default 12)
 //   --arch NAME   profile only this architecture (reference, cnn1d, crnn, cnn2d or mlp)
 //   --json        end with one JSON line { architecture: { phase: { kernel: seconds } } }
+//   --fused       profile EmotionModel.fit instead, as it trains by default where the runtime has
+//                 relaxed SIMD (fused multiply-adds, five-tap convolutions in Winograd's form; Node
+//                 20's flag is turned on here): one epoch of --batches batches after a warm-up
+//                 batch, every kernel of the step in one phase, "fit" (fit switches the fused
+//                 kernels on for itself, so the phases above cannot be told apart from outside)
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as lib from '../dist/node.js';
 import { args, fmt } from './common.mjs';
-import { benchModel } from './train-models.mjs';
+import { benchModel, randomRows } from './train-models.mjs';
 
 const ARCHS = ['reference', 'cnn1d', 'crnn', 'cnn2d', 'mlp'];
-const opt = args({ batches: 3, top: 12, json: false, profile: true, arch: '' });
+const opt = args({ batches: 3, top: 12, json: false, profile: true, arch: '', fused: false });
 if (opt.arch && !ARCHS.includes(opt.arch)) {
   console.error(`unknown --arch ${opt.arch}; known: ${ARCHS.join(', ')}`);
   process.exit(2);
@@ -75,6 +81,25 @@ function addInto(total, part, scale) {
   for (const [name, ms] of part) total.set(name, (total.get(name) ?? 0) + (ms * scale) / 1000);
 }
 
+/** One epoch of EmotionModel.fit (fused where it can be), profiled whole: ms per kernel, and the wall time. */
+async function profileFit(arch) {
+  const { model, shape } = await benchModel(lib, tfl, arch);
+  const rows = randomRows(lib, shape, BATCH * opt.batches);
+  await model.fit(rows.slice(0, BATCH), { epochs: 1, batchSize: BATCH }); // warm-up
+  let summary;
+  const t0 = performance.now();
+  const fit = byKernel(
+    await tf.profile(async () => {
+      summary = await model.fit(rows, { epochs: 1, batchSize: BATCH });
+    }),
+  );
+  const wall = (((performance.now() - t0) / 1000) * STEPS) / opt.batches;
+  model.dispose();
+  const phases = { fit: new Map() };
+  addInto(phases.fit, fit, STEPS / opt.batches);
+  return { phases, wall, fused: summary.fusedMultiplyAdd === true };
+}
+
 async function profileArchitecture(arch) {
   const { model, shape } = await benchModel(lib, tfl, arch);
   const net = model.layersModel;
@@ -94,17 +119,21 @@ async function profileArchitecture(arch) {
   return { phases, wall };
 }
 
+if (opt.fused) setFlagsFromString('--experimental-wasm-relaxed-simd'); // before the fused module compiles
 await lib.useBackend('wasm');
 console.log(
-  `train profile: seconds per epoch of ${CLIPS} clips (${STEPS} batches of ${BATCH}), wasm + speech-emotion kernels, one thread; Node ${process.version}`,
+  `train profile: seconds per epoch of ${CLIPS} clips (${STEPS} batches of ${BATCH}), wasm + speech-emotion kernels, one thread${opt.fused ? ', EmotionModel.fit' : ''}; Node ${process.version}`,
 );
 const json = {};
 for (const arch of opt.arch ? [opt.arch] : ARCHS) {
-  const { phases, wall } = await profileArchitecture(arch);
+  const { phases, wall, fused } = await (opt.fused ? profileFit(arch) : profileArchitecture(arch));
   const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
-  const kernels = sum(phases.forward) + sum(phases.backward) + sum(phases.optimizer);
+  const kernels = Object.values(phases).reduce((s, m) => s + sum(m), 0);
+  const split = opt.fused
+    ? `fit ${fused ? 'fused' : 'not fused: this runtime has no WebAssembly relaxed SIMD'}`
+    : `forward ${fmt(sum(phases.forward), 1)}, backward ${fmt(sum(phases.backward), 1)}, optimizer ${fmt(sum(phases.optimizer), 1)}`;
   console.log(
-    `\n${arch === 'reference' ? 'reference CNN' : arch}: ${fmt(wall, 1)} s per epoch profiled (kernels ${fmt(kernels, 1)} s: forward ${fmt(sum(phases.forward), 1)}, backward ${fmt(sum(phases.backward), 1)}, optimizer ${fmt(sum(phases.optimizer), 1)}; outside kernels ${fmt(wall - kernels, 1)} s)`,
+    `\n${arch === 'reference' ? 'reference CNN' : arch}: ${fmt(wall, 1)} s per epoch profiled (kernels ${fmt(kernels, 1)} s: ${split}; outside kernels ${fmt(wall - kernels, 1)} s)`,
   );
   const rows = Object.entries(phases).flatMap(([phase, m]) =>
     [...m].map(([name, s]) => ({ phase, name, s })),

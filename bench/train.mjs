@@ -7,7 +7,9 @@
 //   --stock-batches N   timed batches for stock cpu, about 76 s each (default 1; 0 skips it)
 //   --json              end with one JSON line { oursSecondsPerEpoch, stockCpuSecondsPerEpoch, backend, architectures }
 //   --profile           instead: time per kernel, forward, backward and optimizer, for one epoch of
-//                       the reference CNN and each architecture (bench/train-profile.mjs)
+//                       the reference CNN and each architecture (bench/train-profile.mjs); with
+//                       --fused, of EmotionModel.fit as it trains by default (fused multiply-adds,
+//                       Winograd's form), every kernel in one phase
 // `fit` is timed both ways: with fused multiply-adds in the convolutions (the default where the
 // runtime has WebAssembly relaxed SIMD; this script turns on Node 20's
 // --experimental-wasm-relaxed-simd for itself) and with `fusedMultiplyAdd: false`.
