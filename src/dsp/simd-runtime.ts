@@ -199,6 +199,24 @@ export interface KernelExports {
     x: number,
     y: number,
   ): void;
+  grad_accumulate_f32(n: number, g: number, scale: number, first: number, sum: number): void;
+  adam_f32(
+    n: number,
+    w: number,
+    m: number,
+    v: number,
+    sum: number,
+    count: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    o1: number,
+    o2: number,
+    eps: number,
+    nlr: number,
+    keep: number,
+  ): void;
   maxpool_grad_tiling(
     images: number,
     h: number,

@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { isNode, nodeModule } from '../util/node-only.js';
+import { ExactAdam, type ShardGradients } from './adam.js';
 
 /** What a training replica needs to rebuild the loss. @internal */
 export interface LossConfig {
@@ -48,21 +49,24 @@ export function seedDropouts(net: TFL.LayersModel, seeds: number[]): void {
     if (l.getClassName() === 'Dropout') (l as unknown as { seed?: number }).seed = seeds[i++ % seeds.length];
 }
 
-/** Loss and gradients (in trainable-weight order) of one shard, updating batch-norm statistics. @internal */
+/**
+ * Loss and gradients (in trainable-weight order) of one shard, `x` and `y` (disposed), updating
+ * batch-norm statistics. @internal
+ */
 export function shardGradients(
   tf: typeof TF,
   net: TFL.LayersModel,
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar,
   x: TF.Tensor,
   y: TF.Tensor,
-): { loss: number; grads: TF.Tensor[] } {
+): { loss: number; grads: Float32Array[] } {
   const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
   const { value, grads } = tf.variableGrads(
     () => loss(y, net.apply(x, { training: true }) as TF.Tensor),
     vars,
   );
-  const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name]) };
-  value.dispose();
+  const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+  tf.dispose([value, x, y, ...Object.values(grads)]);
   return out;
 }
 
@@ -75,8 +79,8 @@ export interface Replica {
     y: Float32Array,
     seeds: number[],
   ): Promise<{ loss: number; grads: Float32Array[] }>;
-  /** Applies averaged gradients with the replica's own optimizer (the same steps as the main one). */
-  apply(grads: Float32Array[], learningRate: number): void;
+  /** Gives the replica the weights after a step (all tensors one after the other, in weight order). */
+  setWeights(weights: Float32Array): void;
   /** The replica's non-trainable weights (batch-norm moving statistics), in weight order. */
   movingStats(): Promise<Float32Array[]>;
   /** Ends the thread. */
@@ -91,7 +95,7 @@ export interface Replica {
 export async function startReplicas(
   count: number,
   net: TFL.LayersModel,
-  setup: { backend: string; loss: LossConfig; learningRate: number; weightDecay: number; fused: boolean },
+  setup: { backend: string; loss: LossConfig; fused: boolean },
 ): Promise<Replica[] | null> {
   if (count < 1 || !isNode()) return null;
   const url = new URL('./train-worker.js', import.meta.url);
@@ -122,7 +126,7 @@ export async function startReplicas(
     await ask({ type: 'ready' });
     replicas.push({
       grads: (x, shape, y, seeds) => ask({ type: 'grads', x, shape, y, seeds }),
-      apply: (grads, learningRate) => worker.postMessage({ type: 'apply', grads, learningRate }),
+      setWeights: (weights) => worker.postMessage({ type: 'weights', weights }),
       movingStats: () => ask({ type: 'stats' }),
       close: async () => {
         pending = [];
@@ -145,6 +149,8 @@ export interface ParallelContext {
   /** Each training row's loss weight, carried by its target (see {@link LossConfig.rowWeighted}), or null. */
   rowWeights: Float32Array | null;
   optimizer: TF.AdamOptimizer;
+  /** The optimizer step ({@link applyStep}; `optimizer` gives its settings and learning rate). */
+  adam: ExactAdam;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
   replicas: Replica[] | null;
   /** The trainable variables, in weight order. */
@@ -153,11 +159,21 @@ export interface ParallelContext {
   weightDecay: number;
 }
 
+/** The Adam step of data-parallel training for `optimizer`'s settings, from the variables' weights now. @internal */
+export function exactAdam(optimizer: TF.AdamOptimizer, vars: TF.Variable[], epsilon: number): ExactAdam {
+  const o = optimizer as unknown as { beta1: number; beta2: number; epsilon: number | null };
+  return new ExactAdam(
+    vars.map((v) => v.dataSync() as Float32Array),
+    vars.map((v) => v.rank),
+    { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon ?? epsilon },
+  );
+}
+
 /**
  * One data-parallel step: the batch is cut into one shard per thread, the replicas compute their
- * shards' gradients while this thread computes its own, and the gradients, averaged with weights
- * by shard size, are applied here and sent to every replica (each applies them with its own
- * optimizer, so all copies take the same step). Returns the batch's mean loss. @internal
+ * shards' gradients while this thread computes its own, then the gradients, averaged with weights
+ * by shard size, take one Adam step here ({@link ExactAdam}, all weights in one pass) and the new
+ * weights go to every replica, so all copies stay the same. Returns the batch's mean loss. @internal
  */
 export async function parallelStep(
   c: ParallelContext,
@@ -184,31 +200,38 @@ export async function parallelStep(
   });
   seedDropouts(c.net, seeds[0]);
   const n0 = bounds[1];
-  const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
-  const y0 = tf.tensor(targets.subarray(0, n0 * k), [n0, k]);
-  const own = shardGradients(tf, c.net, c.loss, x0, y0);
-  tf.dispose([x0, y0]);
-  const sums = own.grads.map((g) => {
-    const d = g.dataSync() as Float32Array;
-    const out = new Float32Array(d.length);
-    for (let i = 0; i < d.length; i++) out[i] = d[i] * n0;
-    return out;
-  });
-  tf.dispose(own.grads);
-  let lossSum = own.loss * n0;
+  const shards: ShardGradients[] = [];
+  let lossSum = 0;
+  if (n0 > 0) {
+    const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
+    const own = shardGradients(tf, c.net, c.loss, x0, tf.tensor(targets.subarray(0, n0 * k), [n0, k]));
+    shards.push({ rows: n0, grads: own.grads });
+    lossSum += own.loss * n0;
+  }
   for (const [i, r] of (await Promise.all(remote)).entries()) {
     if (!r) continue;
-    const n = bounds[i + 2] - bounds[i + 1];
-    lossSum += r.loss * n;
-    r.grads.forEach((g, j) => {
-      const s = sums[j];
-      for (let q = 0; q < g.length; q++) s[q] += g[q] * n;
-    });
+    const rows = bounds[i + 2] - bounds[i + 1];
+    lossSum += r.loss * rows;
+    shards.push({ rows, grads: r.grads });
   }
-  for (const s of sums) for (let q = 0; q < s.length; q++) s[q] /= n;
-  for (const r of replicas) r.apply(sums, learningRate(c.optimizer));
-  applyArrays(tf, c.optimizer, c.vars, sums, c.weightDecay);
+  applyStep(c, shards);
   return lossSum / n;
+}
+
+/** One optimizer step from the shards' gradients; the new weights go into the variables and to every replica. @internal */
+export function applyStep(c: ParallelContext, shards: ShardGradients[]): void {
+  c.adam.step(shards, learningRate(c.optimizer), c.weightDecay);
+  for (const r of c.replicas ?? []) r.setWeights(c.adam.weights);
+  assignAll(c.tf, c.vars, c.adam.weights);
+}
+
+/** Gives `vars` the weights of `all` (the tensors one after the other, in order). @internal */
+export function assignAll(tf: typeof TF, vars: TF.Variable[], all: Float32Array): void {
+  let at = 0;
+  for (const v of vars) {
+    v.assign(tf.tensor(all.slice(at, at + v.size), v.shape));
+    at += v.size;
+  }
 }
 
 /** Adam's learning rate, which tfjs keeps protected and reads at every step. @internal */
@@ -216,37 +239,6 @@ export function learningRate(optimizer: TF.AdamOptimizer, set?: number): number 
   const o = optimizer as unknown as { learningRate: number };
   if (set !== undefined) o.learningRate = set;
   return o.learningRate;
-}
-
-/** One optimizer step of `vars` from gradient arrays in the same order, then the weight decay. @internal */
-export function applyArrays(
-  tf: typeof TF,
-  optimizer: TF.AdamOptimizer,
-  vars: TF.Variable[],
-  grads: Float32Array[],
-  weightDecay: number,
-): void {
-  const named = vars.map((v, j) => ({ name: v.name, tensor: tf.tensor(grads[j], v.shape) }));
-  optimizer.applyGradients(named);
-  tf.dispose(named.map((n) => n.tensor));
-  decayWeights(tf, optimizer, vars, weightDecay);
-}
-
-/**
- * Decoupled weight decay after an optimizer step: every weight matrix of `vars` (rank ≥ 2, so
- * kernels but not biases or batch normalisation) times 1 − learning rate · `weightDecay`. @internal
- */
-export function decayWeights(
-  tf: typeof TF,
-  optimizer: TF.AdamOptimizer,
-  vars: TF.Variable[],
-  weightDecay: number,
-): void {
-  if (!(weightDecay > 0)) return;
-  const keep = 1 - learningRate(optimizer) * weightDecay;
-  tf.tidy(() => {
-    for (const v of vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));
-  });
 }
 
 /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */

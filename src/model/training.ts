@@ -14,12 +14,14 @@ import type { EpochLog, FitOptions, TrainingSummary } from './options.js';
 import {
   type LossConfig,
   type ParallelContext,
+  applyStep,
   averageMovingStats,
-  decayWeights,
+  exactAdam,
   learningRate,
   makeLoss,
   parallelStep,
   seedDropouts,
+  shardGradients,
   startReplicas,
 } from './parallel.js';
 import { type FullAugment, augmentBatch, checkAugment, mixBatch } from './spec-augment.js';
@@ -237,11 +239,9 @@ async function step(
   if (c.replicas) return parallelStep(c, data, targets, n, random);
   const { tf } = c;
   const xb = tf.tensor(data, [n, ...c.inputShape]);
-  const yb = tf.tensor(targets, [n, c.labels]);
-  const l = (await c.net.trainOnBatch(xb, yb)) as number;
-  tf.dispose([xb, yb]);
-  decayWeights(tf, c.optimizer, c.vars, c.weightDecay);
-  return l;
+  const { loss, grads } = shardGradients(tf, c.net, c.loss, xb, tf.tensor(targets, [n, c.labels]));
+  applyStep(c, [{ rows: n, grads }]);
+  return loss;
 }
 
 /** The rows `batch` of `x` and their targets (one-hot, mixed with soft targets when given), augmented as `s` says (SpecAugment and shift on series, then mixup). */
@@ -319,11 +319,10 @@ export async function fitNetwork(
       ? await startReplicas(s.workers - 1, net, {
           backend: tf.getBackend(),
           loss: lossConfig,
-          learningRate: s.learningRate,
-          weightDecay: s.weightDecay,
           fused: s.fused,
         })
       : null;
+  const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
   const c: ParallelContext = {
     tf,
     net,
@@ -332,9 +331,10 @@ export async function fitNetwork(
     y,
     rowWeights,
     optimizer,
+    adam: exactAdam(optimizer, vars, tf.backend().epsilon()),
     loss,
     replicas,
-    vars: net.trainableWeights.map((w) => w.read() as TF.Variable),
+    vars,
     weightDecay: s.weightDecay,
   };
   const features = rows.map((r) => r.features);

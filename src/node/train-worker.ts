@@ -1,19 +1,12 @@
 /**
  * A data-parallel training replica (worker_threads): holds a copy of the network, computes the
- * gradients of the shards it is sent, and applies the averaged gradients it gets back with its own
- * optimizer, so it stays identical to the main copy. Started by `EmotionModel.fit({ workers })`.
+ * gradients of the shards it is sent, and takes the weights after each step from the main thread,
+ * so it stays identical to the main copy. Started by `EmotionModel.fit({ workers })`.
  * @internal
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
-import {
-  type LossConfig,
-  applyArrays,
-  learningRate,
-  makeLoss,
-  seedDropouts,
-  shardGradients,
-} from '../model/parallel.js';
+import { type LossConfig, assignAll, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
 import { setFusedConvolutions } from '../model/wasm-conv1d.js';
 import { useBackend } from './backend.js';
@@ -23,8 +16,6 @@ const data = workerData as {
   weights: Float32Array[];
   backend: string;
   loss: LossConfig;
-  learningRate: number;
-  weightDecay: number;
   fused: boolean;
 };
 const tf = await loadTf();
@@ -35,23 +26,22 @@ setFusedConvolutions(data.fused);
 const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
 net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
-const optimizer = tf.train.adam(data.learningRate);
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
 
 parentPort?.on('message', (m) => {
   if (m.type === 'ready') parentPort?.postMessage('ready');
   else if (m.type === 'grads') {
     seedDropouts(net, m.seeds);
-    const x = tf.tensor(m.x, m.shape);
-    const y = tf.tensor(m.y, [m.shape[0], data.loss.k]);
-    const r = shardGradients(tf, net, loss, x, y);
-    const grads = r.grads.map((g) => g.dataSync() as Float32Array);
-    tf.dispose([x, y, ...r.grads]);
-    parentPort?.postMessage({ loss: r.loss, grads });
-  } else if (m.type === 'apply') {
-    learningRate(optimizer, m.learningRate);
-    applyArrays(tf, optimizer, vars, m.grads, data.weightDecay);
-  } else if (m.type === 'stats') {
+    const r = shardGradients(
+      tf,
+      net,
+      loss,
+      tf.tensor(m.x, m.shape),
+      tf.tensor(m.y, [m.shape[0], data.loss.k]),
+    );
+    parentPort?.postMessage(r);
+  } else if (m.type === 'weights') assignAll(tf, vars, m.weights);
+  else if (m.type === 'stats') {
     parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
   }
 });
