@@ -2,9 +2,12 @@ import { WASM_BUDGET, getRuntime, scratch } from '../dsp/simd-runtime.js';
 
 const f = Math.fround;
 
-/** One shard's gradients (in trainable-weight order) and the rows it held. @internal */
+/**
+ * One shard's gradients (in trainable-weight order; null for a weight the loss does not depend on)
+ * and the rows it held. @internal
+ */
 export interface ShardGradients {
-  grads: Float32Array[];
+  grads: (Float32Array | null)[];
   rows: number;
 }
 
@@ -73,7 +76,8 @@ export class ExactAdam {
   /**
    * One step from the shards' gradients at `learningRate`, with decoupled `weightDecay` (0: off);
    * updates {@link weights} in place. Several shards' gradients are averaged with weights by their
-   * rows; a single shard's are taken as they are.
+   * rows; a single shard's are taken as they are. A tensor without a gradient keeps its weights
+   * and moments, as tfjs's optimizer skips it, but still takes the weight decay.
    */
   step(shards: ShardGradients[], learningRate: number, weightDecay: number): void {
     if (shards.length === 1) shards = [{ grads: shards[0].grads, rows: 1 }];
@@ -92,7 +96,10 @@ export class ExactAdam {
     const rt = this.simd ? getRuntime() : null;
     for (let j = 0; j < this.sizes.length; j++) {
       const kj = this.decays[j] ? keep : 1;
-      if (rt) this.simdStep(rt, j, shards, rows, k, kj);
+      if (shards[0].grads[j] === null) {
+        const t = this.tensor(j);
+        if (kj !== 1) for (let i = 0; i < t.length; i++) t[i] *= kj;
+      } else if (rt) this.simdStep(rt, j, shards, rows, k, kj);
       else this.jsStep(j, shards, rows, k, kj);
     }
     this.acc1 = f(this.acc1 * k.b1);
@@ -120,7 +127,7 @@ export class ExactAdam {
       h.set(this.m.subarray(from, from + len), m >> 2);
       h.set(this.v.subarray(from, from + len), v >> 2);
       shards.forEach((s, i) => {
-        h.set(s.grads[j].subarray(a, a + len), g >> 2);
+        h.set((s.grads[j] as Float32Array).subarray(a, a + len), g >> 2);
         rt.exports.grad_accumulate_f32(len, g, s.rows, i === 0 ? 1 : 0, sum);
       });
       rt.exports.adam_f32(len, w, m, v, sum, rows, k.b1, k.c1, k.b2, k.c2, k.o1, k.o2, k.eps, k.nlr, keep);
@@ -136,8 +143,10 @@ export class ExactAdam {
     const { b1, c1, b2, c2, o1, o2, eps, nlr } = k;
     const base = this.offsets[j];
     for (let i = 0; i < this.sizes[j]; i++) {
-      let s = f(shards[0].grads[j][i] * shards[0].rows);
-      for (let p = 1; p < shards.length; p++) s = f(s + shards[p].grads[j][i] * shards[p].rows);
+      const g0 = shards[0].grads[j] as Float32Array;
+      let s = f(g0[i] * shards[0].rows);
+      for (let p = 1; p < shards.length; p++)
+        s = f(s + (shards[p].grads[j] as Float32Array)[i] * shards[p].rows);
       const g = f(s / rows);
       const q = base + i;
       const mi = f(f(this.m[q] * b1) + f(g * c1));

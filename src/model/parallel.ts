@@ -50,8 +50,8 @@ export function seedDropouts(net: TFL.LayersModel, seeds: number[]): void {
 }
 
 /**
- * Loss and gradients (in trainable-weight order) of one shard, `x` and `y` (disposed), updating
- * batch-norm statistics. @internal
+ * Loss and gradients (in trainable-weight order; null for a weight the loss does not depend on) of
+ * one shard, `x` and `y` (disposed), updating batch-norm statistics. @internal
  */
 export function shardGradients(
   tf: typeof TF,
@@ -59,13 +59,16 @@ export function shardGradients(
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar,
   x: TF.Tensor,
   y: TF.Tensor,
-): { loss: number; grads: Float32Array[] } {
+): { loss: number; grads: (Float32Array | null)[] } {
   const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
   const { value, grads } = tf.variableGrads(
     () => loss(y, net.apply(x, { training: true }) as TF.Tensor),
     vars,
   );
-  const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+  const out = {
+    loss: value.dataSync()[0],
+    grads: vars.map((v) => (grads[v.name]?.dataSync() as Float32Array | undefined) ?? null),
+  };
   tf.dispose([value, x, y, ...Object.values(grads)]);
   return out;
 }
@@ -78,7 +81,7 @@ export interface Replica {
     shape: number[],
     y: Float32Array,
     seeds: number[],
-  ): Promise<{ loss: number; grads: Float32Array[] }>;
+  ): Promise<{ loss: number; grads: (Float32Array | null)[] }>;
   /** Gives the replica the weights after a step (all tensors one after the other, in weight order). */
   setWeights(weights: Float32Array): void;
   /** The replica's non-trainable weights (batch-norm moving statistics), in weight order. */
@@ -149,8 +152,12 @@ export interface ParallelContext {
   /** Each training row's loss weight, carried by its target (see {@link LossConfig.rowWeighted}), or null. */
   rowWeights: Float32Array | null;
   optimizer: TF.AdamOptimizer;
-  /** The optimizer step ({@link applyStep}; `optimizer` gives its settings and learning rate). */
-  adam: ExactAdam;
+  /**
+   * The optimizer step ({@link applyStep}; `optimizer` gives its settings and learning rate); null
+   * where the backend keeps tensors off the CPU (webgl, webgpu, tfjs-node), so that one thread's
+   * steps stay there with tfjs's optimizer.
+   */
+  adam: ExactAdam | null;
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar;
   replicas: Replica[] | null;
   /** The trainable variables, in weight order. */
@@ -159,14 +166,51 @@ export interface ParallelContext {
   weightDecay: number;
 }
 
-/** The Adam step of data-parallel training for `optimizer`'s settings, from the variables' weights now. @internal */
-export function exactAdam(optimizer: TF.AdamOptimizer, vars: TF.Variable[], epsilon: number): ExactAdam {
+/**
+ * `fit`'s optimizer step for `optimizer`'s settings, from the variables' weights now: data-parallel
+ * (the gradients come as arrays anyway), or where the backend keeps tensors on the CPU (wasm, cpu);
+ * else null. @internal
+ */
+export function exactAdam(
+  tf: typeof TF,
+  optimizer: TF.AdamOptimizer,
+  vars: TF.Variable[],
+  parallel: boolean,
+): ExactAdam | null {
+  if (!parallel && !['wasm', 'cpu'].includes(tf.getBackend())) return null;
   const o = optimizer as unknown as { beta1: number; beta2: number; epsilon: number | null };
   return new ExactAdam(
     vars.map((v) => v.dataSync() as Float32Array),
     vars.map((v) => v.rank),
-    { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon ?? epsilon },
+    { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon ?? tf.backend().epsilon() },
   );
+}
+
+/**
+ * One step on a batch of `n` rows (features `data`, targets `targets`): data-parallel with replicas;
+ * else {@link ExactAdam} from this thread's gradients, or, without it, tfjs's `trainOnBatch` and
+ * the weight decay. Returns the batch's mean loss. @internal
+ */
+export async function trainStep(
+  c: ParallelContext,
+  data: Float32Array,
+  targets: Float32Array,
+  n: number,
+  random: () => number,
+): Promise<number> {
+  if (c.replicas) return parallelStep(c, data, targets, n, random);
+  const { tf } = c;
+  const xb = tf.tensor(data, [n, ...c.inputShape]);
+  const yb = tf.tensor(targets, [n, c.labels]);
+  if (c.adam) {
+    const { loss, grads } = shardGradients(tf, c.net, c.loss, xb, yb);
+    applyStep(c, [{ rows: n, grads }]);
+    return loss;
+  }
+  const l = (await c.net.trainOnBatch(xb, yb)) as number;
+  tf.dispose([xb, yb]);
+  decayWeights(tf, c.optimizer, c.vars, c.weightDecay);
+  return l;
 }
 
 /**
@@ -220,9 +264,10 @@ export async function parallelStep(
 
 /** One optimizer step from the shards' gradients; the new weights go into the variables and to every replica. @internal */
 export function applyStep(c: ParallelContext, shards: ShardGradients[]): void {
-  c.adam.step(shards, learningRate(c.optimizer), c.weightDecay);
-  for (const r of c.replicas ?? []) r.setWeights(c.adam.weights);
-  assignAll(c.tf, c.vars, c.adam.weights);
+  const adam = c.adam as ExactAdam;
+  adam.step(shards, learningRate(c.optimizer), c.weightDecay);
+  for (const r of c.replicas ?? []) r.setWeights(adam.weights);
+  assignAll(c.tf, c.vars, adam.weights);
 }
 
 /** Gives `vars` the weights of `all` (the tensors one after the other, in order). @internal */
@@ -239,6 +284,23 @@ export function learningRate(optimizer: TF.AdamOptimizer, set?: number): number 
   const o = optimizer as unknown as { learningRate: number };
   if (set !== undefined) o.learningRate = set;
   return o.learningRate;
+}
+
+/**
+ * Decoupled weight decay after a tfjs optimizer step: every weight matrix of `vars` (rank ≥ 2, so
+ * kernels but not biases or batch normalisation) times 1 − learning rate · `weightDecay`. @internal
+ */
+export function decayWeights(
+  tf: typeof TF,
+  optimizer: TF.AdamOptimizer,
+  vars: TF.Variable[],
+  weightDecay: number,
+): void {
+  if (!(weightDecay > 0)) return;
+  const keep = 1 - learningRate(optimizer) * weightDecay;
+  tf.tidy(() => {
+    for (const v of vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));
+  });
 }
 
 /** Sets the batch-norm moving statistics to their mean over this thread and the replicas. @internal */

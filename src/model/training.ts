@@ -14,15 +14,13 @@ import type { EpochLog, FitOptions, TrainingSummary } from './options.js';
 import {
   type LossConfig,
   type ParallelContext,
-  applyStep,
   averageMovingStats,
   exactAdam,
   learningRate,
   makeLoss,
-  parallelStep,
   seedDropouts,
-  shardGradients,
   startReplicas,
+  trainStep,
 } from './parallel.js';
 import { type FullAugment, augmentBatch, checkAugment, mixBatch } from './spec-augment.js';
 import { loadTf } from './tf.js';
@@ -228,22 +226,6 @@ function lossConfigOf(
   return { config: { k, eps, classWeights: new Array(k).fill(1), rowWeighted: true }, rowWeights };
 }
 
-/** One step on a batch of `n` rows (features `data`, targets `targets`); returns the batch's mean loss. */
-async function step(
-  c: ParallelContext,
-  data: Float32Array,
-  targets: Float32Array,
-  n: number,
-  random: () => number,
-): Promise<number> {
-  if (c.replicas) return parallelStep(c, data, targets, n, random);
-  const { tf } = c;
-  const xb = tf.tensor(data, [n, ...c.inputShape]);
-  const { loss, grads } = shardGradients(tf, c.net, c.loss, xb, tf.tensor(targets, [n, c.labels]));
-  applyStep(c, [{ rows: n, grads }]);
-  return loss;
-}
-
 /** The rows `batch` of `x` and their targets (one-hot, mixed with soft targets when given), augmented as `s` says (SpecAugment and shift on series, then mixup). */
 function batchOf(
   c: ParallelContext,
@@ -331,7 +313,7 @@ export async function fitNetwork(
     y,
     rowWeights,
     optimizer,
-    adam: exactAdam(optimizer, vars, tf.backend().epsilon()),
+    adam: exactAdam(tf, optimizer, vars, replicas !== null),
     loss,
     replicas,
     vars,
@@ -431,7 +413,7 @@ async function runEpochs(
       );
       const batch = order.slice(b, b + s.batchSize);
       const { data, targets } = batchOf(c, x, batch, s, blockSize, random);
-      lossSum += await step(c, data, targets, batch.length, random);
+      lossSum += await trainStep(c, data, targets, batch.length, random);
       batches++;
     }
     if (c.replicas) await averageMovingStats(tf, net, c.replicas);
