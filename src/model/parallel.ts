@@ -216,7 +216,7 @@ export async function trainStep(
 /**
  * One data-parallel step: the batch is cut into one shard per thread, the replicas compute their
  * shards' gradients while this thread computes its own, then the gradients, averaged with weights
- * by shard size, take one Adam step here ({@link ExactAdam}, all weights in one pass) and the new
+ * by shard size, take one Adam step here ({@link ExactAdam}, one pass per weight tensor) and the new
  * weights go to every replica, so all copies stay the same. Returns the batch's mean loss. @internal
  */
 export async function parallelStep(
