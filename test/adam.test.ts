@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { EMOTIONS, EmotionModel, type FeatureRow, defineFeatureSpec } from '../src/index.js';
 import { ExactAdam, type ShardGradients } from '../src/model/adam.js';
 import { useBackend } from '../src/node.js';
 import { seededRandom as seeded } from '../src/util/math.js';
@@ -113,4 +114,42 @@ describe('ExactAdam: the same bits as the shards averaged in JavaScript and tfjs
           tf.dispose(vars);
         }
       });
+});
+
+describe('fit: ExactAdam and the tfjs optimizer train to the same weights', () => {
+  it('on the cpu backend (ExactAdam) and on the same backend under another name (trainOnBatch, tfjs Adam)', async () => {
+    // fit keeps tfjs's optimizer on backends other than wasm and cpu (their tensors live off the CPU).
+    if (!tf.findBackend('cpu-by-another-name')) {
+      tf.registerBackend('cpu-by-another-name', () => new MathBackendCPU(), -1);
+      for (const k of tf.getKernelsForBackend('cpu'))
+        tf.registerKernel({ ...k, backendName: 'cpu-by-another-name' });
+    }
+    const spec = defineFeatureSpec({ output: { type: 'stats', stats: ['mean', 'std', 'min', 'max'] } });
+    const random = seeded(11);
+    const rows: FeatureRow[] = Array.from({ length: 48 }, (_, i) => ({
+      path: `r${i}`,
+      dataset: 'manifest',
+      speaker: 'x',
+      label: EMOTIONS[i % 8],
+      features: { data: Float32Array.from({ length: 160 }, () => random() - 0.5), frames: 1, features: 160 },
+    }));
+    const weightsAfterFit = async (backend: string) => {
+      await tf.setBackend(backend);
+      const m = await EmotionModel.create({
+        labels: [...EMOTIONS],
+        featureSpec: spec,
+        inputShape: [160],
+        architecture: 'mlp',
+        seed: 3,
+      });
+      await m.fit(rows, { epochs: 3, batchSize: 16, seed: 5, weightDecay: 0.01, schedule: 'cosine' });
+      const w = m.layersModel.getWeights().map((t) => t.dataSync().slice() as Float32Array);
+      m.dispose();
+      return w;
+    };
+    const exact = await weightsAfterFit('cpu');
+    const stock = await weightsAfterFit('cpu-by-another-name');
+    expect(exact.length).toBe(stock.length);
+    exact.forEach((w, j) => expect(firstDifference(w, stock[j]), `weight ${j}`).toBe(-1));
+  });
 });
