@@ -1,21 +1,12 @@
-// Data-parallel training's optimizer step, included by kernels.c (src/model/adam.ts): the shards'
+// Training's optimizer step, included by kernels.c (src/model/adam.ts): data-parallel shards'
 // gradients summed with weights by shard size, then Adam. The arithmetic of the JavaScript loops and
 // TensorFlow.js ops it replaces, in their order, one rounding per operation, so the results are the
 // same bits: the sums in float64 rounded to float32 after each addition (as a JavaScript
 // Float32Array stores them), Adam in float32 (as tfjs's Adam: mul, add, square, div, sqrt, each
 // rounded). No fused multiply-adds: this module is built without relaxed SIMD.
 #include <wasm_simd128.h>
+#include "norm.h" // promote_high, demote_pair
 #pragma STDC FP_CONTRACT OFF
-
-// The upper two floats of a vector as float64.
-static inline v128_t adam_promote_high(v128_t v) {
-  return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
-}
-
-// Two f64x2 vectors rounded to float32, as one vector (lo's two lanes first).
-static inline v128_t adam_demote(v128_t lo, v128_t hi) {
-  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
 
 // sum[i] = g[i] · scale (first) or sum[i] + g[i] · scale, in float64, rounded to float32, for n values.
 __attribute__((export_name("grad_accumulate_f32")))
@@ -25,13 +16,13 @@ void grad_accumulate_f32(int n, const float *g, double scale, int first, float *
   for (; i + 3 < n; i += 4) {
     v128_t gv = wasm_v128_load(g + i);
     v128_t lo = wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(gv), sc);
-    v128_t hi = wasm_f64x2_mul(adam_promote_high(gv), sc);
+    v128_t hi = wasm_f64x2_mul(promote_high(gv), sc);
     if (!first) {
       v128_t s = wasm_v128_load(sum + i);
       lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(s), lo);
-      hi = wasm_f64x2_add(adam_promote_high(s), hi);
+      hi = wasm_f64x2_add(promote_high(s), hi);
     }
-    wasm_v128_store(sum + i, adam_demote(lo, hi));
+    wasm_v128_store(sum + i, demote_pair(lo, hi));
   }
   for (; i < n; i++) sum[i] = (float)(first ? (double)g[i] * scale : (double)sum[i] + (double)g[i] * scale);
 }
@@ -50,8 +41,8 @@ void adam_f32(int n, float *w, float *m, float *v, const float *sum, double coun
   int i = 0;
   for (; i + 3 < n; i += 4) {
     v128_t s = wasm_v128_load(sum + i);
-    v128_t g = adam_demote(wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(s), cnt),
-                           wasm_f64x2_div(adam_promote_high(s), cnt));
+    v128_t g = demote_pair(wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(s), cnt),
+                           wasm_f64x2_div(promote_high(s), cnt));
     v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), B1), wasm_f32x4_mul(g, C1));
     v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), B2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), C2));
     wasm_v128_store(m + i, mi);

@@ -3,11 +3,18 @@
 // the channels (src/model/wasm-reductions.ts). Same arithmetic, in the same order, as the code they
 // replace (JavaScript loops; tfjs-backend-wasm's FusedBatchNorm), so the results are the same bits:
 // each lane a column (a channel), summed in the loop's order.
+#ifndef SE_NORM_H
+#define SE_NORM_H
 #include <wasm_simd128.h>
 
 // The upper two floats of a vector as float64.
 static inline v128_t promote_high(v128_t v) {
   return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
+}
+
+// Two f64x2 vectors rounded to float32, as one vector (lo's two lanes first): promote_high's inverse.
+static inline v128_t demote_pair(v128_t lo, v128_t hi) {
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 // For `rows` rows of c channels (channels innermost): dx = (dy · r) · s in float32, and, per
@@ -112,9 +119,9 @@ void batch_norm_f32(int rows, int c, const float *x, const float *mean, const fl
       v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(off),
                                  wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(t), wasm_f64x2_promote_low_f32x4(n)));
       v128_t hi = wasm_f64x2_add(promote_high(off), wasm_f64x2_div(promote_high(t), promote_high(n)));
-      v128_t l = wasm_f32x4_demote_f64x2_zero(lo), h = wasm_f32x4_demote_f64x2_zero(hi);
-      wasm_v128_store(o + k, wasm_i32x4_shuffle(l, h, 0, 1, 4, 5));
+      wasm_v128_store(o + k, demote_pair(lo, hi));
     }
     for (; k < c; k++) o[k] = (float)((double)offset[k] + (double)((xr[k] - mean[k]) * scale[k]) / (double)nf[k]);
   }
 }
+#endif
