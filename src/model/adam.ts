@@ -26,7 +26,7 @@ export class ExactAdam {
   /** The weights, all tensors one after the other in trainable-weight order. */
   readonly weights: Float32Array;
   /** Where each weight tensor starts in {@link weights}. */
-  readonly offsets: number[];
+  private readonly offsets: number[];
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private readonly sizes: number[];
