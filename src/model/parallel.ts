@@ -2,6 +2,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import type * as TFL from '@tensorflow/tfjs-layers';
 import { isNode, nodeModule } from '../util/node-only.js';
 import { ExactAdam, type ShardGradients } from './adam.js';
+import { Exchange } from './exchange.js';
 
 /** What a training replica needs to rebuild the loss. @internal */
 export interface LossConfig {
@@ -51,7 +52,9 @@ export function seedDropouts(net: TFL.LayersModel, seeds: number[]): void {
 
 /**
  * Loss and gradients (in trainable-weight order; null for a weight the loss does not depend on) of
- * one shard, `x` and `y` (disposed), updating batch-norm statistics. @internal
+ * one shard, `x` and `y` (disposed), updating batch-norm statistics. With `into` (an array of the
+ * right size per weight tensor), the gradients are copied there and returned as those arrays,
+ * instead of into new ones (fewer allocations a step, so fewer garbage collections). @internal
  */
 export function shardGradients(
   tf: typeof TF,
@@ -59,15 +62,24 @@ export function shardGradients(
   loss: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Scalar,
   x: TF.Tensor,
   y: TF.Tensor,
+  into?: Float32Array[],
 ): { loss: number; grads: (Float32Array | null)[] } {
   const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
   const { value, grads } = tf.variableGrads(
     () => loss(y, net.apply(x, { training: true }) as TF.Tensor),
     vars,
   );
+  // The wasm backend's dataSync copies out of its heap into a new array: read the heap directly.
+  const heap = (tf.backend() as unknown as { typedArrayFromHeap?: (t: TF.TensorInfo) => Float32Array })
+    .typedArrayFromHeap;
+  const read = (g: TF.Tensor, j: number): Float32Array => {
+    if (!into) return g.dataSync() as Float32Array;
+    into[j].set(heap ? heap.call(tf.backend(), g) : (g.dataSync() as Float32Array));
+    return into[j];
+  };
   const out = {
     loss: value.dataSync()[0],
-    grads: vars.map((v) => (grads[v.name]?.dataSync() as Float32Array | undefined) ?? null),
+    grads: vars.map((v, j) => (grads[v.name] ? read(grads[v.name], j) : null)),
   };
   tf.dispose([value, x, y, ...Object.values(grads)]);
   return out;
@@ -75,30 +87,45 @@ export function shardGradients(
 
 /** One other thread holding a copy of the network. @internal */
 export interface Replica {
-  /** Loss and gradients of a shard. */
+  /**
+   * Loss and gradients of a shard of `rows` rows (features `x`, targets `y`): the gradients are
+   * views of memory shared with the replica, valid until its next shard.
+   */
   grads(
     x: Float32Array,
-    shape: number[],
     y: Float32Array,
+    rows: number,
     seeds: number[],
   ): Promise<{ loss: number; grads: (Float32Array | null)[] }>;
   /** Gives the replica the weights after a step (all tensors one after the other, in weight order). */
-  setWeights(weights: Float32Array): void;
+  setWeights(weights: Float32Array): Promise<void>;
   /** The replica's non-trainable weights (batch-norm moving statistics), in weight order. */
   movingStats(): Promise<Float32Array[]>;
   /** Ends the thread. */
   close(): Promise<void>;
 }
 
+/** What a replica is started with, besides the network. @internal */
+export interface ReplicaSetup {
+  backend: string;
+  loss: LossConfig;
+  fused: boolean;
+  /** The network's input shape, without the batch axis. */
+  inputShape: number[];
+  /** The most rows a shard can have. */
+  rows: number;
+}
+
 /**
  * Starts `count` replicas of `net` in worker threads (Node only; `null` elsewhere, or when running
- * from the TypeScript sources without the compiled worker).
+ * from the TypeScript sources without the compiled worker). Each shares an {@link Exchange} with
+ * this thread for the shards, gradients and weights; other requests go by message.
  * @internal
  */
 export async function startReplicas(
   count: number,
   net: TFL.LayersModel,
-  setup: { backend: string; loss: LossConfig; fused: boolean },
+  setup: ReplicaSetup,
 ): Promise<Replica[] | null> {
   if (count < 1 || !isNode()) return null;
   const url = new URL('./train-worker.js', import.meta.url);
@@ -108,18 +135,37 @@ export async function startReplicas(
   const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
   const weights = net.getWeights().map((w) => w.dataSync().slice() as Float32Array);
   const topology = net.toJSON(null, false);
+  const dropouts = net.layers.filter((l) => l.getClassName() === 'Dropout').length;
+  const sizes = {
+    rows: setup.rows,
+    per: setup.inputShape.reduce((a, b) => a * b, 1),
+    classes: setup.loss.k,
+    seeds: Math.max(1, dropouts),
+    tensors: net.trainableWeights.map((w) => w.shape.reduce((a: number, b) => a * (b ?? 1), 1)),
+  };
   const replicas: Replica[] = [];
   for (let r = 0; r < count; r++) {
-    const worker = new Worker(url, { workerData: { topology, weights, ...setup } });
+    const exchange = new Exchange(sizes);
+    const worker = new Worker(url, {
+      workerData: { topology, weights, ...setup, exchange: { sizes, buffer: exchange.buffer } },
+    });
     worker.unref();
     // Replies come back in request order; a worker error fails every request still waiting.
     let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
     let failed: unknown = null;
-    worker.on('message', (m) => pending.shift()?.resolve(m));
-    worker.on('error', (e) => {
-      failed = e;
-      for (const p of pending.splice(0)) p.reject(e);
+    let fail: (e: unknown) => void = () => {};
+    const failure = new Promise<never>((_, reject) => {
+      fail = reject;
     });
+    failure.catch(() => {}); // awaited only while a shard is out
+    worker.on('message', (m) => pending.shift()?.resolve(m));
+    const stop = (e: unknown) => {
+      failed ??= e;
+      fail(failed);
+      for (const p of pending.splice(0)) p.reject(failed);
+    };
+    worker.on('error', stop);
+    worker.on('exit', (code) => stop(new Error(`a training replica stopped (exit code ${code})`)));
     const ask = <T>(msg: object): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         if (failed) return reject(failed);
@@ -128,8 +174,12 @@ export async function startReplicas(
       });
     await ask({ type: 'ready' });
     replicas.push({
-      grads: (x, shape, y, seeds) => ask({ type: 'grads', x, shape, y, seeds }),
-      setWeights: (weights) => worker.postMessage({ type: 'weights', weights }),
+      grads: (x, y, rows, seeds) => {
+        if (failed) return Promise.reject(failed);
+        exchange.postShard(x, y, rows, seeds);
+        return Promise.race([exchange.answer(), failure]);
+      },
+      setWeights: (weights) => Promise.race([exchange.postWeights(weights), failure]),
       movingStats: () => ask({ type: 'stats' }),
       close: async () => {
         pending = [];
@@ -164,6 +214,14 @@ export interface ParallelContext {
   vars: TF.Variable[];
   /** Decoupled weight decay ({@link FitOptions.weightDecay}); 0: off. */
   weightDecay: number;
+  /** Where this thread's gradients go, one array per trainable variable, reused at every step (made at the first). */
+  gradients?: Float32Array[];
+}
+
+/** {@link ParallelContext.gradients}, made when first asked for. */
+function gradientRoom(c: ParallelContext): Float32Array[] {
+  c.gradients ??= c.vars.map((v) => new Float32Array(v.size));
+  return c.gradients;
 }
 
 /**
@@ -203,8 +261,8 @@ export async function trainStep(
   const xb = tf.tensor(data, [n, ...c.inputShape]);
   const yb = tf.tensor(targets, [n, c.labels]);
   if (c.adam) {
-    const { loss, grads } = shardGradients(tf, c.net, c.loss, xb, yb);
-    applyStep(c, [{ rows: n, grads }]);
+    const { loss, grads } = shardGradients(tf, c.net, c.loss, xb, yb, gradientRoom(c));
+    await applyStep(c, [{ rows: n, grads }]);
     return loss;
   }
   const l = (await c.net.trainOnBatch(xb, yb)) as number;
@@ -239,7 +297,7 @@ export async function parallelStep(
   const remote = replicas.map((rep, i) => {
     const [a, b] = [bounds[i + 1], bounds[i + 2]];
     return b > a
-      ? rep.grads(data.slice(a * per, b * per), [b - a, ...shape], targets.slice(a * k, b * k), seeds[i + 1])
+      ? rep.grads(data.subarray(a * per, b * per), targets.subarray(a * k, b * k), b - a, seeds[i + 1])
       : Promise.resolve(null);
   });
   seedDropouts(c.net, seeds[0]);
@@ -248,7 +306,8 @@ export async function parallelStep(
   let lossSum = 0;
   if (n0 > 0) {
     const x0 = tf.tensor(data.subarray(0, n0 * per), [n0, ...shape]);
-    const own = shardGradients(tf, c.net, c.loss, x0, tf.tensor(targets.subarray(0, n0 * k), [n0, k]));
+    const y0 = tf.tensor(targets.subarray(0, n0 * k), [n0, k]);
+    const own = shardGradients(tf, c.net, c.loss, x0, y0, gradientRoom(c));
     shards.push({ rows: n0, grads: own.grads });
     lossSum += own.loss * n0;
   }
@@ -258,23 +317,28 @@ export async function parallelStep(
     lossSum += r.loss * rows;
     shards.push({ rows, grads: r.grads });
   }
-  applyStep(c, shards);
+  await applyStep(c, shards);
   return lossSum / n;
 }
 
 /** One optimizer step from the shards' gradients; the new weights go into the variables and to every replica. @internal */
-export function applyStep(c: ParallelContext, shards: ShardGradients[]): void {
+export async function applyStep(c: ParallelContext, shards: ShardGradients[]): Promise<void> {
   const adam = c.adam as ExactAdam;
   adam.step(shards, learningRate(c.optimizer), c.weightDecay);
-  for (const r of c.replicas ?? []) r.setWeights(adam.weights);
+  const sent = (c.replicas ?? []).map((r) => r.setWeights(adam.weights));
   assignAll(c.tf, c.vars, adam.weights);
+  await Promise.all(sent);
 }
 
 /** Gives `vars` the weights of `all` (the tensors one after the other, in order). @internal */
 export function assignAll(tf: typeof TF, vars: TF.Variable[], all: Float32Array): void {
+  // The wasm backend copies a new tensor's values into its heap; others (cpu) may keep the array
+  // itself, which `all`'s owner overwrites at the next step: a copy for them.
+  const copies = tf.getBackend() !== 'wasm';
   let at = 0;
   for (const v of vars) {
-    v.assign(tf.tensor(all.slice(at, at + v.size), v.shape));
+    const values = all.subarray(at, at + v.size);
+    v.assign(tf.tensor(copies ? values.slice() : values, v.shape));
     at += v.size;
   }
 }

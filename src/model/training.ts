@@ -234,12 +234,14 @@ function batchOf(
   s: FitSettings,
   blockSize: number,
   random: () => number,
+  room: { data: Float32Array; targets: Float32Array },
 ): { data: Float32Array; targets: Float32Array } {
   const per = c.inputShape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(batch.length * per);
-  batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
-  const targets = new Float32Array(batch.length * c.labels);
   const k = c.labels;
+  // Views of arrays reused from batch to batch (a step is done with its batch before the next).
+  const data = room.data.subarray(0, batch.length * per);
+  batch.forEach((r, i) => data.set(x.subarray(r * per, (r + 1) * per), i * per));
+  const targets = room.targets.subarray(0, batch.length * k).fill(0);
   batch.forEach((r, i) => {
     if (s.soft) for (let j = 0; j < k; j++) targets[i * k + j] = s.soft.weight * s.soft.scores[r * k + j];
     targets[i * k + c.y[r]] += 1 - (s.soft?.weight ?? 0);
@@ -302,6 +304,8 @@ export async function fitNetwork(
           backend: tf.getBackend(),
           loss: lossConfig,
           fused: s.fused,
+          inputShape: meta.inputShape,
+          rows: Math.ceil(s.batchSize / s.workers),
         })
       : null;
   const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
@@ -396,6 +400,11 @@ async function runEpochs(
   // seed from our generator before every batch makes the masks differ per step and the run repeatable.
   const dropouts = net.layers.filter((l) => l.getClassName() === 'Dropout').length;
   const log: EpochLog[] = [];
+  const per = meta.inputShape.reduce((a, b) => a * b, 1);
+  const room = {
+    data: new Float32Array(s.batchSize * per),
+    targets: new Float32Array(s.batchSize * c.labels),
+  };
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const t0 = performance.now();
     // With averaging, the schedule stops where the averaged epochs begin.
@@ -412,7 +421,7 @@ async function runEpochs(
         Array.from({ length: dropouts }, () => Math.floor(random() * 2147483647)),
       );
       const batch = order.slice(b, b + s.batchSize);
-      const { data, targets } = batchOf(c, x, batch, s, blockSize, random);
+      const { data, targets } = batchOf(c, x, batch, s, blockSize, random, room);
       lossSum += await trainStep(c, data, targets, batch.length, random);
       batches++;
     }

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
+import { Exchange, type ExchangeSizes } from '../model/exchange.js';
 import { type LossConfig, assignAll, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
 import { setFusedConvolutions } from '../model/wasm-conv1d.js';
@@ -17,6 +18,8 @@ const data = workerData as {
   backend: string;
   loss: LossConfig;
   fused: boolean;
+  inputShape: number[];
+  exchange: { sizes: ExchangeSizes; buffer: SharedArrayBuffer };
 };
 const tf = await loadTf();
 tf.env().set('PROD', true);
@@ -28,19 +31,23 @@ net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
 
+// Shards and weights come through the shared exchange; an error there ends the thread with it.
+new Exchange(data.exchange.sizes, data.exchange.buffer)
+  .serve(
+    (weights) => assignAll(tf, vars, weights),
+    (x, y, rows, seeds, into) => {
+      seedDropouts(net, seeds);
+      const yb = tf.tensor(y, [rows, data.loss.k]);
+      return shardGradients(tf, net, loss, tf.tensor(x, [rows, ...data.inputShape]), yb, into);
+    },
+  )
+  .catch((e) =>
+    setImmediate(() => {
+      throw e;
+    }),
+  );
 parentPort?.on('message', (m) => {
   if (m.type === 'ready') parentPort?.postMessage('ready');
-  else if (m.type === 'grads') {
-    seedDropouts(net, m.seeds);
-    const r = shardGradients(
-      tf,
-      net,
-      loss,
-      tf.tensor(m.x, m.shape),
-      tf.tensor(m.y, [m.shape[0], data.loss.k]),
-    );
-    parentPort?.postMessage(r);
-  } else if (m.type === 'weights') assignAll(tf, vars, m.weights);
   else if (m.type === 'stats') {
     parentPort?.postMessage(net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
   }
