@@ -5,6 +5,8 @@
 // stock tfjs on the cpu backend. Inputs are random: speed does not depend on the values.
 //   --batches N         timed batches for ours (default 10)
 //   --stock-batches N   timed batches for stock cpu, about 76 s each (default 1; 0 skips it)
+//   --ceiling-rounds N  rounds of bench/train-ceiling.mjs: what two threads can gain here, next to
+//                       what fit's data-parallel training gains, alternated (default 2; 0 skips it)
 //   --json              end with one JSON line { oursSecondsPerEpoch, stockCpuSecondsPerEpoch, backend, architectures }
 //   --profile           instead: time per kernel, forward, backward and optimizer, for one epoch of
 //                       the reference CNN and each architecture (bench/train-profile.mjs); with
@@ -24,6 +26,7 @@ import { setFlagsFromString } from 'node:v8';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as lib from '../dist/node.js';
 import { args, fmt, torchPython } from './common.mjs';
+import { ceilingRounds } from './train-ceiling.mjs';
 import { benchModel, fitEpoch, referenceCnn as referenceModel } from './train-models.mjs';
 
 setFlagsFromString('--experimental-wasm-relaxed-simd'); // ignored where V8 has no such flag
@@ -32,7 +35,7 @@ if (process.argv.includes('--profile')) {
   await import('./train-profile.mjs');
   process.exit(0);
 }
-const opt = args({ batches: 10, 'stock-batches': 1, json: false });
+const opt = args({ batches: 10, 'stock-batches': 1, 'ceiling-rounds': 2, json: false });
 const HERE = dirname(fileURLToPath(import.meta.url));
 tf.env().set('PROD', true);
 const CLIPS = 1560;
@@ -105,6 +108,30 @@ const fitLine = (how, one, two) =>
 fitLine('multiply then add (fusedMultiplyAdd: false)', exact1, exact2);
 if (fused) fitLine('fused multiply-add (the default here)', fused1, fused2);
 else console.log('  ours, fused multiply-add: not in this runtime (no WebAssembly relaxed SIMD)');
+// The same two threads against what two threads can gain on this machine now, alternated.
+let scaling = null;
+if (opt['ceiling-rounds'] > 0) {
+  console.log(
+    `\nTwo threads, ${fused ? 'fused' : 'multiply then add'}, in ${opt['ceiling-rounds']} alternated rounds (s per epoch): one thread alone; two one-thread fits at once (sharing nothing: the most two threads can gain here); fit on 2 threads`,
+  );
+  const libUrl = new URL('../dist/node.js', import.meta.url).href;
+  const rounds = await ceilingRounds(lib, tfl, libUrl, opt['ceiling-rounds']);
+  for (const r of rounds)
+    console.log(
+      `  alone ${fmt(r.alone, 2)}; two at once ${fmt(r.pair[0], 2)} and ${fmt(r.pair[1], 2)} (${fmt((2 * r.alone) / Math.max(...r.pair), 2)}×); data-parallel ${fmt(r.parallel, 2)} (${fmt(r.alone / r.parallel, 2)}×)`,
+    );
+  const median = (v) => {
+    const s = [...v].sort((a, b) => a - b);
+    return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+  };
+  scaling = {
+    ceiling: median(rounds.map((r) => (2 * r.alone) / Math.max(...r.pair))),
+    ours: median(rounds.map((r) => r.alone / r.parallel)),
+  };
+  console.log(
+    `  median: data-parallel ${fmt(scaling.ours, 2)}× against ${fmt(scaling.ceiling, 2)}× for two fits that share nothing (${fmt((100 * (scaling.ours - 1)) / (scaling.ceiling - 1), 0)}% of the second thread's gain)`,
+  );
+}
 // What a user gets by default: fused where the runtime has it.
 const fit1 = fused ? fused1 : exact1;
 const fit2 = fused ? fused2 : exact2;
@@ -177,6 +204,10 @@ if (torch[2])
   console.log(
     `  ${fit2.seconds <= 2 * torch[2].secondsPerEpoch ? 'met    ' : 'not yet'} ≤ 2× PyTorch on 2 threads (ours ${fmt(fit2.seconds / torch[2].secondsPerEpoch, 1)}×)`,
   );
+if (scaling)
+  console.log(
+    `  ${scaling.ours >= 1.8 ? 'met    ' : 'not yet'} ≥ 1.8× on 2 threads (${fmt(scaling.ours, 2)}×, median of the rounds above; two fits that share nothing: ${fmt(scaling.ceiling, 2)}×)`,
+  );
 console.log(
   `  ${crnnBest <= 12 ? 'met    ' : 'not yet'} crnn ≤ 12 s per epoch (${fmt(crnnBest, 1)} s, one thread)`,
 );
@@ -196,5 +227,6 @@ if (opt.json)
       architecturesFused: archFused,
       fusedMultiplyAdd: fused,
       oursExactSecondsPerEpoch: { 1: exact1.seconds, 2: exact2.seconds },
+      twoThreads: scaling,
     }),
   );
