@@ -1,7 +1,8 @@
 // The memory a data-parallel replica shares with the main thread (Node worker_threads): the shard
 // it is sent, the gradients it sends back and the weights after each step, in one SharedArrayBuffer,
-// with Atomics for the signals instead of messages (no copies by structured clone, no trip through
-// the event loop's message queue: about 1.5 ms of a 30 ms step of the reference CNN on two threads).
+// with Atomics for the signals instead of messages: no copies by structured clone (on the reference
+// CNN, measured: the main thread's serial work fell from 2.2–2.5 to 1.75 ms of a 31–33 ms step, and
+// it allocates 0.5 MB a step instead of 4.2 MB, so collects garbage half as often).
 
 /** The sizes an {@link Exchange} is laid out for. @internal */
 export interface ExchangeSizes {
