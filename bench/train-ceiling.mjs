@@ -2,7 +2,7 @@
 // Rounds alternate three measurements of the reference CNN, each whole fit epochs (batch 32, the
 // faster of epochs 2 and 3): one thread alone; two one-thread fits at once, on this thread and a
 // worker thread, which share nothing, so their gain over one alone (2 × alone / the slower of the
-// pair) is the most any two-thread training of this work could get here; and fit with 2 workers.
+// pair) is what two threads give this work when neither waits for the other; and fit with 2 workers.
 // On a shared virtual machine, what a second core gives varies from minute to minute: measured in
 // the same rounds, the two ratios can be compared.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -44,16 +44,22 @@ export async function ceilingRounds(lib, tfl, libUrl, rounds, options = {}) {
     const worker = new Worker(new URL(import.meta.url), { workerData: { lib: libUrl, options } });
     const inbox = [];
     let waiting = null;
-    worker.on('message', (m) => (waiting ? waiting(m) : inbox.push(m)));
-    const receive = () =>
-      inbox.length > 0
-        ? Promise.resolve(inbox.shift())
-        : new Promise((resolve) => {
-            waiting = (m) => {
-              waiting = null;
-              resolve(m);
-            };
-          });
+    const deliver = (m) => (waiting ? waiting(m) : inbox.push(m));
+    worker.on('message', deliver);
+    worker.on('error', deliver); // an Error: receive() rejects with it instead of waiting forever
+    const receive = async () => {
+      const m =
+        inbox.length > 0
+          ? inbox.shift()
+          : await new Promise((resolve) => {
+              waiting = (v) => {
+                waiting = null;
+                resolve(v);
+              };
+            });
+      if (m instanceof Error) throw m;
+      return m;
+    };
     const mine = await fitWhen(lib, tfl, 1, options, async () => {
       await receive(); // 'ready': the worker's model is built, so both start now
       worker.postMessage('go');

@@ -128,8 +128,12 @@ if (opt['ceiling-rounds'] > 0) {
     ceiling: median(rounds.map((r) => (2 * r.alone) / Math.max(...r.pair))),
     ours: median(rounds.map((r) => r.alone / r.parallel)),
   };
+  const share =
+    scaling.ceiling > 1.05
+      ? ` (${fmt((100 * (scaling.ours - 1)) / (scaling.ceiling - 1), 0)}% of the second thread's gain)`
+      : '';
   console.log(
-    `  median: data-parallel ${fmt(scaling.ours, 2)}× against ${fmt(scaling.ceiling, 2)}× for two fits that share nothing (${fmt((100 * (scaling.ours - 1)) / (scaling.ceiling - 1), 0)}% of the second thread's gain)`,
+    `  median: data-parallel ${fmt(scaling.ours, 2)}× against ${fmt(scaling.ceiling, 2)}× for two fits that share nothing${share}`,
   );
 }
 // What a user gets by default: fused where the runtime has it.
