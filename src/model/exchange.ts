@@ -35,7 +35,7 @@ type WaitAsync = (
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
 
 /** Resolves once `a[index]` is no longer `from`, with its new value (Atomics.waitAsync: no blocking, no polling). */
-export async function whenChanged(a: Int32Array, index: number, from: number): Promise<number> {
+async function whenChanged(a: Int32Array, index: number, from: number): Promise<number> {
   const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
   for (;;) {
     const now = Atomics.load(a, index);
@@ -43,6 +43,22 @@ export async function whenChanged(a: Int32Array, index: number, from: number): P
     const w = waitAsync(a, index, from);
     if (w.async) await w.value;
   }
+}
+
+/** Bytes per value of each region, in buffer order: control, present, seeds, loss (float64), x, y, grads, weights. */
+const WIDTH = [4, 4, 4, 8, 4, 4, 4, 4];
+
+/** Each region's length (values) and offset (bytes, 8-aligned), and the bytes in all, for `s`. */
+function layout(s: ExchangeSizes): { lengths: number[]; offsets: number[]; bytes: number } {
+  const total = s.tensors.reduce((a, n) => a + n, 0);
+  const lengths = [CONTROL, s.tensors.length, s.seeds, 1, s.rows * s.per, s.rows * s.classes, total, total];
+  const offsets: number[] = [];
+  let bytes = 0;
+  lengths.forEach((n, i) => {
+    offsets.push(bytes);
+    bytes += Math.ceil((n * WIDTH[i]) / 8) * 8;
+  });
+  return { lengths, offsets, bytes };
 }
 
 /**
@@ -72,35 +88,26 @@ export class Exchange {
     readonly sizes: ExchangeSizes,
     readonly buffer = new SharedArrayBuffer(Exchange.bytes(sizes)),
   ) {
-    let total = 0;
+    let sum = 0;
     for (const n of sizes.tensors) {
-      this.offsets.push(total);
-      total += n;
+      this.offsets.push(sum);
+      sum += n;
     }
-    let at = 0;
-    const take = <T>(make: (offset: number) => T, bytes: number): T => {
-      const view = make(at);
-      at += Math.ceil(bytes / 8) * 8;
-      return view;
-    };
+    const { lengths: n, offsets: at } = layout(sizes);
     const b = this.buffer;
-    const t = sizes.tensors.length;
-    this.control = take((o) => new Int32Array(b, o, CONTROL), 4 * CONTROL);
-    this.present = take((o) => new Int32Array(b, o, t), 4 * t);
-    this.seeds = take((o) => new Int32Array(b, o, sizes.seeds), 4 * sizes.seeds);
-    this.loss = take((o) => new Float64Array(b, o, 1), 8);
-    this.x = take((o) => new Float32Array(b, o, sizes.rows * sizes.per), 4 * sizes.rows * sizes.per);
-    this.y = take((o) => new Float32Array(b, o, sizes.rows * sizes.classes), 4 * sizes.rows * sizes.classes);
-    this.grads = take((o) => new Float32Array(b, o, total), 4 * total);
-    this.weights = take((o) => new Float32Array(b, o, total), 4 * total);
+    this.control = new Int32Array(b, at[0], n[0]);
+    this.present = new Int32Array(b, at[1], n[1]);
+    this.seeds = new Int32Array(b, at[2], n[2]);
+    this.loss = new Float64Array(b, at[3], n[3]);
+    this.x = new Float32Array(b, at[4], n[4]);
+    this.y = new Float32Array(b, at[5], n[5]);
+    this.grads = new Float32Array(b, at[6], n[6]);
+    this.weights = new Float32Array(b, at[7], n[7]);
   }
 
   /** Bytes of the buffer for `sizes`. */
   static bytes(s: ExchangeSizes): number {
-    const total = s.tensors.reduce((a, n) => a + n, 0);
-    const parts = [4 * CONTROL, 4 * s.tensors.length, 4 * s.seeds, 8, 4 * s.rows * s.per];
-    parts.push(4 * s.rows * s.classes, 4 * total, 4 * total);
-    return parts.reduce((a, n) => a + Math.ceil(n / 8) * 8, 0);
+    return layout(s).bytes;
   }
 
   /** Main thread: sends a shard of `rows` rows (features `x`, targets `y`, dropout seeds). */
