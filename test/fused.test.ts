@@ -126,6 +126,7 @@ describe('fusedMultiplyAdd', () => {
         [2, 300, 40, 64, 'same'],
         [2, 75, 64, 128, 'same'],
         [1, 6, 4, 3, 'same'],
+        [3, 29, 12, 8, 'same'], // the input gradient in Winograd's form with 12 outputs: filters packed with zeros
         [20, 20000, 4, 8, 'same'], // two chunks of items in the module's 16 MB
       ] as const) {
         const x = ints(n * len * c, len + c);

@@ -73,6 +73,35 @@ export function packFilters(w: Float32Array, rows: number, co: number, packed: F
     for (let o = 0; o < co; o++) packed[(o - (o & 7)) * rows + r * 8 + (o & 7)] = w[r * co + o];
 }
 
+/**
+ * Tap `j` of a convolution's filters (`c` inputs × `co` outputs) packed eight outputs at a time into
+ * `packed`: packed[(o − o % 8) · stride + ch · 8 + o % 8], zeros for outputs co … f8 − 1 (co rounded
+ * up to 8). The filters are `w` ([k][c][co]), or with `flip` the filters of the input gradient of
+ * the convolution whose filters `w` are ([k][co][c]): that one's flipped in time with their channel
+ * axes swapped, read in place (one pass over `w`, no copy made). @internal
+ */
+export function packTap(
+  w: Float32Array,
+  flip: boolean,
+  j: number,
+  [k, c, co]: [number, number, number],
+  packed: Float32Array,
+  stride: number,
+): void {
+  if (co % 8) packed.fill(0, (roundUp8(co) - 8) * stride, (roundUp8(co) - 8) * stride + 8 * c);
+  if (flip) {
+    const from = (k - 1 - j) * co * c; // w′[j][ch][o] = w[k − 1 − j][o][ch]
+    for (let o = 0; o < co; o++) {
+      const to = (o - (o & 7)) * stride + (o & 7);
+      for (let ch = 0; ch < c; ch++) packed[to + ch * 8] = w[from + o * c + ch];
+    }
+    return;
+  }
+  const from = j * c * co;
+  for (let ch = 0; ch < c; ch++)
+    for (let o = 0; o < co; o++) packed[(o - (o & 7)) * stride + ch * 8 + (o & 7)] = w[from + ch * co + o];
+}
+
 /** Copies `rows` rows of `from` floats into rows of `to` floats (the rest zeros), or back. @internal */
 export function copyRows(src: Float32Array, dst: Float32Array, rows: number, from: number, to: number): void {
   if (from === to) {
@@ -110,17 +139,25 @@ function regions(
 }
 
 /**
- * y[i][t][o] = Σ_j Σ_ch x[i][t − padL + j][ch] · w[j][ch][o], no bias; `w` is [k][c][co]. Returns
- * false, writing nothing, where the module cannot run.
+ * y[i][t][o] = Σ_j Σ_ch x[i][t − padL + j][ch] · w[j][ch][o], no bias; `w` is [k][c][co], or with
+ * `flip` the filters it is read as by {@link packTap}. Returns false, writing nothing, where the
+ * module cannot run.
  */
-export function conv1dForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
-  if (inWinogradForm(s) && winogradForward(x, w, y, s)) return true;
+export function conv1dForward(
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  s: Conv1dShape,
+  flip = false,
+): boolean {
+  if (inWinogradForm(s) && winogradForward(x, w, y, s, flip)) return true;
   const { n, tIn, c, k, padL, tOut, co } = s;
   const f8 = roundUp8(co);
   const r = regions(s, f8);
   if (!r) return false;
   const { rt, chunk, wAt, xAt, yAt } = r;
-  packFilters(w, k * c, co, new Float32Array(rt.memory.buffer, wAt, k * c * f8));
+  const packed = new Float32Array(rt.memory.buffer, wAt, k * c * f8);
+  for (let j = 0; j < k; j++) packTap(w, flip, j, [k, c, co], packed.subarray(8 * j * c), k * c);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const m = Math.min(chunk, n - i0);
     const buf = rt.memory.buffer;
@@ -143,15 +180,8 @@ export function conv1dInputGrad(
   s: Conv1dShape,
 ): boolean {
   const { n, tIn, c, k, padL, tOut, co } = s;
-  const flipped = new Float32Array(k * co * c);
-  for (let j = 0; j < k; j++) {
-    const from = (k - 1 - j) * c * co;
-    const to = j * co * c;
-    for (let ch = 0; ch < c; ch++)
-      for (let o = 0; o < co; o++) flipped[to + o * c + ch] = w[from + ch * co + o];
-  }
   const shape = { n, tIn: tOut, c: co, k, padL: k - 1 - padL, tOut: tIn, co: c };
-  return conv1dForward(dy, flipped, dx, shape);
+  return conv1dForward(dy, w, dx, shape, true);
 }
 
 /**
@@ -222,19 +252,20 @@ function winogradRegions(s: Conv1dShape) {
 }
 
 /** {@link conv1dForward} in Winograd's form (fused only: other bits than the direct sum). */
-function winogradForward(x: Float32Array, w: Float32Array, y: Float32Array, s: Conv1dShape): boolean {
+function winogradForward(
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  s: Conv1dShape,
+  flip: boolean,
+): boolean {
   const r = winogradRegions(s);
   if (!r) return false;
   const { n, k } = WINOGRAD;
   const { tIn, c, padL, tOut, co } = s;
   const { rt, at, chunk, f8, filters, tapsAt, formAt, vAt, mAt, xAt, yAt } = r;
   for (let j = 0; j < k; j++)
-    packFilters(
-      w.subarray(j * c * co),
-      c,
-      co,
-      new Float32Array(rt.memory.buffer, tapsAt + 4 * j * filters, filters),
-    );
+    packTap(w, flip, j, [k, c, co], new Float32Array(rt.memory.buffer, tapsAt + 4 * j * filters, filters), c);
   rt.exports.mix_rows_f32(n, k, filters, at + G, tapsAt, formAt);
   for (let i0 = 0; i0 < s.n; i0 += chunk) {
     const items = Math.min(chunk, s.n - i0);
