@@ -200,6 +200,7 @@ export interface KernelExports {
     y: number,
   ): void;
   grad_accumulate_f32(n: number, g: number, scale: number, first: number, sum: number): void;
+  dropout_alea_f32(n: number, state: number, threshold: number, kept: number, out: number): void;
   adam_f32(
     n: number,
     w: number,

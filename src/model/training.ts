@@ -7,6 +7,7 @@ import { checkKnownOptions, invalid } from '../dsp/validate.js';
 import { SpeechEmotionError } from '../errors.js';
 import type { FeatureRow } from '../features/file.js';
 import { seededRandom } from '../util/math.js';
+import { fastDropouts } from './dropout.js';
 import { registerGradients } from './gradients.js';
 import { stackNormalised } from './inference.js';
 import type { Metadata } from './metadata.js';
@@ -399,6 +400,7 @@ async function runEpochs(
   // A seeded tfjs Dropout layer draws the same mask at every call; giving each dropout layer a fresh
   // seed from our generator before every batch makes the masks differ per step and the run repeatable.
   const dropouts = net.layers.filter((l) => l.getClassName() === 'Dropout').length;
+  fastDropouts(tf, net);
   const log: EpochLog[] = [];
   const per = meta.inputShape.reduce((a, b) => a * b, 1);
   const room = {

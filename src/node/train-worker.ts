@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
+import { fastDropouts } from '../model/dropout.js';
 import { Exchange, type ExchangeSizes } from '../model/exchange.js';
 import { type LossConfig, assignAll, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
@@ -30,6 +31,7 @@ const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as n
 net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
+fastDropouts(tf, net);
 
 // Shards and weights come through the shared exchange; an error there ends the thread with it.
 new Exchange(data.exchange.sizes, data.exchange.buffer)

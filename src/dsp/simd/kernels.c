@@ -484,6 +484,7 @@ void halve_f32(const float *sig, int offset, int n, const double *taps, int h, i
 #include "conv1d.h"
 #include "norm.h"
 #include "adam.h"
+#include "dropout.h"
 
 __attribute__((export_name("conv1d_f32")))
 void conv1d_f32(int items, int t_in, int c, int k, int pad_l, int t_out, int f8, const float *x, const float *w,
