@@ -338,7 +338,11 @@ export function assignAll(tf: typeof TF, vars: TF.Variable[], all: Float32Array)
   let at = 0;
   for (const v of vars) {
     const values = all.subarray(at, at + v.size);
-    v.assign(tf.tensor(copies ? values.slice() : values, v.shape));
+    const t = tf.tensor(copies ? values.slice() : values, v.shape);
+    // The variable now holds t's data too; without this, t (never disposed) kept every step's
+    // weights alive: a leak of the network's size a step.
+    v.assign(t);
+    t.dispose();
     at += v.size;
   }
 }
@@ -379,6 +383,8 @@ export async function averageMovingStats(
     const avg = Float32Array.from(mine);
     for (const other of all) for (let q = 0; q < avg.length; q++) avg[q] += other[j][q];
     for (let q = 0; q < avg.length; q++) avg[q] /= all.length + 1;
-    w.write(tf.tensor(avg, w.shape as number[]));
+    const t = tf.tensor(avg, w.shape as number[]);
+    w.write(t); // the variable shares t's data: t itself is not needed after
+    t.dispose();
   }
 }

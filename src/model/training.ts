@@ -15,6 +15,7 @@ import type { EpochLog, FitOptions, TrainingSummary } from './options.js';
 import {
   type LossConfig,
   type ParallelContext,
+  type Replica,
   averageMovingStats,
   exactAdam,
   learningRate,
@@ -299,16 +300,7 @@ export async function fitNetwork(
   const { loss, dispose: disposeLoss } = makeLoss(tf, lossConfig);
   const optimizer = tf.train.adam(s.learningRate);
   net.compile({ optimizer, loss });
-  const replicas =
-    s.workers > 1
-      ? await startReplicas(s.workers - 1, net, {
-          backend: tf.getBackend(),
-          loss: lossConfig,
-          fused: s.fused,
-          inputShape: meta.inputShape,
-          rows: Math.ceil(s.batchSize / s.workers),
-        })
-      : null;
+  const replicas = await replicasOf(tf, net, s, lossConfig, meta.inputShape);
   const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
   const c: ParallelContext = {
     tf,
@@ -348,6 +340,24 @@ export async function fitNetwork(
     disposeLoss();
     await Promise.all((replicas ?? []).map((r) => r.close()));
   }
+}
+
+/** The data-parallel replicas `s` asks for (`workers` − 1 of them), or null for one thread. */
+async function replicasOf(
+  tf: typeof TF,
+  net: TFL.LayersModel,
+  s: FitSettings,
+  loss: LossConfig,
+  inputShape: number[],
+): Promise<Replica[] | null> {
+  if (s.workers <= 1) return null;
+  return startReplicas(s.workers - 1, net, {
+    backend: tf.getBackend(),
+    loss,
+    fused: s.fused,
+    inputShape,
+    rows: Math.ceil(s.batchSize / s.workers),
+  });
 }
 
 /**

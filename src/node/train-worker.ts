@@ -28,7 +28,9 @@ const tfl = await loadLayers();
 await useBackend(data.backend as never);
 setFusedConvolutions(data.fused);
 const net = await tfl.models.modelFromJSON({ modelTopology: data.topology } as never);
-net.setWeights(net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape)));
+const start = net.getWeights().map((w, i) => tf.tensor(data.weights[i], w.shape));
+net.setWeights(start);
+tf.dispose(start); // the variables share their data
 const { loss } = makeLoss(tf, data.loss); // lives as long as the worker
 const vars = net.trainableWeights.map((w) => w.read() as TF.Variable);
 fastDropouts(tf, net);
