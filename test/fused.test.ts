@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { getFusedRuntime } from '../src/dsp/simd-runtime.js';
-import { fusedConvolutions, setFusedConvolutions } from '../src/model/wasm-conv1d.js';
+import { getFusedRuntime, scratch } from '../src/dsp/simd-runtime.js';
+import { fusedConvolutions, packTap, setFusedConvolutions } from '../src/model/wasm-conv1d.js';
+import { WINOGRAD } from '../src/model/winograd.js';
 import { EMOTIONS, EmotionModel, SpeechEmotionError, defineFeatureSpec, useBackend } from '../src/node.js';
 import { convGrads, rand, relErr } from './helpers/conv.js';
 
@@ -148,6 +149,46 @@ describe('fusedMultiplyAdd', () => {
           // integers); an error in the chunks' accumulation would be of the order of the values.
           expect(relErr(fused[key], exact[key])).toBeLessThan(long ? 1e-3 : 2e-5);
           expect(fused[key].every(Number.isInteger)).toBe(false);
+        }
+      }
+    },
+  );
+
+  it.skipIf(!available)(
+    "winograd_filters_f32: the filters in Winograd's form as packTap then mix_rows_f32 make them, bit for bit, flipped or not, outputs not a multiple of 8",
+    () => {
+      const rt = getFusedRuntime() as NonNullable<ReturnType<typeof getFusedRuntime>>;
+      const { n, k, g } = WINOGRAD;
+      for (const [c, co] of [
+        [4, 8],
+        [40, 64],
+        [12, 13],
+        [8, 3],
+        [128, 20],
+      ]) {
+        for (const flip of [false, true]) {
+          const f8 = Math.ceil(co / 8) * 8;
+          const filters = c * f8;
+          const w = rand(k * c * co, c + co + (flip ? 1 : 0));
+          const at = scratch(rt, 4 * (n * k + 2 * k * filters + 2 * n * filters));
+          const [taps, raw, viaTaps, direct] = [
+            at + 4 * n * k,
+            at + 4 * (n * k + k * filters),
+            at + 4 * (n * k + 2 * k * filters),
+            at + 4 * (n * k + 2 * k * filters + n * filters),
+          ];
+          const view = (from: number, len: number) => new Float32Array(rt.memory.buffer, from, len);
+          view(at, n * k).set(g);
+          // Garbage where the zero outputs go, so that a kernel that skips them fails.
+          view(viaTaps, 2 * n * filters).fill(Number.NaN);
+          for (let j = 0; j < k; j++)
+            packTap(w, flip, j, [k, c, co], view(taps + 4 * j * filters, filters), c);
+          rt.exports.mix_rows_f32(n, k, filters, at, taps, viaTaps);
+          view(raw, w.length).set(w);
+          rt.exports.winograd_filters_f32(n, k, c, co, f8, flip ? 1 : 0, at, raw, direct);
+          const [want, got] = [view(viaTaps, n * filters), view(direct, n * filters)];
+          expect(Array.from(got).every(Number.isFinite)).toBe(true);
+          expect(new Uint32Array(got.slice().buffer)).toEqual(new Uint32Array(want.slice().buffer));
         }
       }
     },

@@ -301,6 +301,17 @@ export type FusedExports = ConvExports & {
     du: number,
   ): void;
   mix_rows_f32(outs: number, ins: number, len: number, coef: number, src: number, dst: number): void;
+  winograd_filters_f32(
+    outs: number,
+    ins: number,
+    c: number,
+    co: number,
+    f8: number,
+    flip: number,
+    coef: number,
+    w: number,
+    dst: number,
+  ): void;
 };
 
 /** An instantiated module (by default the DSP core's) and its memory's allocation state. */

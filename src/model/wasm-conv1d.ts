@@ -226,11 +226,11 @@ function inWinogradForm(s: Conv1dShape): boolean {
 }
 
 /**
- * The module's scratch for a convolution in Winograd's form: the tables; the filters (or their
- * gradient) per tap (`tapsAt`: k·c·f8 floats) and in Winograd's form (`formAt`: n·c·f8); one item's
- * tiles transformed, input (`vAt`: n·tiles·c) and output or dy (`mAt`: n·tiles·f8); then a chunk of
- * items' inputs (`xAt`) and of their rows f8 floats wide (`yAt`: outputs or dy). Null where no item
- * fits the budget.
+ * The module's scratch for a convolution in Winograd's form: the tables; the weights as they come
+ * (forward) or the filters' gradient per tap (`tapsAt`: k·c·f8 floats), and either in Winograd's
+ * form (`formAt`: n·c·f8); one item's tiles transformed, input (`vAt`: n·tiles·c) and output or dy
+ * (`mAt`: n·tiles·f8); then a chunk of items' inputs (`xAt`) and of their rows f8 floats wide
+ * (`yAt`: outputs or dy). Null where no item fits the budget.
  */
 function winogradRegions(s: Conv1dShape) {
   const { m, n, k } = WINOGRAD;
@@ -263,10 +263,10 @@ function winogradForward(
   if (!r) return false;
   const { n, k } = WINOGRAD;
   const { tIn, c, padL, tOut, co } = s;
-  const { rt, at, chunk, f8, filters, tapsAt, formAt, vAt, mAt, xAt, yAt } = r;
-  for (let j = 0; j < k; j++)
-    packTap(w, flip, j, [k, c, co], new Float32Array(rt.memory.buffer, tapsAt + 4 * j * filters, filters), c);
-  rt.exports.mix_rows_f32(n, k, filters, at + G, tapsAt, formAt);
+  const { rt, at, chunk, f8, tapsAt, formAt, vAt, mAt, xAt, yAt } = r;
+  // The weights go in where the taps are packed for the filter gradient (k·c·f8 floats, co ≤ f8).
+  new Float32Array(rt.memory.buffer, tapsAt, w.length).set(w);
+  rt.exports.winograd_filters_f32(n, k, c, co, f8, flip ? 1 : 0, at + G, tapsAt, formAt);
   for (let i0 = 0; i0 < s.n; i0 += chunk) {
     const items = Math.min(chunk, s.n - i0);
     const buf = rt.memory.buffer;

@@ -313,6 +313,96 @@ void mix_rows_f32(int outs, int ins, int len, const float *coef, const float *sr
     }
   }
 }
+
+// dst[a][(ch·8 + o)] for a row of eight outputs (ob … ob + 7) of winograd_filters_f32's flipped
+// filters, four channels at a time: each tap's 8 × 4 block of w (outputs × channels) read as eight
+// vectors and transposed, instead of 32 scalar reads. Same sums.
+static void wino_filters_flipped(int outs, int ins, int c, int co, int ob, const float *coef, const float *w,
+                                 float *dst, long len) {
+  for (int ch = 0; ch < c; ch += 4) {
+    v128_t s[8][4][2]; // [tap][channel][outputs 0–3, 4–7]
+    for (int b = 0; b < ins; b++) {
+      const float *src = w + ((long)(ins - 1 - b) * co + ob) * c + ch;
+      for (int h = 0; h < 2; h++) {
+        const float *r = src + (long)4 * h * c;
+        v128_t x0 = wasm_v128_load(r), x1 = wasm_v128_load(r + c), x2 = wasm_v128_load(r + 2 * c),
+               x3 = wasm_v128_load(r + 3 * c);
+        v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7);
+        v128_t t2 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+        s[b][0][h] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+        s[b][1][h] = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+        s[b][2][h] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+        s[b][3][h] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+      }
+    }
+    for (int q = 0; q < 4; q++) {
+      float *out = dst + (ch + q) * 8;
+      for (int a = 0; a < outs; a++) {
+        v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+        for (int b = 0; b < ins; b++) {
+          const float x = coef[a * ins + b];
+          if (x == 0.0f) continue;
+          const v128_t vx = wasm_f32x4_splat(x);
+          acc0 = MADD(acc0, vx, s[b][q][0]);
+          acc1 = MADD(acc1, vx, s[b][q][1]);
+        }
+        wasm_v128_store(out + a * len, acc0);
+        wasm_v128_store(out + a * len + 4, acc1);
+      }
+    }
+  }
+}
+
+// The filters of a convolution in Winograd's form straight from its weights: mix_rows_f32 (coef = g,
+// `outs` × `ins`) of the taps packed eight outputs at a time, as the caller used to pack them
+// (packTap in src/model/wasm-conv1d.ts), in one pass with no packed copy between.
+// dst[a][(o − o % 8)·c + ch·8 + o % 8] = Σ_b coef[a][b] · w′[b][ch][o], o < f8, zero for o ≥ co;
+// w′ is w ([ins][c][co]) or, with `flip`, the input gradient's filters of the convolution whose
+// filters w are ([ins][co][c]): w′[b][ch][o] = w[ins − 1 − b][o][ch]. Each sum as mix_rows_f32's:
+// from zero in the order of b, zero coefficients skipped, so the same bits.
+__attribute__((export_name("winograd_filters_f32")))
+void winograd_filters_f32(int outs, int ins, int c, int co, int f8, int flip, const float *coef, const float *w,
+                          float *dst) {
+  const long len = (long)c * f8;
+  float tap[8][8] __attribute__((aligned(16)));
+  for (int ob = 0; ob < f8; ob += 8) {
+    const int full = ob + 8 <= co ? 8 : co - ob;
+    if (flip && full == 8 && c % 4 == 0) {
+      wino_filters_flipped(outs, ins, c, co, ob, coef, w, dst + (long)ob * c, len);
+      continue;
+    }
+    for (int ch = 0; ch < c; ch++) {
+      v128_t s[8][2];
+      for (int b = 0; b < ins; b++) {
+        if (!flip && full == 8) {
+          const float *src = w + ((long)b * c + ch) * co + ob;
+          s[b][0] = wasm_v128_load(src);
+          s[b][1] = wasm_v128_load(src + 4);
+          continue;
+        }
+        for (int o = 0; o < 8; o++)
+          tap[b][o] = o >= full ? 0.0f
+                      : flip    ? w[((long)(ins - 1 - b) * co + ob + o) * c + ch]
+                                : w[((long)b * c + ch) * co + ob + o];
+        s[b][0] = wasm_v128_load(tap[b]);
+        s[b][1] = wasm_v128_load(tap[b] + 4);
+      }
+      float *out = dst + (long)ob * c + ch * 8;
+      for (int a = 0; a < outs; a++) {
+        v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+        for (int b = 0; b < ins; b++) {
+          const float x = coef[a * ins + b];
+          if (x == 0.0f) continue;
+          const v128_t vx = wasm_f32x4_splat(x);
+          acc0 = MADD(acc0, vx, s[b][0]);
+          acc1 = MADD(acc1, vx, s[b][1]);
+        }
+        wasm_v128_store(out + a * len, acc0);
+        wasm_v128_store(out + a * len + 4, acc1);
+      }
+    }
+  }
+}
 #endif
 
 
