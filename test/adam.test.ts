@@ -68,12 +68,14 @@ describe('ExactAdam: the same bits as the shards averaged in JavaScript and tfjs
   const shapes = [[5, 3, 7], [13], [2, 2], [1], [4, 9], [600, 400]];
   for (const backend of ['wasm', 'cpu'] as const)
     for (const simd of [true, false])
-      it(`${backend} backend, ${simd ? 'SIMD module' : 'JavaScript'}: 6 steps, 1–3 shards, weight decay on and off, a missing gradient`, async () => {
+      it(`${backend} backend, ${simd ? 'SIMD module' : 'JavaScript'}: 6 steps, 1–3 shards of 24 or 32 rows, weight decay on and off, a missing gradient`, async () => {
         await useBackend(backend);
         for (const [shardRows, wd] of [
           [[32], 0],
           [[16, 16], 0.01],
           [[11, 10, 11], 0.05],
+          // 24 rows: not a power of two, so the module divides by them (else multiplies by 1 / rows).
+          [[13, 11], 0],
         ] as const) {
           const random = seeded(shardRows.length * 7 + (simd ? 1 : 0));
           const initial = shapes.map((s) =>

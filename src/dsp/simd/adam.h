@@ -35,14 +35,20 @@ __attribute__((export_name("adam_f32")))
 void adam_f32(int n, float *w, float *m, float *v, const float *sum, double count, float b1, float c1, float b2,
               float c2, float o1, float o2, float eps, float nlr, float keep) {
   const v128_t cnt = wasm_f64x2_splat(count);
+  // Dividing by a power of two (every full batch's rows, and 1 for one thread) is multiplying by its
+  // reciprocal exactly, and faster (the reference CNN's 135 680 weights: 0.24 → 0.21 ms).
+  const int n_rows = (int)count;
+  const int pow2 = count >= 1 && count <= 1073741824 && n_rows == count && (n_rows & (n_rows - 1)) == 0;
+  const v128_t inv = wasm_f64x2_splat(1.0 / count);
   const v128_t B1 = wasm_f32x4_splat(b1), C1 = wasm_f32x4_splat(c1), B2 = wasm_f32x4_splat(b2),
                C2 = wasm_f32x4_splat(c2), O1 = wasm_f32x4_splat(o1), O2 = wasm_f32x4_splat(o2),
                E = wasm_f32x4_splat(eps), L = wasm_f32x4_splat(nlr), K = wasm_f32x4_splat(keep);
   int i = 0;
   for (; i + 3 < n; i += 4) {
     v128_t s = wasm_v128_load(sum + i);
-    v128_t g = demote_pair(wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(s), cnt),
-                           wasm_f64x2_div(promote_high(s), cnt));
+    v128_t lo = wasm_f64x2_promote_low_f32x4(s), hi = promote_high(s);
+    v128_t g = pow2 ? demote_pair(wasm_f64x2_mul(lo, inv), wasm_f64x2_mul(hi, inv))
+                    : demote_pair(wasm_f64x2_div(lo, cnt), wasm_f64x2_div(hi, cnt));
     v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), B1), wasm_f32x4_mul(g, C1));
     v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), B2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), C2));
     wasm_v128_store(m + i, mi);
