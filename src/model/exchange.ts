@@ -49,8 +49,7 @@ async function whenChanged(a: Int32Array, index: number, from: number): Promise<
 /**
  * Blocks this thread until `a[index]` reaches `count` (a counter) or differs from `count` (a value
  * seen before: `changed`), at most `ms` milliseconds; returns its value then. Atomics.wait is woken
- * by the other thread's notify at once, where an await needs a turn of the event loop (measured on
- * the reference CNN: 0.1–0.6 ms a step on the critical path).
+ * by the other thread's notify at once, where an await needs a turn of the event loop first.
  */
 function blockUntil(a: Int32Array, index: number, count: number, ms: number, changed = false): number {
   const end = performance.now() + ms;

@@ -314,6 +314,25 @@ void mix_rows_f32(int outs, int ins, int len, const float *coef, const float *sr
   }
 }
 
+// out[a·len + 0 … 7] = Σ_b coef[a][b] · (s[b·stride], s[b·stride + 1]) for a < outs: eight filters'
+// values of each tap b, mixed as mix_rows_f32 mixes them (from zero in the order of b, zero
+// coefficients skipped).
+static inline void mix_eight(int outs, int ins, const float *coef, const v128_t *s, int stride, float *out,
+                             long len) {
+  for (int a = 0; a < outs; a++) {
+    v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+    for (int b = 0; b < ins; b++) {
+      const float x = coef[a * ins + b];
+      if (x == 0.0f) continue;
+      const v128_t vx = wasm_f32x4_splat(x);
+      acc0 = MADD(acc0, vx, s[b * stride]);
+      acc1 = MADD(acc1, vx, s[b * stride + 1]);
+    }
+    wasm_v128_store(out + a * len, acc0);
+    wasm_v128_store(out + a * len + 4, acc1);
+  }
+}
+
 // dst[a][(ch·8 + o)] for a row of eight outputs (ob … ob + 7) of winograd_filters_f32's flipped
 // filters, four channels at a time: each tap's 8 × 4 block of w (outputs × channels) read as eight
 // vectors and transposed, instead of 32 scalar reads. Same sums.
@@ -335,21 +354,7 @@ static void wino_filters_flipped(int outs, int ins, int c, int co, int ob, const
         s[b][3][h] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
       }
     }
-    for (int q = 0; q < 4; q++) {
-      float *out = dst + (ch + q) * 8;
-      for (int a = 0; a < outs; a++) {
-        v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
-        for (int b = 0; b < ins; b++) {
-          const float x = coef[a * ins + b];
-          if (x == 0.0f) continue;
-          const v128_t vx = wasm_f32x4_splat(x);
-          acc0 = MADD(acc0, vx, s[b][q][0]);
-          acc1 = MADD(acc1, vx, s[b][q][1]);
-        }
-        wasm_v128_store(out + a * len, acc0);
-        wasm_v128_store(out + a * len + 4, acc1);
-      }
-    }
+    for (int q = 0; q < 4; q++) mix_eight(outs, ins, coef, &s[0][q][0], 8, dst + (ch + q) * 8, len);
   }
 }
 
@@ -387,19 +392,7 @@ void winograd_filters_f32(int outs, int ins, int c, int co, int f8, int flip, co
         s[b][0] = wasm_v128_load(tap[b]);
         s[b][1] = wasm_v128_load(tap[b] + 4);
       }
-      float *out = dst + (long)ob * c + ch * 8;
-      for (int a = 0; a < outs; a++) {
-        v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
-        for (int b = 0; b < ins; b++) {
-          const float x = coef[a * ins + b];
-          if (x == 0.0f) continue;
-          const v128_t vx = wasm_f32x4_splat(x);
-          acc0 = MADD(acc0, vx, s[b][0]);
-          acc1 = MADD(acc1, vx, s[b][1]);
-        }
-        wasm_v128_store(out + a * len, acc0);
-        wasm_v128_store(out + a * len + 4, acc1);
-      }
+      mix_eight(outs, ins, coef, &s[0][0], 2, dst + (long)ob * c + ch * 8, len);
     }
   }
 }
