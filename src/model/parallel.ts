@@ -155,48 +155,56 @@ export async function startReplicas(
       workerData: { topology, weights, ...setup, exchange: { sizes, buffer: exchange.buffer } },
     });
     worker.unref();
-    // Replies come back in request order; a worker error fails every request still waiting.
-    let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
-    let failed: unknown = null;
-    let fail: (e: unknown) => void = () => {};
-    const failure = new Promise<never>((_, reject) => {
-      fail = reject;
-    });
-    failure.catch(() => {}); // awaited only while a shard is out
-    worker.on('message', (m) => pending.shift()?.resolve(m));
-    const stop = (e: unknown) => {
-      failed ??= e;
-      fail(failed);
-      for (const p of pending.splice(0)) p.reject(failed);
-    };
-    worker.on('error', stop);
-    worker.on('exit', (code) => stop(new Error(`a training replica stopped (exit code ${code})`)));
-    const ask = <T>(msg: object): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        if (failed) return reject(failed);
-        pending.push({ resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage(msg);
-        exchange.nudge(); // the replica may be blocked waiting for a shard
-      });
-    await ask({ type: 'ready' });
-    replicas.push({
-      post: (x, y, rows, seeds) => exchange.postShard(x, y, rows, seeds),
-      // This thread's shard is done: the replica's answer is usually a few milliseconds away, so
-      // block for it (woken at once) before an await (a turn of the event loop, which also sees a
-      // replica that failed).
-      answer: async () => {
-        if (failed) throw failed;
-        return exchange.answerWithin(ANSWER_BLOCK_MS) ?? (await Promise.race([exchange.answer(), failure]));
-      },
-      setWeights: (weights) => Promise.race([exchange.postWeights(weights), failure]),
-      movingStats: () => ask({ type: 'stats' }),
-      close: async () => {
-        pending = [];
-        await worker.terminate();
-      },
-    });
+    replicas.push(await replicaOn(worker, exchange));
   }
   return replicas;
+}
+
+/** The {@link Replica} that `worker`, started with `exchange`'s buffer, is, once it says it is ready. */
+async function replicaOn(
+  worker: InstanceType<typeof import('node:worker_threads').Worker>,
+  exchange: Exchange,
+): Promise<Replica> {
+  // Replies come back in request order; a worker error fails every request still waiting.
+  let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  let failed: unknown = null;
+  let fail: (e: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => {}); // awaited only while a shard is out
+  worker.on('message', (m) => pending.shift()?.resolve(m));
+  const stop = (e: unknown) => {
+    failed ??= e;
+    fail(failed);
+    for (const p of pending.splice(0)) p.reject(failed);
+  };
+  worker.on('error', stop);
+  worker.on('exit', (code) => stop(new Error(`a training replica stopped (exit code ${code})`)));
+  const ask = <T>(msg: object): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failed) return reject(failed);
+      pending.push({ resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage(msg);
+      exchange.nudge(); // the replica may be blocked waiting for a shard
+    });
+  await ask({ type: 'ready' });
+  return {
+    post: (x, y, rows, seeds) => exchange.postShard(x, y, rows, seeds),
+    // This thread's shard is done: the replica's answer is usually a few milliseconds away, so
+    // block for it (woken at once) before an await (a turn of the event loop, which also sees a
+    // replica that failed).
+    answer: async () => {
+      if (failed) throw failed;
+      return exchange.answerWithin(ANSWER_BLOCK_MS) ?? (await Promise.race([exchange.answer(), failure]));
+    },
+    setWeights: (weights) => Promise.race([exchange.postWeights(weights), failure]),
+    movingStats: () => ask({ type: 'stats' }),
+    close: async () => {
+      pending = [];
+      await worker.terminate();
+    },
+  };
 }
 
 /** What {@link parallelStep} needs of the training loop. @internal */
