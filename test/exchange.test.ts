@@ -61,31 +61,6 @@ describe('Exchange', () => {
     ]);
   });
 
-  it('answerWithin: null while the shard is unanswered (after blocking that long), the answer once it is', async () => {
-    const e = new Exchange(sizes);
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    void new Exchange(sizes, e.buffer).serve(
-      () => {},
-      (_x, _y, rows, _seeds, into) => {
-        into[0].fill(rows);
-        return { loss: rows, grads: [into[0], null, null] };
-      },
-    );
-    await e.postWeights(ramp(10, 1));
-    e.postShard(ramp(8, 100), ramp(4, 200), 2, [7, 9]);
-    // The replica's loop runs on this thread: blocking cannot let it answer.
-    expect(e.answerWithin(5)).toBeNull();
-    void e.answer().then(release);
-    await gate;
-    const got = e.answerWithin(0);
-    expect(got?.loss).toBe(2);
-    expect(Array.from(got?.grads[0] as Float32Array)).toEqual([2, 2, 2, 2, 2]);
-    expect(got?.grads[1]).toBeNull();
-  });
-
   it('refuses a shard larger than its room', () => {
     const e = new Exchange(sizes);
     expect(() => e.postShard(ramp(16, 0), ramp(8, 0), 4, [1, 2])).toThrow(/4 rows, with room for 3/);

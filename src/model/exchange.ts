@@ -18,15 +18,14 @@ export interface ExchangeSizes {
   tensors: number[];
 }
 
-// control: counters of events posted (any kind), shards posted, shards answered, weights posted,
-// weights taken by the replica; the rows of the shard posted last; messages sent to the replica.
+// control: counters of events posted (either kind), shards posted, shards answered, weights posted,
+// weights taken by the replica; and the rows of the shard posted last.
 const POSTED = 0;
 const SHARDS = 1;
 const ANSWERED = 2;
 const WEIGHTS = 3;
 const TAKEN = 4;
 const ROWS = 5;
-const MESSAGES = 6;
 const CONTROL = 8;
 
 type WaitAsync = (
@@ -43,21 +42,6 @@ async function whenChanged(a: Int32Array, index: number, from: number): Promise<
     if (now !== from) return now;
     const w = waitAsync(a, index, from);
     if (w.async) await w.value;
-  }
-}
-
-/**
- * Blocks this thread until `a[index]` reaches `count` (a counter) or differs from `count` (a value
- * seen before: `changed`), at most `ms` milliseconds; returns its value then. Atomics.wait is woken
- * by the other thread's notify at once, where an await needs a turn of the event loop first.
- */
-function blockUntil(a: Int32Array, index: number, count: number, ms: number, changed = false): number {
-  const end = performance.now() + ms;
-  for (;;) {
-    const now = Atomics.load(a, index);
-    const left = end - performance.now();
-    if ((changed ? now !== count : now >= count) || left <= 0) return now;
-    Atomics.wait(a, index, now, left);
   }
 }
 
@@ -153,7 +137,7 @@ export class Exchange {
     return this.reached(TAKEN, this.control[WEIGHTS]).then(send);
   }
 
-  /** Counts an event of a kind (SHARDS, WEIGHTS or MESSAGES), then the events, and wakes the replica. */
+  /** Counts an event of a kind (SHARDS or WEIGHTS), then the events, and wakes the replica. */
   private post(kind: number): void {
     Atomics.add(this.control, kind, 1);
     Atomics.add(this.control, POSTED, 1);
@@ -164,21 +148,6 @@ export class Exchange {
   async answer(): Promise<{ loss: number; grads: (Float32Array | null)[] }> {
     await this.reached(ANSWERED, this.control[SHARDS]);
     return { loss: this.loss[0], grads: this.gradients() };
-  }
-
-  /**
-   * Main thread: the loss and gradients of the shard posted last where they come within `ms`
-   * milliseconds, this thread blocked meanwhile (no events are handled: keep `ms` short); else null.
-   */
-  answerWithin(ms: number): { loss: number; grads: (Float32Array | null)[] } | null {
-    const want = this.control[SHARDS];
-    if (blockUntil(this.control, ANSWERED, want, ms) < want) return null;
-    return { loss: this.loss[0], grads: this.gradients() };
-  }
-
-  /** Main thread: wakes the replica after a message was sent to it, so that it reads its messages. */
-  nudge(): void {
-    this.post(MESSAGES);
   }
 
   private async reached(index: number, count: number): Promise<void> {
@@ -196,10 +165,7 @@ export class Exchange {
   /**
    * Replica: forever, takes new weights (`take`, given {@link weights}) and computes new shards
    * (`compute`, given the features and targets of `rows` rows and the dropout seeds, returning the
-   * loss and gradients, null for a weight the loss does not depend on), in the order posted. With
-   * `block.ms`, it waits for the next event blocking its thread up to that long before it waits
-   * with an await, and after a {@link nudge} it lets its messages be handled (`block.handle`: a
-   * promise that settles after a turn of the event loop).
+   * loss and gradients, null for a weight the loss does not depend on), in the order posted.
    */
   async serve(
     take: (weights: Float32Array) => void,
@@ -210,19 +176,13 @@ export class Exchange {
       seeds: number[],
       into: Float32Array[],
     ) => { loss: number; grads: (Float32Array | null)[] },
-    block?: { ms: number; handle: () => Promise<void> },
   ): Promise<never> {
     const c = this.control;
     // The gradients may be written straight into the shared memory (`into`), or returned elsewhere.
     const into = this.sizes.tensors.map((n, j) => this.grads.subarray(this.offsets[j], this.offsets[j] + n));
-    let [seen, messages] = [0, 0];
+    let seen = 0;
     for (;;) {
-      const now = block ? blockUntil(c, POSTED, seen, block.ms, true) : seen;
-      seen = now !== seen ? now : await whenChanged(c, POSTED, seen);
-      if (block && Atomics.load(c, MESSAGES) !== messages) {
-        messages = Atomics.load(c, MESSAGES);
-        await block.handle();
-      }
+      seen = await whenChanged(c, POSTED, seen);
       // Weights posted before a shard are seen with it: take them first.
       const weights = Atomics.load(c, WEIGHTS);
       if (weights !== Atomics.load(c, TAKEN)) {

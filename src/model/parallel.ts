@@ -87,13 +87,16 @@ export function shardGradients(
 
 /** One other thread holding a copy of the network. @internal */
 export interface Replica {
-  /** Sends a shard of `rows` rows (features `x`, targets `y`) to compute; {@link answer} gives its results. */
-  post(x: Float32Array, y: Float32Array, rows: number, seeds: number[]): void;
   /**
-   * Loss and gradients of the shard posted last: the gradients are views of memory shared with the
-   * replica, valid until its next shard.
+   * Loss and gradients of a shard of `rows` rows (features `x`, targets `y`): the gradients are
+   * views of memory shared with the replica, valid until its next shard.
    */
-  answer(): Promise<{ loss: number; grads: (Float32Array | null)[] }>;
+  grads(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    seeds: number[],
+  ): Promise<{ loss: number; grads: (Float32Array | null)[] }>;
   /** Gives the replica the weights after a step (all tensors one after the other, in weight order). */
   setWeights(weights: Float32Array): Promise<void>;
   /** The replica's non-trainable weights (batch-norm moving statistics), in weight order. */
@@ -101,14 +104,6 @@ export interface Replica {
   /** Ends the thread. */
   close(): Promise<void>;
 }
-
-/**
- * How long the main thread blocks for a replica's answer, and a replica for its next shard, before
- * they wait with an await (which lets messages and worker failures through). @internal
- */
-export const ANSWER_BLOCK_MS = 250;
-/** @internal */
-export const SHARD_BLOCK_MS = 20;
 
 /** What a replica is started with, besides the network. @internal */
 export interface ReplicaSetup {
@@ -155,56 +150,44 @@ export async function startReplicas(
       workerData: { topology, weights, ...setup, exchange: { sizes, buffer: exchange.buffer } },
     });
     worker.unref();
-    replicas.push(await replicaOn(worker, exchange));
+    // Replies come back in request order; a worker error fails every request still waiting.
+    let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+    let failed: unknown = null;
+    let fail: (e: unknown) => void = () => {};
+    const failure = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failure.catch(() => {}); // awaited only while a shard is out
+    worker.on('message', (m) => pending.shift()?.resolve(m));
+    const stop = (e: unknown) => {
+      failed ??= e;
+      fail(failed);
+      for (const p of pending.splice(0)) p.reject(failed);
+    };
+    worker.on('error', stop);
+    worker.on('exit', (code) => stop(new Error(`a training replica stopped (exit code ${code})`)));
+    const ask = <T>(msg: object): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        if (failed) return reject(failed);
+        pending.push({ resolve: resolve as (v: unknown) => void, reject });
+        worker.postMessage(msg);
+      });
+    await ask({ type: 'ready' });
+    replicas.push({
+      grads: (x, y, rows, seeds) => {
+        if (failed) return Promise.reject(failed);
+        exchange.postShard(x, y, rows, seeds);
+        return Promise.race([exchange.answer(), failure]);
+      },
+      setWeights: (weights) => Promise.race([exchange.postWeights(weights), failure]),
+      movingStats: () => ask({ type: 'stats' }),
+      close: async () => {
+        pending = [];
+        await worker.terminate();
+      },
+    });
   }
   return replicas;
-}
-
-/** The {@link Replica} that `worker`, started with `exchange`'s buffer, is, once it says it is ready. */
-async function replicaOn(
-  worker: InstanceType<typeof import('node:worker_threads').Worker>,
-  exchange: Exchange,
-): Promise<Replica> {
-  // Replies come back in request order; a worker error fails every request still waiting.
-  let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
-  let failed: unknown = null;
-  let fail: (e: unknown) => void = () => {};
-  const failure = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  failure.catch(() => {}); // awaited only while a shard is out
-  worker.on('message', (m) => pending.shift()?.resolve(m));
-  const stop = (e: unknown) => {
-    failed ??= e;
-    fail(failed);
-    for (const p of pending.splice(0)) p.reject(failed);
-  };
-  worker.on('error', stop);
-  worker.on('exit', (code) => stop(new Error(`a training replica stopped (exit code ${code})`)));
-  const ask = <T>(msg: object): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (failed) return reject(failed);
-      pending.push({ resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage(msg);
-      exchange.nudge(); // the replica may be blocked waiting for a shard
-    });
-  await ask({ type: 'ready' });
-  return {
-    post: (x, y, rows, seeds) => exchange.postShard(x, y, rows, seeds),
-    // This thread's shard is done: the replica's answer is usually a few milliseconds away, so
-    // block for it (woken at once) before an await (a turn of the event loop, which also sees a
-    // replica that failed).
-    answer: async () => {
-      if (failed) throw failed;
-      return exchange.answerWithin(ANSWER_BLOCK_MS) ?? (await Promise.race([exchange.answer(), failure]));
-    },
-    setWeights: (weights) => Promise.race([exchange.postWeights(weights), failure]),
-    movingStats: () => ask({ type: 'stats' }),
-    close: async () => {
-      pending = [];
-      await worker.terminate();
-    },
-  };
 }
 
 /** What {@link parallelStep} needs of the training loop. @internal */
@@ -311,9 +294,11 @@ export async function parallelStep(
     Array.from({ length: Math.max(1, dropouts) }, () => Math.floor(random() * 2147483647)),
   );
   const k = c.labels;
-  replicas.forEach((rep, i) => {
+  const remote = replicas.map((rep, i) => {
     const [a, b] = [bounds[i + 1], bounds[i + 2]];
-    if (b > a) rep.post(data.subarray(a * per, b * per), targets.subarray(a * k, b * k), b - a, seeds[i + 1]);
+    return b > a
+      ? rep.grads(data.subarray(a * per, b * per), targets.subarray(a * k, b * k), b - a, seeds[i + 1])
+      : Promise.resolve(null);
   });
   seedDropouts(c.net, seeds[0]);
   const n0 = bounds[1];
@@ -326,10 +311,9 @@ export async function parallelStep(
     shards.push({ rows: n0, grads: own.grads });
     lossSum += own.loss * n0;
   }
-  for (const [i, rep] of replicas.entries()) {
+  for (const [i, r] of (await Promise.all(remote)).entries()) {
+    if (!r) continue;
     const rows = bounds[i + 2] - bounds[i + 1];
-    if (rows === 0) continue;
-    const r = await rep.answer();
     lossSum += r.loss * rows;
     shards.push({ rows, grads: r.grads });
   }

@@ -8,14 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs-core';
 import { fastDropouts } from '../model/dropout.js';
 import { Exchange, type ExchangeSizes } from '../model/exchange.js';
-import {
-  type LossConfig,
-  SHARD_BLOCK_MS,
-  assignAll,
-  makeLoss,
-  seedDropouts,
-  shardGradients,
-} from '../model/parallel.js';
+import { type LossConfig, assignAll, makeLoss, seedDropouts, shardGradients } from '../model/parallel.js';
 import { loadLayers, loadTf } from '../model/tf.js';
 import { setFusedConvolutions } from '../model/wasm-conv1d.js';
 import { useBackend } from './backend.js';
@@ -51,7 +44,6 @@ new Exchange(data.exchange.sizes, data.exchange.buffer)
       const yb = tf.tensor(y, [rows, data.loss.k]);
       return shardGradients(tf, net, loss, tf.tensor(x, [rows, ...data.inputShape]), yb, into);
     },
-    { ms: SHARD_BLOCK_MS, handle: () => new Promise<void>((resolve) => setImmediate(resolve)) },
   )
   .catch((e) =>
     setImmediate(() => {
